@@ -1,0 +1,79 @@
+//! The command line: clap definitions only, no I/O.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  failure (I/O, network, known_hosts file)
+  2  usage error
+  3  no such running instance (not found, ambiguous, not running)
+  4  no verified host key available yet (console output missing or without keys)
+  5  host key mismatch: possible man-in-the-middle, nothing written
+  6  AWS configuration, credentials or permission problem";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ec2-hostkey",
+    version,
+    about = "Verified SSH host keys for AWS EC2 instances, for OpenSSH's ProxyCommand",
+    long_about = "Looks up an EC2 instance, takes its real host keys from the console output the \
+authenticated EC2 API returns, checks the key the live server presents against them, writes \
+verified known_hosts entries for every name you connect by, and carries the connection. \
+No trust on first use, no StrictHostKeyChecking=no.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// AWS region (default: AWS_REGION, then the profile's region)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile (default: AWS_PROFILE)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// More detail on stderr (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print nothing on stderr but errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify HOST's key, record it, then carry the connection (ProxyCommand ec2-hostkey proxy %h %p)
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub file: KnownHostsArgs,
+    /// How long to wait for console output to appear after boot (e.g. 90s, 10m)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub wait: Duration,
+    /// Instance id, Name tag, public or private DNS name, or IP (ssh's %h)
+    pub host: String,
+    /// Port to connect to (ssh's %p)
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct KnownHostsArgs {
+    /// known_hosts file to update (default: ~/.ssh/known_hosts)
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Write hashed entries (default: hash when the file's entries are mostly hashed)
+    #[arg(long)]
+    pub hash: bool,
+}

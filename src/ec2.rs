@@ -1,0 +1,215 @@
+//! The AWS SDK at the edge: building the EC2 client from the standard
+//! settings, DescribeInstances and GetConsoleOutput, and turning SDK errors
+//! into messages that name the missing permission or setting.
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::types::{Filter, Instance as SdkInstance};
+use base64::Engine;
+
+/// What we need to know about an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub state: String,
+    pub name: Option<String>,
+    pub public_ip: Option<String>,
+    pub public_dns: Option<String>,
+    pub private_ip: Option<String>,
+    pub private_dns: Option<String>,
+}
+
+impl Instance {
+    /// The address to connect to: public when there is one.
+    pub fn address(&self) -> Option<&str> {
+        self.public_ip.as_deref().or(self.private_ip.as_deref())
+    }
+}
+
+/// Failures talking to EC2, each with the remedy.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no AWS region is configured; set AWS_REGION, pass --region, or set a region in your AWS profile")]
+    NoRegion,
+    #[error(
+        "access denied: the caller needs {action} (AWS said: {message}); grant it in the IAM policy of the role or user in use"
+    )]
+    AccessDenied { action: &'static str, message: String },
+    #[error(
+        "AWS rejected the credentials ({message}); refresh them (e.g. `aws sso login`) or check AWS_PROFILE / AWS_ACCESS_KEY_ID"
+    )]
+    Credentials { message: String },
+    #[error("no AWS credentials found ({detail}); set AWS_PROFILE, run `aws configure`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")]
+    NoCredentials { detail: String },
+    #[error("AWS is throttling {action} (RequestLimitExceeded) even after retries; wait a moment and retry")]
+    Throttled { action: &'static str },
+    #[error("cannot reach the EC2 API ({detail}); check the network, AWS_ENDPOINT_URL and the region")]
+    Unreachable { detail: String },
+    #[error("{action} failed: {code}: {message}")]
+    Api {
+        action: &'static str,
+        code: String,
+        message: String,
+    },
+}
+
+impl Error {
+    fn from_sdk<E, R>(action: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let code = err.code().unwrap_or_default().to_string();
+        let message = err.message().unwrap_or_default().to_string();
+        match code.as_str() {
+            "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
+                return Error::AccessDenied { action, message };
+            }
+            "AuthFailure" | "ExpiredToken" | "RequestExpired" | "InvalidClientTokenId" | "ExpiredTokenException"
+            | "SignatureDoesNotMatch" => return Error::Credentials { message: format!("{code}: {message}") },
+            "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => return Error::Throttled { action },
+            "" => {}
+            _ => return Error::Api { action, code, message },
+        }
+        let detail = error_chain(&err);
+        if detail.contains("credentials") {
+            Error::NoCredentials { detail }
+        } else {
+            Error::Unreachable { detail }
+        }
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+pub struct Ec2 {
+    client: aws_sdk_ec2::Client,
+}
+
+/// Which instances a DescribeInstances call asks for.
+#[derive(Debug, Clone)]
+pub enum Query {
+    Ids(Vec<String>),
+    Filter { name: &'static str, values: Vec<String> },
+    /// Every instance that has a tag with this key (for case-insensitive Name lookups).
+    TagKey(&'static str),
+}
+
+impl Ec2 {
+    /// Builds a client from the standard AWS settings (env, profile, flags).
+    ///
+    /// # Errors
+    /// No region could be found.
+    pub async fn new(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_string()));
+        }
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(Error::NoRegion);
+        }
+        Ok(Ec2 {
+            client: aws_sdk_ec2::Client::new(&config),
+        })
+    }
+
+    /// DescribeInstances, all pages.
+    pub async fn describe(&self, query: &Query) -> Result<Vec<Instance>, Error> {
+        let mut request = self.client.describe_instances();
+        request = match query {
+            Query::Ids(ids) => request.set_instance_ids(Some(ids.clone())),
+            Query::Filter { name, values } => request.filters(
+                Filter::builder()
+                    .name(*name)
+                    .set_values(Some(values.clone()))
+                    .build(),
+            ),
+            Query::TagKey(key) => request.filters(Filter::builder().name("tag-key").values(*key).build()),
+        };
+        let mut pages = request.into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(err) if matches!(query, Query::Ids(_)) && is_not_found(&err) => return Ok(Vec::new()),
+                Err(err) => return Err(Error::from_sdk("ec2:DescribeInstances", err)),
+            };
+            for reservation in page.reservations() {
+                out.extend(reservation.instances().iter().map(convert));
+            }
+        }
+        Ok(out)
+    }
+
+    /// GetConsoleOutput, decoded; `None` while the instance has posted none.
+    pub async fn console_output(&self, id: &str, latest: bool) -> Result<Option<Vec<u8>>, Error> {
+        let mut request = self.client.get_console_output().instance_id(id);
+        if latest {
+            request = request.latest(true);
+        }
+        let output = request
+            .send()
+            .await
+            .map_err(|err| Error::from_sdk("ec2:GetConsoleOutput", err))?;
+        let Some(encoded) = output.output().filter(|o| !o.is_empty()) else {
+            return Ok(None);
+        };
+        let cleaned: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(cleaned)
+            .map_err(|e| Error::Api {
+                action: "ec2:GetConsoleOutput",
+                code: "InvalidBase64".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Some(decoded))
+    }
+}
+
+fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    matches!(
+        err.code(),
+        Some("InvalidInstanceID.NotFound" | "InvalidInstanceID.Malformed")
+    )
+}
+
+/// Whether a GetConsoleOutput error means `Latest=true` is not supported here.
+pub fn latest_unsupported(err: &Error) -> bool {
+    matches!(err, Error::Api { code, .. } if code == "UnsupportedOperation" || code == "InvalidParameterCombination" || code == "InvalidParameterValue")
+}
+
+fn convert(i: &SdkInstance) -> Instance {
+    let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+    Instance {
+        id: i.instance_id().unwrap_or_default().to_string(),
+        state: i
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        name: i
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("Name"))
+            .and_then(|t| t.value())
+            .map(str::to_string),
+        public_ip: non_empty(i.public_ip_address()),
+        public_dns: non_empty(i.public_dns_name()),
+        private_ip: non_empty(i.private_ip_address()),
+        private_dns: non_empty(i.private_dns_name()),
+    }
+}

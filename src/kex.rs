@@ -1,0 +1,244 @@
+//! Reading the server's host key out of the SSH key exchange as it passes.
+//!
+//! The server sends its host key (`K_S`) in the clear, in the key-exchange
+//! reply, before the client checks it (RFC 4253 §8, RFC 5656 §4, RFC 4419 §3;
+//! the hybrid post-quantum methods reply the same way). We forward the
+//! server's version line and every packet before that reply at once, hold the
+//! reply back, and hand its key to the caller, who verifies it and writes
+//! known_hosts before ssh ever sees the key. The client never waits for us
+//! except on that one packet, and we make no extra connection.
+
+use std::io::{self, Read, Write};
+
+use ssh_key::PublicKey;
+
+/// Messages whose payload starts with `string K_S`: KEXDH_REPLY / KEX_ECDH_REPLY
+/// / KEX_HYBRID_REPLY share number 31; KEX_DH_GEX_REPLY is 33 (in GEX, 31 is
+/// the group, whose first field is an mpint that never parses as a key).
+const REPLY_MESSAGES: [u8; 2] = [31, 33];
+const MSG_DISCONNECT: u8 = 1;
+/// RFC 4253 §6.1 lets implementations cap packets; 256 KiB is far above any kex.
+const MAX_PACKET: usize = 256 * 1024;
+/// Lines the server may send before its version line (RFC 4253 §4.2).
+const MAX_PREAMBLE: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the server closed the connection before sending its host key; is sshd running on that port?")]
+    Closed,
+    #[error("the server does not speak SSH (no version line); check the port")]
+    NotSsh,
+    #[error("the server disconnected during key exchange: {0}")]
+    Disconnected(String),
+    #[error("malformed SSH packet from the server during key exchange ({0})")]
+    Malformed(&'static str),
+    #[error("network error during key exchange: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// The server's host key and the bytes held back (the reply packet and anything after it).
+#[derive(Debug)]
+pub struct Intercepted {
+    pub key: PublicKey,
+    pub held: Vec<u8>,
+}
+
+/// Reads from `server`, forwarding to `client` until the packet carrying the host key.
+///
+/// # Errors
+/// The server closed, sent something that is not SSH, or disconnected.
+pub fn intercept_host_key(server: &mut impl Read, client: &mut impl Write) -> Result<Intercepted, Error> {
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut pos = 0; // first byte not yet forwarded
+    let mut in_banner = true;
+    let mut preamble = 0; // bytes of lines before and including the version line
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        // Consume whatever complete units the buffer holds.
+        loop {
+            if in_banner {
+                let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
+                    if preamble + buf.len() - pos > MAX_PREAMBLE {
+                        return Err(Error::NotSsh);
+                    }
+                    break;
+                };
+                let line_end = pos + nl + 1;
+                preamble += nl + 1;
+                in_banner = !buf[pos..line_end].starts_with(b"SSH-");
+                if in_banner && preamble > MAX_PREAMBLE {
+                    return Err(Error::NotSsh);
+                }
+                client.write_all(&buf[pos..line_end])?;
+                pos = line_end;
+                continue;
+            }
+            let Some(packet) = complete_packet(&buf[pos..])? else { break };
+            let payload = packet.payload;
+            if payload.first() == Some(&MSG_DISCONNECT) {
+                return Err(Error::Disconnected(disconnect_reason(payload)));
+            }
+            if payload.first().is_some_and(|m| REPLY_MESSAGES.contains(m))
+                && let Some(key) = leading_key(&payload[1..])
+            {
+                client.flush()?;
+                return Ok(Intercepted {
+                    key,
+                    held: buf[pos..].to_vec(),
+                });
+            }
+            let end = pos + packet.len;
+            client.write_all(&buf[pos..end])?;
+            pos = end;
+        }
+        client.flush()?;
+        // Drop what was forwarded so the buffer stays small.
+        buf.drain(..pos);
+        pos = 0;
+        let n = server.read(&mut chunk)?;
+        if n == 0 {
+            return Err(if in_banner && !buf.is_empty() { Error::NotSsh } else { Error::Closed });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+struct Packet<'a> {
+    len: usize,
+    payload: &'a [u8],
+}
+
+/// A complete unencrypted binary packet at the start of `data`, if there is one.
+fn complete_packet(data: &[u8]) -> Result<Option<Packet<'_>>, Error> {
+    if data.len() < 5 {
+        return Ok(None);
+    }
+    let length = u32::from_be_bytes(data[..4].try_into().expect("4 bytes")) as usize;
+    if !(5..=MAX_PACKET).contains(&length) {
+        return Err(Error::Malformed("bad packet length"));
+    }
+    if data.len() < 4 + length {
+        return Ok(None);
+    }
+    let padding = data[4] as usize;
+    if padding + 1 > length {
+        return Err(Error::Malformed("bad padding length"));
+    }
+    Ok(Some(Packet {
+        len: 4 + length,
+        payload: &data[5..4 + length - padding],
+    }))
+}
+
+fn read_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    let body = data.get(4..4 + len)?;
+    Some((body, &data[4 + len..]))
+}
+
+fn leading_key(payload: &[u8]) -> Option<PublicKey> {
+    let (blob, _) = read_string(payload)?;
+    PublicKey::from_bytes(blob).ok()
+}
+
+fn disconnect_reason(payload: &[u8]) -> String {
+    payload
+        .get(5..)
+        .and_then(read_string)
+        .map(|(text, _)| crate::sources::console::sanitize(text))
+        .unwrap_or_else(|| "no reason given".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy";
+
+    fn packet(payload: &[u8]) -> Vec<u8> {
+        let padding = 8 - (payload.len() + 5) % 8 + 4;
+        let mut out = ((payload.len() + padding + 1) as u32).to_be_bytes().to_vec();
+        out.push(padding as u8);
+        out.extend_from_slice(payload);
+        out.extend(std::iter::repeat_n(0u8, padding));
+        out
+    }
+
+    fn string(data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(data);
+        out
+    }
+
+    fn stream() -> (Vec<u8>, Vec<u8>) {
+        let key = PublicKey::from_openssh(ED).unwrap();
+        let mut before = b"banner line\r\nSSH-2.0-OpenSSH_9.2\r\n".to_vec();
+        before.extend(packet(&[20, 1, 2, 3]));
+        let mut reply = vec![31];
+        reply.extend(string(&key.to_bytes().unwrap()));
+        reply.extend(string(b"ephemeral"));
+        let mut after = packet(&reply);
+        after.extend(packet(&[21]));
+        (before, after)
+    }
+
+    #[test]
+    fn forwards_everything_before_the_reply_and_holds_the_rest() {
+        let (before, after) = stream();
+        let mut input: Vec<u8> = before.clone();
+        input.extend(&after);
+        let mut forwarded = Vec::new();
+        let got = intercept_host_key(&mut input.as_slice(), &mut forwarded).unwrap();
+        assert_eq!(got.key, PublicKey::from_openssh(ED).unwrap());
+        assert_eq!(forwarded, before);
+        assert_eq!(got.held, after);
+    }
+
+    #[test]
+    fn works_when_bytes_arrive_one_at_a_time() {
+        struct Trickle(Vec<u8>, usize);
+        impl Read for Trickle {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                if self.1 >= self.0.len() {
+                    return Ok(0);
+                }
+                out[0] = self.0[self.1];
+                self.1 += 1;
+                Ok(1)
+            }
+        }
+        let (before, after) = stream();
+        let mut all = before.clone();
+        all.extend(&after);
+        let mut forwarded = Vec::new();
+        let got = intercept_host_key(&mut Trickle(all, 0), &mut forwarded).unwrap();
+        assert_eq!(forwarded, before);
+        assert_eq!(got.key, PublicKey::from_openssh(ED).unwrap());
+    }
+
+    #[test]
+    fn gex_group_message_is_not_mistaken_for_a_key() {
+        let mut input = b"SSH-2.0-x\r\n".to_vec();
+        let mut group = vec![31];
+        group.extend(string(&[0x00, 0xff, 0xff, 0xff, 0xff, 0x12]));
+        input.extend(packet(&group));
+        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, Error::Closed));
+    }
+
+    #[test]
+    fn not_ssh_is_reported() {
+        let input = b"HTTP/1.1 400 Bad Request\r\n\r\n".repeat(5000);
+        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, Error::NotSsh));
+    }
+
+    #[test]
+    fn oversized_packet_is_refused() {
+        let mut input = b"SSH-2.0-x\r\n".to_vec();
+        input.extend(u32::MAX.to_be_bytes());
+        input.push(4);
+        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, Error::Malformed(_)));
+    }
+}

@@ -1,0 +1,578 @@
+//! known_hosts files: parsing, matching, editing and safe rewriting.
+//!
+//! The file is the user's data. A parsed file keeps every line's exact bytes
+//! and its line ending, so rendering an unedited file gives back the original
+//! byte for byte. Matching follows OpenSSH (`hostfile.c`, `match.c`): comma
+//! lists, `!` negation, `*`/`?` wildcards, `[host]:port`, and hashed
+//! `|1|salt|hmac` entries (HMAC-SHA1 of the host name keyed by the salt).
+//! Writes happen under an exclusive lock, through a temp file in the same
+//! directory that is fsynced and renamed over the original.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use ssh_key::PublicKey;
+
+/// Errors reading or writing a known_hosts file; each names the file and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read known_hosts file {path}: {source}; check that it exists and is readable")]
+    Read { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot write known_hosts file {path}: {source}; the file was left unchanged (check free space and that its directory is writable)"
+    )]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot lock {path}: {source}; check that its directory is writable")]
+    Lock { path: PathBuf, source: io::Error },
+}
+
+/// How an entry's host field matched a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostMatch {
+    No,
+    /// A `!pattern` matched: this line never applies to the name.
+    Negated,
+    /// A hashed `|1|…` entry whose HMAC equals the name's.
+    Hashed,
+    /// A plain pattern without wildcards equal to the name.
+    Literal,
+    /// A `*`/`?` pattern matched.
+    Wildcard,
+}
+
+impl HostMatch {
+    pub fn is_match(self) -> bool {
+        !matches!(self, HostMatch::No | HostMatch::Negated)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    CertAuthority,
+    Revoked,
+}
+
+/// A host-key line.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub marker: Option<Marker>,
+    pub hosts: String,
+    pub key: PublicKey,
+}
+
+impl Entry {
+    pub fn is_hashed(&self) -> bool {
+        self.hosts.starts_with("|1|")
+    }
+
+    /// Matches `name` (already in `host` or `[host]:port` form) as OpenSSH does.
+    pub fn match_host(&self, name: &str) -> HostMatch {
+        match_host_field(&self.hosts, name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// Blank or `#` comment.
+    Blank,
+    Entry(Entry),
+    /// Not a line OpenSSH would use; kept untouched, with the reason.
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Lf,
+    CrLf,
+    /// The last line of a file without a final newline.
+    None,
+}
+
+impl Ending {
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Ending::Lf => b"\n",
+            Ending::CrLf => b"\r\n",
+            Ending::None => b"",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// The line's bytes without its ending.
+    pub raw: Vec<u8>,
+    pub ending: Ending,
+    pub kind: Kind,
+    /// 1-based line number in the file as read (0 for added lines).
+    pub number: usize,
+}
+
+/// A parsed known_hosts file.
+#[derive(Debug, Clone, Default)]
+pub struct KnownHosts {
+    pub lines: Vec<Line>,
+}
+
+/// The name OpenSSH looks a host up under: `host` on port 22, `[host]:port` otherwise.
+pub fn lookup_name(host: &str, port: u16) -> String {
+    let host = host.to_ascii_lowercase();
+    if port == 22 {
+        host
+    } else {
+        format!("[{host}]:{port}")
+    }
+}
+
+impl KnownHosts {
+    pub fn parse(bytes: &[u8]) -> KnownHosts {
+        let mut lines = Vec::new();
+        let mut rest = bytes;
+        let mut number = 0;
+        while !rest.is_empty() {
+            number += 1;
+            let (content, ending, next) = match rest.iter().position(|&b| b == b'\n') {
+                Some(i) if i > 0 && rest[i - 1] == b'\r' => (&rest[..i - 1], Ending::CrLf, &rest[i + 1..]),
+                Some(i) => (&rest[..i], Ending::Lf, &rest[i + 1..]),
+                None => (rest, Ending::None, &rest[rest.len()..]),
+            };
+            lines.push(Line {
+                raw: content.to_vec(),
+                ending,
+                kind: parse_line(content),
+                number,
+            });
+            rest = next;
+        }
+        KnownHosts { lines }
+    }
+
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in &self.lines {
+            out.extend_from_slice(&line.raw);
+            out.extend_from_slice(line.ending.bytes());
+        }
+        out
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (&Line, &Entry)> {
+        self.lines.iter().filter_map(|l| match &l.kind {
+            Kind::Entry(e) => Some((l, e)),
+            _ => None,
+        })
+    }
+
+    /// Lines `ssh-keygen -F name` would print.
+    pub fn find(&self, name: &str) -> Vec<&Line> {
+        self.entries()
+            .filter(|(_, e)| e.match_host(name).is_match())
+            .map(|(l, _)| l)
+            .collect()
+    }
+
+    /// Keys a plain (unmarked) entry lists for `name`.
+    pub fn keys_for(&self, name: &str) -> Vec<&PublicKey> {
+        self.entries()
+            .filter(|(_, e)| e.marker.is_none() && e.match_host(name).is_match())
+            .map(|(_, e)| &e.key)
+            .collect()
+    }
+
+    /// Removes the lines `ssh-keygen -R name` removes: unmarked entries
+    /// matching `name` (a line naming several hosts goes whole). With
+    /// `keep_wildcards`, lines that match only through a wildcard pattern
+    /// stay: those are the user's own policy, not a record of one host.
+    /// Returns the removed lines.
+    pub fn remove(&mut self, name: &str, keep_wildcards: bool) -> Vec<Line> {
+        let (removed, kept) = std::mem::take(&mut self.lines).into_iter().partition(|line| {
+            let Kind::Entry(entry) = &line.kind else { return false };
+            if entry.marker.is_some() {
+                return false; // @cert-authority and @revoked lines are never removed
+            }
+            match entry.match_host(name) {
+                HostMatch::Wildcard => !keep_wildcards,
+                m => m.is_match(),
+            }
+        });
+        self.lines = kept;
+        removed
+    }
+
+    /// Whether the file's own entries for `name` (literal or hashed, not the
+    /// user's wildcard patterns) hold exactly `keys`.
+    pub fn has_exactly(&self, name: &str, keys: &[PublicKey]) -> bool {
+        let present: Vec<&PublicKey> = self
+            .entries()
+            .filter(|(_, e)| {
+                e.marker.is_none() && matches!(e.match_host(name), HostMatch::Literal | HostMatch::Hashed)
+            })
+            .map(|(_, e)| &e.key)
+            .collect();
+        keys.iter().all(|k| present.iter().any(|p| p.key_data() == k.key_data()))
+            && present.iter().all(|p| keys.iter().any(|k| k.key_data() == p.key_data()))
+    }
+
+    /// Makes `keys` the only entries for each of `names`: removes their old
+    /// lines as `ssh-keygen -R` would (keeping wildcard lines) and appends one
+    /// line per name and key. Hashes when asked, when the removed lines were
+    /// hashed, or when the file is mostly hashed. Returns whether anything changed.
+    pub fn replace(&mut self, names: &[String], keys: &[PublicKey], hash: bool, comment: Option<&str>) -> bool {
+        if names.iter().all(|n| self.has_exactly(n, keys)) {
+            return false;
+        }
+        let mut hashed = hash || self.mostly_hashed();
+        for name in names {
+            let removed = self.remove(name, true);
+            hashed |= removed
+                .iter()
+                .any(|l| matches!(&l.kind, Kind::Entry(e) if e.is_hashed()));
+        }
+        for name in names {
+            for key in keys {
+                self.add(name, key, hashed, comment);
+            }
+        }
+        true
+    }
+
+    /// Appends an entry for `name`, hashed when asked, in the file's line-ending style.
+    pub fn add(&mut self, name: &str, key: &PublicKey, hashed: bool, comment: Option<&str>) {
+        let ending = self.dominant_ending();
+        if let Some(last) = self.lines.last_mut()
+            && last.ending == Ending::None
+        {
+            last.ending = ending;
+        }
+        let hosts = if hashed { hash_name(name) } else { name.to_string() };
+        let mut text = format!("{hosts} {}", key_line(key));
+        if let Some(comment) = comment.filter(|_| !hashed) {
+            text.push(' ');
+            text.push_str(comment);
+        }
+        self.lines.push(Line {
+            kind: parse_line(text.as_bytes()),
+            raw: text.into_bytes(),
+            ending,
+            number: 0,
+        });
+    }
+
+    /// Whether most host entries are hashed (Debian's `HashKnownHosts yes` leaves such files).
+    pub fn mostly_hashed(&self) -> bool {
+        let (hashed, total) = self
+            .entries()
+            .filter(|(_, e)| e.marker.is_none())
+            .fold((0, 0), |(h, t), (_, e)| (h + usize::from(e.is_hashed()), t + 1));
+        total > 0 && hashed * 2 > total
+    }
+
+    fn dominant_ending(&self) -> Ending {
+        let crlf = self.lines.iter().filter(|l| l.ending == Ending::CrLf).count();
+        let lf = self.lines.iter().filter(|l| l.ending == Ending::Lf).count();
+        if crlf > lf { Ending::CrLf } else { Ending::Lf }
+    }
+}
+
+/// `algorithm base64` for a key, without its comment.
+pub fn key_line(key: &PublicKey) -> String {
+    let mut key = key.clone();
+    key.set_comment("");
+    key.to_openssh().unwrap_or_default().trim().to_string()
+}
+
+fn parse_line(content: &[u8]) -> Kind {
+    let Ok(text) = std::str::from_utf8(content) else {
+        return Kind::Invalid("not valid UTF-8".into());
+    };
+    let text = text.trim_start_matches([' ', '\t']);
+    if text.is_empty() || text.starts_with('#') {
+        return Kind::Blank;
+    }
+    let mut rest = text;
+    let marker = if rest.starts_with('@') {
+        let (word, after) = split_word(rest);
+        rest = after;
+        match word {
+            "@cert-authority" => Some(Marker::CertAuthority),
+            "@revoked" => Some(Marker::Revoked),
+            other => return Kind::Invalid(format!("unknown marker {other}")),
+        }
+    } else {
+        None
+    };
+    let (hosts, key_text) = split_word(rest);
+    if key_text.is_empty() {
+        return Kind::Invalid("no key after the host names".into());
+    }
+    match PublicKey::from_openssh(key_text.trim_end_matches([' ', '\t', '\r'])) {
+        Ok(key) => Kind::Entry(Entry {
+            marker,
+            hosts: hosts.to_string(),
+            key,
+        }),
+        Err(e) => Kind::Invalid(format!("key does not parse: {e}")),
+    }
+}
+
+fn split_word(text: &str) -> (&str, &str) {
+    match text.find([' ', '\t']) {
+        Some(i) => (&text[..i], text[i..].trim_start_matches([' ', '\t'])),
+        None => (text, ""),
+    }
+}
+
+fn match_host_field(field: &str, name: &str) -> HostMatch {
+    if let Some(hashed) = field.strip_prefix("|1|") {
+        return if hashed_matches(hashed, name) { HostMatch::Hashed } else { HostMatch::No };
+    }
+    let name = name.to_ascii_lowercase();
+    let mut result = HostMatch::No;
+    for pattern in field.split(',') {
+        let (negated, pattern) = match pattern.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, pattern),
+        };
+        let pattern = pattern.to_ascii_lowercase();
+        if !wildcard_match(pattern.as_bytes(), name.as_bytes()) {
+            continue;
+        }
+        if negated {
+            return HostMatch::Negated;
+        }
+        let this = if pattern.contains(['*', '?']) { HostMatch::Wildcard } else { HostMatch::Literal };
+        if result != HostMatch::Literal {
+            result = this;
+        }
+    }
+    result
+}
+
+fn hashed_matches(field: &str, name: &str) -> bool {
+    let Some((salt, hash)) = field.split_once('|') else { return false };
+    let (Ok(salt), Ok(hash)) = (B64.decode(salt), B64.decode(hash)) else { return false };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(&salt) else { return false };
+    mac.update(name.as_bytes());
+    mac.verify_slice(&hash).is_ok()
+}
+
+/// `|1|salt|hmac` for `name`, as `ssh-keygen -H` writes it.
+pub fn hash_name(name: &str) -> String {
+    let mut salt = [0u8; 20];
+    ssh_key::rand_core::RngCore::fill_bytes(&mut ssh_key::rand_core::OsRng, &mut salt);
+    let mut mac = Hmac::<Sha1>::new_from_slice(&salt).expect("HMAC takes any key length");
+    mac.update(name.as_bytes());
+    format!("|1|{}|{}", B64.encode(salt), B64.encode(mac.finalize().into_bytes()))
+}
+
+/// OpenSSH `match_pattern`: `*` any run, `?` one character, everything else literal.
+fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// Reads, edits and atomically rewrites a known_hosts file under a lock.
+///
+/// `edit` returns whether it changed anything; an unchanged file is not
+/// rewritten. A missing file reads as empty and is created 0600.
+///
+/// # Errors
+/// Reading, locking or writing failed; the original file is untouched.
+pub fn update<T>(path: &Path, edit: impl FnOnce(&mut KnownHosts) -> (bool, T)) -> Result<T, Error> {
+    let target = resolve_symlink(path);
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let lock = lock_dir(dir)?;
+    let original = match fs::read(&target) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(source) => return Err(Error::Read { path: target, source }),
+    };
+    let mut file = KnownHosts::parse(original.as_deref().unwrap_or_default());
+    let (changed, result) = edit(&mut file);
+    if changed {
+        write_atomically(&target, &file.render()).map_err(|source| Error::Write {
+            path: target.clone(),
+            source,
+        })?;
+    }
+    drop(lock);
+    Ok(result)
+}
+
+/// Reads a known_hosts file; a missing file reads as empty.
+pub fn read(path: &Path) -> Result<KnownHosts, Error> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(KnownHosts::parse(&bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(KnownHosts::default()),
+        Err(source) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Follows symlinks so the link's target is updated, not replaced by a file.
+fn resolve_symlink(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::read_link(&current) {
+            Ok(next) => {
+                current = match current.parent() {
+                    Some(parent) if next.is_relative() => parent.join(next),
+                    _ => next,
+                };
+            }
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+/// An exclusive lock on the file's directory. Locking the file itself would
+/// not work: each writer renames a new inode over it.
+fn lock_dir(dir: &Path) -> Result<File, Error> {
+    let lock_err = |source| Error::Lock {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let handle = File::open(dir).map_err(lock_err)?;
+    handle.lock().map_err(lock_err)?;
+    Ok(handle)
+}
+
+fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let existing = fs::metadata(target).ok();
+    let mut temp = tempfile::Builder::new()
+        .prefix(".known_hosts.")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    temp.write_all(contents)?;
+    if let Some(meta) = &existing {
+        let file = temp.as_file();
+        file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        if rustix::process::geteuid().is_root() {
+            let owner = rustix::fs::Uid::from_raw(meta.uid());
+            let group = rustix::fs::Gid::from_raw(meta.gid());
+            rustix::fs::fchown(file, Some(owner), Some(group))?;
+        }
+    }
+    temp.as_file().sync_all()?;
+    temp.persist(target).map_err(|e| e.error)?;
+    // The rename is durable only once the directory entry is.
+    if let Ok(d) = OpenOptions::new().read(true).custom_flags(0).open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy";
+    const ED2: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv1wNP4mf0CEj0ZCbNuNX4ne5ooMuzsr5Xjuzpsm7Ny";
+
+    fn key(s: &str) -> PublicKey {
+        PublicKey::from_openssh(s).unwrap()
+    }
+
+    #[test]
+    fn render_is_identity_on_gnarly_input() {
+        let mut bytes = format!(
+            "# comment\r\n\n   {ED}\nhost,1.2.3.4 {ED} c\n@cert-authority *.x {ED}\n|1|abc|def {ED}\n"
+        )
+        .into_bytes();
+        bytes.extend_from_slice(b"\xff bad\n");
+        bytes.extend_from_slice(format!("garbage line\r\n[h]:2222 {ED2}").as_bytes());
+        assert_eq!(KnownHosts::parse(&bytes).render(), bytes);
+    }
+
+    #[test]
+    fn patterns_match_as_openssh_does() {
+        assert_eq!(match_host_field("a,b,c", "b"), HostMatch::Literal);
+        assert_eq!(match_host_field("*.example.com", "x.example.com"), HostMatch::Wildcard);
+        assert_eq!(match_host_field("*.example.com,!bad.example.com", "bad.example.com"), HostMatch::Negated);
+        assert_eq!(match_host_field("host?", "host1"), HostMatch::Wildcard);
+        assert_eq!(match_host_field("host?", "host12"), HostMatch::No);
+        assert_eq!(match_host_field("[h]:2222", "[h]:2222"), HostMatch::Literal);
+        assert_eq!(match_host_field("[h]:2222", "h"), HostMatch::No);
+        assert_eq!(match_host_field("WEB", "web"), HostMatch::Literal);
+    }
+
+    #[test]
+    fn hashed_entry_matches_its_name_only() {
+        let field = hash_name("10.0.0.1");
+        assert_eq!(match_host_field(&field, "10.0.0.1"), HostMatch::Hashed);
+        assert_eq!(match_host_field(&field, "10.0.0.2"), HostMatch::No);
+    }
+
+    #[test]
+    fn remove_matches_ssh_keygen_r() {
+        let text = format!("a,b {ED}\n@revoked a {ED2}\n*.x {ED}\n[a]:2222 {ED}\nother {ED}\n");
+        let mut file = KnownHosts::parse(text.as_bytes());
+        assert_eq!(file.remove("a", false).len(), 1);
+        assert_eq!(
+            String::from_utf8(file.render()).unwrap(),
+            format!("@revoked a {ED2}\n*.x {ED}\n[a]:2222 {ED}\nother {ED}\n")
+        );
+        assert_eq!(file.remove("y.x", true).len(), 0);
+        assert_eq!(file.remove("y.x", false).len(), 1);
+    }
+
+    #[test]
+    fn add_terminates_a_last_line_without_newline_in_the_file_style() {
+        let mut file = KnownHosts::parse(format!("a {ED}\r\nb {ED}").as_bytes());
+        file.add("c", &key(ED2), false, None);
+        assert_eq!(
+            String::from_utf8(file.render()).unwrap(),
+            format!("a {ED}\r\nb {ED}\r\nc {ED2}\r\n")
+        );
+    }
+
+    #[test]
+    fn added_hashed_line_is_found() {
+        let mut file = KnownHosts::default();
+        file.add("[h]:2222", &key(ED), true, Some("ignored"));
+        assert_eq!(file.find("[h]:2222").len(), 1);
+        assert!(file.find("h").is_empty());
+        assert!(file.has_exactly("[h]:2222", &[key(ED)]));
+        assert!(!file.has_exactly("[h]:2222", &[key(ED), key(ED2)]));
+    }
+
+    #[test]
+    fn lookup_name_uses_brackets_off_port_22() {
+        assert_eq!(lookup_name("Web", 22), "web");
+        assert_eq!(lookup_name("web", 2222), "[web]:2222");
+    }
+
+    #[test]
+    fn wildcard_edge_cases() {
+        assert!(wildcard_match(b"*", b""));
+        assert!(wildcard_match(b"a*b*c", b"aXXbYc"));
+        assert!(!wildcard_match(b"a*b", b"ac"));
+        assert!(wildcard_match(b"**", b"abc"));
+    }
+}

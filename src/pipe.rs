@@ -1,0 +1,124 @@
+//! The data path: carrying bytes between ssh (our stdin/stdout) and the
+//! instance's socket.
+//!
+//! On Linux each direction moves data with splice(2) when one end is a pipe,
+//! which is what ssh gives a ProxyCommand, so bytes never enter userspace;
+//! anything else falls back to a plain copy. Half-close is kept in both
+//! directions: EOF on stdin shuts down the socket's write side, EOF from the
+//! socket closes stdout, and we exit once both directions are done.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::thread::JoinHandle;
+
+const CHUNK: usize = 1 << 20;
+
+/// Copies stdin to the socket on a thread, shutting the socket's write side at EOF.
+pub fn spawn_upstream(socket: &TcpStream) -> io::Result<JoinHandle<io::Result<()>>> {
+    let socket = socket.try_clone()?;
+    Ok(std::thread::spawn(move || {
+        let stdin = io::stdin();
+        let result = forward(stdin.as_fd(), socket.as_fd());
+        match &result {
+            Ok(()) => {
+                let _ = socket.shutdown(Shutdown::Write);
+            }
+            // The server side is gone: end the other direction too.
+            Err(_) => {
+                let _ = socket.shutdown(Shutdown::Both);
+            }
+        }
+        result
+    }))
+}
+
+/// Writes `held` to stdout, then copies the socket to stdout until EOF, then closes stdout.
+pub fn downstream(socket: &TcpStream, held: &[u8]) -> io::Result<()> {
+    let stdout = io::stdout();
+    let out = stdout.as_fd();
+    // A bigger pipe to ssh means fewer wakeups per megabyte; best effort.
+    let _ = rustix::pipe::fcntl_setpipe_size(out, CHUNK);
+    write_all(out, held)?;
+    let result = forward(socket.as_fd(), out);
+    close_stdout();
+    result
+}
+
+/// Writes everything to `fd`.
+pub fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        match rustix::io::write(fd, data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Replaces fd 1 with /dev/null so ssh sees EOF on its end of the pipe.
+fn close_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = rustix::stdio::dup2_stdout(null.as_fd());
+    }
+}
+
+/// Moves bytes from `from` to `to` until EOF; a broken pipe or reset is a clean end.
+fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
+    let result = match splice_all(from, to) {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => copy_all(from, to),
+        other => other,
+    };
+    match result {
+        Err(e) if matches!(e.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset) => Ok(()),
+        other => other,
+    }
+}
+
+/// splice(2) loop; fails with EINVAL before moving anything when neither end is a pipe.
+fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
+    use rustix::pipe::{SpliceFlags, splice};
+    loop {
+        match splice(from, None, to, None, CHUNK, SpliceFlags::MOVE) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn copy_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
+    let mut reader = FdIo(from);
+    let mut writer = FdIo(to);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        writer.write_all(&buf[..n])?;
+    }
+}
+
+/// Read/Write over a borrowed descriptor.
+pub struct FdIo<'a>(pub BorrowedFd<'a>);
+
+impl Read for FdIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(rustix::io::read(self.0, buf)?)
+    }
+}
+
+impl Write for FdIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(rustix::io::write(self.0, buf)?)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,164 @@
+//! Where trusted host keys come from, and the check of a live server's key
+//! against them (DESIGN.md, trust rules 1–3).
+//!
+//! The console output of the instance, fetched through the authenticated EC2
+//! API, is the source here: its KEYS block, or its FINGERPRINTS block matched
+//! against the key the live server presents. Nothing else is trusted.
+
+pub mod console;
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use ssh_key::{HashAlg, PublicKey};
+
+use crate::ec2::{self, Ec2};
+use console::ConsoleKeys;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "console output of {id} is not available yet (it appears minutes after boot); retry with a longer wait, e.g. --wait 10m"
+    )]
+    NotYet { id: String },
+    #[error(
+        "console output of {id} holds no SSH host key block (cloud-init prints it once, late in the first boot, and it scrolls out of the 64 KB console buffer); retry with --wait if the instance is still booting, or verify the key by hand"
+    )]
+    NoKeyBlock { id: String },
+    #[error(transparent)]
+    Console(#[from] console::ConsoleError),
+    #[error(transparent)]
+    Ec2(#[from] ec2::Error),
+    #[error(
+        "HOST KEY MISMATCH for {id}: the server at {address} presented {presented}, which the instance's console output does not list (it lists {listed}); this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
+    )]
+    Mismatch {
+        id: String,
+        address: String,
+        presented: String,
+        listed: String,
+    },
+}
+
+/// `SHA256:… (ED25519)` for messages.
+pub fn describe_key(key: &PublicKey) -> String {
+    format!(
+        "{} ({})",
+        key.fingerprint(HashAlg::Sha256),
+        key.algorithm().as_str()
+    )
+}
+
+/// Fetches and parses console output, waiting up to `wait` for the host-key blocks.
+///
+/// # Errors
+/// The blocks did not appear in time, a block is corrupt, or the API failed.
+pub async fn console_keys(ec2: &Ec2, id: &str, wait: Duration) -> Result<ConsoleKeys, Error> {
+    let started = Instant::now();
+    let mut progress = Progress::new(id, wait);
+    let mut latest = true;
+    let mut interval = Duration::from_millis(500);
+    let mut saw_output = false;
+    loop {
+        let output = match ec2.console_output(id, latest).await {
+            Err(err) if latest && ec2::latest_unsupported(&err) => {
+                // Latest=true works on Nitro only; Xen instances post buffered output.
+                latest = false;
+                continue;
+            }
+            other => other?,
+        };
+        if let Some(bytes) = output {
+            saw_output = true;
+            let keys = console::parse(&bytes)?;
+            if !keys.is_empty() {
+                progress.done();
+                return Ok(keys);
+            }
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= wait {
+            progress.done();
+            let id = id.to_string();
+            return Err(if saw_output { Error::NoKeyBlock { id } } else { Error::NotYet { id } });
+        }
+        progress.tick(elapsed, saw_output);
+        tokio::time::sleep(interval.min(wait - elapsed)).await;
+        interval = (interval * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// Checks the live server's key against what the console vouches for and
+/// returns the keys to record.
+///
+/// A key in the KEYS block vouches for the whole block. Without a KEYS block, a
+/// presented key whose recomputed fingerprint is listed vouches for itself.
+///
+/// # Errors
+/// [`Error::Mismatch`] when the presented key is not vouched for.
+pub fn verify(id: &str, address: &str, presented: &PublicKey, trusted: &ConsoleKeys) -> Result<Vec<PublicKey>, Error> {
+    if !trusted.keys.is_empty() {
+        if trusted.keys.iter().any(|k| k.key_data() == presented.key_data()) {
+            return Ok(trusted.keys.clone());
+        }
+    } else if trusted.lists_fingerprint_of(presented) {
+        return Ok(vec![presented.clone()]);
+    }
+    let listed = if trusted.keys.is_empty() {
+        format!("{} fingerprint(s)", trusted.fingerprints.len())
+    } else {
+        trusted.keys.iter().map(describe_key).collect::<Vec<_>>().join(", ")
+    };
+    Err(Error::Mismatch {
+        id: id.to_string(),
+        address: address.to_string(),
+        presented: describe_key(presented),
+        listed,
+    })
+}
+
+/// Waiting feedback on stderr: one rewritten line on a terminal, plain lines otherwise.
+struct Progress {
+    id: String,
+    wait: Duration,
+    terminal: bool,
+    shown: bool,
+    last_line: Option<Instant>,
+}
+
+impl Progress {
+    fn new(id: &str, wait: Duration) -> Self {
+        Progress {
+            id: id.to_string(),
+            wait,
+            terminal: std::io::stderr().is_terminal(),
+            shown: false,
+            last_line: None,
+        }
+    }
+
+    fn tick(&mut self, elapsed: Duration, saw_output: bool) {
+        let what = if saw_output { "host key block" } else { "console output" };
+        let text = format!(
+            "ec2-hostkey: waiting for the {what} of {} ({}s of {}s)",
+            self.id,
+            elapsed.as_secs(),
+            self.wait.as_secs()
+        );
+        let mut err = std::io::stderr().lock();
+        if self.terminal {
+            let _ = write!(err, "\r\x1b[2K{text}");
+        } else if self.last_line.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            let _ = writeln!(err, "{text}");
+            self.last_line = Some(Instant::now());
+        }
+        self.shown = true;
+    }
+
+    fn done(&mut self) {
+        if self.terminal && self.shown {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+        self.shown = false;
+    }
+}

@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""The ec2-hostkey testbed: moto's EC2 server, extended so that instances boot.
+
+RunInstances gives each instance its own loopback address (127.0.0.0/8) as
+public IP, a matching public DNS name, host keys (generated, or taken from
+cloud-config `ssh_keys:` in the user-data) and a real OpenSSH `sshd` listening
+on that address. GetConsoleOutput returns cloud-init's console format once the
+instance's console delay has passed. TerminateInstances stops the sshd and
+frees the address, so the next launch can recycle it with new keys.
+
+Per-instance controls are instance tags given at launch:
+  sim:console-delay=SECONDS  console stays empty this long (default --console-delay)
+  sim:mitm=true              console lists keys other than the ones sshd presents
+  sim:console=FLAGS          comma list: keys-only, fingerprints-only, prefix=ec2|cloud-init|syslog|none,
+                             crlf, escapes, reboot (an older boot's block precedes), md5, noisy
+  sim:address=127.x.y.z      take this address (to recycle one deliberately)
+  sim:sshd=off               no sshd (for fleets that only need consoles)
+  sim:key-types=a,b          host key types to generate (ed25519,ecdsa,rsa)
+
+Test-harness endpoints on the same port: GET /_sim/calls (API actions served,
+in order), POST /_sim/calls/reset.
+
+Prints `READY <port> <state-dir>` on stdout once serving. Exits, stopping every
+sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
+"""
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from moto.core.responses import ActionResult
+from moto.core.types import Base64EncodedString
+from moto.core.utils import utcnow
+from moto.ec2.models.instances import Instance, InstanceBackend
+from moto.ec2.responses.general import General
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+SSHD = shutil.which("sshd", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/sshd"
+KEY_ORDER = ["ecdsa", "ed25519", "rsa"]  # glob order of /etc/ssh/ssh_host_*_key.pub
+KEY_LABEL = {"ecdsa": "ECDSA", "ed25519": "ED25519", "rsa": "RSA"}
+
+
+class HostKey:
+    def __init__(self, kind, private_pem, public_line):
+        self.kind = kind
+        self.private_pem = private_pem
+        self.public_line = public_line.strip()
+        blob = base64.b64decode(self.public_line.split()[1])
+        self.blob = blob
+        self.bits = {"ed25519": 256, "ecdsa": 256}.get(kind, 0)
+
+    def fingerprint_line(self, comment, md5=False):
+        if md5:
+            digest = hashlib.md5(self.blob).hexdigest()
+            fp = ":".join(digest[i : i + 2] for i in range(0, 32, 2))
+            fp = "MD5:" + fp
+        else:
+            fp = "SHA256:" + base64.b64encode(hashlib.sha256(self.blob).digest()).decode().rstrip("=")
+        return f"{self.bits} {fp} {comment} ({KEY_LABEL[self.kind]})"
+
+
+def generate_key(kind, comment):
+    if kind == "ed25519":
+        priv = ed25519.Ed25519PrivateKey.generate()
+    elif kind == "ecdsa":
+        priv = ec.generate_private_key(ec.SECP256R1())
+    elif kind == "rsa":
+        priv = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    else:
+        raise ValueError(kind)
+    pem = priv.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    pub = priv.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    key = HostKey(kind, pem, f"{pub} {comment}")
+    if kind == "rsa":
+        key.bits = priv.key_size
+    return key
+
+
+def keys_from_user_data(text):
+    """Host keys from cloud-config `ssh_keys:`, as cloud-init's cc_ssh takes them."""
+    if not text or not text.startswith("#cloud-config"):
+        return None
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return None
+    given = doc.get("ssh_keys") if isinstance(doc, dict) else None
+    if not isinstance(given, dict):
+        return None
+    keys = []
+    for kind in KEY_ORDER:
+        priv, pub = given.get(f"{kind}_private"), given.get(f"{kind}_public")
+        if priv and pub:
+            key = HostKey(kind, priv, pub)
+            if kind == "rsa":
+                key.bits = rsa_bits(key.blob)
+            keys.append(key)
+    return keys or None
+
+
+def rsa_bits(blob):
+    def read(buf, off):
+        n = int.from_bytes(buf[off : off + 4], "big")
+        return buf[off + 4 : off + 4 + n], off + 4 + n
+
+    _, off = read(blob, 0)
+    _, off = read(blob, off)
+    modulus, _ = read(blob, off)
+    return int.from_bytes(modulus, "big").bit_length()
+
+
+class SimInstance:
+    def __init__(self, sim, instance, tags, user_data):
+        self.sim = sim
+        self.id = instance.id
+        self.tags = tags
+        self.launched = time.monotonic()
+        self.delay = float(tags.get("sim:console-delay", sim.console_delay))
+        self.console_flags = [f.strip() for f in tags.get("sim:console", "").split(",") if f.strip()]
+        self.dir = os.path.join(sim.state_dir, self.id)
+        os.makedirs(self.dir, mode=0o700)
+        self.hostname = "ip-172-31-%d-%d" % (random.randint(0, 255), random.randint(1, 254))
+        comment = f"root@{self.hostname}"
+        types = [t for t in KEY_ORDER if t in tags.get("sim:key-types", ",".join(KEY_ORDER)).split(",")]
+        self.sshd_keys = keys_from_user_data(user_data) or [generate_key(t, comment) for t in types]
+        if tags.get("sim:mitm") == "true":
+            # What the console (the trusted source) shows is not what answers on the wire.
+            self.console_keys = [generate_key(k.kind, comment) for k in self.sshd_keys]
+        else:
+            self.console_keys = self.sshd_keys
+        # An earlier boot's block (other keys) precedes the current one with `reboot`.
+        self.old_boot_keys = [generate_key("ed25519", comment)] if "reboot" in self.console_flags else []
+        self.address = sim.allocate(tags.get("sim:address"))
+        self.sshd = None
+        if tags.get("sim:sshd") != "off":
+            self.start_sshd()
+
+    def start_sshd(self):
+        paths = []
+        for key in self.sshd_keys:
+            path = os.path.join(self.dir, f"ssh_host_{key.kind}_key")
+            with open(path, "w") as f:
+                f.write(key.private_pem if key.private_pem.endswith("\n") else key.private_pem + "\n")
+            os.chmod(path, 0o600)
+            with open(path + ".pub", "w") as f:
+                f.write(key.public_line + "\n")
+            paths.append(path)
+        conf = os.path.join(self.dir, "sshd_config")
+        with open(conf, "w") as f:
+            f.write(f"ListenAddress {self.address}:{self.sim.ssh_port}\n")
+            for p in paths:
+                f.write(f"HostKey {p}\n")
+            f.write(
+                f"PidFile {self.dir}/sshd.pid\n"
+                f"AuthorizedKeysFile {self.sim.state_dir}/authorized_keys\n"
+                "StrictModes no\nUsePAM no\nPermitRootLogin yes\n"
+                "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                "PrintMotd no\nPrintLastLog no\nUseDNS no\nLogLevel ERROR\n"
+                "MaxStartups 200:30:400\nMaxSessions 100\n"
+                "Subsystem sftp internal-sftp\n"
+            )
+        log = open(os.path.join(self.dir, "sshd.log"), "ab")
+        self.sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", conf], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.sshd.poll() is not None:
+                raise RuntimeError(f"sshd for {self.id} exited: see {self.dir}/sshd.log")
+            try:
+                socket.create_connection((self.address, self.sim.ssh_port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"sshd for {self.id} did not start listening")
+
+    def stop_sshd(self):
+        if self.sshd and self.sshd.poll() is None:
+            self.sshd.terminate()
+            try:
+                self.sshd.wait(5)
+            except subprocess.TimeoutExpired:
+                self.sshd.kill()
+        self.sshd = None
+
+    def console(self):
+        if time.monotonic() - self.launched < self.delay:
+            return ""
+        flags = self.console_flags
+        prefix = "ec2: "
+        for f in flags:
+            if f.startswith("prefix="):
+                prefix = {
+                    "ec2": "ec2: ",
+                    "cloud-init": "cloud-init: ",
+                    "syslog": "<14>Apr 22 19:51:35 cloud-init: ",
+                    "none": "",
+                }[f.split("=", 1)[1]]
+        out = kernel_noise(self.hostname)
+        if "reboot" in flags:
+            out += self.cloud_init_block(self.old_boot_keys, prefix, flags)
+            out += kernel_noise(self.hostname)
+        out += self.cloud_init_block(self.console_keys, prefix, flags)
+        out += "[   41.337812] cloud-init[1021]: Cloud-init v. 23.1.2 finished at %s. Datasource DataSourceEc2Local.  Up 41.33 seconds\n" % time.strftime(
+            "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()
+        )
+        if "crlf" in flags:
+            out = out.replace("\n", "\r\n")
+        return out
+
+    def cloud_init_block(self, keys, prefix, flags):
+        comment = f"root@{self.hostname}"
+        out = ""
+        if "keys-only" not in flags:
+            lines = ["", "#" * 61, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"]
+            lines += [k.fingerprint_line(comment, md5="md5" in flags) for k in keys]
+            lines += ["-----END SSH HOST KEY FINGERPRINTS-----", "#" * 61]
+            for i, line in enumerate(lines):
+                out += prefix + line + "\n"
+                if "noisy" in flags and i == 3:
+                    out += "[   39.112233] systemd[1]: Started Daily apt download activities.\n"
+        if "fingerprints-only" not in flags:
+            out += "-----BEGIN SSH HOST KEY KEYS-----\n"
+            for i, k in enumerate(keys):
+                line = k.public_line + " \n" if i == 0 else k.public_line + "\n"
+                if "escapes" in flags and i == 0:
+                    line = "\x1b[0;32m" + line.rstrip("\n") + "\x1b[0m\n"
+                out += line
+            out += "-----END SSH HOST KEY KEYS-----\n"
+        return out
+
+
+def kernel_noise(hostname):
+    return (
+        "[    0.000000] Linux version 6.1.0-18-cloud-amd64 (debian-kernel@lists.debian.org)\n"
+        "[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-cloud-amd64 root=PARTUUID=1b2c console=ttyS0\n"
+        "[    1.204331] EXT4-fs (nvme0n1p1): mounted filesystem with ordered data mode.\n"
+        f"[   12.771204] cloud-init[512]: Cloud-init v. 23.1.2 running 'init' ... {hostname}\n"
+        "ci-info: ++++++++++++++++++++++++Net device info+++++++++++++++++++++++\n"
+        "ci-info: | Device |  Up  |   Address    |      Mask     | Scope  |\n"
+        "[   38.551902] cloud-init[1021]: Generating public/private ed25519 key pair.\n"
+    )
+
+
+class Sim:
+    def __init__(self, state_dir, net, ssh_port, console_delay):
+        self.state_dir = state_dir
+        self.net = net
+        self.ssh_port = ssh_port
+        self.console_delay = console_delay
+        self.instances = {}
+        self.used = set()
+        self.calls = []
+        self.lock = threading.Lock()
+        self.make_client_key()
+
+    def make_client_key(self):
+        key = ed25519.Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
+        pub = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        path = os.path.join(self.state_dir, "client_key")
+        with open(path, "wb") as f:
+            f.write(pem)
+        os.chmod(path, 0o600)
+        with open(path + ".pub", "wb") as f:
+            f.write(pub + b" sim-client\n")
+        with open(os.path.join(self.state_dir, "authorized_keys"), "wb") as f:
+            f.write(pub + b" sim-client\n")
+
+    def allocate(self, wanted):
+        with self.lock:
+            if wanted:
+                if wanted in self.used:
+                    raise RuntimeError(f"address {wanted} is in use")
+                self.used.add(wanted)
+                return wanted
+            for host in range(10, 255):
+                addr = f"{self.net}.{host}"
+                if addr not in self.used:
+                    self.used.add(addr)
+                    return addr
+        raise RuntimeError("address pool exhausted")
+
+    def release(self, addr):
+        with self.lock:
+            self.used.discard(addr)
+
+    def boot(self, instance, user_data):
+        tags = {t["key"]: t["value"] for t in instance.get_tags()}
+        text = user_data.decode() if user_data is not None else ""
+        sim_inst = SimInstance(self, instance, tags, text)
+        instance.nics[0].public_ip = sim_inst.address
+        self.instances[instance.id] = sim_inst
+
+    def shutdown(self):
+        for inst in list(self.instances.values()):
+            inst.stop_sshd()
+
+
+SIM = None
+
+
+def install_patches():
+    original_run = InstanceBackend.run_instances
+    original_terminate = Instance.terminate
+    original_stop = Instance.stop
+
+    def run_instances(self, image_id, count, user_data, security_group_names, **kwargs):
+        reservation = original_run(self, image_id, count, user_data, security_group_names, **kwargs)
+        for instance in reservation.instances:
+            SIM.boot(instance, user_data)
+        return reservation
+
+    def terminate(self):
+        sim_inst = SIM.instances.get(self.id)
+        state = original_terminate(self)
+        if sim_inst and sim_inst.address:
+            sim_inst.stop_sshd()
+            SIM.release(sim_inst.address)
+            sim_inst.address = None
+            self.nics[0].public_ip = None if self.nics else None
+        return state
+
+    def stop(self):
+        sim_inst = SIM.instances.get(self.id)
+        if sim_inst:
+            sim_inst.stop_sshd()
+        return original_stop(self)
+
+    def get_console_output(self):
+        instance_id = self._get_param("InstanceId")
+        instance = self.ec2_backend.get_instance(instance_id)
+        sim_inst = SIM.instances.get(instance.id)
+        text = sim_inst.console() if sim_inst else ""
+        result = {"InstanceId": instance.id, "Timestamp": utcnow()}
+        if text:
+            result["Output"] = Base64EncodedString.from_raw_string(text)
+        return ActionResult(result)
+
+    InstanceBackend.run_instances = run_instances
+    Instance.terminate = terminate
+    Instance.stop = stop
+    General.get_console_output = get_console_output
+
+
+def harness_app(moto_app):
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/_sim/calls":
+            body = json.dumps(SIM.calls).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        if path == "/_sim/calls/reset":
+            SIM.calls.clear()
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        action = urllib.parse.parse_qs(raw.decode("utf-8", "replace")).get("Action", [None])[0]
+        if action:
+            SIM.calls.append(action)
+        return moto_app(environ, start_response)
+
+    return app
+
+
+def pick_net():
+    for _ in range(100):
+        net = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}"
+        try:
+            s = socket.socket()
+            s.bind((f"{net}.10", 0))
+            s.close()
+            return net
+        except OSError:
+            continue
+    raise RuntimeError("no free loopback /24 found")
+
+
+def main():
+    global SIM
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0, help="API port (0: any free port)")
+    parser.add_argument("--net", default=None, help="loopback /24 for instances, e.g. 127.77.3 (default: random)")
+    parser.add_argument("--ssh-port", type=int, default=22, help="port every sshd listens on")
+    parser.add_argument("--console-delay", type=float, default=0.0, help="default seconds before console output appears")
+    parser.add_argument("--state-dir", default=None, help="where instance files live (default: a temp dir, removed at exit)")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (the harness died)")
+    args = parser.parse_args()
+
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
+    owned_dir = args.state_dir is None
+    state_dir = args.state_dir or tempfile.mkdtemp(prefix="ec2-hostkey-sim-")
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    SIM = Sim(state_dir, args.net or pick_net(), args.ssh_port, args.console_delay)
+    install_patches()
+
+    server = make_server("127.0.0.1", args.port, harness_app(DomainDispatcherApplication(create_backend_app)), threaded=True)
+
+    def stop(*_):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def watch_stdin():
+        try:
+            while sys.stdin.buffer.read(1):
+                pass
+        except Exception:
+            pass
+        stop()
+
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+    print(f"READY {server.server_port} {state_dir} {SIM.net}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        SIM.shutdown()
+        if owned_dir:
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
