@@ -12,7 +12,14 @@ use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::thread::JoinHandle;
 
+use rustix::event::{PollFd, PollFlags};
+
 const CHUNK: usize = 1 << 20;
+
+/// Makes the socket non-blocking (see [`splice_all`]); all our I/O on it waits through poll(2).
+pub fn prepare(socket: &TcpStream) -> io::Result<()> {
+    socket.set_nonblocking(true)
+}
 
 /// Copies stdin to the socket on a thread, shutting the socket's write side at EOF.
 pub fn spawn_upstream(socket: &TcpStream) -> io::Result<JoinHandle<io::Result<()>>> {
@@ -45,17 +52,9 @@ pub fn downstream(socket: &TcpStream, held: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Writes everything to `fd`.
-pub fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
-    while !data.is_empty() {
-        match rustix::io::write(fd, data) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => data = &data[n..],
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+/// Writes everything to `fd`, waiting while it is full.
+pub fn write_all(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<()> {
+    FdIo(fd).write_all(data)
 }
 
 /// Replaces fd 1 with /dev/null so ssh sees EOF on its end of the pipe.
@@ -78,12 +77,19 @@ fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 /// splice(2) loop; fails with EINVAL before moving anything when neither end is a pipe.
+///
+/// Splicing from a socket into a pipe holds the pipe's lock while it waits,
+/// which would stall ssh's read of that pipe; so the call never waits:
+/// SPLICE_F_NONBLOCK for the pipe end, a non-blocking socket, and poll(2)
+/// for readiness instead.
 fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
     use rustix::pipe::{SpliceFlags, splice};
     loop {
-        match splice(from, None, to, None, CHUNK, SpliceFlags::MOVE) {
+        wait(from, PollFlags::IN)?;
+        match splice(from, None, to, None, CHUNK, SpliceFlags::MOVE | SpliceFlags::NONBLOCK) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
+            Err(rustix::io::Errno::AGAIN) => wait(to, PollFlags::OUT)?,
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
@@ -91,32 +97,54 @@ fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 fn copy_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
-    let mut reader = FdIo(from);
-    let mut writer = FdIo(to);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = match reader.read(&mut buf) {
+        let n = match FdIo(from).read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        writer.write_all(&buf[..n])?;
+        FdIo(to).write_all(&buf[..n])?;
     }
 }
 
-/// Read/Write over a borrowed descriptor.
+/// Blocks until `fd` is ready for `events` (or hung up, or in error).
+fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
+    let mut fds = [PollFd::from_borrowed_fd(fd, events)];
+    loop {
+        match rustix::event::poll(&mut fds, None) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Blocking Read/Write over a descriptor that may be non-blocking.
 pub struct FdIo<'a>(pub BorrowedFd<'a>);
 
 impl Read for FdIo<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(rustix::io::read(self.0, buf)?)
+        loop {
+            match rustix::io::read(self.0, &mut *buf) {
+                Err(rustix::io::Errno::AGAIN) => wait(self.0, PollFlags::IN)?,
+                Err(rustix::io::Errno::INTR) => {}
+                other => return Ok(other?),
+            }
+        }
     }
 }
 
 impl Write for FdIo<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(rustix::io::write(self.0, buf)?)
+        loop {
+            match rustix::io::write(self.0, buf) {
+                Err(rustix::io::Errno::AGAIN) => wait(self.0, PollFlags::OUT)?,
+                Err(rustix::io::Errno::INTR) => {}
+                other => return Ok(other?),
+            }
+        }
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())

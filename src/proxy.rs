@@ -25,10 +25,11 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
     let (instance, trusted) = runtime()?.block_on(lookup(global, &target, args.wait))?;
     let address = instance.address().expect("resolve only returns instances with an address");
     let socket = connect(address, args.port)?;
+    pipe::prepare(&socket)?;
     let upstream = pipe::spawn_upstream(&socket).context("cannot start the data path")?;
 
     let stdout = io::stdout();
-    let intercepted = kex::intercept_host_key(&mut &socket, &mut pipe::FdIo(stdout.as_fd()))
+    let intercepted = kex::intercept_host_key(&mut pipe::FdIo(socket.as_fd()), &mut pipe::FdIo(stdout.as_fd()))
         .with_context(|| format!("{address}:{}", args.port))?;
     let keys = sources::verify(&instance.id, address, &intercepted.key, &trusted)?;
     let names = names_for(&args.host, args.port, &instance);
