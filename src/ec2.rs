@@ -28,21 +28,32 @@ impl Instance {
 /// Failures talking to EC2, each with the remedy.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("no AWS region is configured; set AWS_REGION, pass --region, or set a region in your AWS profile")]
+    #[error(
+        "no AWS region is configured; set AWS_REGION, pass --region, or set a region in your AWS profile"
+    )]
     NoRegion,
     #[error(
         "access denied: the caller needs {action} (AWS said: {message}); grant it in the IAM policy of the role or user in use"
     )]
-    AccessDenied { action: &'static str, message: String },
+    AccessDenied {
+        action: &'static str,
+        message: String,
+    },
     #[error(
         "AWS rejected the credentials ({message}); refresh them (e.g. `aws sso login`) or check AWS_PROFILE / AWS_ACCESS_KEY_ID"
     )]
     Credentials { message: String },
-    #[error("no AWS credentials found ({detail}); set AWS_PROFILE, run `aws configure`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")]
+    #[error(
+        "no AWS credentials found ({detail}); set AWS_PROFILE, run `aws configure`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    )]
     NoCredentials { detail: String },
-    #[error("AWS is throttling {action} (RequestLimitExceeded) even after retries; wait a moment and retry")]
+    #[error(
+        "AWS is throttling {action} (RequestLimitExceeded) even after retries; wait a moment and retry"
+    )]
     Throttled { action: &'static str },
-    #[error("cannot reach the EC2 API ({detail}); check the network, AWS_ENDPOINT_URL and the region")]
+    #[error(
+        "cannot reach the EC2 API ({detail}); check the network, AWS_ENDPOINT_URL and the region"
+    )]
     Unreachable { detail: String },
     #[error("{action} failed: {code}: {message}")]
     Api {
@@ -64,11 +75,27 @@ impl Error {
             "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
                 return Error::AccessDenied { action, message };
             }
-            "AuthFailure" | "ExpiredToken" | "RequestExpired" | "InvalidClientTokenId" | "ExpiredTokenException"
-            | "SignatureDoesNotMatch" => return Error::Credentials { message: format!("{code}: {message}") },
-            "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => return Error::Throttled { action },
+            "AuthFailure"
+            | "ExpiredToken"
+            | "RequestExpired"
+            | "InvalidClientTokenId"
+            | "ExpiredTokenException"
+            | "SignatureDoesNotMatch" => {
+                return Error::Credentials {
+                    message: format!("{code}: {message}"),
+                };
+            }
+            "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => {
+                return Error::Throttled { action };
+            }
             "" => {}
-            _ => return Error::Api { action, code, message },
+            _ => {
+                return Error::Api {
+                    action,
+                    code,
+                    message,
+                };
+            }
         }
         let detail = error_chain(&err);
         if detail.contains("credentials") {
@@ -100,7 +127,10 @@ pub struct Ec2 {
 #[derive(Debug, Clone)]
 pub enum Query {
     Ids(Vec<String>),
-    Filter { name: &'static str, values: Vec<String> },
+    Filter {
+        name: &'static str,
+        values: Vec<String>,
+    },
     /// Every instance that has a tag with this key (for case-insensitive Name lookups).
     TagKey(&'static str),
 }
@@ -138,14 +168,18 @@ impl Ec2 {
                     .set_values(Some(values.clone()))
                     .build(),
             ),
-            Query::TagKey(key) => request.filters(Filter::builder().name("tag-key").values(*key).build()),
+            Query::TagKey(key) => {
+                request.filters(Filter::builder().name("tag-key").values(*key).build())
+            }
         };
         let mut pages = request.into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = match page {
                 Ok(page) => page,
-                Err(err) if matches!(query, Query::Ids(_)) && is_not_found(&err) => return Ok(Vec::new()),
+                Err(err) if matches!(query, Query::Ids(_)) && is_not_found(&err) => {
+                    return Ok(Vec::new());
+                }
                 Err(err) => return Err(Error::from_sdk("ec2:DescribeInstances", err)),
             };
             for reservation in page.reservations() {

@@ -27,7 +27,9 @@ pub fn code(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<ec2::Error>() {
             return ec2_code(e);
         }
-        if cause.downcast_ref::<known_hosts::Error>().is_some() || cause.downcast_ref::<kex::Error>().is_some() {
+        if cause.downcast_ref::<known_hosts::Error>().is_some()
+            || cause.downcast_ref::<kex::Error>().is_some()
+        {
             return FAILURE;
         }
     }
@@ -36,7 +38,9 @@ pub fn code(err: &anyhow::Error) -> u8 {
 
 fn ec2_code(err: &ec2::Error) -> u8 {
     match err {
-        ec2::Error::Unreachable { .. } | ec2::Error::Throttled { .. } | ec2::Error::Api { .. } => FAILURE,
+        ec2::Error::Unreachable { .. } | ec2::Error::Throttled { .. } | ec2::Error::Api { .. } => {
+            FAILURE
+        }
         _ => AWS,
     }
 }

@@ -24,7 +24,9 @@ const MAX_PREAMBLE: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("the server closed the connection before sending its host key; is sshd running on that port?")]
+    #[error(
+        "the server closed the connection before sending its host key; is sshd running on that port?"
+    )]
     Closed,
     #[error("the server does not speak SSH (no version line); check the port")]
     NotSsh,
@@ -47,7 +49,10 @@ pub struct Intercepted {
 ///
 /// # Errors
 /// The server closed, sent something that is not SSH, or disconnected.
-pub fn intercept_host_key(server: &mut impl Read, client: &mut impl Write) -> Result<Intercepted, Error> {
+pub fn intercept_host_key(
+    server: &mut impl Read,
+    client: &mut impl Write,
+) -> Result<Intercepted, Error> {
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut pos = 0; // first byte not yet forwarded
     let mut in_banner = true;
@@ -73,7 +78,9 @@ pub fn intercept_host_key(server: &mut impl Read, client: &mut impl Write) -> Re
                 pos = line_end;
                 continue;
             }
-            let Some(packet) = complete_packet(&buf[pos..])? else { break };
+            let Some(packet) = complete_packet(&buf[pos..])? else {
+                break;
+            };
             let payload = packet.payload;
             if payload.first() == Some(&MSG_DISCONNECT) {
                 return Err(Error::Disconnected(disconnect_reason(payload)));
@@ -97,7 +104,11 @@ pub fn intercept_host_key(server: &mut impl Read, client: &mut impl Write) -> Re
         pos = 0;
         let n = server.read(&mut chunk)?;
         if n == 0 {
-            return Err(if in_banner && !buf.is_empty() { Error::NotSsh } else { Error::Closed });
+            return Err(if in_banner && !buf.is_empty() {
+                Error::NotSsh
+            } else {
+                Error::Closed
+            });
         }
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -153,11 +164,14 @@ fn disconnect_reason(payload: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    const ED: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy";
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy";
 
     fn packet(payload: &[u8]) -> Vec<u8> {
         let padding = 8 - (payload.len() + 5) % 8 + 4;
-        let mut out = ((payload.len() + padding + 1) as u32).to_be_bytes().to_vec();
+        let mut out = ((payload.len() + padding + 1) as u32)
+            .to_be_bytes()
+            .to_vec();
         out.push(padding as u8);
         out.extend_from_slice(payload);
         out.extend(std::iter::repeat_n(0u8, padding));

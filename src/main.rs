@@ -25,7 +25,8 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let message = sources::console::sanitize(format!("{err:#}").as_bytes()).replace('\n', " ");
+            let message =
+                sources::console::sanitize(format!("{err:#}").as_bytes()).replace('\n', " ");
             eprintln!("ec2-hostkey: error: {message}");
             ExitCode::from(exit::code(&err))
         }

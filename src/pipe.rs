@@ -67,11 +67,20 @@ fn close_stdout() {
 /// Moves bytes from `from` to `to` until EOF; a broken pipe or reset is a clean end.
 fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
     let result = match splice_all(from, to) {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => copy_all(from, to),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+            copy_all(from, to)
+        }
         other => other,
     };
     match result {
-        Err(e) if matches!(e.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset) => Ok(()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            ) =>
+        {
+            Ok(())
+        }
         other => other,
     }
 }
@@ -86,7 +95,14 @@ fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
     use rustix::pipe::{SpliceFlags, splice};
     loop {
         wait(from, PollFlags::IN)?;
-        match splice(from, None, to, None, CHUNK, SpliceFlags::MOVE | SpliceFlags::NONBLOCK) {
+        match splice(
+            from,
+            None,
+            to,
+            None,
+            CHUNK,
+            SpliceFlags::MOVE | SpliceFlags::NONBLOCK,
+        ) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
             Err(rustix::io::Errno::AGAIN) => wait(to, PollFlags::OUT)?,

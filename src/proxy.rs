@@ -23,19 +23,30 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
     let target = Target::classify(&args.host);
     let (instance, trusted) = runtime()?.block_on(lookup(global, &target, args.wait))?;
-    let address = instance.address().expect("resolve only returns instances with an address");
+    let address = instance
+        .address()
+        .expect("resolve only returns instances with an address");
     let socket = connect(address, args.port)?;
     pipe::prepare(&socket)?;
     let upstream = pipe::spawn_upstream(&socket).context("cannot start the data path")?;
 
     let stdout = io::stdout();
-    let intercepted = kex::intercept_host_key(&mut pipe::FdIo(socket.as_fd()), &mut pipe::FdIo(stdout.as_fd()))
-        .with_context(|| format!("{address}:{}", args.port))?;
+    let intercepted = kex::intercept_host_key(
+        &mut pipe::FdIo(socket.as_fd()),
+        &mut pipe::FdIo(stdout.as_fd()),
+    )
+    .with_context(|| format!("{address}:{}", args.port))?;
     let keys = sources::verify(&instance.id, address, &intercepted.key, &trusted)?;
     let names = names_for(&args.host, args.port, &instance);
     let path = known_hosts_path(&args.file)?;
     let comment = format!("ec2-hostkey:{}", instance.id);
     let changed = known_hosts::update(&path, |file| {
+        for (line, reason) in file.invalid_lines() {
+            tracing::debug!(
+                "{}:{line}: kept as is, not a valid entry: {reason}",
+                path.display()
+            );
+        }
         let changed = file.replace(&names, &keys, args.file.hash, Some(&comment));
         (changed, changed)
     })?;
@@ -57,7 +68,11 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
     }
 }
 
-async fn lookup(global: &Global, target: &Target, wait: Duration) -> Result<(Instance, ConsoleKeys)> {
+async fn lookup(
+    global: &Global,
+    target: &Target,
+    wait: Duration,
+) -> Result<(Instance, ConsoleKeys)> {
     let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
     let instance = resolve::find_instance(&ec2, target).await?;
     tracing::debug!(?instance, "resolved");
@@ -104,7 +119,8 @@ pub fn known_hosts_path(args: &KnownHostsArgs) -> Result<PathBuf> {
     if let Some(path) = &args.known_hosts {
         return Ok(path.clone());
     }
-    let home = dirs::home_dir().context("cannot find your home directory; pass --known-hosts FILE")?;
+    let home =
+        dirs::home_dir().context("cannot find your home directory; pass --known-hosts FILE")?;
     let ssh_dir = home.join(".ssh");
     if !ssh_dir.exists() {
         use std::os::unix::fs::DirBuilderExt;

@@ -47,8 +47,9 @@ impl std::fmt::Display for Target {
 }
 
 fn is_instance_id(s: &str) -> bool {
-    s.strip_prefix("i-")
-        .is_some_and(|hex| (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    s.strip_prefix("i-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +57,11 @@ pub enum Error {
     #[error("no instance found for {target} in this region; check the name, or pass --region")]
     NotFound { target: String },
     #[error("{target} matches {count} running instances ({ids}); connect by instance id instead")]
-    Ambiguous { target: String, count: usize, ids: String },
+    Ambiguous {
+        target: String,
+        count: usize,
+        ids: String,
+    },
     #[error("instance {id} is {state}; {remedy}")]
     NotRunning {
         id: String,
@@ -95,7 +100,11 @@ pub async fn find_instance(ec2: &Ec2, target: &Target) -> Result<Instance, Error
                 ec2.describe(&Query::TagKey("Name"))
                     .await?
                     .into_iter()
-                    .filter(|i| i.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+                    .filter(|i| {
+                        i.name
+                            .as_deref()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    })
                     .collect()
             } else {
                 exact
@@ -113,7 +122,8 @@ fn filter(name: &'static str, value: &str) -> Query {
 }
 
 fn pick(target: &Target, candidates: Vec<Instance>) -> Result<Instance, Error> {
-    let (running, others): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|i| i.state == "running");
+    let (running, others): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|i| i.state == "running");
     match running.len() {
         1 => {
             let instance = running.into_iter().next().expect("one element");
@@ -140,7 +150,11 @@ fn pick(target: &Target, candidates: Vec<Instance>) -> Result<Instance, Error> {
         count => Err(Error::Ambiguous {
             target: target.to_string(),
             count,
-            ids: running.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", "),
+            ids: running
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }
@@ -159,9 +173,18 @@ mod tests {
 
     #[test]
     fn classifies_each_kind_of_target() {
-        assert_eq!(Target::classify("i-0123456789abcdef0"), Target::InstanceId("i-0123456789abcdef0".into()));
-        assert_eq!(Target::classify("i-12345678"), Target::InstanceId("i-12345678".into()));
-        assert_eq!(Target::classify("10.1.2.3"), Target::Ip("10.1.2.3".parse().unwrap()));
+        assert_eq!(
+            Target::classify("i-0123456789abcdef0"),
+            Target::InstanceId("i-0123456789abcdef0".into())
+        );
+        assert_eq!(
+            Target::classify("i-12345678"),
+            Target::InstanceId("i-12345678".into())
+        );
+        assert_eq!(
+            Target::classify("10.1.2.3"),
+            Target::Ip("10.1.2.3".parse().unwrap())
+        );
         assert_eq!(
             Target::classify("ec2-3-4-5-6.compute-1.amazonaws.com"),
             Target::PublicDns("ec2-3-4-5-6.compute-1.amazonaws.com".into())

@@ -198,12 +198,11 @@ fn parse_keys(block: &Block<'_>) -> Result<Vec<PublicKey>, ConsoleError> {
         if algorithm == "ssh-dss" {
             continue; // DSA is obsolete and disabled in OpenSSH: never trusted.
         }
-        let (key, used) = parse_key_line(line, &block.lines[i..]).map_err(|reason| {
-            ConsoleError::BadKey {
+        let (key, used) =
+            parse_key_line(line, &block.lines[i..]).map_err(|reason| ConsoleError::BadKey {
                 line: number,
                 reason,
-            }
-        })?;
+            })?;
         i += used;
         if !keys.iter().any(|k| k.key_data() == key.key_data()) {
             keys.push(key);
@@ -239,7 +238,9 @@ fn parse_fingerprints(block: &Block<'_>) -> Result<Vec<ListedFingerprint>, Conso
         let words: Vec<&str> = line.split_whitespace().collect();
         let looks_like_fp = words.len() >= 3
             && words[0].parse::<u32>().is_ok()
-            && words.last().is_some_and(|w| w.starts_with('(') && w.ends_with(')'));
+            && words
+                .last()
+                .is_some_and(|w| w.starts_with('(') && w.ends_with(')'));
         if !looks_like_fp {
             if words.first().is_some_and(|w| w.parse::<u32>().is_ok()) {
                 return Err(ConsoleError::BadFingerprint { line: number });
@@ -249,7 +250,8 @@ fn parse_fingerprints(block: &Block<'_>) -> Result<Vec<ListedFingerprint>, Conso
         if words.last() == Some(&"(DSA)") {
             continue;
         }
-        let fp = parse_fingerprint(words[1]).ok_or(ConsoleError::BadFingerprint { line: number })?;
+        let fp =
+            parse_fingerprint(words[1]).ok_or(ConsoleError::BadFingerprint { line: number })?;
         out.push(fp);
     }
     Ok(out)
@@ -272,9 +274,7 @@ fn parse_fingerprint(word: &str) -> Option<ListedFingerprint> {
                 .flatten()
         })
         .collect();
-    bytes
-        .filter(|b| b.len() == 16)
-        .map(ListedFingerprint::Md5)
+    bytes.filter(|b| b.len() == 16).map(ListedFingerprint::Md5)
 }
 
 fn md5_digest(data: &[u8]) -> [u8; 16] {
@@ -297,7 +297,10 @@ mod tests {
 
     fn fp_line(prefix: &str, line: &str, label: &str) -> String {
         let k = key(line);
-        format!("{prefix}256 {} root@ip-1 ({label})", k.fingerprint(HashAlg::Sha256))
+        format!(
+            "{prefix}256 {} root@ip-1 ({label})",
+            k.fingerprint(HashAlg::Sha256)
+        )
     }
 
     fn console(prefix: &str, keys: &[&str]) -> String {
@@ -307,7 +310,10 @@ mod tests {
             out += &fp_line(prefix, k, "X");
             out.push('\n');
         }
-        out += &format!("{prefix}{FP_END}\n{prefix}{}\n{KEYS_BEGIN}\n", "#".repeat(61));
+        out += &format!(
+            "{prefix}{FP_END}\n{prefix}{}\n{KEYS_BEGIN}\n",
+            "#".repeat(61)
+        );
         for k in keys {
             out += k;
             out.push('\n');
@@ -327,7 +333,12 @@ mod tests {
 
     #[test]
     fn every_logger_prefix_form() {
-        for prefix in ["", "ec2: ", "cloud-init: ", "<14>Apr 22 19:51:35 cloud-init: "] {
+        for prefix in [
+            "",
+            "ec2: ",
+            "cloud-init: ",
+            "<14>Apr 22 19:51:35 cloud-init: ",
+        ] {
             let got = parse(console(prefix, &[ED]).as_bytes()).unwrap();
             assert_eq!(got.keys, vec![key(ED)], "prefix {prefix:?}");
             assert!(got.lists_fingerprint_of(&key(ED)), "prefix {prefix:?}");
@@ -336,7 +347,9 @@ mod tests {
 
     #[test]
     fn crlf_and_trailing_space() {
-        let text = console("ec2: ", &[ED]).replace(ED, &format!("{ED} ")).replace('\n', "\r\n");
+        let text = console("ec2: ", &[ED])
+            .replace(ED, &format!("{ED} "))
+            .replace('\n', "\r\n");
         let got = parse(text.as_bytes()).unwrap();
         assert_eq!(got.keys, vec![key(ED)]);
         assert_eq!(got.fingerprints.len(), 1);
@@ -372,7 +385,10 @@ mod tests {
 
     #[test]
     fn keys_from_an_older_boot_are_superseded_by_newer_fingerprints() {
-        let newer_fp_only = format!("ec2: {FP_BEGIN}\n{}\nec2: {FP_END}\n", fp_line("ec2: ", ED, "ED25519"));
+        let newer_fp_only = format!(
+            "ec2: {FP_BEGIN}\n{}\nec2: {FP_END}\n",
+            fp_line("ec2: ", ED, "ED25519")
+        );
         let text = console("ec2: ", &[OTHER_ED]) + &newer_fp_only;
         let got = parse(text.as_bytes()).unwrap();
         assert!(got.keys.is_empty());
@@ -399,7 +415,8 @@ mod tests {
 
     #[test]
     fn escapes_are_stripped_before_parsing() {
-        let text = console("", &[ED]).replace(ED, &format!("\x1b[0;32m{ED}\x1b[0m\x1b]0;title\x07"));
+        let text =
+            console("", &[ED]).replace(ED, &format!("\x1b[0;32m{ED}\x1b[0m\x1b]0;title\x07"));
         let got = parse(text.as_bytes()).unwrap();
         assert_eq!(got.keys, vec![key(ED)]);
         assert!(!sanitize(text.as_bytes()).contains('\x1b'));
@@ -417,7 +434,10 @@ mod tests {
     fn corrupt_key_inside_block_is_an_error_naming_the_line() {
         let text = console("", &[ED]).replace(ED, "ssh-ed25519 AAAAnotbase64!! root");
         let err = parse(text.as_bytes()).unwrap_err();
-        assert!(matches!(err, ConsoleError::BadKey { line: 9, .. }), "{err:?}");
+        assert!(
+            matches!(err, ConsoleError::BadKey { line: 9, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -433,9 +453,13 @@ mod tests {
     fn md5_fingerprints_are_recomputed() {
         let k = key(ED);
         let blob = k.to_bytes().unwrap();
-        let hex: Vec<String> = md5_digest(&blob).iter().map(|b| format!("{b:02x}")).collect();
+        let hex: Vec<String> = md5_digest(&blob)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         for form in [format!("MD5:{}", hex.join(":")), hex.join(":")] {
-            let text = format!("ec2: {FP_BEGIN}\nec2: 256 {form} root@x (ED25519)\nec2: {FP_END}\n");
+            let text =
+                format!("ec2: {FP_BEGIN}\nec2: 256 {form} root@x (ED25519)\nec2: {FP_END}\n");
             let got = parse(text.as_bytes()).unwrap();
             assert!(got.lists_fingerprint_of(&k), "{form}");
             assert!(!got.lists_fingerprint_of(&key(OTHER_ED)));

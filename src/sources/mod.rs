@@ -80,7 +80,11 @@ pub async fn console_keys(ec2: &Ec2, id: &str, wait: Duration) -> Result<Console
         if elapsed >= wait {
             progress.done();
             let id = id.to_string();
-            return Err(if saw_output { Error::NoKeyBlock { id } } else { Error::NotYet { id } });
+            return Err(if saw_output {
+                Error::NoKeyBlock { id }
+            } else {
+                Error::NotYet { id }
+            });
         }
         progress.tick(elapsed, saw_output);
         tokio::time::sleep(interval.min(wait - elapsed)).await;
@@ -96,9 +100,18 @@ pub async fn console_keys(ec2: &Ec2, id: &str, wait: Duration) -> Result<Console
 ///
 /// # Errors
 /// [`Error::Mismatch`] when the presented key is not vouched for.
-pub fn verify(id: &str, address: &str, presented: &PublicKey, trusted: &ConsoleKeys) -> Result<Vec<PublicKey>, Error> {
+pub fn verify(
+    id: &str,
+    address: &str,
+    presented: &PublicKey,
+    trusted: &ConsoleKeys,
+) -> Result<Vec<PublicKey>, Error> {
     if !trusted.keys.is_empty() {
-        if trusted.keys.iter().any(|k| k.key_data() == presented.key_data()) {
+        if trusted
+            .keys
+            .iter()
+            .any(|k| k.key_data() == presented.key_data())
+        {
             return Ok(trusted.keys.clone());
         }
     } else if trusted.lists_fingerprint_of(presented) {
@@ -107,7 +120,12 @@ pub fn verify(id: &str, address: &str, presented: &PublicKey, trusted: &ConsoleK
     let listed = if trusted.keys.is_empty() {
         format!("{} fingerprint(s)", trusted.fingerprints.len())
     } else {
-        trusted.keys.iter().map(describe_key).collect::<Vec<_>>().join(", ")
+        trusted
+            .keys
+            .iter()
+            .map(describe_key)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     Err(Error::Mismatch {
         id: id.to_string(),
@@ -138,7 +156,11 @@ impl Progress {
     }
 
     fn tick(&mut self, elapsed: Duration, saw_output: bool) {
-        let what = if saw_output { "host key block" } else { "console output" };
+        let what = if saw_output {
+            "host key block"
+        } else {
+            "console output"
+        };
         let text = format!(
             "ec2-hostkey: waiting for the {what} of {} ({}s of {}s)",
             self.id,
@@ -148,7 +170,10 @@ impl Progress {
         let mut err = std::io::stderr().lock();
         if self.terminal {
             let _ = write!(err, "\r\x1b[2K{text}");
-        } else if self.last_line.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+        } else if self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10))
+        {
             let _ = writeln!(err, "{text}");
             self.last_line = Some(Instant::now());
         }

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real binary, the real OpenSSH client and sshd, and
+//! moto's EC2 server (the testbed in tests/sim). One test crate, split by topic.
+
+mod support;
+
+mod proxy;

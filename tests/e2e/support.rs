@@ -1,0 +1,415 @@
+//! The test harness: starts the testbed (moto + real sshd per instance, see
+//! tests/sim/sim.py), launches instances through the real EC2 API, and runs
+//! the real `ssh` client with the real binary as its ProxyCommand.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ec2-hostkey");
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+
+pub struct Sim {
+    child: Child,
+    _stdin: ChildStdin,
+    pub port: u16,
+    pub state_dir: PathBuf,
+    pub ssh_port: u16,
+    pub tmp: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+    ec2: aws_sdk_ec2::Client,
+}
+
+#[derive(Debug, Clone)]
+pub struct Launched {
+    pub id: String,
+    pub ip: String,
+    pub dns: String,
+}
+
+#[derive(Default, Clone)]
+pub struct Launch {
+    pub name: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub user_data: Option<String>,
+}
+
+impl Launch {
+    pub fn named(name: &str) -> Self {
+        Launch {
+            name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.tags.push((key.into(), value.into()));
+        self
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sim_python() -> PathBuf {
+    let python = repo().join("tests/sim/.venv/bin/python");
+    assert!(
+        python.exists(),
+        "the testbed is not installed: run tests/sim/setup (see README, Testing)"
+    );
+    python
+}
+
+impl Sim {
+    pub fn start() -> Sim {
+        Sim::start_with(22)
+    }
+
+    pub fn start_with(ssh_port: u16) -> Sim {
+        let tmp = tempfile::tempdir().unwrap();
+        let state_dir = tmp.path().join("sim");
+        std::fs::create_dir(tmp.path().join("home")).unwrap();
+        let mut child = Command::new(sim_python())
+            .arg(repo().join("tests/sim/sim.py"))
+            .args([
+                "--exit-on-stdin-eof",
+                "--ssh-port",
+                &ssh_port.to_string(),
+                "--state-dir",
+            ])
+            .arg(&state_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::File::create(tmp.path().join("sim.log")).unwrap(),
+            ))
+            .spawn()
+            .expect("start the testbed");
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "testbed did not start: {line:?}; see {}",
+                    tmp.path().join("sim.log").display()
+                )
+            });
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let config = rt.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url(format!("http://127.0.0.1:{port}"))
+                .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                    "testing", "testing", None, None, "test",
+                ))
+                .load(),
+        );
+        Sim {
+            child,
+            _stdin: stdin,
+            port,
+            state_dir,
+            ssh_port,
+            tmp,
+            ec2: aws_sdk_ec2::Client::new(&config),
+            rt,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// The AWS settings a user would have, pointing at the testbed.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("HOME".into(), self.home().display().to_string()),
+            ("SHELL".into(), "/bin/sh".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_ENDPOINT_URL".into(), self.endpoint()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            ("AWS_CONFIG_FILE".into(), "/nonexistent".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), "/nonexistent".into()),
+        ]
+    }
+
+    /// `ec2-hostkey` with a scrubbed environment.
+    pub fn bin(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .envs(self.env())
+            .current_dir(self.tmp.path());
+        cmd
+    }
+
+    pub fn launch(&self, launch: Launch) -> Launched {
+        let mut tags = Vec::new();
+        if let Some(name) = &launch.name {
+            tags.push(Tag::builder().key("Name").value(name).build());
+        }
+        for (k, v) in &launch.tags {
+            tags.push(Tag::builder().key(k).value(v).build());
+        }
+        let mut req = self
+            .ec2
+            .run_instances()
+            .image_id("ami-12345678")
+            .min_count(1)
+            .max_count(1);
+        if !tags.is_empty() {
+            req = req.tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Instance)
+                    .set_tags(Some(tags))
+                    .build(),
+            );
+        }
+        if let Some(data) = &launch.user_data {
+            use base64::Engine;
+            req = req.user_data(base64::engine::general_purpose::STANDARD.encode(data));
+        }
+        let out = self.rt.block_on(req.send()).expect("RunInstances");
+        let i = &out.instances()[0];
+        Launched {
+            id: i.instance_id().unwrap().into(),
+            ip: i.public_ip_address().unwrap().into(),
+            dns: i.public_dns_name().unwrap().into(),
+        }
+    }
+
+    pub fn terminate(&self, id: &str) {
+        self.rt
+            .block_on(self.ec2.terminate_instances().instance_ids(id).send())
+            .expect("TerminateInstances");
+    }
+
+    pub fn stop(&self, id: &str) {
+        self.rt
+            .block_on(self.ec2.stop_instances().instance_ids(id).send())
+            .expect("StopInstances");
+    }
+
+    /// API actions the testbed served, in order.
+    pub fn calls(&self) -> Vec<String> {
+        let body = http_get(self.port, "/_sim/calls");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    pub fn reset_calls(&self) {
+        http_get(self.port, "/_sim/calls/reset");
+    }
+
+    pub fn client_key(&self) -> PathBuf {
+        self.state_dir.join("client_key")
+    }
+
+    /// The real ssh client, host keys checked strictly against `known_hosts`,
+    /// with `proxy` (plus `extra` arguments) as its ProxyCommand.
+    pub fn ssh(&self, host: &str, known_hosts: &Path, proxy_args: &str, remote: &[&str]) -> Output {
+        let proxy = format!(
+            "{BIN} proxy --known-hosts {} {proxy_args} %h %p",
+            known_hosts.display()
+        );
+        self.ssh_with(host, known_hosts, &proxy, remote, None)
+    }
+
+    pub fn ssh_with(
+        &self,
+        host: &str,
+        known_hosts: &Path,
+        proxy: &str,
+        remote: &[&str],
+        stdin: Option<&Path>,
+    ) -> Output {
+        let mut cmd = Command::new("ssh");
+        cmd.env_clear().envs(self.env());
+        cmd.args(["-F", "/dev/null", "-i"])
+            .arg(self.client_key())
+            .args([
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "GlobalKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+            ])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+            .arg("-o")
+            .arg(format!("ProxyCommand={proxy}"))
+            .arg("-p")
+            .arg(self.ssh_port.to_string())
+            .arg("-l")
+            .arg(user())
+            .arg(host)
+            .args(remote);
+        run(cmd, stdin)
+    }
+
+    pub fn ssh_ok(&self, host: &str, known_hosts: &Path) -> Output {
+        let out = self.ssh(host, known_hosts, "", &["echo", "ok"]);
+        assert!(out.status.success(), "ssh {host} failed: {}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), "ok");
+        out
+    }
+
+    /// The keys an address's sshd really presents, as `algorithm base64` lines (sorted).
+    pub fn keyscan(&self, ip: &str) -> Vec<String> {
+        let mut cmd = Command::new("ssh-keyscan");
+        cmd.args(["-p", &self.ssh_port.to_string(), ip]);
+        let out = run(cmd, None);
+        let mut keys: Vec<String> = stdout(&out)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() >= 3).then(|| format!("{} {}", f[1], f[2]))
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// `host`'s lookup form: bare on port 22, `[host]:port` otherwise.
+    pub fn name(&self, host: &str) -> String {
+        if self.ssh_port == 22 {
+            host.to_string()
+        } else {
+            format!("[{host}]:{}", self.ssh_port)
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = rustix_kill(self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rustix_kill(pid: u32) -> std::io::Result<()> {
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .map(|_| ())
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+pub fn user() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Runs a command with a deadline, so a hung test fails instead of hanging.
+pub fn run(mut cmd: Command, stdin: Option<&Path>) -> Output {
+    cmd.stdin(match stdin {
+        Some(path) => Stdio::from(std::fs::File::open(path).unwrap()),
+        None => Stdio::null(),
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).ok();
+        v
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err.read_to_end(&mut v).ok();
+        v
+    });
+    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("command timed out: {cmd:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: out_thread.join().unwrap(),
+        stderr: err_thread.join().unwrap(),
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `ssh-keygen -F name -f file`: the keys OpenSSH finds for `name`, as sorted `algorithm base64` lines.
+pub fn keygen_find(file: &Path, name: &str) -> Vec<String> {
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.args(["-F", name, "-f"]).arg(file);
+    let out = run(cmd, None);
+    let mut keys: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (alg, key) = if f.first().is_some_and(|w| w.starts_with('@')) {
+                (f.get(2)?, f.get(3)?)
+            } else {
+                (f.get(1)?, f.get(2)?)
+            };
+            Some(format!("{alg} {key}"))
+        })
+        .collect();
+    keys.sort();
+    keys
+}
