@@ -53,12 +53,44 @@ pub struct Global {
 pub enum Command {
     /// Verify HOST's key, record it, then carry the connection (ProxyCommand ec2-hostkey proxy %h %p)
     Proxy(ProxyArgs),
+    /// Print verified known_hosts lines for HOST; writes nothing (KnownHostsCommand ec2-hostkey known-hosts %H %t %K)
+    KnownHosts(KnownHostsCmdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KnownHostsCmdArgs {
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// How long to wait for console output to appear after boot (e.g. 90s, 10m)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub wait: Duration,
+    /// The name ssh looks up, `host` or `[host]:port` (ssh's %H)
+    pub host: String,
+    /// The offered key's type, or NONE (ssh's %t)
+    pub key_type: Option<String>,
+    /// The offered key, base64, or NONE (ssh's %K)
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)
+    #[arg(long)]
+    pub no_cache: bool,
+    /// How long a name's verified instance and address are reused without asking AWS
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub cache_ttl: Duration,
 }
 
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     #[command(flatten)]
     pub file: KnownHostsArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)
+    #[arg(long)]
+    pub fdpass: bool,
     /// How long to wait for console output to appear after boot (e.g. 90s, 10m)
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub wait: Duration,

@@ -114,6 +114,78 @@ pub fn intercept_host_key(
     }
 }
 
+/// Key-exchange methods the probe offers; the reply carries `K_S` either way.
+const PROBE_KEX: &str = "curve25519-sha256,curve25519-sha256@libssh.org";
+const PROBE_HOST_KEYS: &str = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
+
+/// Asks a live server for its host key of one algorithm (or its preferred one)
+/// by starting a key exchange and stopping at the server's reply: no
+/// authentication, nothing sent after our ephemeral key.
+///
+/// The key is not proven here (we never check the server's signature); the
+/// caller trusts it only if the instance's own records list it, and ssh then
+/// checks the signature against known_hosts as always.
+///
+/// # Errors
+/// The server is not reachable, not SSH, or does not offer that algorithm.
+pub fn probe(
+    socket: &mut (impl Read + Write),
+    host_key_algorithm: Option<&str>,
+) -> Result<PublicKey, Error> {
+    socket.write_all(b"SSH-2.0-ec2-hostkey_probe\r\n")?;
+    let mut kexinit = vec![20u8];
+    let mut cookie = [0u8; 16];
+    ssh_key::rand_core::RngCore::fill_bytes(&mut ssh_key::rand_core::OsRng, &mut cookie);
+    kexinit.extend_from_slice(&cookie);
+    let lists = [
+        PROBE_KEX,
+        host_key_algorithm.unwrap_or(PROBE_HOST_KEYS),
+        "chacha20-poly1305@openssh.com,aes128-ctr,aes256-gcm@openssh.com",
+        "chacha20-poly1305@openssh.com,aes128-ctr,aes256-gcm@openssh.com",
+        "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
+        "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
+        "none",
+        "none",
+        "",
+        "",
+    ];
+    for list in lists {
+        kexinit.extend_from_slice(&string(list.as_bytes()));
+    }
+    kexinit.extend_from_slice(&[0, 0, 0, 0, 0]); // first_kex_packet_follows, reserved
+    socket.write_all(&packet(&kexinit))?;
+    // Any 32 bytes are a curve25519 public value; the server replies before we
+    // would need the matching secret.
+    let mut ephemeral = [0u8; 32];
+    ssh_key::rand_core::RngCore::fill_bytes(&mut ssh_key::rand_core::OsRng, &mut ephemeral);
+    let mut init = vec![30u8];
+    init.extend_from_slice(&string(&ephemeral));
+    socket.write_all(&packet(&init))?;
+    socket.flush()?;
+    Ok(intercept_host_key(socket, &mut io::sink())?.key)
+}
+
+/// An unencrypted binary packet (RFC 4253 §6), padded to 8 bytes.
+fn packet(payload: &[u8]) -> Vec<u8> {
+    let mut padding = 8 - (payload.len() + 5) % 8;
+    if padding < 4 {
+        padding += 8;
+    }
+    let mut out = ((payload.len() + padding + 1) as u32)
+        .to_be_bytes()
+        .to_vec();
+    out.push(padding as u8);
+    out.extend_from_slice(payload);
+    out.extend(std::iter::repeat_n(0u8, padding));
+    out
+}
+
+fn string(data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(data);
+    out
+}
+
 struct Packet<'a> {
     len: usize,
     payload: &'a [u8],
@@ -166,23 +238,6 @@ mod tests {
 
     const ED: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy";
-
-    fn packet(payload: &[u8]) -> Vec<u8> {
-        let padding = 8 - (payload.len() + 5) % 8 + 4;
-        let mut out = ((payload.len() + padding + 1) as u32)
-            .to_be_bytes()
-            .to_vec();
-        out.push(padding as u8);
-        out.extend_from_slice(payload);
-        out.extend(std::iter::repeat_n(0u8, padding));
-        out
-    }
-
-    fn string(data: &[u8]) -> Vec<u8> {
-        let mut out = (data.len() as u32).to_be_bytes().to_vec();
-        out.extend_from_slice(data);
-        out
-    }
 
     fn stream() -> (Vec<u8>, Vec<u8>) {
         let key = PublicKey::from_openssh(ED).unwrap();

@@ -63,7 +63,32 @@ pub enum Marker {
 pub struct Entry {
     pub marker: Option<Marker>,
     pub hosts: String,
-    pub key: PublicKey,
+    pub key: KeyText,
+}
+
+/// A key as a known_hosts line spells it: `algorithm base64`. Kept as text so
+/// reading a large file parses no keys; compared by their canonical base64.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyText {
+    pub algorithm: String,
+    pub data: String,
+}
+
+impl KeyText {
+    pub fn of(key: &PublicKey) -> KeyText {
+        let line = key_line(key);
+        let (algorithm, data) = line.split_once(' ').unwrap_or((&line, ""));
+        KeyText {
+            algorithm: algorithm.to_string(),
+            data: data.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for KeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.algorithm, self.data)
+    }
 }
 
 impl Entry {
@@ -206,7 +231,8 @@ impl KnownHosts {
     /// Whether the file's own entries for `name` (literal or hashed, not the
     /// user's wildcard patterns) hold exactly `keys`.
     pub fn has_exactly(&self, name: &str, keys: &[PublicKey]) -> bool {
-        let present: Vec<&PublicKey> = self
+        let keys: Vec<KeyText> = keys.iter().map(KeyText::of).collect();
+        let present: Vec<&KeyText> = self
             .entries()
             .filter(|(_, e)| {
                 e.marker.is_none()
@@ -214,11 +240,7 @@ impl KnownHosts {
             })
             .map(|(_, e)| &e.key)
             .collect();
-        keys.iter()
-            .all(|k| present.iter().any(|p| p.key_data() == k.key_data()))
-            && present
-                .iter()
-                .all(|p| keys.iter().any(|k| k.key_data() == p.key_data()))
+        keys.iter().all(|k| present.contains(&k)) && present.iter().all(|p| keys.contains(p))
     }
 
     /// Makes `keys` the only entries for each of `names`: removes their old
@@ -329,14 +351,24 @@ fn parse_line(content: &[u8]) -> Kind {
     if key_text.is_empty() {
         return Kind::Invalid("no key after the host names".into());
     }
-    match PublicKey::from_openssh(key_text.trim_end_matches([' ', '\t', '\r'])) {
-        Ok(key) => Kind::Entry(Entry {
-            marker,
-            hosts: hosts.to_string(),
-            key,
-        }),
-        Err(e) => Kind::Invalid(format!("key does not parse: {e}")),
+    let (algorithm, rest) = split_word(key_text);
+    let (data, _comment) = split_word(rest);
+    let looks_like_base64 = !data.is_empty()
+        && data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if algorithm.is_empty() || !looks_like_base64 || algorithm.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits first would be an SSH-1 RSA key (`bits e n`), which OpenSSH no longer reads.
+        return Kind::Invalid("no `algorithm base64` key after the host names".into());
     }
+    Kind::Entry(Entry {
+        marker,
+        hosts: hosts.to_string(),
+        key: KeyText {
+            algorithm: algorithm.to_string(),
+            data: data.to_string(),
+        },
+    })
 }
 
 fn split_word(text: &str) -> (&str, &str) {
@@ -463,6 +495,18 @@ pub fn update<T>(path: &Path, edit: impl FnOnce(&mut KnownHosts) -> (bool, T)) -
     }
     drop(lock);
     Ok(result)
+}
+
+/// Reads a known_hosts file without locking; a missing file reads as empty.
+pub fn read(path: &Path) -> Result<KnownHosts, Error> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(KnownHosts::parse(&bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(KnownHosts::default()),
+        Err(source) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// Follows symlinks so the link's target is updated, not replaced by a file.

@@ -5,15 +5,18 @@
 
 #![forbid(unsafe_code)]
 
+mod cache;
 mod cli;
 mod ec2;
 mod exit;
 mod kex;
 mod known_hosts;
+mod known_hosts_cmd;
 mod pipe;
 mod proxy;
 mod resolve;
 mod sources;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
 fn run(cli: &cli::Cli) -> anyhow::Result<()> {
     match &cli.command {
         cli::Command::Proxy(args) => proxy::run(&cli.global, args),
+        cli::Command::KnownHosts(args) => known_hosts_cmd::run(&cli.global, args),
     }
 }
 

@@ -52,6 +52,30 @@ pub fn downstream(socket: &TcpStream, held: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Sends the connected socket to ssh over stdout (`ProxyUseFdpass yes`): one
+/// byte of data carrying the descriptor as SCM_RIGHTS, as ssh's
+/// `mm_receive_fd` expects. After this we are out of the data path.
+pub fn pass_socket(socket: &TcpStream) -> io::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+    let fds = [socket.as_fd()];
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
+        return Err(io::Error::other("ancillary buffer too small"));
+    }
+    let stdout = io::stdout();
+    let sent = sendmsg(
+        stdout.as_fd(),
+        &[io::IoSlice::new(&[0])],
+        &mut control,
+        SendFlags::empty(),
+    )?;
+    if sent != 1 {
+        return Err(io::ErrorKind::WriteZero.into());
+    }
+    Ok(())
+}
+
 /// Writes everything to `fd`, waiting while it is full.
 pub fn write_all(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<()> {
     FdIo(fd).write_all(data)

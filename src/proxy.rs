@@ -1,65 +1,100 @@
-//! `proxy HOST PORT`: the ProxyCommand. Resolve the instance, get its trusted
-//! keys, connect, read the key the server presents as it passes, verify it,
-//! record it in known_hosts, and only then let ssh see it and carry the
-//! connection.
+//! `proxy HOST PORT`: the ProxyCommand. Find the instance (from the cache, or
+//! the EC2 API), connect, learn the key the server presents — read as the key
+//! exchange passes through, or with a probe before handing ssh the socket
+//! (`--fdpass`) — verify it, record it in known_hosts, and only then let ssh
+//! see it and carry the connection.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::os::fd::AsFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use ssh_key::PublicKey;
 
+use crate::cache::Cache;
 use crate::cli::{Global, KnownHostsArgs, ProxyArgs};
-use crate::ec2::{Ec2, Instance};
+use crate::ec2::Instance;
 use crate::known_hosts::{self, lookup_name};
-use crate::resolve::{self, Target};
-use crate::sources::{self, console::ConsoleKeys};
-use crate::{kex, pipe};
+use crate::resolve::Target;
+use crate::verify::{self, Cold, Warm};
+use crate::{kex, pipe, sources};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// A cached address that does not answer quickly is probably stale (the
+/// instance stopped and got a new IP): look it up afresh rather than wait.
+const WARM_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How we came to the address we connected to.
+enum Plan {
+    Warm(Warm),
+    Cold(Cold),
+}
+
+/// A verified key and what to record for it.
+struct Verified {
+    instance_id: String,
+    keys: Vec<PublicKey>,
+    names: Vec<String>,
+}
+
+struct Session<'a> {
+    global: &'a Global,
+    args: &'a ProxyArgs,
+    cache: Option<Cache>,
+    lookup: String,
+    target: Target,
+}
 
 pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
-    let target = Target::classify(&args.host);
-    let (instance, trusted) = runtime()?.block_on(lookup(global, &target, args.wait))?;
-    let address = instance
-        .address()
-        .expect("resolve only returns instances with an address");
-    let socket = connect(address, args.port)?;
+    let ctx = Session {
+        global,
+        args,
+        cache: Cache::from_args(&args.cache),
+        lookup: lookup_name(&args.host, args.port),
+        target: Target::classify(&args.host),
+    };
+    let path = known_hosts_path(&args.file)?;
+    let (socket, plan) = connect_planned(&ctx)?;
+    let address = socket.peer_addr()?.ip().to_string();
+
+    if args.fdpass {
+        let verified = match &plan {
+            // Already verified and recorded: ssh checks the socket's key against known_hosts itself.
+            Plan::Warm(w)
+                if recorded(
+                    &path,
+                    &w.name.names,
+                    &w.keys.public_keys().unwrap_or_default(),
+                )? =>
+            {
+                None
+            }
+            _ => {
+                let mut probe_socket = connect(&address, args.port, CONNECT_TIMEOUT)?;
+                let presented = kex::probe(&mut probe_socket, None)
+                    .with_context(|| format!("probing {address}:{}", args.port))?;
+                Some(verify_presented(&ctx, plan, &presented, &address)?)
+            }
+        };
+        if let Some(verified) = verified {
+            record(&ctx, &path, &verified)?;
+        }
+        return pipe::pass_socket(&socket)
+            .context("cannot hand the socket to ssh (is ProxyUseFdpass yes set?)");
+    }
+
     pipe::prepare(&socket)?;
     let upstream = pipe::spawn_upstream(&socket).context("cannot start the data path")?;
-
     let stdout = io::stdout();
     let intercepted = kex::intercept_host_key(
         &mut pipe::FdIo(socket.as_fd()),
         &mut pipe::FdIo(stdout.as_fd()),
     )
     .with_context(|| format!("{address}:{}", args.port))?;
-    let keys = sources::verify(&instance.id, address, &intercepted.key, &trusted)?;
-    let names = names_for(&args.host, args.port, &instance);
-    let path = known_hosts_path(&args.file)?;
-    let comment = format!("ec2-hostkey:{}", instance.id);
-    let changed = known_hosts::update(&path, |file| {
-        for (line, reason) in file.invalid_lines() {
-            tracing::debug!(
-                "{}:{line}: kept as is, not a valid entry: {reason}",
-                path.display()
-            );
-        }
-        let changed = file.replace(&names, &keys, args.file.hash, Some(&comment));
-        (changed, changed)
-    })?;
-    if changed && !global.quiet {
-        eprintln!(
-            "ec2-hostkey: verified {} key {} from its console output; recorded {} in {}",
-            instance.id,
-            sources::describe_key(&intercepted.key),
-            names.join(", "),
-            path.display()
-        );
-    }
-    tracing::debug!(instance = %instance.id, names = ?names, changed, "host key verified");
+    let verified = verify_presented(&ctx, plan, &intercepted.key, &address)?;
+    record(&ctx, &path, &verified)?;
 
     pipe::downstream(&socket, &intercepted.held).context("connection to the instance failed")?;
     match upstream.join() {
@@ -68,37 +103,128 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
     }
 }
 
-async fn lookup(
-    global: &Global,
-    target: &Target,
-    wait: Duration,
-) -> Result<(Instance, ConsoleKeys)> {
-    let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
-    let instance = resolve::find_instance(&ec2, target).await?;
-    tracing::debug!(?instance, "resolved");
-    let keys = sources::console_keys(&ec2, &instance.id, wait).await?;
-    Ok((instance, keys))
+/// Connects to the cached address when the name was verified recently, else looks it up.
+fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
+    if let Some(warm) = ctx.cache.as_ref().and_then(|c| Warm::load(c, &ctx.lookup)) {
+        match connect(&warm.name.address, ctx.args.port, WARM_CONNECT_TIMEOUT) {
+            Ok(socket) => {
+                tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");
+                return Ok((socket, Plan::Warm(warm)));
+            }
+            Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
+        }
+    }
+    let cold = verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait)?;
+    let address = cold
+        .instance
+        .address()
+        .expect("resolve only returns instances with an address");
+    let socket = connect(address, ctx.args.port, CONNECT_TIMEOUT)?;
+    Ok((socket, Plan::Cold(cold)))
 }
 
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
+fn verify_presented(
+    ctx: &Session<'_>,
+    plan: Plan,
+    presented: &PublicKey,
+    address: &str,
+) -> Result<Verified> {
+    let cold = match plan {
+        Plan::Warm(warm) if warm.keys.vouches_for(presented) => {
+            return Ok(Verified {
+                instance_id: warm.name.instance,
+                keys: warm.keys.public_keys().unwrap_or_default(),
+                names: warm.name.names,
+            });
+        }
+        Plan::Warm(warm) => {
+            // The cached instance's keys do not vouch for this server: the
+            // address may have been recycled. Only a fresh lookup decides.
+            tracing::debug!(
+                "presented key not among {}'s cached keys; looking up afresh",
+                warm.name.instance
+            );
+            if let Some(cache) = &ctx.cache {
+                cache.forget_name(&ctx.lookup);
+            }
+            let cold = verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait)?;
+            if cold.instance.address() != Some(address) {
+                bail!(
+                    "{} now leads to {} at {}, not the cached {address}; the cache was refreshed, run ssh again",
+                    ctx.args.host,
+                    cold.instance.id,
+                    cold.instance.address().unwrap_or("no address")
+                );
+            }
+            cold
+        }
+        Plan::Cold(cold) => cold,
+    };
+    let keys = sources::verify(&cold.instance.id, address, presented, &cold.console)?;
+    let names = names_for(&ctx.args.host, ctx.args.port, &cold.instance);
+    verify::remember(
+        ctx.cache.as_ref(),
+        &cold.instance,
+        &keys,
+        &ctx.lookup,
+        address,
+        &names,
+    );
+    Ok(Verified {
+        instance_id: cold.instance.id,
+        keys,
+        names,
+    })
 }
 
-fn connect(address: &str, port: u16) -> Result<TcpStream> {
+/// Whether known_hosts already holds exactly these keys for every name.
+fn recorded(path: &Path, names: &[String], keys: &[PublicKey]) -> Result<bool> {
+    let file = known_hosts::read(path)?;
+    Ok(!keys.is_empty() && names.iter().all(|n| file.has_exactly(n, keys)))
+}
+
+fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
+    let comment = format!("ec2-hostkey:{}", verified.instance_id);
+    let changed = known_hosts::update(path, |file| {
+        for (line, reason) in file.invalid_lines() {
+            tracing::debug!(
+                "{}:{line}: kept as is, not a valid entry: {reason}",
+                path.display()
+            );
+        }
+        let changed = file.replace(
+            &verified.names,
+            &verified.keys,
+            ctx.args.file.hash,
+            Some(&comment),
+        );
+        (changed, changed)
+    })?;
+    if changed && !ctx.global.quiet {
+        eprintln!(
+            "ec2-hostkey: verified {}'s host keys from its console output; recorded {} in {}",
+            verified.instance_id,
+            verified.names.join(", "),
+            path.display()
+        );
+    }
+    tracing::debug!(instance = %verified.instance_id, names = ?verified.names, changed, "host key verified");
+    Ok(())
+}
+
+fn connect(address: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
     let ip: IpAddr = address
         .parse()
         .with_context(|| format!("EC2 returned an address that is not an IP: {address}"))?;
-    let socket = TcpStream::connect_timeout(&SocketAddr::new(ip, port), CONNECT_TIMEOUT)
-        .with_context(|| format!("cannot connect to {address} port {port}; is the instance's sshd up and its security group open to you?"))?;
+    let socket = TcpStream::connect_timeout(&SocketAddr::new(ip, port), timeout).with_context(|| {
+        format!("cannot connect to {address} port {port}; is the instance's sshd up and its security group open to you?")
+    })?;
     socket.set_nodelay(true).ok();
     Ok(socket)
 }
 
 /// Every name ssh or the user may look this host up under, in `[host]:port` form off port 22.
-fn names_for(host: &str, port: u16, instance: &Instance) -> Vec<String> {
+pub fn names_for(host: &str, port: u16, instance: &Instance) -> Vec<String> {
     let (dns, ip) = if instance.public_ip.is_some() {
         (&instance.public_dns, &instance.public_ip)
     } else {

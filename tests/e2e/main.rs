@@ -3,4 +3,5 @@
 
 mod support;
 
+mod fast_paths;
 mod proxy;

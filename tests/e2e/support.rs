@@ -244,8 +244,31 @@ impl Sim {
         remote: &[&str],
         stdin: Option<&Path>,
     ) -> Output {
+        self.ssh_opts(
+            host,
+            known_hosts,
+            &[format!("ProxyCommand={proxy}")],
+            &[],
+            remote,
+            stdin,
+        )
+    }
+
+    /// The real ssh client with extra `-o` options and environment overrides.
+    pub fn ssh_opts(
+        &self,
+        host: &str,
+        known_hosts: &Path,
+        options: &[String],
+        env: &[(&str, &str)],
+        remote: &[&str],
+        stdin: Option<&Path>,
+    ) -> Output {
         let mut cmd = Command::new("ssh");
         cmd.env_clear().envs(self.env());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.args(["-F", "/dev/null", "-i"])
             .arg(self.client_key())
             .args([
@@ -261,16 +284,24 @@ impl Sim {
                 "LogLevel=ERROR",
             ])
             .arg("-o")
-            .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
-            .arg("-o")
-            .arg(format!("ProxyCommand={proxy}"))
-            .arg("-p")
+            .arg(format!("UserKnownHostsFile={}", known_hosts.display()));
+        for option in options {
+            cmd.arg("-o").arg(option);
+        }
+        cmd.arg("-p")
             .arg(self.ssh_port.to_string())
             .arg("-l")
             .arg(user())
             .arg(host)
             .args(remote);
         run(cmd, stdin)
+    }
+
+    /// Runs `ec2-hostkey ARGS…` with the user's environment.
+    pub fn run_bin(&self, args: &[&str]) -> Output {
+        let mut cmd = self.bin();
+        cmd.args(args);
+        run(cmd, None)
     }
 
     pub fn ssh_ok(&self, host: &str, known_hosts: &Path) -> Output {

@@ -367,11 +367,11 @@ def harness_app(moto_app):
         path = environ.get("PATH_INFO", "")
         if path == "/_sim/calls":
             body = json.dumps(SIM.calls).encode()
-            start_response("200 OK", [("Content-Type", "application/json")])
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/_sim/calls/reset":
             SIM.calls.clear()
-            start_response("200 OK", [("Content-Type", "text/plain")])
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""

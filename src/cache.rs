@@ -1,0 +1,238 @@
+//! The verified-key cache, so a host verified once costs no AWS call again.
+//!
+//! Two kinds of record, one small JSON file each, written atomically:
+//! - `instances/<id>.json`: the keys verified for an instance. Instance ids
+//!   are never reused, so these do not expire.
+//! - `names/<sha256 of name>.json`: which instance and address a name led
+//!   to. Names and IPs are recycled, so these expire (`--cache-ttl`); and a
+//!   name's record is used only together with the key the live server
+//!   presents, which must be one of that instance's verified keys.
+//!
+//! Location: `$XDG_CACHE_HOME/ec2-hostkey` (usually `~/.cache/ec2-hostkey`),
+//! created 0700, files 0600. A group- or world-writable directory, or a file
+//! that does not parse, is ignored, never trusted.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ssh_key::PublicKey;
+
+use crate::cli::CacheArgs;
+use crate::known_hosts::KeyText;
+
+/// Verified keys of one instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstanceRecord {
+    pub id: String,
+    /// `algorithm base64` lines.
+    pub keys: Vec<String>,
+    pub source: String,
+    pub verified_at: u64,
+}
+
+impl InstanceRecord {
+    pub fn new(id: &str, keys: &[PublicKey], source: &str) -> Self {
+        InstanceRecord {
+            id: id.to_string(),
+            keys: keys.iter().map(|k| KeyText::of(k).to_string()).collect(),
+            source: source.to_string(),
+            verified_at: now(),
+        }
+    }
+
+    /// The keys, parsed; a record with any unparseable key is not trusted at all.
+    pub fn public_keys(&self) -> Option<Vec<PublicKey>> {
+        self.keys
+            .iter()
+            .map(|k| PublicKey::from_openssh(k).ok())
+            .collect()
+    }
+
+    pub fn vouches_for(&self, key: &PublicKey) -> bool {
+        let wanted = KeyText::of(key).to_string();
+        self.keys.contains(&wanted)
+    }
+}
+
+/// Where a name led, and which names were recorded for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NameRecord {
+    /// The lookup name (`host` or `[host]:port`).
+    pub name: String,
+    pub instance: String,
+    pub address: String,
+    /// Every name written to known_hosts for this connection.
+    pub names: Vec<String>,
+    pub resolved_at: u64,
+}
+
+pub struct Cache {
+    dir: PathBuf,
+    ttl: Duration,
+}
+
+impl Cache {
+    /// The cache as the flags ask: `None` with `--no-cache` or when unusable.
+    pub fn from_args(args: &CacheArgs) -> Option<Cache> {
+        if args.no_cache {
+            return None;
+        }
+        let dir = dirs::cache_dir()?.join("ec2-hostkey");
+        Cache::open_at(dir, args.cache_ttl)
+    }
+
+    pub fn open_at(dir: PathBuf, ttl: Duration) -> Option<Cache> {
+        for sub in ["", "instances", "names"] {
+            let path = dir.join(sub);
+            if let Err(e) = fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&path)
+            {
+                tracing::debug!("cache disabled: cannot create {}: {e}", path.display());
+                return None;
+            }
+        }
+        let mode = fs::metadata(&dir).ok()?.permissions().mode();
+        if mode & 0o022 != 0 {
+            eprintln!(
+                "ec2-hostkey: warning: ignoring the cache at {}: it is group- or world-writable (chmod 700 it)",
+                dir.display()
+            );
+            return None;
+        }
+        Some(Cache { dir, ttl })
+    }
+
+    pub fn instance(&self, id: &str) -> Option<InstanceRecord> {
+        let record: InstanceRecord = self.read(&self.instance_path(id))?;
+        (record.id == id).then_some(record)
+    }
+
+    /// A name's record, if it is younger than the cache TTL.
+    pub fn name(&self, name: &str) -> Option<NameRecord> {
+        let record: NameRecord = self.read(&self.name_path(name))?;
+        let fresh = now().saturating_sub(record.resolved_at) < self.ttl.as_secs();
+        (record.name == name && fresh).then_some(record)
+    }
+
+    pub fn put_instance(&self, record: &InstanceRecord) {
+        self.write(&self.instance_path(&record.id), record);
+    }
+
+    pub fn put_name(&self, record: &NameRecord) {
+        self.write(&self.name_path(&record.name), record);
+    }
+
+    pub fn forget_name(&self, name: &str) {
+        let _ = fs::remove_file(self.name_path(name));
+    }
+
+    fn instance_path(&self, id: &str) -> PathBuf {
+        // Ids come from EC2 (`i-` + hex), but never trust them as path parts.
+        let safe: String = id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        self.dir.join("instances").join(format!("{safe}.json"))
+    }
+
+    fn name_path(&self, name: &str) -> PathBuf {
+        let digest = Sha256::digest(name.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join("names").join(format!("{hex}.json"))
+    }
+
+    fn read<T: for<'de> Deserialize<'de>>(&self, path: &Path) -> Option<T> {
+        let bytes = fs::read(path).ok()?;
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::debug!("ignoring corrupt cache file {}: {e}", path.display());
+                None
+            }
+        }
+    }
+
+    /// Best effort: a cache that cannot be written only costs speed.
+    fn write<T: Serialize>(&self, path: &Path, value: &T) {
+        let result = (|| -> std::io::Result<()> {
+            let dir = path.parent().expect("cache files live in a directory");
+            let mut temp = tempfile::Builder::new()
+                .prefix(".tmp")
+                .permissions(fs::Permissions::from_mode(0o600))
+                .tempfile_in(dir)?;
+            temp.write_all(&serde_json::to_vec(value)?)?;
+            temp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::debug!("cannot write cache file {}: {e}", path.display());
+        }
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy";
+
+    #[test]
+    fn round_trips_and_ignores_corrupt_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open_at(tmp.path().join("c"), Duration::from_secs(60)).unwrap();
+        let key = PublicKey::from_openssh(ED).unwrap();
+        cache.put_instance(&InstanceRecord::new(
+            "i-12345678",
+            std::slice::from_ref(&key),
+            "console",
+        ));
+        let got = cache.instance("i-12345678").unwrap();
+        assert!(got.vouches_for(&key));
+        assert_eq!(got.public_keys().unwrap(), vec![key]);
+
+        fs::write(cache.instance_path("i-12345678"), b"{not json").unwrap();
+        assert!(cache.instance("i-12345678").is_none());
+    }
+
+    #[test]
+    fn expired_names_are_not_returned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open_at(tmp.path().join("c"), Duration::from_secs(60)).unwrap();
+        let mut record = NameRecord {
+            name: "web".into(),
+            instance: "i-12345678".into(),
+            address: "10.0.0.1".into(),
+            names: vec!["web".into()],
+            resolved_at: now(),
+        };
+        cache.put_name(&record);
+        assert!(cache.name("web").is_some());
+        record.resolved_at = now() - 61;
+        cache.put_name(&record);
+        assert!(cache.name("web").is_none());
+    }
+
+    #[test]
+    fn world_writable_cache_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(Cache::open_at(dir, Duration::from_secs(60)).is_none());
+    }
+}

@@ -1,0 +1,137 @@
+//! `known-hosts HOST [KEYTYPE KEY]`: the KnownHostsCommand. Prints verified
+//! known_hosts lines for HOST on stdout and writes no known_hosts file.
+//!
+//! ssh runs it up to three times per connection (ssh_config(5),
+//! KnownHostsCommand): for `ORDER` with no key (`NONE`), to set the host key
+//! algorithm preference, where we answer from the cache or not at all; then
+//! with the key the server offered, for the host name and, with CheckHostIP,
+//! the address. A non-zero exit aborts the connection, so we exit non-zero
+//! only on a definite mismatch; when we cannot vouch we print nothing and say
+//! why, and ssh's own checks refuse the unknown key.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use ssh_key::PublicKey;
+
+use crate::cache::Cache;
+use crate::cli::{Global, KnownHostsCmdArgs};
+use crate::known_hosts::{KeyText, lookup_name};
+use crate::resolve::Target;
+use crate::verify::{self, Warm};
+use crate::{resolve, sources};
+
+pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
+    let (host, port) = split_host_port(&args.host);
+    let lookup = lookup_name(host, port);
+    let cache = Cache::from_args(&args.cache);
+    let warm = cache.as_ref().and_then(|c| Warm::load(c, &lookup));
+
+    let offered = match (args.key_type.as_deref(), args.key.as_deref()) {
+        (Some(t), Some(k)) if t != "NONE" && k != "NONE" => {
+            match PublicKey::from_openssh(&format!("{t} {k}")) {
+                Ok(key) => Some(key),
+                Err(_) => {
+                    note(
+                        global,
+                        &format!(
+                            "cannot vouch for a {t} key (not a plain host key); leaving it to known_hosts"
+                        ),
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        _ => None,
+    };
+
+    let Some(offered) = offered else {
+        // ORDER: no network; the verified keys set the algorithm preference if we know them.
+        if let Some(warm) = warm {
+            print_lines(&args.host, &warm.keys.public_keys().unwrap_or_default())?;
+        }
+        return Ok(());
+    };
+
+    if let Some(warm) = &warm
+        && warm.keys.vouches_for(&offered)
+    {
+        return print_lines(&args.host, &warm.keys.public_keys().unwrap_or_default());
+    }
+
+    let target = Target::classify(host);
+    let cold = match verify::cold_lookup(global, &target, args.wait) {
+        Ok(cold) => cold,
+        Err(err) if cannot_vouch(&err) => {
+            note(global, &format!("{err:#}"));
+            return Ok(());
+        }
+        Err(err) => return Err(err),
+    };
+    let address = cold.instance.address().unwrap_or_default().to_string();
+    let keys = match sources::verify(&cold.instance.id, &address, &offered, &cold.console) {
+        Ok(keys) => keys,
+        Err(err) => bail!(err),
+    };
+    let names = vec![lookup.clone()];
+    verify::remember(
+        cache.as_ref(),
+        &cold.instance,
+        &keys,
+        &lookup,
+        &address,
+        &names,
+    );
+    print_lines(&args.host, &keys)
+}
+
+/// Errors that mean "not ours to decide": leave the verdict to known_hosts.
+fn cannot_vouch(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<resolve::Error>(),
+            Some(resolve::Error::NotFound { .. })
+        ) || matches!(
+            c.downcast_ref::<sources::Error>(),
+            Some(sources::Error::NotYet { .. } | sources::Error::NoKeyBlock { .. })
+        )
+    })
+}
+
+fn note(global: &Global, text: &str) {
+    if !global.quiet {
+        eprintln!("ec2-hostkey: {text}");
+    }
+}
+
+fn print_lines(host: &str, keys: &[PublicKey]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for key in keys {
+        writeln!(out, "{host} {}", KeyText::of(key))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `[host]:port` → (host, port); anything else is a host on port 22.
+fn split_host_port(name: &str) -> (&str, u16) {
+    if let Some(rest) = name.strip_prefix('[')
+        && let Some((host, port)) = rest.split_once("]:")
+        && let Ok(port) = port.parse()
+    {
+        return (host, port);
+    }
+    (name, 22)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_bracketed_names() {
+        assert_eq!(split_host_port("[web]:2222"), ("web", 2222));
+        assert_eq!(split_host_port("web"), ("web", 22));
+        assert_eq!(split_host_port("[web]"), ("[web]", 22));
+    }
+}

@@ -1,0 +1,77 @@
+//! Deciding whether a presented host key is the instance's, shared by every
+//! command: from the cache when the name was verified recently (no AWS client
+//! is built), otherwise by resolving the target and reading its console output.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use ssh_key::PublicKey;
+
+use crate::cache::{Cache, InstanceRecord, NameRecord};
+use crate::cli::Global;
+use crate::ec2::{Ec2, Instance};
+use crate::resolve::{self, Target};
+use crate::sources::{self, console::ConsoleKeys};
+
+/// What the cache remembers about a name: where it led, and the keys verified there.
+pub struct Warm {
+    pub name: NameRecord,
+    pub keys: InstanceRecord,
+}
+
+impl Warm {
+    pub fn load(cache: &Cache, lookup_name: &str) -> Option<Warm> {
+        let name = cache.name(lookup_name)?;
+        let keys = cache.instance(&name.instance)?;
+        keys.public_keys()?;
+        Some(Warm { name, keys })
+    }
+}
+
+/// The instance a target names, and what its console output vouches for.
+pub struct Cold {
+    pub instance: Instance,
+    pub console: ConsoleKeys,
+}
+
+/// Resolves `target` and fetches its console keys through the EC2 API.
+///
+/// # Errors
+/// Any resolve, AWS or console failure, typed for the exit code.
+pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<Cold> {
+    runtime()?.block_on(async {
+        let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
+        let instance = resolve::find_instance(&ec2, target).await?;
+        tracing::debug!(?instance, "resolved");
+        let console = sources::console_keys(&ec2, &instance.id, wait).await?;
+        Ok(Cold { instance, console })
+    })
+}
+
+/// A single-threaded runtime: the SDK's futures need one, nothing else does.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Records a console verification in the cache.
+pub fn remember(
+    cache: Option<&Cache>,
+    instance: &Instance,
+    keys: &[PublicKey],
+    lookup_name: &str,
+    address: &str,
+    names: &[String],
+) {
+    let Some(cache) = cache else { return };
+    cache.put_instance(&InstanceRecord::new(&instance.id, keys, "console"));
+    cache.put_name(&NameRecord {
+        name: lookup_name.to_string(),
+        instance: instance.id.clone(),
+        address: address.to_string(),
+        names: names.to_vec(),
+        resolved_at: crate::cache::now(),
+    });
+}
