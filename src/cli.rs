@@ -55,6 +55,31 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Print verified known_hosts lines for HOST; writes nothing (KnownHostsCommand ec2-hostkey known-hosts %H %t %K)
     KnownHosts(KnownHostsCmdArgs),
+    /// Print TARGETs' verified host keys as known_hosts lines or JSON; --write records them
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub file: KnownHostsArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Add the verified keys to known_hosts (replacing stale entries for the same names)
+    #[arg(long)]
+    pub write: bool,
+    /// Print JSON: [{target, instance, names, source, keys: [{type, key, fingerprint}]}]
+    #[arg(long)]
+    pub json: bool,
+    /// The SSH port, for entry names and fingerprint probes
+    #[arg(long, default_value_t = 22)]
+    pub port: u16,
+    /// How long to wait for console output to appear after boot (e.g. 90s, 10m)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub wait: Duration,
+    /// Instance ids, Name tags, DNS names or IPs
+    #[arg(required = true)]
+    pub targets: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod cache;
 mod cli;
 mod ec2;
 mod exit;
+mod fetch;
 mod kex;
 mod known_hosts;
 mod known_hosts_cmd;
@@ -40,6 +41,7 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
     match &cli.command {
         cli::Command::Proxy(args) => proxy::run(&cli.global, args),
         cli::Command::KnownHosts(args) => known_hosts_cmd::run(&cli.global, args),
+        cli::Command::Fetch(args) => fetch::run(&cli.global, args),
     }
 }
 

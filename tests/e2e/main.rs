@@ -4,4 +4,5 @@
 mod support;
 
 mod fast_paths;
+mod fetch;
 mod proxy;
