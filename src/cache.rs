@@ -129,6 +129,21 @@ impl Cache {
         self.write(&self.name_path(&record.name), record);
     }
 
+    /// Every name recorded in known_hosts through the cache's name records,
+    /// expired ones included: what `repair` tests hashed entries against.
+    pub fn recorded_names(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(self.dir.join("names")) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| self.read::<NameRecord>(&e.ok()?.path()))
+            .flat_map(|r| r.names)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     pub fn forget_name(&self, name: &str) {
         let _ = fs::remove_file(self.name_path(name));
     }

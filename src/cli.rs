@@ -57,6 +57,46 @@ pub enum Command {
     KnownHosts(KnownHostsCmdArgs),
     /// Print TARGETs' verified host keys as known_hosts lines or JSON; --write records them
     Fetch(FetchArgs),
+    /// Report and fix known_hosts entries for EC2 names whose key is not the current instance's
+    Repair(RepairArgs),
+    /// Remove every known_hosts entry for an instance (alias, DNS names, IPs)
+    Forget(ForgetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    #[command(flatten)]
+    pub file: KnownHostsArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Report what would change; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove orphaned entries (EC2 names no instance holds any more)
+    #[arg(long)]
+    pub prune: bool,
+    /// Print a JSON report: {file, entries: [{line, names, hashed, status, instance, key}], fine, stale, orphaned, unverified, changed}
+    #[arg(long)]
+    pub json: bool,
+    /// Also look for `[name]:PORT` entries on this port (repeatable; 22 always)
+    #[arg(long, value_name = "PORT")]
+    pub port: Vec<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    #[command(flatten)]
+    pub file: KnownHostsArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// List the lines that would be removed; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove `[name]:PORT` entries on this port (repeatable; 22 always)
+    #[arg(long, value_name = "PORT")]
+    pub port: Vec<u16>,
+    /// Instance id, Name tag, DNS name or IP
+    pub target: String,
 }
 
 #[derive(Debug, Args)]

@@ -119,6 +119,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+#[derive(Clone)]
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
 }
@@ -133,6 +134,8 @@ pub enum Query {
     },
     /// Every instance that has a tag with this key (for case-insensitive Name lookups).
     TagKey(&'static str),
+    /// Every instance in the region.
+    All,
 }
 
 impl Ec2 {
@@ -171,6 +174,7 @@ impl Ec2 {
             Query::TagKey(key) => {
                 request.filters(Filter::builder().name("tag-key").values(*key).build())
             }
+            Query::All => request,
         };
         let mut pages = request.into_paginator().send();
         let mut out = Vec::new();

@@ -196,6 +196,15 @@ impl KnownHosts {
         })
     }
 
+    /// Lines `ssh-keygen -F name` prints: entries (markers included) matching `name`.
+    #[cfg(test)]
+    pub fn find(&self, name: &str) -> Vec<&Line> {
+        self.entries()
+            .filter(|(_, e)| e.match_host(name).is_match())
+            .map(|(l, _)| l)
+            .collect()
+    }
+
     /// Lines OpenSSH would not use, with their line number and why; kept untouched.
     pub fn invalid_lines(&self) -> impl Iterator<Item = (usize, &str)> {
         self.lines.iter().filter_map(|l| match &l.kind {
@@ -272,8 +281,17 @@ impl KnownHosts {
         true
     }
 
+    /// Appends an entry for `name` with a key as the file spelled it.
+    pub fn add_text(&mut self, name: &str, key: &KeyText, hashed: bool) {
+        self.push_entry(name, &key.to_string(), hashed, None);
+    }
+
     /// Appends an entry for `name`, hashed when asked, in the file's line-ending style.
     pub fn add(&mut self, name: &str, key: &PublicKey, hashed: bool, comment: Option<&str>) {
+        self.push_entry(name, &KeyText::of(key).to_string(), hashed, comment);
+    }
+
+    fn push_entry(&mut self, name: &str, key: &str, hashed: bool, comment: Option<&str>) {
         let ending = self.dominant_ending();
         if let Some(last) = self.lines.last_mut()
             && last.ending == Ending::None
@@ -285,7 +303,7 @@ impl KnownHosts {
         } else {
             name.to_string()
         };
-        let mut text = format!("{hosts} {}", key_line(key));
+        let mut text = format!("{hosts} {key}");
         if let Some(comment) = comment.filter(|_| !hashed) {
             text.push(' ');
             text.push_str(comment);
@@ -661,5 +679,169 @@ mod tests {
         assert!(wildcard_match(b"a*b*c", b"aXXbYc"));
         assert!(!wildcard_match(b"a*b", b"ac"));
         assert!(wildcard_match(b"**", b"abc"));
+    }
+
+    /// A small deterministic generator, so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    const NAMES: [&str; 8] = [
+        "web",
+        "ec2-3-4-5-6.compute-1.amazonaws.com",
+        "10.0.0.1",
+        "[10.0.0.1]:2222",
+        "bad.example.com",
+        "x.example.com",
+        "db1",
+        "ip-10-0-0-1.ec2.internal",
+    ];
+    const PATTERNS: [&str; 6] = [
+        "*.example.com",
+        "!bad.example.com",
+        "db?",
+        "WEB",
+        "10.0.0.*",
+        "*",
+    ];
+    const KEYS: [&str; 3] = [
+        ED,
+        ED2,
+        "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBAOE1cBsaCJt1j9F/76tuF5JznTQkJ0mJmoDcxIeJkU13Qpi3w0c+LFvTPS7EikWPmNY1ZcekekSPJfwERsUtKI=",
+    ];
+
+    /// A file with every valid form ssh-keygen accepts: lists, patterns,
+    /// negations, brackets, hashed names, markers, comments, blanks, indentation.
+    fn gnarly_file(seed: u64, lines: usize) -> String {
+        let mut rng = Rng(seed);
+        let mut out = String::new();
+        for _ in 0..lines {
+            let key = KEYS[rng.next(KEYS.len())];
+            match rng.next(10) {
+                0 => out.push_str("# a comment\n"),
+                1 => out.push('\n'),
+                2 => out.push_str(&format!(
+                    "{} {key}\n",
+                    hash_name(NAMES[rng.next(NAMES.len())])
+                )),
+                3 => out.push_str(&format!(
+                    "@cert-authority {} {key}\n",
+                    PATTERNS[rng.next(2)]
+                )),
+                4 => out.push_str(&format!(
+                    "@revoked {} {key}\n",
+                    NAMES[rng.next(NAMES.len())]
+                )),
+                _ => {
+                    let count = 1 + rng.next(3);
+                    let hosts: Vec<&str> = (0..count)
+                        .map(|_| {
+                            if rng.next(3) == 0 {
+                                PATTERNS[rng.next(PATTERNS.len())]
+                            } else {
+                                NAMES[rng.next(NAMES.len())]
+                            }
+                        })
+                        .collect();
+                    let indent = if rng.next(5) == 0 { "  " } else { "" };
+                    let comment = if rng.next(2) == 0 {
+                        " some comment"
+                    } else {
+                        ""
+                    };
+                    out.push_str(&format!("{indent}{} {key}{comment}\n", hosts.join(",")));
+                }
+            }
+        }
+        out
+    }
+
+    fn keygen(args: &[&str], file: &Path) -> String {
+        let out = std::process::Command::new("ssh-keygen")
+            .args(args)
+            .arg("-f")
+            .arg(file)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn lookups_equal_ssh_keygen_f() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut found = 0;
+        for seed in 1..=8u64 {
+            let text = gnarly_file(seed * 7919, 60);
+            let path = dir.path().join("kh");
+            fs::write(&path, &text).unwrap();
+            let file = KnownHosts::parse(text.as_bytes());
+            for name in NAMES {
+                let theirs: Vec<usize> = keygen(&["-F", name], &path)
+                    .lines()
+                    .filter_map(|l| {
+                        l.strip_prefix("# Host ")?
+                            .rsplit_once("line ")?
+                            .1
+                            .split_whitespace()
+                            .next()?
+                            .parse()
+                            .ok()
+                    })
+                    .collect();
+                let ours: Vec<usize> = file.find(name).iter().map(|l| l.number).collect();
+                assert_eq!(ours, theirs, "seed {seed}, name {name}\n{text}");
+                found += ours.len();
+            }
+        }
+        assert!(
+            found > 100,
+            "the generated files must exercise matches ({found})"
+        );
+    }
+
+    #[test]
+    fn removals_equal_ssh_keygen_r() {
+        let dir = tempfile::tempdir().unwrap();
+        for seed in 1..=8u64 {
+            let text = gnarly_file(seed * 104_729, 60);
+            for name in NAMES {
+                let path = dir.path().join("kh");
+                fs::write(&path, &text).unwrap();
+                keygen(&["-R", name], &path);
+                let theirs = fs::read_to_string(&path).unwrap();
+                let mut file = KnownHosts::parse(text.as_bytes());
+                file.remove(name, false);
+                let ours = String::from_utf8(file.render()).unwrap();
+                assert_eq!(ours, theirs, "seed {seed}, name {name}\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_render_is_identity_on_random_bytes() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let alphabet = b"ab,*?![]:|1 \t\r\n#@=+/AZaz09\xff\x00";
+        for _ in 0..2000 {
+            let len = rng.next(200);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.next(alphabet.len())])
+                .collect();
+            assert_eq!(KnownHosts::parse(&bytes).render(), bytes);
+        }
+        for seed in 1..50u64 {
+            let text =
+                gnarly_file(seed, 40).replace('\n', if seed % 2 == 0 { "\r\n" } else { "\n" });
+            let trimmed = text.trim_end();
+            assert_eq!(
+                KnownHosts::parse(trimmed.as_bytes()).render(),
+                trimmed.as_bytes()
+            );
+        }
     }
 }

@@ -10,11 +10,14 @@ mod cli;
 mod ec2;
 mod exit;
 mod fetch;
+mod fleet;
+mod forget;
 mod kex;
 mod known_hosts;
 mod known_hosts_cmd;
 mod pipe;
 mod proxy;
+mod repair;
 mod resolve;
 mod sources;
 mod verify;
@@ -42,6 +45,8 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
         cli::Command::Proxy(args) => proxy::run(&cli.global, args),
         cli::Command::KnownHosts(args) => known_hosts_cmd::run(&cli.global, args),
         cli::Command::Fetch(args) => fetch::run(&cli.global, args),
+        cli::Command::Repair(args) => repair::run(&cli.global, args),
+        cli::Command::Forget(args) => forget::run(&cli.global, args),
     }
 }
 

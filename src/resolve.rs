@@ -79,7 +79,19 @@ pub enum Error {
 /// # Errors
 /// None or several match, the instance is not running, or the API failed.
 pub async fn find_instance(ec2: &Ec2, target: &Target) -> Result<Instance, Error> {
-    let candidates = match target {
+    pick(target, candidates(ec2, target).await?)
+}
+
+/// The instance `target` names in any state (running first), for commands
+/// that clean up after instances; `None` when EC2 knows no such instance.
+pub async fn find_any(ec2: &Ec2, target: &Target) -> Result<Option<Instance>, Error> {
+    let mut found = candidates(ec2, target).await?;
+    found.sort_by_key(|i| i.state != "running");
+    Ok(found.into_iter().next())
+}
+
+async fn candidates(ec2: &Ec2, target: &Target) -> Result<Vec<Instance>, Error> {
+    Ok(match target {
         Target::InstanceId(id) => ec2.describe(&Query::Ids(vec![id.clone()])).await?,
         Target::Ip(ip) => {
             let ip = ip.to_string();
@@ -110,8 +122,7 @@ pub async fn find_instance(ec2: &Ec2, target: &Target) -> Result<Instance, Error
                 exact
             }
         }
-    };
-    pick(target, candidates)
+    })
 }
 
 fn filter(name: &'static str, value: &str) -> Query {

@@ -39,13 +39,18 @@ pub struct Cold {
 /// # Errors
 /// Any resolve, AWS or console failure, typed for the exit code.
 pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<Cold> {
-    runtime()?.block_on(async {
+    block_on(async {
         let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
         let instance = resolve::find_instance(&ec2, target).await?;
         tracing::debug!(?instance, "resolved");
         let console = sources::console_keys(&ec2, &instance.id, wait).await?;
         Ok(Cold { instance, console })
     })
+}
+
+/// Runs the AWS part of a command to completion.
+pub fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    runtime()?.block_on(future)
 }
 
 /// A single-threaded runtime: the SDK's futures need one, nothing else does.

@@ -5,4 +5,5 @@ mod support;
 
 mod fast_paths;
 mod fetch;
+mod maintenance;
 mod proxy;
