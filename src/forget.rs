@@ -84,7 +84,7 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
 }
 
 fn remove_all(file: &mut KnownHosts, names: &[String], marker: Option<&str>) -> Vec<Line> {
-    let mut removed: Vec<Line> = names.iter().flat_map(|n| file.remove(n, false)).collect();
+    let mut removed = file.remove_any(names, false);
     if let Some(marker) = marker {
         let (ours, kept): (Vec<Line>, Vec<Line>) =
             std::mem::take(&mut file.lines).into_iter().partition(|l| {

@@ -219,6 +219,11 @@ impl KnownHosts {
     /// stay: those are the user's own policy, not a record of one host.
     /// Returns the removed lines.
     pub fn remove(&mut self, name: &str, keep_wildcards: bool) -> Vec<Line> {
+        self.remove_any(&[name], keep_wildcards)
+    }
+
+    /// [`KnownHosts::remove`] for several names in one pass over the file.
+    pub fn remove_any<S: AsRef<str>>(&mut self, names: &[S], keep_wildcards: bool) -> Vec<Line> {
         let (removed, kept) = std::mem::take(&mut self.lines)
             .into_iter()
             .partition(|line| {
@@ -228,10 +233,12 @@ impl KnownHosts {
                 if entry.marker.is_some() {
                     return false; // @cert-authority and @revoked lines are never removed
                 }
-                match entry.match_host(name) {
-                    HostMatch::Wildcard => !keep_wildcards,
-                    m => m.is_match(),
-                }
+                names
+                    .iter()
+                    .any(|name| match entry.match_host(name.as_ref()) {
+                        HostMatch::Wildcard => !keep_wildcards,
+                        m => m.is_match(),
+                    })
             });
         self.lines = kept;
         removed

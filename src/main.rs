@@ -5,31 +5,15 @@
 
 #![forbid(unsafe_code)]
 
-mod cache;
-mod cli;
-mod ec2;
-mod exit;
-mod fetch;
-mod fleet;
-mod forget;
-mod kex;
-mod known_hosts;
-mod known_hosts_cmd;
-mod pipe;
-mod proxy;
-mod repair;
-mod resolve;
-mod sources;
-mod verify;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use ec2_hostkey::{cli, exit, sources};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(&cli.global);
-    match run(&cli) {
+    match ec2_hostkey::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let message =
@@ -37,16 +21,6 @@ fn main() -> ExitCode {
             eprintln!("ec2-hostkey: error: {message}");
             ExitCode::from(exit::code(&err))
         }
-    }
-}
-
-fn run(cli: &cli::Cli) -> anyhow::Result<()> {
-    match &cli.command {
-        cli::Command::Proxy(args) => proxy::run(&cli.global, args),
-        cli::Command::KnownHosts(args) => known_hosts_cmd::run(&cli.global, args),
-        cli::Command::Fetch(args) => fetch::run(&cli.global, args),
-        cli::Command::Repair(args) => repair::run(&cli.global, args),
-        cli::Command::Forget(args) => forget::run(&cli.global, args),
     }
 }
 

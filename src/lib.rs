@@ -1,0 +1,38 @@
+//! ec2-hostkey: verified SSH host keys for AWS EC2 instances.
+//!
+//! The binary (`src/main.rs`) is the product; this library exposes its
+//! modules so the parsers can be fuzzed (`fuzz/`). Data flows one way:
+//! ssh → `cli` → `resolve` → `sources` → `verify` → `known_hosts` → `pipe`.
+
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod cli;
+pub mod ec2;
+pub mod exit;
+pub mod fetch;
+pub mod fleet;
+pub mod forget;
+pub mod kex;
+pub mod known_hosts;
+pub mod known_hosts_cmd;
+pub mod pipe;
+pub mod proxy;
+pub mod repair;
+pub mod resolve;
+pub mod sources;
+pub mod verify;
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// The command failed; [`exit::code`] maps the error to the exit code.
+pub fn run(cli: &cli::Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        cli::Command::Proxy(args) => proxy::run(&cli.global, args),
+        cli::Command::KnownHosts(args) => known_hosts_cmd::run(&cli.global, args),
+        cli::Command::Fetch(args) => fetch::run(&cli.global, args),
+        cli::Command::Repair(args) => repair::run(&cli.global, args),
+        cli::Command::Forget(args) => forget::run(&cli.global, args),
+    }
+}
