@@ -170,7 +170,7 @@ pub struct KnownHostsArgs {
     /// known_hosts file to update (default: ~/.ssh/known_hosts)
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
-    /// Write hashed entries (default: hash when the file's entries are mostly hashed)
+    /// Write hashed entries (default: when ssh's HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)
     #[arg(long)]
     pub hash: bool,
 }

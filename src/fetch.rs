@@ -72,7 +72,8 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
         if args.write {
             let comment = format!("ec2-hostkey:{}", cold.instance.id);
             known_hosts::update(&path, |file| {
-                let changed = file.replace(&names, &keys, args.file.hash, Some(&comment));
+                let hash = || args.file.hash || known_hosts::ssh_config_hashes(target);
+                let changed = file.replace(&names, &keys, hash, Some(&comment));
                 (changed, ())
             })?;
         }

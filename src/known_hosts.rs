@@ -267,13 +267,13 @@ impl KnownHosts {
         &mut self,
         names: &[String],
         keys: &[PublicKey],
-        hash: bool,
+        hash: impl FnOnce() -> bool,
         comment: Option<&str>,
     ) -> bool {
         if names.iter().all(|n| self.has_exactly(n, keys)) {
             return false;
         }
-        let mut hashed = hash || self.mostly_hashed();
+        let mut hashed = self.mostly_hashed() || hash();
         for name in names {
             let removed = self.remove(name, true);
             hashed |= removed
@@ -342,6 +342,22 @@ impl KnownHosts {
             .count();
         let lf = self.lines.iter().filter(|l| l.ending == Ending::Lf).count();
         if crlf > lf { Ending::CrLf } else { Ending::Lf }
+    }
+}
+
+/// Whether the user's ssh configuration asks for hashed entries for `host`
+/// (`HashKnownHosts`, as `ssh -G` resolves it; Debian's default is yes).
+pub fn ssh_config_hashes(host: &str) -> bool {
+    let output = std::process::Command::new("ssh")
+        .args(["-G", "--", host])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.trim().eq_ignore_ascii_case("hashknownhosts yes")),
+        _ => false,
     }
 }
 

@@ -195,7 +195,7 @@ fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
         let changed = file.replace(
             &verified.names,
             &verified.keys,
-            ctx.args.file.hash,
+            || ctx.args.file.hash || known_hosts::ssh_config_hashes(&ctx.args.host),
             Some(&comment),
         );
         (changed, changed)

@@ -277,7 +277,12 @@ fn apply(file: &mut KnownHosts, fixes: &[&Finding], hash: bool) -> (bool, ()) {
     let changed = file.lines.len() != before;
     for fix in fixes.iter().filter(|f| f.status == Status::Stale) {
         for (name, keys) in &fix.replacements {
-            file.replace(std::slice::from_ref(name), keys, hash || fix.hashed, None);
+            file.replace(
+                std::slice::from_ref(name),
+                keys,
+                || hash || fix.hashed,
+                None,
+            );
         }
     }
     for (name, key, hashed) in put_back {
