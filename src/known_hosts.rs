@@ -30,6 +30,10 @@ pub enum Error {
     Write { path: PathBuf, source: io::Error },
     #[error("cannot lock {path}: {source}; check that its directory is writable")]
     Lock { path: PathBuf, source: io::Error },
+    #[error(
+        "the directory {path} of the known_hosts file does not exist; create it or pass another --known-hosts"
+    )]
+    MissingDir { path: PathBuf },
 }
 
 /// How an entry's host field matched a name.
@@ -570,6 +574,11 @@ fn resolve_symlink(path: &Path) -> PathBuf {
 /// An exclusive lock on the file's directory. Locking the file itself would
 /// not work: each writer renames a new inode over it.
 fn lock_dir(dir: &Path) -> Result<File, Error> {
+    if !dir.exists() {
+        return Err(Error::MissingDir {
+            path: dir.to_path_buf(),
+        });
+    }
     let lock_err = |source| Error::Lock {
         path: dir.to_path_buf(),
         source,

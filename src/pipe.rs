@@ -26,6 +26,8 @@ pub fn spawn_upstream(socket: &TcpStream) -> io::Result<JoinHandle<io::Result<()
     let socket = socket.try_clone()?;
     Ok(std::thread::spawn(move || {
         let stdin = io::stdin();
+        // A bigger pipe from ssh means fewer wakeups per megabyte; best effort.
+        let _ = rustix::pipe::fcntl_setpipe_size(stdin.as_fd(), CHUNK);
         let result = forward(stdin.as_fd(), socket.as_fd());
         match &result {
             Ok(()) => {
@@ -118,7 +120,6 @@ fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
 fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
     use rustix::pipe::{SpliceFlags, splice};
     loop {
-        wait(from, PollFlags::IN)?;
         match splice(
             from,
             None,
@@ -129,7 +130,15 @@ fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
         ) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
-            Err(rustix::io::Errno::AGAIN) => wait(to, PollFlags::OUT)?,
+            // Either nothing to read or no room to write: wait for whichever it is.
+            // While data streams, no poll(2) is made at all.
+            Err(rustix::io::Errno::AGAIN) => {
+                if ready(to, PollFlags::OUT)? {
+                    wait(from, PollFlags::IN)?;
+                } else {
+                    wait(to, PollFlags::OUT)?;
+                }
+            }
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
@@ -147,6 +156,16 @@ fn copy_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
         };
         FdIo(to).write_all(&buf[..n])?;
     }
+}
+
+/// Whether `fd` is ready for `events` right now.
+fn ready(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<bool> {
+    let mut fds = [PollFd::from_borrowed_fd(fd, events)];
+    let zero = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    Ok(rustix::event::poll(&mut fds, Some(&zero))? > 0)
 }
 
 /// Blocks until `fd` is ready for `events` (or hung up, or in error).

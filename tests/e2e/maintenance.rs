@@ -276,3 +276,26 @@ fn full_disk_leaves_known_hosts_byte_identical() {
     assert!(!out.status.success());
     assert_eq!(fs::read_to_string(&kh).unwrap(), original);
 }
+
+#[test]
+fn missing_known_hosts_directory_is_a_clear_error() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("no/such/dir/known_hosts");
+    let out = sim.run_bin(&[
+        "fetch",
+        "--write",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "ec2-hostkey: error: the directory {} of the known_hosts file does not exist; create it or pass another --known-hosts",
+            sim.path("no/such/dir").display()
+        )
+    );
+    assert!(!sim.path("no").exists());
+}
