@@ -146,7 +146,13 @@ def run(args, work, port, state):
         # with SIGHUP, which `time` must survive to report.
         opts = ["-o", f"ProxyCommand=sh -c \"trap '' HUP; exec /usr/bin/time -f %%M -o {rss} {args.bin} proxy "
                       f"{extra} --known-hosts {kh} %h %p\""]
+        if os.path.exists(rss):
+            os.remove(rss)
         subprocess.run(base + opts + [ip, "true"], env=env, check=True)
+        # `time` writes once the proxy has exited, which can be just after ssh returns.
+        deadline = time.time() + 10
+        while time.time() < deadline and not (os.path.exists(rss) and os.path.getsize(rss) > 0):
+            time.sleep(0.05)
         with open(rss) as f:
             kib = int(f.read().split()[-1])
         print(f"  {label:26} {kib:8d} KiB  ({kib / 1024:.1f} MiB)")

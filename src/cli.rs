@@ -61,6 +61,57 @@ pub enum Command {
     Repair(RepairArgs),
     /// Remove every known_hosts entry for an instance (alias, DNS names, IPs)
     Forget(ForgetArgs),
+    /// Generate host keys before launch and print user-data that installs them
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SeedArgs {
+    #[command(subcommand)]
+    pub action: Option<SeedAction>,
+    #[command(flatten)]
+    pub generate: SeedGenArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedAction {
+    /// Link a seed to the instance launched with it (when it was not tagged)
+    Bind { id: String, instance: String },
+    /// Delete the S3 objects of seeds whose keys were never fetched through a connection
+    Cleanup,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedGenArgs {
+    /// Key types to generate (repeatable)
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub key_type: Vec<SeedKeyType>,
+    /// User-data format
+    #[arg(long, value_enum, default_value = "cloud-config")]
+    pub format: SeedFormat,
+    /// Put the private keys in a private S3 object (s3://bucket/prefix); user-data gets a presigned URL
+    #[arg(long, value_name = "S3_URL")]
+    pub s3: Option<String>,
+    /// How long the presigned URL works (with --s3)
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub expires: Duration,
+    /// Write the user-data to FILE (0600) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedKeyType {
+    Ed25519,
+    Ecdsa,
+    Rsa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedFormat {
+    CloudConfig,
+    Script,
 }
 
 #[derive(Debug, Args)]

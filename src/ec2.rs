@@ -16,6 +16,8 @@ pub struct Instance {
     pub public_dns: Option<String>,
     pub private_ip: Option<String>,
     pub private_dns: Option<String>,
+    /// The `ec2-hostkey:seed` tag: which seed record holds this instance's keys.
+    pub seed: Option<String>,
 }
 
 impl Instance {
@@ -232,6 +234,13 @@ pub fn latest_unsupported(err: &Error) -> bool {
 
 fn convert(i: &SdkInstance) -> Instance {
     let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+    let tag = |key: &str| {
+        i.tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
     Instance {
         id: i.instance_id().unwrap_or_default().to_string(),
         state: i
@@ -239,15 +248,11 @@ fn convert(i: &SdkInstance) -> Instance {
             .and_then(|s| s.name())
             .map(|n| n.as_str().to_string())
             .unwrap_or_else(|| "unknown".into()),
-        name: i
-            .tags()
-            .iter()
-            .find(|t| t.key() == Some("Name"))
-            .and_then(|t| t.value())
-            .map(str::to_string),
+        name: tag("Name"),
         public_ip: non_empty(i.public_ip_address()),
         public_dns: non_empty(i.public_dns_name()),
         private_ip: non_empty(i.private_ip_address()),
         private_dns: non_empty(i.private_dns_name()),
+        seed: tag(crate::seed::SEED_TAG),
     }
 }

@@ -19,6 +19,7 @@ use crate::known_hosts::{self, KeyText};
 use crate::proxy::{known_hosts_path, names_for};
 use crate::resolve::Target;
 use crate::sources::console::ConsoleKeys;
+use crate::verify::Source;
 use crate::{kex, sources, verify};
 
 /// Host key algorithms to ask a fingerprints-only server for, one probe each.
@@ -58,7 +59,10 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
             .instance
             .address()
             .expect("resolve only returns instances with an address");
-        let (keys, source) = trusted_keys(&cold.instance.id, &cold.console, address, args.port)?;
+        let (keys, source) = match &cold.source {
+            Source::Seed(_) => (cold.console.keys.clone(), "seed"),
+            Source::Console => trusted_keys(&cold.instance.id, &cold.console, address, args.port)?,
+        };
         let names = names_for(target, args.port, &cold.instance);
         let lookup = names[0].clone();
         verify::remember(
@@ -144,6 +148,7 @@ fn trusted_keys(
     if !unlisted.is_empty() {
         return Err(sources::Error::Mismatch {
             id: id.to_string(),
+            vouched_by: "the instance's console output".to_string(),
             address: address.to_string(),
             presented: unlisted.join(", "),
             listed: format!("{} fingerprint(s)", console.fingerprints.len()),

@@ -69,10 +69,17 @@ pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
         Err(err) => return Err(err),
     };
     let address = cold.instance.address().unwrap_or_default().to_string();
-    let keys = match sources::verify(&cold.instance.id, &address, &offered, &cold.console) {
+    let keys = match sources::verify(
+        &cold.instance.id,
+        &address,
+        &offered,
+        &cold.console,
+        &cold.source.describe(),
+    ) {
         Ok(keys) => keys,
         Err(err) => bail!(err),
     };
+    cold.source.after_verified_connection(global);
     let names = vec![lookup.clone()];
     verify::remember(
         cache.as_ref(),

@@ -20,6 +20,8 @@ pub mod pipe;
 pub mod proxy;
 pub mod repair;
 pub mod resolve;
+pub mod s3;
+pub mod seed;
 pub mod sources;
 pub mod verify;
 
@@ -34,5 +36,6 @@ pub fn run(cli: &cli::Cli) -> anyhow::Result<()> {
         cli::Command::Fetch(args) => fetch::run(&cli.global, args),
         cli::Command::Repair(args) => repair::run(&cli.global, args),
         cli::Command::Forget(args) => forget::run(&cli.global, args),
+        cli::Command::Seed(args) => seed::run(&cli.global, args),
     }
 }

@@ -37,6 +37,7 @@ struct Verified {
     instance_id: String,
     keys: Vec<PublicKey>,
     names: Vec<String>,
+    source: String,
 }
 
 struct Session<'a> {
@@ -135,6 +136,7 @@ fn verify_presented(
                 instance_id: warm.name.instance,
                 keys: warm.keys.public_keys().unwrap_or_default(),
                 names: warm.name.names,
+                source: "the cache of earlier verifications".into(),
             });
         }
         Plan::Warm(warm) => {
@@ -160,7 +162,14 @@ fn verify_presented(
         }
         Plan::Cold(cold) => cold,
     };
-    let keys = sources::verify(&cold.instance.id, address, presented, &cold.console)?;
+    let keys = sources::verify(
+        &cold.instance.id,
+        address,
+        presented,
+        &cold.console,
+        &cold.source.describe(),
+    )?;
+    cold.source.after_verified_connection(ctx.global);
     let names = names_for(&ctx.args.host, ctx.args.port, &cold.instance);
     verify::remember(
         ctx.cache.as_ref(),
@@ -174,6 +183,7 @@ fn verify_presented(
         instance_id: cold.instance.id,
         keys,
         names,
+        source: cold.source.describe(),
     })
 }
 
@@ -202,8 +212,9 @@ fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
     })?;
     if changed && !ctx.global.quiet {
         eprintln!(
-            "ec2-hostkey: verified {}'s host keys from its console output; recorded {} in {}",
+            "ec2-hostkey: verified {}'s host keys (source: {}); recorded {} in {}",
             verified.instance_id,
+            verified.source,
             verified.names.join(", "),
             path.display()
         );

@@ -11,6 +11,7 @@ use crate::cache::{Cache, InstanceRecord, NameRecord};
 use crate::cli::Global;
 use crate::ec2::{Ec2, Instance};
 use crate::resolve::{self, Target};
+use crate::seed::{self, SeedRecord, SeedStore};
 use crate::sources::{self, console::ConsoleKeys};
 
 /// What the cache remembers about a name: where it led, and the keys verified there.
@@ -28,10 +29,40 @@ impl Warm {
     }
 }
 
-/// The instance a target names, and what its console output vouches for.
+/// The instance a target names, and the keys a trusted source vouches for.
 pub struct Cold {
     pub instance: Instance,
     pub console: ConsoleKeys,
+    pub source: Source,
+}
+
+/// Where trusted keys came from (DESIGN.md, trust rule 1).
+pub enum Source {
+    Console,
+    Seed(SeedRecord),
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Console => "the instance's console output".into(),
+            Source::Seed(record) => format!("seed {}", record.id),
+        }
+    }
+
+    /// A seed's S3 object has done its job once a connection verified: delete it.
+    pub fn after_verified_connection(&self, global: &Global) {
+        let Source::Seed(record) = self else { return };
+        if record.s3.as_ref().is_none_or(|o| o.deleted) {
+            return;
+        }
+        let mut record = record.clone();
+        let result =
+            SeedStore::open().and_then(|store| seed::delete_s3_object(global, &store, &mut record));
+        if let Err(err) = result {
+            eprintln!("ec2-hostkey: warning: {err:#}");
+        }
+    }
 }
 
 /// Resolves `target` and fetches its console keys through the EC2 API.
@@ -43,9 +74,41 @@ pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<C
         let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
         let instance = resolve::find_instance(&ec2, target).await?;
         tracing::debug!(?instance, "resolved");
+        if let Some(record) = seeded(&instance) {
+            let console = ConsoleKeys {
+                keys: record.public_keys().unwrap_or_default(),
+                fingerprints: Vec::new(),
+            };
+            return Ok(Cold {
+                instance,
+                console,
+                source: Source::Seed(record),
+            });
+        }
         let console = sources::console_keys(&ec2, &instance.id, wait).await?;
-        Ok(Cold { instance, console })
+        Ok(Cold {
+            instance,
+            console,
+            source: Source::Console,
+        })
     })
+}
+
+/// The seed record for this instance — named by its seed tag, or bound to it
+/// with `seed bind` — if the local store has one.
+fn seeded(instance: &Instance) -> Option<SeedRecord> {
+    let store = SeedStore::open().ok()?;
+    let Some(seed_id) = instance.seed.as_deref() else {
+        return store.bound_to(&instance.id);
+    };
+    let record = store.trusted_for(&instance.id, seed_id);
+    if record.is_none() {
+        tracing::debug!(
+            "seed {seed_id} not usable for {}; using the console",
+            instance.id
+        );
+    }
+    record
 }
 
 /// Runs the AWS part of a command to completion.

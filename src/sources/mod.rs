@@ -30,10 +30,11 @@ pub enum Error {
     #[error(transparent)]
     Ec2(#[from] ec2::Error),
     #[error(
-        "HOST KEY MISMATCH for {id}: the server at {address} presented {presented}, which the instance's console output does not list (it lists {listed}); this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
+        "HOST KEY MISMATCH for {id}: the server at {address} presented {presented}, which {vouched_by} does not list (it lists {listed}); this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
     )]
     Mismatch {
         id: String,
+        vouched_by: String,
         address: String,
         presented: String,
         listed: String,
@@ -105,6 +106,7 @@ pub fn verify(
     address: &str,
     presented: &PublicKey,
     trusted: &ConsoleKeys,
+    source: &str,
 ) -> Result<Vec<PublicKey>, Error> {
     if !trusted.keys.is_empty() {
         if trusted
@@ -129,6 +131,7 @@ pub fn verify(
     };
     Err(Error::Mismatch {
         id: id.to_string(),
+        vouched_by: source.to_string(),
         address: address.to_string(),
         presented: describe_key(presented),
         listed,

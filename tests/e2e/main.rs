@@ -7,3 +7,4 @@ mod fast_paths;
 mod fetch;
 mod maintenance;
 mod proxy;
+mod seed;

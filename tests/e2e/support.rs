@@ -23,6 +23,7 @@ pub struct Sim {
     pub tmp: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     ec2: aws_sdk_ec2::Client,
+    s3: aws_sdk_s3::Client,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +125,11 @@ impl Sim {
             ssh_port,
             tmp,
             ec2: aws_sdk_ec2::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            ),
             rt,
         }
     }
@@ -198,6 +204,18 @@ impl Sim {
             ip: i.public_ip_address().unwrap().into(),
             dns: i.public_dns_name().unwrap().into(),
         }
+    }
+
+    pub fn create_bucket(&self, name: &str) {
+        self.rt
+            .block_on(self.s3.create_bucket().bucket(name).send())
+            .expect("CreateBucket");
+    }
+
+    pub fn object_exists(&self, bucket: &str, key: &str) -> bool {
+        self.rt
+            .block_on(self.s3.head_object().bucket(bucket).key(key).send())
+            .is_ok()
     }
 
     pub fn terminate(&self, id: &str) {

@@ -26,6 +26,7 @@ sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
 
 import argparse
 import base64
+import calendar
 import hashlib
 import io
 import json
@@ -39,7 +40,9 @@ import sys
 import tempfile
 import threading
 import time
+import re
 import urllib.parse
+import urllib.request
 
 import yaml
 from cryptography.hazmat.primitives import serialization
@@ -96,8 +99,23 @@ def generate_key(kind, comment):
 
 
 def keys_from_user_data(text):
-    """Host keys from cloud-config `ssh_keys:`, as cloud-init's cc_ssh takes them."""
-    if not text or not text.startswith("#cloud-config"):
+    """Host keys the user-data installs: cloud-config `ssh_keys:` (as cloud-init's
+    cc_ssh takes them), an `ec2-hostkey seed --format script` script, or a
+    script that fetches such a script from a (presigned) URL, which the
+    "instance" really fetches."""
+    if not text:
+        return None
+    if text.startswith("#!"):
+        fetch = re.search(r"^url='([^']+)'$", text, re.M)
+        if fetch:
+            try:
+                with urllib.request.urlopen(fetch.group(1), timeout=10) as resp:
+                    text = resp.read().decode()
+            except Exception as e:  # an expired URL: the instance keeps generated keys
+                print(f"sim: user-data fetch failed: {e}", file=sys.stderr)
+                return None
+        return keys_from_script(text)
+    if not text.startswith("#cloud-config"):
         return None
     try:
         doc = yaml.safe_load(text) or {}
@@ -114,6 +132,18 @@ def keys_from_user_data(text):
             if kind == "rsa":
                 key.bits = rsa_bits(key.blob)
             keys.append(key)
+    return keys or None
+
+
+def keys_from_script(text):
+    keys = []
+    for kind, pem in re.findall(r"cat > /etc/ssh/ssh_host_(\w+)_key <<'EOF_KEY'\n(.*?)EOF_KEY", text, re.S):
+        private = serialization.load_ssh_private_key(pem.encode(), password=None)
+        public = private.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        key = HostKey(kind, pem, public.decode())
+        if kind == "rsa":
+            key.bits = rsa_bits(key.blob)
+        keys.append(key)
     return keys or None
 
 
@@ -373,6 +403,11 @@ def harness_app(moto_app):
             SIM.calls.clear()
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
+        if presigned_url_expired(environ.get("QUERY_STRING", "")):
+            # Real S3 refuses a presigned URL past X-Amz-Date + X-Amz-Expires; moto does not check.
+            body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+            return [body]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
@@ -382,6 +417,15 @@ def harness_app(moto_app):
         return moto_app(environ, start_response)
 
     return app
+
+
+def presigned_url_expired(query):
+    params = urllib.parse.parse_qs(query)
+    date, expires = params.get("X-Amz-Date", [None])[0], params.get("X-Amz-Expires", [None])[0]
+    if not date or not expires:
+        return False
+    signed = calendar.timegm(time.strptime(date, "%Y%m%dT%H%M%SZ"))
+    return time.time() > signed + int(expires)
 
 
 def pick_net():
