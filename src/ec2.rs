@@ -5,6 +5,7 @@
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, Instance as SdkInstance};
 use base64::Engine;
+use std::time::Duration;
 
 /// What we need to know about an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,11 @@ pub enum Error {
         "cannot reach the EC2 API ({detail}); check the network, AWS_ENDPOINT_URL and the region"
     )]
     Unreachable { detail: String },
-    #[error("{action} failed: {code}: {message}")]
+    #[error(
+        "{action} timed out even after retries; the EC2 API is slow or unreachable, retry in a moment"
+    )]
+    TimedOut { action: &'static str },
+    #[error("{action} failed: {code}: {message}; retry in a moment, -vv shows the requests")]
     Api {
         action: &'static str,
         code: String,
@@ -98,6 +103,9 @@ impl Error {
                     message,
                 };
             }
+        }
+        if matches!(err, SdkError::TimeoutError(_)) {
+            return Error::TimedOut { action };
         }
         let detail = error_chain(&err);
         if detail.contains("credentials") {
@@ -153,7 +161,13 @@ impl Ec2 {
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
         }
-        let config = loader.load().await;
+        // Bounded: a helper in ssh's path must never hang on a slow API.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(10))
+            .operation_timeout(Duration::from_secs(45))
+            .build();
+        let config = loader.timeout_config(timeouts).load().await;
         if config.region().is_none() {
             return Err(Error::NoRegion);
         }

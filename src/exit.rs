@@ -38,9 +38,10 @@ pub fn code(err: &anyhow::Error) -> u8 {
 
 fn ec2_code(err: &ec2::Error) -> u8 {
     match err {
-        ec2::Error::Unreachable { .. } | ec2::Error::Throttled { .. } | ec2::Error::Api { .. } => {
-            FAILURE
-        }
+        ec2::Error::Unreachable { .. }
+        | ec2::Error::Throttled { .. }
+        | ec2::Error::TimedOut { .. }
+        | ec2::Error::Api { .. } => FAILURE,
         _ => AWS,
     }
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod fast_paths;
+mod faults;
 mod fetch;
 mod maintenance;
 mod proxy;

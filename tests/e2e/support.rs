@@ -236,6 +236,23 @@ impl Sim {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// Makes the next `count` calls of `action` fail as `kind` (see tests/sim/sim.py).
+    pub fn fault(&self, action: &str, kind: &str, count: Option<u32>) {
+        let count = count.map(|c| format!("&count={c}")).unwrap_or_default();
+        http_get(
+            self.port,
+            &format!("/_sim/fault?action={action}&kind={kind}{count}"),
+        );
+    }
+
+    /// Makes the next `count` calls of `action` answer only after `seconds`.
+    pub fn slow(&self, action: &str, seconds: f64, count: u32) {
+        http_get(
+            self.port,
+            &format!("/_sim/fault?action={action}&kind=slow&seconds={seconds}&count={count}"),
+        );
+    }
+
     pub fn reset_calls(&self) {
         http_get(self.port, "/_sim/calls/reset");
     }

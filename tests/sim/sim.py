@@ -18,7 +18,12 @@ Per-instance controls are instance tags given at launch:
   sim:key-types=a,b          host key types to generate (ed25519,ecdsa,rsa)
 
 Test-harness endpoints on the same port: GET /_sim/calls (API actions served,
-in order), POST /_sim/calls/reset.
+in order), GET /_sim/calls/reset, and fault injection:
+GET /_sim/fault?action=ACTION&kind=KIND[&count=N][&seconds=S] makes the next N
+(default: all) calls of ACTION fail as AWS would: throttle
+(RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
+unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
+after S seconds). GET /_sim/fault/clear removes them.
 
 Prints `READY <port> <state-dir>` on stdout once serving. Exits, stopping every
 sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
@@ -298,6 +303,7 @@ class Sim:
         self.instances = {}
         self.used = set()
         self.calls = []
+        self.faults = {}
         self.lock = threading.Lock()
         self.make_client_key()
 
@@ -329,6 +335,15 @@ class Sim:
                     self.used.add(addr)
                     return addr
         raise RuntimeError("address pool exhausted")
+
+    def take_fault(self, action):
+        with self.lock:
+            fault = self.faults.get(action)
+            if not fault or fault["count"] == 0:
+                return None
+            if fault["count"] > 0:
+                fault["count"] -= 1
+            return fault
 
     def release(self, addr):
         with self.lock:
@@ -399,6 +414,19 @@ def harness_app(moto_app):
             body = json.dumps(SIM.calls).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if path == "/_sim/fault":
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            SIM.faults[params["action"][0]] = {
+                "kind": params["kind"][0],
+                "count": int(params.get("count", ["-1"])[0]),
+                "seconds": float(params.get("seconds", ["0"])[0]),
+            }
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
+        if path == "/_sim/fault/clear":
+            SIM.faults.clear()
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
         if path == "/_sim/calls/reset":
             SIM.calls.clear()
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
@@ -414,9 +442,38 @@ def harness_app(moto_app):
         action = urllib.parse.parse_qs(raw.decode("utf-8", "replace")).get("Action", [None])[0]
         if action:
             SIM.calls.append(action)
+            fault = SIM.take_fault(action)
+            if fault and fault["kind"] == "slow":
+                time.sleep(fault["seconds"])
+            elif fault:
+                return fault_response(fault["kind"], action, start_response)
         return moto_app(environ, start_response)
 
     return app
+
+
+FAULTS = {
+    "throttle": ("503 Service Unavailable", "RequestLimitExceeded", "Request limit exceeded."),
+    "unavailable": ("503 Service Unavailable", "Unavailable", "The service is unavailable."),
+    "internal": ("500 Internal Server Error", "InternalError", "An internal error has occurred."),
+    "unauthorized": (
+        "403 Forbidden",
+        "UnauthorizedOperation",
+        "You are not authorized to perform this operation. User: arn:aws:iam::123456789012:user/test is not authorized to perform: ec2:{action}",
+    ),
+    "expired": ("400 Bad Request", "RequestExpired", "Request has expired."),
+}
+
+
+def fault_response(kind, action, start_response):
+    status, code, message = FAULTS[kind]
+    body = (
+        "<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
+        f"<Code>{code}</Code><Message>{message.format(action=action)}</Message>"
+        "</Error></Errors><RequestID>sim-fault</RequestID></Response>"
+    ).encode()
+    start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def presigned_url_expired(query):
