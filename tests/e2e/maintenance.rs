@@ -299,3 +299,71 @@ fn missing_known_hosts_directory_is_a_clear_error() {
     );
     assert!(!sim.path("no").exists());
 }
+
+/// 100 real ssh connections at once through the proxy to 4 instances, one
+/// known_hosts and one cache; a reader polls the file the whole time.
+#[test]
+fn a_hundred_simultaneous_ssh_connections_share_one_file_safely() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let sim = Arc::new(Sim::start());
+    let instances: Vec<Launched> = (0..4)
+        .map(|i| sim.launch(Launch::named(&format!("c{i}")).tag("sim:key-types", "ed25519,ecdsa")))
+        .collect();
+    let kh = sim.path("known_hosts");
+    fs::write(&kh, "# header\n").unwrap();
+
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (kh, done) = (kh.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !done.load(Ordering::Relaxed) {
+                let bytes = fs::read(&kh).unwrap();
+                let text = String::from_utf8(bytes).expect("valid UTF-8 at every instant");
+                assert!(text.ends_with('\n'), "a partial file was visible:\n{text}");
+                for line in text.lines().skip(1) {
+                    assert!(
+                        line.split_whitespace().count() >= 3,
+                        "partial line {line:?}"
+                    );
+                }
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let clients: Vec<_> = (0..100)
+        .map(|i| {
+            let (sim, kh) = (sim.clone(), kh.clone());
+            std::thread::spawn(move || {
+                let host = format!("c{}", i % 4);
+                let out = sim.ssh(&host, &kh, "", &["echo", "ok"]);
+                (host, out)
+            })
+        })
+        .collect();
+    for client in clients {
+        let (host, out) = client.join().unwrap();
+        assert!(out.status.success(), "ssh {host}: {}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), "ok");
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 10, "the reader polled throughout");
+
+    for (i, inst) in instances.iter().enumerate() {
+        let keys = sim.keyscan(&inst.ip);
+        for name in [format!("c{i}"), inst.ip.clone(), inst.dns.clone()] {
+            assert_eq!(
+                keygen_find(&kh, &name),
+                keys,
+                "{name}: each key exactly once"
+            );
+        }
+    }
+    assert_eq!(
+        fs::read_to_string(&kh).unwrap().lines().count(),
+        1 + 4 * 3 * 2
+    );
+}
