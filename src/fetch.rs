@@ -64,7 +64,7 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
             Source::Console => trusted_keys(&cold.instance.id, &cold.console, address, args.port)?,
         };
         let names = names_for(target, args.port, &cold.instance);
-        let lookup = names[0].clone();
+        let lookup = crate::known_hosts::lookup_name(target, args.port);
         verify::remember(
             cache.as_ref(),
             &cold.instance,

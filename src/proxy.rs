@@ -234,14 +234,22 @@ fn connect(address: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
     Ok(socket)
 }
 
-/// Every name ssh or the user may look this host up under, in `[host]:port` form off port 22.
+/// Every name ssh or the user may look this host up under, in `[host]:port`
+/// form off port 22. The name typed is recorded only if it is a plain host
+/// name: a Name tag like `a,b` or `*` would otherwise become a pattern in
+/// known_hosts and vouch for other hosts.
 pub fn names_for(host: &str, port: u16, instance: &Instance) -> Vec<String> {
     let (dns, ip) = if instance.public_ip.is_some() {
         (&instance.public_dns, &instance.public_ip)
     } else {
         (&instance.private_dns, &instance.private_ip)
     };
-    let mut names = vec![lookup_name(host, port)];
+    let mut names = Vec::new();
+    if is_plain_host_name(host) {
+        names.push(lookup_name(host, port));
+    } else {
+        tracing::debug!("not recording {host:?}: not a plain host name");
+    }
     for name in [dns, ip].into_iter().flatten() {
         let name = lookup_name(name, port);
         if !names.contains(&name) {
@@ -249,6 +257,15 @@ pub fn names_for(host: &str, port: u16, instance: &Instance) -> Vec<String> {
         }
     }
     names
+}
+
+/// Letters, digits, `.`, `-`, `_` and `:` (IPv6), not starting with `-`.
+pub fn is_plain_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && !host.starts_with('-')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'))
 }
 
 /// `--known-hosts`, or `~/.ssh/known_hosts` (creating `~/.ssh` 0700 as ssh does).

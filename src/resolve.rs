@@ -105,7 +105,9 @@ async fn candidates(ec2: &Ec2, target: &Target) -> Result<Vec<Instance>, Error> 
         Target::PublicDns(name) => ec2.describe(&filter("dns-name", name)).await?,
         Target::PrivateDns(name) => ec2.describe(&filter("private-dns-name", name)).await?,
         Target::Name(name) => {
-            let exact = ec2.describe(&filter("tag:Name", name)).await?;
+            let exact = ec2
+                .describe(&filter("tag:Name", &escape_filter_value(name)))
+                .await?;
             if exact.is_empty() {
                 // ssh lowercases the host before %h expands, so "WebServer"
                 // arrives as "webserver": compare Name tags without case.
@@ -123,6 +125,18 @@ async fn candidates(ec2: &Ec2, target: &Target) -> Result<Vec<Instance>, Error> 
             }
         }
     })
+}
+
+/// EC2 filter values treat `*` and `?` as wildcards; a name is matched literally.
+fn escape_filter_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn filter(name: &'static str, value: &str) -> Query {

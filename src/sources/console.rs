@@ -470,4 +470,37 @@ mod tests {
     fn empty_console_vouches_for_nothing() {
         assert!(parse(b"").unwrap().is_empty());
     }
+
+    /// A short fuzz smoke run in the suite (contrib/fuzz runs the real fuzzer):
+    /// random mutations of a real console never panic and never let an escape through.
+    #[test]
+    fn mutated_consoles_never_panic_or_leak_escapes() {
+        let base = console("ec2: ", &[EC, ED]).into_bytes();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let specials = [
+            0x1b, 0x9b, 0x00, 0xff, b'\r', b'\n', b'-', b' ', b'\x07', b']',
+        ];
+        for _ in 0..3000 {
+            let mut bytes = base.clone();
+            for _ in 0..1 + next(8) {
+                let at = next(bytes.len());
+                match next(3) {
+                    0 => bytes[at] = specials[next(specials.len())],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, specials[next(specials.len())]),
+                }
+            }
+            let _ = parse(&bytes);
+            let clean = sanitize(&bytes);
+            assert!(!clean.contains('\u{1b}') && !clean.contains('\u{9b}'));
+        }
+    }
 }

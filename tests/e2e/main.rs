@@ -6,6 +6,7 @@ mod support;
 mod fast_paths;
 mod faults;
 mod fetch;
+mod hostile;
 mod maintenance;
 mod proxy;
 mod seed;
