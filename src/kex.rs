@@ -132,7 +132,15 @@ pub fn probe(
     socket: &mut (impl Read + Write),
     host_key_algorithm: Option<&str>,
 ) -> Result<PublicKey, Error> {
-    socket.write_all(b"SSH-2.0-ec2-hostkey_probe\r\n")?;
+    socket.write_all(&client_hello(host_key_algorithm))?;
+    socket.flush()?;
+    Ok(intercept_host_key(socket, &mut io::sink())?.key)
+}
+
+/// What a client sends to make a server reveal its host key: our version
+/// line, a KEXINIT offering curve25519 (and `host_key_algorithm`, or the usual
+/// list), and a KEX_ECDH_INIT with a random ephemeral value.
+pub fn client_hello(host_key_algorithm: Option<&str>) -> Vec<u8> {
     let mut kexinit = vec![20u8];
     let mut cookie = [0u8; 16];
     ssh_key::rand_core::RngCore::fill_bytes(&mut ssh_key::rand_core::OsRng, &mut cookie);
@@ -153,16 +161,16 @@ pub fn probe(
         kexinit.extend_from_slice(&string(list.as_bytes()));
     }
     kexinit.extend_from_slice(&[0, 0, 0, 0, 0]); // first_kex_packet_follows, reserved
-    socket.write_all(&packet(&kexinit))?;
     // Any 32 bytes are a curve25519 public value; the server replies before we
     // would need the matching secret.
     let mut ephemeral = [0u8; 32];
     ssh_key::rand_core::RngCore::fill_bytes(&mut ssh_key::rand_core::OsRng, &mut ephemeral);
     let mut init = vec![30u8];
     init.extend_from_slice(&string(&ephemeral));
-    socket.write_all(&packet(&init))?;
-    socket.flush()?;
-    Ok(intercept_host_key(socket, &mut io::sink())?.key)
+    let mut out = b"SSH-2.0-ec2-hostkey_probe\r\n".to_vec();
+    out.extend(packet(&kexinit));
+    out.extend(packet(&init));
+    out
 }
 
 /// An unencrypted binary packet (RFC 4253 §6), padded to 8 bytes.

@@ -288,7 +288,7 @@ fn fdpass_refuses_mitm_before_handing_over_the_socket() {
     assert!(!kh.exists());
 }
 
-/// Drives the proxy with a minimal SSH client (version, KEXINIT, ECDH init),
+/// Drives the proxy with the probe's client hello (version, KEXINIT, ECDH init),
 /// then half-closes: EOF on the proxy's stdin must reach sshd, whose close
 /// must come back as EOF on the proxy's stdout, and the proxy must exit 0.
 #[test]
@@ -307,7 +307,9 @@ fn half_close_propagates_both_ways() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&minimal_client_hello()).unwrap();
+    stdin
+        .write_all(&ec2_hostkey::kex::client_hello(Some("ssh-ed25519")))
+        .unwrap();
     let mut stdout = child.stdout.take().unwrap();
     // Read until the server's reply has come through (the proxy verified it).
     let mut got = Vec::new();
@@ -343,50 +345,4 @@ fn half_close_propagates_both_ways() {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
-}
-
-fn ssh_string(data: &[u8]) -> Vec<u8> {
-    let mut out = (data.len() as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(data);
-    out
-}
-
-fn ssh_packet(payload: &[u8]) -> Vec<u8> {
-    let mut padding = 8 - (payload.len() + 5) % 8;
-    if padding < 4 {
-        padding += 8;
-    }
-    let mut out = ((payload.len() + padding + 1) as u32)
-        .to_be_bytes()
-        .to_vec();
-    out.push(padding as u8);
-    out.extend_from_slice(payload);
-    out.extend(std::iter::repeat_n(0u8, padding));
-    out
-}
-
-fn minimal_client_hello() -> Vec<u8> {
-    let mut kexinit = vec![20u8];
-    kexinit.extend_from_slice(&[7u8; 16]);
-    for list in [
-        "curve25519-sha256",
-        "ssh-ed25519",
-        "aes128-ctr",
-        "aes128-ctr",
-        "hmac-sha2-256",
-        "hmac-sha2-256",
-        "none",
-        "none",
-        "",
-        "",
-    ] {
-        kexinit.extend(ssh_string(list.as_bytes()));
-    }
-    kexinit.extend_from_slice(&[0, 0, 0, 0, 0]);
-    let mut init = vec![30u8];
-    init.extend(ssh_string(&[9u8; 32]));
-    let mut out = b"SSH-2.0-half-close-test\r\n".to_vec();
-    out.extend(ssh_packet(&kexinit));
-    out.extend(ssh_packet(&init));
-    out
 }
