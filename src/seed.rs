@@ -167,6 +167,8 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
             "refusing to print private host keys to a terminal; write them to a file (--output user-data.txt or > file) or use --s3"
         );
     }
+    // Refuse an untrustworthy store before any key exists or leaves the machine.
+    let store = SeedStore::open()?;
     let id = new_id();
     let types = if args.key_type.is_empty() {
         vec![SeedKeyType::Ed25519]
@@ -213,7 +215,7 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
         instance: None,
         s3,
     };
-    SeedStore::open()?.put(&record)?;
+    store.put(&record)?;
     match &args.output {
         Some(path) => write_private(path, user_data.as_bytes())?,
         None => {

@@ -367,3 +367,76 @@ fn a_hundred_simultaneous_ssh_connections_share_one_file_safely() {
         1 + 4 * 3 * 2
     );
 }
+
+#[test]
+fn read_only_filesystem_leaves_known_hosts_untouched() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let disk = Tmpfs::mount(sim.path("ro"), "1m");
+    let kh = disk.0.join("known_hosts");
+    fs::write(&kh, "# mine\n").unwrap();
+    let status = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&disk.0)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = sim.run_bin(&[
+        "fetch",
+        "--write",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("Read-only file system"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read_to_string(&kh).unwrap(), "# mine\n");
+}
+
+#[test]
+fn ownership_and_mode_of_known_hosts_are_kept() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, chown};
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("known_hosts");
+    fs::write(&kh, "# someone else's\n").unwrap();
+    chown(&kh, Some(4321), Some(4321)).unwrap();
+    fs::set_permissions(&kh, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = sim.run_bin(&[
+        "fetch",
+        "--write",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta = fs::metadata(&kh).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (4321, 4321), "owner kept");
+    assert_eq!(meta.mode() & 0o777, 0o640, "mode kept");
+    assert_eq!(keygen_find(&kh, &web.ip), sim.keyscan(&web.ip));
+}
+
+#[test]
+fn a_group_writable_seed_store_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Sim::start();
+    let store = sim.home().join(".local/share/ec2-hostkey/seeds");
+    fs::create_dir_all(&store).unwrap();
+    fs::set_permissions(&store, fs::Permissions::from_mode(0o775)).unwrap();
+    let ud = sim.path("ud");
+    let out = sim.run_bin(&["seed", "--output", ud.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("group- or world-writable") && stderr(&out).contains("chmod 700"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !ud.exists(),
+        "no private key written when the store is refused"
+    );
+}
