@@ -186,7 +186,7 @@ fn pick(target: &Target, candidates: Vec<Instance>) -> Result<Instance, Error> {
 
 fn remedy_for(state: &str) -> &'static str {
     match state {
-        "pending" => "it is still booting; retry in a moment or pass --wait",
+        "pending" => "it is still booting; retry in a moment",
         "stopped" | "stopping" => "start it first (aws ec2 start-instances)",
         _ => "wait until it is running",
     }

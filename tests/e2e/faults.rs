@@ -172,3 +172,18 @@ fn sshd_not_answering_is_a_clear_error() {
     );
     assert_eq!(fs::read_to_string(&kh).unwrap(), ORIGINAL);
 }
+
+#[test]
+fn a_pending_instance_says_it_is_still_booting() {
+    let sim = Sim::start();
+    let booting = sim.launch(Launch::named("booting").tag("sim:state", "pending"));
+    let (code, err) = fetch_under(&sim, "booting");
+    assert_eq!(code, Some(3));
+    assert_eq!(
+        err,
+        format!(
+            "ec2-hostkey: error: instance {} is pending; it is still booting; retry in a moment",
+            booting.id
+        )
+    );
+}

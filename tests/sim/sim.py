@@ -16,6 +16,7 @@ Per-instance controls are instance tags given at launch:
   sim:address=127.x.y.z      take this address (to recycle one deliberately)
   sim:sshd=off               no sshd (for fleets that only need consoles)
   sim:key-types=a,b          host key types to generate (ed25519,ecdsa,rsa)
+  sim:state=pending          the instance stays in the pending state
 
 Test-harness endpoints on the same port: GET /_sim/calls (API actions served,
 in order), GET /_sim/calls/reset, and fault injection:
@@ -354,6 +355,8 @@ class Sim:
         text = user_data.decode() if user_data is not None else ""
         sim_inst = SimInstance(self, instance, tags, text)
         instance.nics[0].public_ip = sim_inst.address
+        if tags.get("sim:state") == "pending":
+            instance._state.name, instance._state.code = "pending", 0
         self.instances[instance.id] = sim_inst
 
     def shutdown(self):
