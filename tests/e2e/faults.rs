@@ -77,13 +77,7 @@ fn throttling_and_5xx_are_retried_then_succeed() {
     sim.fault("DescribeInstances", "throttle", Some(2));
     sim.fault("GetConsoleOutput", "unavailable", Some(1));
     let kh = sim.path("known_hosts");
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = sim.calls();
     assert_eq!(
@@ -139,13 +133,7 @@ fn a_slow_api_is_timed_out_and_retried() {
     let kh = sim.path("known_hosts");
     sim.slow("DescribeInstances", 14.0, 1);
     let started = Instant::now();
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert!(out.status.success(), "{}", stderr(&out));
     let took = started.elapsed();
     assert!(

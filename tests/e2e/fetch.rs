@@ -105,13 +105,7 @@ fn fingerprints_only_mitm_is_refused_with_exit_5() {
             .tag("sim:mitm", "true"),
     );
     let kh = sim.path("kh");
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &evil.id,
-    ]);
+    let out = sim.fetch_write(&kh, &evil.id);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("HOST KEY MISMATCH"));
     assert!(out.stdout.is_empty());

@@ -18,14 +18,7 @@ fn option_like_and_metacharacter_hosts_are_just_unknown_names() {
         "%h%p".to_string(),
         "web,*".to_string(),
     ] {
-        let out = sim.run_bin(&[
-            "fetch",
-            "--write",
-            "--known-hosts",
-            kh.to_str().unwrap(),
-            "--",
-            &host,
-        ]);
+        let out = sim.fetch_write(&kh, &host);
         assert_eq!(out.status.code(), Some(3), "{host}: {}", stderr(&out));
         assert!(
             stderr(&out).contains("no instance found"),
@@ -48,13 +41,7 @@ fn a_name_tag_with_pattern_characters_is_never_written_as_a_pattern() {
     let sim = Sim::start();
     let evil = sim.launch(Launch::named("*,!x"));
     let kh = sim.path("known_hosts");
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        "*,!x",
-    ]);
+    let out = sim.fetch_write(&kh, "*,!x");
     assert!(out.status.success(), "{}", stderr(&out));
     let keys = sim.keyscan(&evil.ip);
     assert_eq!(keygen_find(&kh, &evil.ip), keys);

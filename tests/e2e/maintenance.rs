@@ -247,13 +247,7 @@ fn full_disk_leaves_known_hosts_byte_identical() {
     // Fill what is left so the rewritten file cannot fit.
     let _ = fs::write(disk.0.join("filler"), vec![0u8; 64 * 1024]);
 
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -282,13 +276,7 @@ fn missing_known_hosts_directory_is_a_clear_error() {
     let sim = Sim::start();
     let web = sim.launch(Launch::named("web"));
     let kh = sim.path("no/such/dir/known_hosts");
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out).trim(),
@@ -381,13 +369,7 @@ fn read_only_filesystem_leaves_known_hosts_untouched() {
         .status()
         .unwrap();
     assert!(status.success());
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("Read-only file system"),
@@ -406,13 +388,7 @@ fn ownership_and_mode_of_known_hosts_are_kept() {
     fs::write(&kh, "# someone else's\n").unwrap();
     chown(&kh, Some(4321), Some(4321)).unwrap();
     fs::set_permissions(&kh, fs::Permissions::from_mode(0o640)).unwrap();
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert!(out.status.success(), "{}", stderr(&out));
     let meta = fs::metadata(&kh).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (4321, 4321), "owner kept");

@@ -339,6 +339,18 @@ impl Sim {
         run(cmd, None)
     }
 
+    /// `ec2-hostkey fetch --write --known-hosts FILE -- TARGET`.
+    pub fn fetch_write(&self, known_hosts: &Path, target: &str) -> Output {
+        self.run_bin(&[
+            "fetch",
+            "--write",
+            "--known-hosts",
+            known_hosts.to_str().unwrap(),
+            "--",
+            target,
+        ])
+    }
+
     pub fn ssh_ok(&self, host: &str, known_hosts: &Path) -> Output {
         let out = self.ssh(host, known_hosts, "", &["echo", "ok"]);
         assert!(out.status.success(), "ssh {host} failed: {}", stderr(&out));
