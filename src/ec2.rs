@@ -154,13 +154,7 @@ impl Ec2 {
     /// # Errors
     /// No region could be found.
     pub async fn new(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = region {
-            loader = loader.region(aws_config::Region::new(region.to_string()));
-        }
-        if let Some(profile) = profile {
-            loader = loader.profile_name(profile);
-        }
+        let loader = config_loader(region, profile);
         // Bounded: a helper in ssh's path must never hang on a slow API.
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -232,6 +226,18 @@ impl Ec2 {
             })?;
         Ok(Some(decoded))
     }
+}
+
+/// The standard AWS settings chain, with `--region` / `--profile` on top.
+pub fn config_loader(region: Option<&str>, profile: Option<&str>) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_string()));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    loader
 }
 
 fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {

@@ -9,14 +9,9 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use crate::cli::Global;
 
 async fn client(global: &Global) -> aws_sdk_s3::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(region) = &global.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    if let Some(profile) = &global.profile {
-        loader = loader.profile_name(profile);
-    }
-    let config = loader.load().await;
+    let config = crate::ec2::config_loader(global.region.as_deref(), global.profile.as_deref())
+        .load()
+        .await;
     // S3-compatible endpoints (and local emulators) rarely serve
     // bucket-named hosts; path-style addressing works everywhere.
     let custom_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
