@@ -71,6 +71,7 @@ pub struct NameRecord {
     pub resolved_at: u64,
 }
 
+#[derive(Clone)]
 pub struct Cache {
     dir: PathBuf,
     ttl: Duration,
@@ -82,8 +83,12 @@ impl Cache {
         if args.no_cache {
             return None;
         }
-        let dir = dirs::cache_dir()?.join("ec2-hostkey");
-        Cache::open_at(dir, args.cache_ttl)
+        Cache::open_at(Cache::default_dir()?, args.cache_ttl)
+    }
+
+    /// `~/.cache/ec2-hostkey` (or `$XDG_CACHE_HOME/ec2-hostkey`).
+    pub fn default_dir() -> Option<PathBuf> {
+        Some(dirs::cache_dir()?.join("ec2-hostkey"))
     }
 
     pub fn open_at(dir: PathBuf, ttl: Duration) -> Option<Cache> {
@@ -98,8 +103,7 @@ impl Cache {
                 return None;
             }
         }
-        let mode = fs::metadata(&dir).ok()?.permissions().mode();
-        if mode & 0o022 != 0 {
+        if crate::files::writable_by_others(&fs::metadata(&dir).ok()?) {
             eprintln!(
                 "ec2-hostkey: warning: ignoring the cache at {}: it is group- or world-writable (chmod 700 it)",
                 dir.display()

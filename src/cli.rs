@@ -1,5 +1,6 @@
 //! The command line: clap definitions only, no I/O.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -35,9 +36,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// AWS region (default: AWS_REGION, then the profile's region)
+    /// AWS region; repeat to search several in order (default: AWS_REGION, then the
+    /// profile's region, and an instance id found in neither is looked for in every enabled region)
     #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
+    pub region: Vec<String>,
     /// AWS profile (default: AWS_PROFILE)
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
@@ -47,6 +49,27 @@ pub struct Global {
     /// Print nothing on stderr but errors
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Which address to connect to and record: auto (the side of the name you typed,
+    /// else public when there is one), public, or private (VPN, Direct Connect, bastion)
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub address: AddressMode,
+    /// DNS server for names that are aliases of instances (default: the system resolver configuration)
+    #[arg(long, global = true, value_name = "IP[:PORT]", env = "EC2_HOSTKEY_NAMESERVER", value_parser = crate::dns::parse_nameserver)]
+    pub nameserver: Option<SocketAddr>,
+}
+
+impl Global {
+    /// The one region given, if any (commands that work in one region).
+    pub fn first_region(&self) -> Option<&str> {
+        self.region.first().map(String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AddressMode {
+    Auto,
+    Public,
+    Private,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +86,99 @@ pub enum Command {
     Forget(ForgetArgs),
     /// Generate host keys before launch and print user-data that installs them
     Seed(SeedArgs),
+    /// Verify and record the host keys of every matching running instance
+    Sync(SyncArgs),
+    /// Print an ssh_config block that routes EC2 hosts through ec2-hostkey
+    SshConfig(SshConfigArgs),
+    /// Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub file: KnownHostsArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Only instances matching this filter, as the AWS CLI takes it: Name=tag:Env,Values=prod,stage
+    /// (repeatable; all must match)
+    #[arg(long, value_name = "Name=…,Values=…", value_parser = parse_filter)]
+    pub filter: Vec<(String, Vec<String>)>,
+    /// Console fetches in flight at once
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Also record each instance's id and Name tag as host names (what you type with the ProxyCommand)
+    #[arg(long)]
+    pub aliases: bool,
+    /// Report what would change; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON report (see README, JSON output)
+    #[arg(long)]
+    pub json: bool,
+    /// The SSH port, for entry names and fingerprint probes
+    #[arg(long, default_value_t = 22)]
+    pub port: u16,
+}
+
+/// `Name=NAME,Values=V1,V2` (the AWS CLI's shorthand) into a filter.
+///
+/// # Errors
+/// The text is not in that form.
+pub fn parse_filter(text: &str) -> Result<(String, Vec<String>), String> {
+    let usage = || format!("{text:?}: expected Name=NAME,Values=VALUE[,VALUE…]");
+    let rest = text.strip_prefix("Name=").ok_or_else(usage)?;
+    let (name, values) = rest.split_once(",Values=").ok_or_else(usage)?;
+    let values: Vec<String> = values.split(',').map(str::to_string).collect();
+    if name.is_empty() || values.iter().any(String::is_empty) {
+        return Err(usage());
+    }
+    Ok((name.to_string(), values))
+}
+
+#[derive(Debug, Args)]
+pub struct SshConfigArgs {
+    /// More Host patterns to route through ec2-hostkey (repeatable), e.g. '*.prod.example.com' or '10.*'
+    #[arg(long, value_name = "PATTERN")]
+    pub pattern: Vec<String>,
+    /// Leave out the default EC2 patterns (i-*, ec2-*.amazonaws.com, *.compute.internal, *.ec2.internal)
+    #[arg(long)]
+    pub no_default_patterns: bool,
+    /// proxy: ProxyCommand (any name: ids, Name tags, DNS, IPs); known-hosts: KnownHostsCommand
+    /// (ssh connects itself; only names ssh can resolve)
+    #[arg(long, value_enum, default_value = "proxy")]
+    pub mode: SshConfigMode,
+    /// Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path
+    #[arg(long)]
+    pub fdpass: bool,
+    /// The known_hosts file ec2-hostkey writes and ssh reads (default: ssh's own)
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Path of the ec2-hostkey binary to run (default: this one)
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+    /// How long the proxy waits for console output after boot
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SshConfigMode {
+    Proxy,
+    KnownHosts,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// known_hosts file to check (default: ~/.ssh/known_hosts)
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// ssh_config file to check the routing of EC2 hosts in (default: ssh's own)
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Print a JSON report: {ok, checks: [{check, status, detail, fix}]}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,12 +19,35 @@ pub struct Instance {
     pub private_dns: Option<String>,
     /// The `ec2-hostkey:seed` tag: which seed record holds this instance's keys.
     pub seed: Option<String>,
+    /// The region the instance lives in.
+    pub region: String,
+    /// Which of its addresses we connect to and record (`--address`).
+    pub side: Side,
+}
+
+/// An instance's public or private address and DNS name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Public,
+    Private,
 }
 
 impl Instance {
-    /// The address to connect to: public when there is one.
+    /// The address to connect to, on the chosen side.
     pub fn address(&self) -> Option<&str> {
-        self.public_ip.as_deref().or(self.private_ip.as_deref())
+        match self.side {
+            Side::Public => self.public_ip.as_deref(),
+            Side::Private => self.private_ip.as_deref(),
+        }
+    }
+
+    /// The DNS name that goes with [`Instance::address`].
+    pub fn dns_name(&self) -> Option<&str> {
+        match self.side {
+            Side::Public => self.public_dns.as_deref(),
+            Side::Private => self.private_dns.as_deref(),
+        }
     }
 }
 
@@ -132,6 +155,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 #[derive(Clone)]
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
+    config: aws_config::SdkConfig,
 }
 
 /// Which instances a DescribeInstances call asks for.
@@ -144,6 +168,8 @@ pub enum Query {
     },
     /// Every instance that has a tag with this key (for case-insensitive Name lookups).
     TagKey(&'static str),
+    /// The user's own `--filter Name=…,Values=…` list (all must match).
+    Filters(Vec<(String, Vec<String>)>),
     /// Every instance in the region.
     All,
 }
@@ -154,7 +180,22 @@ impl Ec2 {
     /// # Errors
     /// No region could be found.
     pub async fn new(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
-        let loader = config_loader(region, profile);
+        Self::build(config_loader(region, profile)).await
+    }
+
+    /// A client for fleet-wide commands: adaptive retries slow the whole
+    /// command down under throttling instead of failing one instance.
+    ///
+    /// # Errors
+    /// No region could be found.
+    pub async fn for_fleet(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
+        let retry = aws_config::retry::RetryConfig::adaptive()
+            .with_max_attempts(10)
+            .with_max_backoff(Duration::from_secs(5));
+        Self::build(config_loader(region, profile).retry_config(retry)).await
+    }
+
+    async fn build(loader: aws_config::ConfigLoader) -> Result<Self, Error> {
         // Bounded: a helper in ssh's path must never hang on a slow API.
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -167,7 +208,79 @@ impl Ec2 {
         }
         Ok(Ec2 {
             client: aws_sdk_ec2::Client::new(&config),
+            config,
         })
+    }
+
+    /// The same settings, in another region.
+    pub fn in_region(&self, region: &str) -> Ec2 {
+        let config = self
+            .config
+            .to_builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        Ec2 {
+            client: aws_sdk_ec2::Client::new(&config),
+            config,
+        }
+    }
+
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    /// The regions enabled for this account (DescribeRegions).
+    pub async fn regions(&self) -> Result<Vec<String>, Error> {
+        let output = self
+            .client
+            .describe_regions()
+            .send()
+            .await
+            .map_err(|err| Error::from_sdk("ec2:DescribeRegions", err))?;
+        Ok(output
+            .regions()
+            .iter()
+            .filter_map(|r| r.region_name().map(str::to_string))
+            .collect())
+    }
+
+    /// Whether the caller may perform `action`, asked with DryRun where the
+    /// API offers it: `Ok(())` when allowed, the typed error otherwise.
+    pub async fn check_permission(&self, action: Permission<'_>) -> Result<(), Error> {
+        let result = match action {
+            Permission::DescribeInstances => self
+                .client
+                .describe_instances()
+                .dry_run(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| dry_run_verdict(action.name(), e)),
+            Permission::GetConsoleOutput(id) => self
+                .client
+                .get_console_output()
+                .instance_id(id)
+                .dry_run(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| dry_run_verdict(action.name(), e)),
+            Permission::DescribeRegions => self
+                .client
+                .describe_regions()
+                .dry_run(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| dry_run_verdict(action.name(), e)),
+        };
+        match result {
+            Ok(()) | Err(None) => Ok(()),
+            Err(Some(err)) => Err(err),
+        }
     }
 
     /// DescribeInstances, all pages.
@@ -184,8 +297,17 @@ impl Ec2 {
             Query::TagKey(key) => {
                 request.filters(Filter::builder().name("tag-key").values(*key).build())
             }
+            Query::Filters(filters) => filters.iter().fold(request, |request, (name, values)| {
+                request.filters(
+                    Filter::builder()
+                        .name(name)
+                        .set_values(Some(values.clone()))
+                        .build(),
+                )
+            }),
             Query::All => request,
         };
+        let region = self.region();
         let mut pages = request.into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
@@ -197,7 +319,12 @@ impl Ec2 {
                 Err(err) => return Err(Error::from_sdk("ec2:DescribeInstances", err)),
             };
             for reservation in page.reservations() {
-                out.extend(reservation.instances().iter().map(convert));
+                out.extend(
+                    reservation
+                        .instances()
+                        .iter()
+                        .map(|i| convert(i, &region)),
+                );
             }
         }
         Ok(out)
@@ -252,7 +379,40 @@ pub fn latest_unsupported(err: &Error) -> bool {
     matches!(err, Error::Api { code, .. } if code == "UnsupportedOperation" || code == "InvalidParameterCombination" || code == "InvalidParameterValue")
 }
 
-fn convert(i: &SdkInstance) -> Instance {
+/// An IAM action `doctor` checks.
+#[derive(Debug, Clone, Copy)]
+pub enum Permission<'a> {
+    DescribeInstances,
+    /// Asked about one instance id (any id will do for a dry run).
+    GetConsoleOutput(&'a str),
+    DescribeRegions,
+}
+
+impl Permission<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Permission::DescribeInstances => "ec2:DescribeInstances",
+            Permission::GetConsoleOutput(_) => "ec2:GetConsoleOutput",
+            Permission::DescribeRegions => "ec2:DescribeRegions",
+        }
+    }
+}
+
+/// A dry run answers DryRunOperation when the call would have been allowed:
+/// that is `None` (no error); anything else is the real error.
+fn dry_run_verdict<E, R>(action: &'static str, err: SdkError<E, R>) -> Option<Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if err.code() == Some("DryRunOperation") {
+        None
+    } else {
+        Some(Error::from_sdk(action, err))
+    }
+}
+
+fn convert(i: &SdkInstance, region: &str) -> Instance {
     let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
     let tag = |key: &str| {
         i.tags()
@@ -274,5 +434,11 @@ fn convert(i: &SdkInstance) -> Instance {
         private_ip: non_empty(i.private_ip_address()),
         private_dns: non_empty(i.private_dns_name()),
         seed: tag(crate::seed::SEED_TAG),
+        region: region.to_string(),
+        side: if i.public_ip_address().is_some_and(|a| !a.is_empty()) {
+            Side::Public
+        } else {
+            Side::Private
+        },
     }
 }

@@ -11,6 +11,12 @@ pub const AWS: u8 = 6;
 /// The exit code for the first typed error in the chain.
 pub fn code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if cause.downcast_ref::<crate::sync::Mismatches>().is_some() {
+            return MISMATCH;
+        }
+        if cause.downcast_ref::<crate::sync::Incomplete>().is_some() {
+            return NO_KEY;
+        }
         if let Some(e) = cause.downcast_ref::<sources::Error>() {
             return match e {
                 sources::Error::Mismatch { .. } => MISMATCH,
@@ -21,6 +27,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<resolve::Error>() {
             return match e {
                 resolve::Error::Ec2(e) => ec2_code(e),
+                resolve::Error::Dns(_) => FAILURE,
                 _ => NOT_FOUND,
             };
         }

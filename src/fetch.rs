@@ -113,7 +113,7 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
 }
 
 /// The keys the console vouches for: the KEYS block, or probed keys whose fingerprints it lists.
-fn trusted_keys(
+pub fn trusted_keys(
     id: &str,
     console: &ConsoleKeys,
     address: &str,

@@ -19,8 +19,8 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
     let path = known_hosts_path(&args.file)?;
     let target = Target::classify(&args.target);
     let instance = crate::verify::block_on(async {
-        let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
-        Ok(resolve::find_any(&ec2, &target).await?)
+        let ec2 = Ec2::new(global.first_region(), global.profile.as_deref()).await?;
+        Ok(resolve::find_any(&ec2, &target, resolve::Options::from_global(global)).await?)
     })?;
     let mut bare: BTreeSet<String> = BTreeSet::from([args.target.to_ascii_lowercase()]);
     if let Some(instance) = &instance {

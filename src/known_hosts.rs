@@ -201,7 +201,6 @@ impl KnownHosts {
     }
 
     /// Lines `ssh-keygen -F name` prints: entries (markers included) matching `name`.
-    #[cfg(test)]
     pub fn find(&self, name: &str) -> Vec<&Line> {
         self.entries()
             .filter(|(_, e)| e.match_host(name).is_match())

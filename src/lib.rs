@@ -8,9 +8,12 @@
 
 pub mod cache;
 pub mod cli;
+pub mod dns;
+pub mod doctor;
 pub mod ec2;
 pub mod exit;
 pub mod fetch;
+pub mod files;
 pub mod fleet;
 pub mod forget;
 pub mod kex;
@@ -23,6 +26,8 @@ pub mod resolve;
 pub mod s3;
 pub mod seed;
 pub mod sources;
+pub mod ssh_config;
+pub mod sync;
 pub mod verify;
 
 /// Runs the parsed command line.
@@ -37,5 +42,8 @@ pub fn run(cli: &cli::Cli) -> anyhow::Result<()> {
         cli::Command::Repair(args) => repair::run(&cli.global, args),
         cli::Command::Forget(args) => forget::run(&cli.global, args),
         cli::Command::Seed(args) => seed::run(&cli.global, args),
+        cli::Command::Sync(args) => sync::run(&cli.global, args),
+        cli::Command::SshConfig(args) => ssh_config::run(&cli.global, args),
+        cli::Command::Doctor(args) => doctor::run(&cli.global, args),
     }
 }

@@ -239,11 +239,7 @@ fn connect(address: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
 /// name: a Name tag like `a,b` or `*` would otherwise become a pattern in
 /// known_hosts and vouch for other hosts.
 pub fn names_for(host: &str, port: u16, instance: &Instance) -> Vec<String> {
-    let (dns, ip) = if instance.public_ip.is_some() {
-        (&instance.public_dns, &instance.public_ip)
-    } else {
-        (&instance.private_dns, &instance.private_ip)
-    };
+    let (dns, ip) = (instance.dns_name(), instance.address());
     let mut names = Vec::new();
     if is_plain_host_name(host) {
         names.push(lookup_name(host, port));

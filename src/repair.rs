@@ -65,7 +65,7 @@ pub fn run(global: &Global, args: &RepairArgs) -> Result<()> {
     let cache = Cache::from_args(&args.cache);
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
     let findings = crate::verify::block_on(async {
-        let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
+        let ec2 = Ec2::new(global.first_region(), global.profile.as_deref()).await?;
         let fleet = Fleet::load(&ec2).await?;
         let recorded = cache
             .as_ref()

@@ -4,9 +4,26 @@
 //! Names and addresses are recycled (trust rule 6), so every answer comes
 //! from a fresh DescribeInstances and must be unambiguous.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use crate::ec2::{self, Ec2, Instance, Query};
+use crate::cli::{AddressMode, Global};
+use crate::ec2::{self, Ec2, Instance, Query, Side};
+
+/// How a target is looked up: which address to use, and where DNS aliases are resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub address: AddressMode,
+    pub nameserver: Option<SocketAddr>,
+}
+
+impl Options {
+    pub fn from_global(global: &Global) -> Options {
+        Options {
+            address: global.address,
+            nameserver: global.nameserver,
+        }
+    }
+}
 
 /// What kind of name the user gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +58,7 @@ impl std::fmt::Display for Target {
             Target::InstanceId(id) => write!(f, "instance {id}"),
             Target::Ip(ip) => write!(f, "address {ip}"),
             Target::PublicDns(name) | Target::PrivateDns(name) => write!(f, "DNS name {name}"),
+            Target::Name(name) if name.contains('.') => write!(f, "DNS alias or Name tag {name:?}"),
             Target::Name(name) => write!(f, "Name tag {name:?}"),
         }
     }
@@ -54,8 +72,10 @@ fn is_instance_id(s: &str) -> bool {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("no instance found for {target} in this region; check the name, or pass --region")]
-    NotFound { target: String },
+    #[error(
+        "no instance found for {target} in {regions}; check the name, or pass --region (repeatable)"
+    )]
+    NotFound { target: String, regions: String },
     #[error("{target} matches {count} running instances ({ids}); connect by instance id instead")]
     Ambiguous {
         target: String,
@@ -68,63 +88,236 @@ pub enum Error {
         state: String,
         remedy: &'static str,
     },
-    #[error("instance {id} has no IP address to connect to")]
-    NoAddress { id: String },
+    #[error("instance {id} has no {side} address; {remedy}")]
+    NoAddress {
+        id: String,
+        side: &'static str,
+        remedy: &'static str,
+    },
     #[error(transparent)]
     Ec2(#[from] ec2::Error),
+    #[error(transparent)]
+    Dns(#[from] crate::dns::Error),
 }
 
-/// Finds the one running instance `target` names.
+/// Finds the one running instance `target` names, searching `regions` in
+/// order (none: the configured region, then — for an instance id, which is
+/// unique across regions — every other enabled region). Returns the client
+/// for the instance's region with it.
 ///
 /// # Errors
 /// None or several match, the instance is not running, or the API failed.
-pub async fn find_instance(ec2: &Ec2, target: &Target) -> Result<Instance, Error> {
-    pick(target, candidates(ec2, target).await?)
+pub async fn locate(
+    regions: &[String],
+    profile: Option<&str>,
+    target: &Target,
+    options: Options,
+) -> Result<(Ec2, Instance), Error> {
+    let home = Ec2::new(regions.first().map(String::as_str), profile).await?;
+    let mut clients = vec![home.clone()];
+    clients.extend(regions.iter().skip(1).map(|r| home.in_region(r)));
+    for ec2 in &clients {
+        match find_instance(ec2, target, options).await {
+            Err(Error::NotFound { .. }) => continue,
+            found => return found.map(|instance| (ec2.clone(), instance)),
+        }
+    }
+    let searched: Vec<String> = clients.iter().map(Ec2::region).collect();
+    if regions.is_empty() && matches!(target, Target::InstanceId(_)) {
+        if let Some(found) = search_other_regions(&home, target, options).await? {
+            return Ok(found);
+        }
+        return Err(Error::NotFound {
+            target: target.to_string(),
+            regions: "any enabled region".into(),
+        });
+    }
+    Err(Error::NotFound {
+        target: target.to_string(),
+        regions: searched.join(", "),
+    })
+}
+
+/// Looks for `target` in every enabled region but `home`'s, all at once.
+async fn search_other_regions(
+    home: &Ec2,
+    target: &Target,
+    options: Options,
+) -> Result<Option<(Ec2, Instance)>, Error> {
+    let regions = match home.regions().await {
+        Ok(regions) => regions,
+        Err(err) => {
+            tracing::debug!("not searching other regions: {err}");
+            return Ok(None);
+        }
+    };
+    let mut searches = tokio::task::JoinSet::new();
+    for region in regions.into_iter().filter(|r| *r != home.region()) {
+        let ec2 = home.in_region(&region);
+        let target = target.clone();
+        searches.spawn(async move {
+            let found = find_instance(&ec2, &target, options).await;
+            (ec2, found)
+        });
+    }
+    while let Some(Ok((ec2, found))) = searches.join_next().await {
+        match found {
+            Ok(instance) => return Ok(Some((ec2, instance))),
+            Err(Error::NotFound { .. }) => {}
+            Err(err) => tracing::debug!(region = %ec2.region(), "search failed: {err}"),
+        }
+    }
+    Ok(None)
+}
+
+/// Finds the one running instance `target` names in `ec2`'s region.
+///
+/// # Errors
+/// None or several match, the instance is not running, or the API failed.
+pub async fn find_instance(ec2: &Ec2, target: &Target, options: Options) -> Result<Instance, Error> {
+    let (found, side) = candidates(ec2, target, options).await?;
+    let mut instance = pick(target, found, &ec2.region())?;
+    choose_side(&mut instance, side, options.address)?;
+    Ok(instance)
 }
 
 /// The instance `target` names in any state (running first), for commands
 /// that clean up after instances; `None` when EC2 knows no such instance.
-pub async fn find_any(ec2: &Ec2, target: &Target) -> Result<Option<Instance>, Error> {
-    let mut found = candidates(ec2, target).await?;
+pub async fn find_any(ec2: &Ec2, target: &Target, options: Options) -> Result<Option<Instance>, Error> {
+    let (mut found, _) = candidates(ec2, target, options).await?;
     found.sort_by_key(|i| i.state != "running");
     Ok(found.into_iter().next())
 }
 
-async fn candidates(ec2: &Ec2, target: &Target) -> Result<Vec<Instance>, Error> {
+/// The instances `target` may mean, and which side of them the name is on
+/// when it says (a private IP or DNS name is on the private side).
+async fn candidates(
+    ec2: &Ec2,
+    target: &Target,
+    options: Options,
+) -> Result<(Vec<Instance>, Option<Side>), Error> {
     Ok(match target {
-        Target::InstanceId(id) => ec2.describe(&Query::Ids(vec![id.clone()])).await?,
-        Target::Ip(ip) => {
-            let ip = ip.to_string();
-            let public = ec2.describe(&filter("ip-address", &ip)).await?;
-            if public.is_empty() {
-                ec2.describe(&filter("private-ip-address", &ip)).await?
-            } else {
-                public
+        Target::InstanceId(id) => (ec2.describe(&Query::Ids(vec![id.clone()])).await?, None),
+        Target::Ip(ip) => by_ip(ec2, *ip).await?,
+        Target::PublicDns(name) => (
+            ec2.describe(&filter("dns-name", name)).await?,
+            Some(Side::Public),
+        ),
+        Target::PrivateDns(name) => (
+            ec2.describe(&filter("private-dns-name", name)).await?,
+            Some(Side::Private),
+        ),
+        // A dotted name is more likely a DNS alias than a Name tag; a bare
+        // one may still resolve through the resolver's search domains.
+        Target::Name(name) if name.contains('.') => match by_dns(ec2, name, options).await {
+            Ok(Some(found)) => found,
+            Ok(None) => (by_name_tag(ec2, name).await?, None),
+            Err(err) => {
+                let tagged = by_name_tag(ec2, name).await?;
+                if tagged.is_empty() {
+                    return Err(err);
+                }
+                (tagged, None)
             }
-        }
-        Target::PublicDns(name) => ec2.describe(&filter("dns-name", name)).await?,
-        Target::PrivateDns(name) => ec2.describe(&filter("private-dns-name", name)).await?,
+        },
         Target::Name(name) => {
-            let exact = ec2
-                .describe(&filter("tag:Name", &escape_filter_value(name)))
-                .await?;
-            if exact.is_empty() {
-                // ssh lowercases the host before %h expands, so "WebServer"
-                // arrives as "webserver": compare Name tags without case.
-                ec2.describe(&Query::TagKey("Name"))
-                    .await?
-                    .into_iter()
-                    .filter(|i| {
-                        i.name
-                            .as_deref()
-                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-                    })
-                    .collect()
+            let tagged = by_name_tag(ec2, name).await?;
+            if tagged.is_empty() {
+                by_dns(ec2, name, options)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
             } else {
-                exact
+                (tagged, None)
             }
         }
     })
+}
+
+async fn by_ip(ec2: &Ec2, ip: IpAddr) -> Result<(Vec<Instance>, Option<Side>), Error> {
+    let ip = ip.to_string();
+    let public = ec2.describe(&filter("ip-address", &ip)).await?;
+    if !public.is_empty() {
+        return Ok((public, Some(Side::Public)));
+    }
+    let private = ec2.describe(&filter("private-ip-address", &ip)).await?;
+    Ok((private, Some(Side::Private)))
+}
+
+/// Follows a DNS alias to an EC2 DNS name on its CNAME chain, else to the
+/// instance holding its address. `None` when DNS does not know the name
+/// or it leads to no instance.
+async fn by_dns(
+    ec2: &Ec2,
+    name: &str,
+    options: Options,
+) -> Result<Option<(Vec<Instance>, Option<Side>)>, Error> {
+    let Some(answer) = crate::dns::resolve(name, options.nameserver).await? else {
+        return Ok(None);
+    };
+    for ec2_name in &answer.ec2_names {
+        let found = match Target::classify(ec2_name) {
+            Target::PublicDns(n) => (
+                ec2.describe(&filter("dns-name", &n)).await?,
+                Some(Side::Public),
+            ),
+            Target::PrivateDns(n) => (
+                ec2.describe(&filter("private-dns-name", &n)).await?,
+                Some(Side::Private),
+            ),
+            _ => continue,
+        };
+        if !found.0.is_empty() {
+            return Ok(Some(found));
+        }
+    }
+    for ip in answer.addresses {
+        let found = by_ip(ec2, ip).await?;
+        if !found.0.is_empty() {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+async fn by_name_tag(ec2: &Ec2, name: &str) -> Result<Vec<Instance>, Error> {
+    let exact = ec2
+        .describe(&filter("tag:Name", &escape_filter_value(name)))
+        .await?;
+    if !exact.is_empty() {
+        return Ok(exact);
+    }
+    // ssh lowercases the host before %h expands, so "WebServer" arrives as
+    // "webserver": compare Name tags without case.
+    Ok(ec2
+        .describe(&Query::TagKey("Name"))
+        .await?
+        .into_iter()
+        .filter(|i| i.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .collect())
+}
+
+/// Sets which address of `instance` is used: the one `--address` asks for,
+/// else the side the name was on, else public when there is one.
+pub fn choose_side(instance: &mut Instance, named: Option<Side>, mode: AddressMode) -> Result<(), Error> {
+    instance.side = match mode {
+        AddressMode::Public => Side::Public,
+        AddressMode::Private => Side::Private,
+        AddressMode::Auto => named.unwrap_or(instance.side),
+    };
+    if instance.address().is_none() {
+        let (side, remedy) = match instance.side {
+            Side::Public => ("public", "connect over its private address with --address private"),
+            Side::Private => ("private", "try --address public"),
+        };
+        return Err(Error::NoAddress {
+            id: instance.id.clone(),
+            side,
+            remedy,
+        });
+    }
+    Ok(())
 }
 
 /// EC2 filter values treat `*` and `?` as wildcards; a name is matched literally.
@@ -146,17 +339,11 @@ fn filter(name: &'static str, value: &str) -> Query {
     }
 }
 
-fn pick(target: &Target, candidates: Vec<Instance>) -> Result<Instance, Error> {
+fn pick(target: &Target, candidates: Vec<Instance>, region: &str) -> Result<Instance, Error> {
     let (running, others): (Vec<_>, Vec<_>) =
         candidates.into_iter().partition(|i| i.state == "running");
     match running.len() {
-        1 => {
-            let instance = running.into_iter().next().expect("one element");
-            if instance.address().is_none() {
-                return Err(Error::NoAddress { id: instance.id });
-            }
-            Ok(instance)
-        }
+        1 => Ok(running.into_iter().next().expect("one element")),
         0 => {
             let live = others
                 .into_iter()
@@ -169,6 +356,7 @@ fn pick(target: &Target, candidates: Vec<Instance>) -> Result<Instance, Error> {
                 }),
                 None => Err(Error::NotFound {
                     target: target.to_string(),
+                    regions: region.to_string(),
                 }),
             }
         }

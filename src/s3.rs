@@ -9,7 +9,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use crate::cli::Global;
 
 async fn client(global: &Global) -> aws_sdk_s3::Client {
-    let config = crate::ec2::config_loader(global.region.as_deref(), global.profile.as_deref())
+    let config = crate::ec2::config_loader(global.first_region(), global.profile.as_deref())
         .load()
         .await;
     // S3-compatible endpoints (and local emulators) rarely serve

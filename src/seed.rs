@@ -60,21 +60,24 @@ pub struct SeedStore {
 }
 
 impl SeedStore {
+    /// `~/.local/share/ec2-hostkey/seeds` (or under `$XDG_DATA_HOME`).
+    pub fn default_dir() -> Option<PathBuf> {
+        Some(dirs::data_dir()?.join("ec2-hostkey/seeds"))
+    }
+
     /// The store, created 0700 if missing.
     ///
     /// # Errors
     /// It cannot be created, or is group/world-writable (then it is not trusted).
     pub fn open() -> Result<SeedStore> {
-        let dir = dirs::data_dir()
-            .context("cannot find your data directory (set HOME or XDG_DATA_HOME)")?
-            .join("ec2-hostkey/seeds");
+        let dir = SeedStore::default_dir()
+            .context("cannot find your data directory (set HOME or XDG_DATA_HOME)")?;
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(&dir)
             .with_context(|| format!("cannot create the seed store {}", dir.display()))?;
-        let mode = fs::metadata(&dir)?.permissions().mode();
-        if mode & 0o022 != 0 {
+        if crate::files::writable_by_others(&fs::metadata(&dir)?) {
             bail!(
                 "the seed store {} is group- or world-writable, so its records cannot be trusted; chmod 700 it",
                 dir.display()

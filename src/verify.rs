@@ -9,7 +9,7 @@ use ssh_key::PublicKey;
 
 use crate::cache::{Cache, InstanceRecord, NameRecord};
 use crate::cli::Global;
-use crate::ec2::{Ec2, Instance};
+use crate::ec2::Instance;
 use crate::resolve::{self, Target};
 use crate::seed::{self, SeedRecord, SeedStore};
 use crate::sources::{self, console::ConsoleKeys};
@@ -71,8 +71,13 @@ impl Source {
 /// Any resolve, AWS or console failure, typed for the exit code.
 pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<Cold> {
     block_on(async {
-        let ec2 = Ec2::new(global.region.as_deref(), global.profile.as_deref()).await?;
-        let instance = resolve::find_instance(&ec2, target).await?;
+        let (ec2, instance) = resolve::locate(
+            &global.region,
+            global.profile.as_deref(),
+            target,
+            resolve::Options::from_global(global),
+        )
+        .await?;
         tracing::debug!(?instance, "resolved");
         if let Some(record) = seeded(&instance) {
             let console = ConsoleKeys {
@@ -96,7 +101,7 @@ pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<C
 
 /// The seed record for this instance — named by its seed tag, or bound to it
 /// with `seed bind` — if the local store has one.
-fn seeded(instance: &Instance) -> Option<SeedRecord> {
+pub fn seeded(instance: &Instance) -> Option<SeedRecord> {
     let store = SeedStore::open().ok()?;
     let Some(seed_id) = instance.seed.as_deref() else {
         return store.bound_to(&instance.id);

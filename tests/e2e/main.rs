@@ -10,3 +10,6 @@ mod hostile;
 mod maintenance;
 mod proxy;
 mod seed;
+mod doctor;
+mod ecosystem;
+mod sync;

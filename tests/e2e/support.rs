@@ -20,6 +20,8 @@ pub struct Sim {
     pub port: u16,
     pub state_dir: PathBuf,
     pub ssh_port: u16,
+    /// The testbed's DNS server (UDP and TCP on 127.0.0.1).
+    pub dns_port: u16,
     pub tmp: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     ec2: aws_sdk_ec2::Client,
@@ -29,8 +31,11 @@ pub struct Sim {
 #[derive(Debug, Clone)]
 pub struct Launched {
     pub id: String,
+    /// Public address and DNS name (empty with `sim:public=none`).
     pub ip: String,
     pub dns: String,
+    pub private_ip: String,
+    pub private_dns: String,
 }
 
 #[derive(Default, Clone)]
@@ -97,9 +102,10 @@ impl Sim {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let port: u16 = line
-            .split_whitespace()
-            .nth(1)
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let dns_port: u16 = fields.get(4).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let port: u16 = fields
+            .get(1)
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| {
                 panic!(
@@ -123,6 +129,7 @@ impl Sim {
             port,
             state_dir,
             ssh_port,
+            dns_port,
             tmp,
             ec2: aws_sdk_ec2::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(
@@ -172,6 +179,16 @@ impl Sim {
     }
 
     pub fn launch(&self, launch: Launch) -> Launched {
+        self.launch_many(launch, 1, None).remove(0)
+    }
+
+    /// Launches `launch` in another region.
+    pub fn launch_in(&self, region: &str, launch: Launch) -> Launched {
+        self.launch_many(launch, 1, Some(region)).remove(0)
+    }
+
+    /// `count` instances from one RunInstances call.
+    pub fn launch_many(&self, launch: Launch, count: i32, region: Option<&str>) -> Vec<Launched> {
         let mut tags = Vec::new();
         if let Some(name) = &launch.name {
             tags.push(Tag::builder().key("Name").value(name).build());
@@ -179,12 +196,21 @@ impl Sim {
         for (k, v) in &launch.tags {
             tags.push(Tag::builder().key(k).value(v).build());
         }
-        let mut req = self
-            .ec2
+        let client = match region {
+            Some(region) => aws_sdk_ec2::Client::from_conf(
+                self.ec2
+                    .config()
+                    .to_builder()
+                    .region(aws_config::Region::new(region.to_string()))
+                    .build(),
+            ),
+            None => self.ec2.clone(),
+        };
+        let mut req = client
             .run_instances()
             .image_id("ami-12345678")
-            .min_count(1)
-            .max_count(1);
+            .min_count(count)
+            .max_count(count);
         if !tags.is_empty() {
             req = req.tag_specifications(
                 TagSpecification::builder()
@@ -198,12 +224,48 @@ impl Sim {
             req = req.user_data(base64::engine::general_purpose::STANDARD.encode(data));
         }
         let out = self.rt.block_on(req.send()).expect("RunInstances");
-        let i = &out.instances()[0];
-        Launched {
-            id: i.instance_id().unwrap().into(),
-            ip: i.public_ip_address().unwrap().into(),
-            dns: i.public_dns_name().unwrap().into(),
-        }
+        out.instances()
+            .iter()
+            .map(|i| Launched {
+                id: i.instance_id().unwrap().into(),
+                ip: i.public_ip_address().unwrap_or_default().into(),
+                dns: i.public_dns_name().unwrap_or_default().into(),
+                private_ip: i.private_ip_address().unwrap_or_default().into(),
+                private_dns: i.private_dns_name().unwrap_or_default().into(),
+            })
+            .collect()
+    }
+
+    /// Adds a record to the testbed's DNS server: `name` CNAME `target`, or A when `target` is an IPv4 address.
+    pub fn dns(&self, name: &str, target: &str) {
+        let kind = if target.parse::<std::net::Ipv4Addr>().is_ok() {
+            "a"
+        } else {
+            "cname"
+        };
+        http_get(self.port, &format!("/_sim/dns?name={name}&{kind}={target}"));
+    }
+
+    /// `--nameserver` for the testbed's DNS server.
+    pub fn nameserver(&self) -> String {
+        format!("127.0.0.1:{}", self.dns_port)
+    }
+
+    /// The host keys each instance's sshd holds: id → sorted `type base64`.
+    pub fn host_keys(&self) -> std::collections::HashMap<String, Vec<String>> {
+        serde_json::from_str(&http_get(self.port, "/_sim/keys")).unwrap()
+    }
+
+    pub fn clear_faults(&self) {
+        http_get(self.port, "/_sim/fault/clear");
+    }
+
+    /// Like [`Sim::fault`], sparing the first `after` calls.
+    pub fn fault_after(&self, action: &str, kind: &str, count: u32, after: u32) {
+        http_get(
+            self.port,
+            &format!("/_sim/fault?action={action}&kind={kind}&count={count}&after={after}"),
+        );
     }
 
     pub fn create_bucket(&self, name: &str) {
@@ -299,18 +361,38 @@ impl Sim {
         remote: &[&str],
         stdin: Option<&Path>,
     ) -> Output {
-        let mut cmd = Command::new("ssh");
-        cmd.env_clear().envs(self.env());
+        let mut cmd = self.ssh_command(Path::new("/dev/null"));
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.args(["-F", "/dev/null", "-i"])
+        cmd.args(["-o", "StrictHostKeyChecking=yes"])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", known_hosts.display()));
+        for option in options {
+            cmd.arg("-o").arg(option);
+        }
+        cmd.arg(host).args(remote);
+        run(cmd, stdin)
+    }
+
+    /// The real ssh client reading `config` as its ssh_config: only the
+    /// client key, user and port are added; host-key checking is the config's.
+    pub fn ssh_config(&self, config: &Path, host: &str, remote: &[&str]) -> Output {
+        let mut cmd = self.ssh_command(config);
+        cmd.arg(host).args(remote);
+        run(cmd, None)
+    }
+
+    fn ssh_command(&self, config: &Path) -> Command {
+        let mut cmd = Command::new("ssh");
+        cmd.env_clear().envs(self.env());
+        cmd.arg("-F")
+            .arg(config)
+            .arg("-i")
             .arg(self.client_key())
             .args([
                 "-o",
                 "IdentitiesOnly=yes",
-                "-o",
-                "StrictHostKeyChecking=yes",
                 "-o",
                 "BatchMode=yes",
                 "-o",
@@ -318,18 +400,11 @@ impl Sim {
                 "-o",
                 "LogLevel=ERROR",
             ])
-            .arg("-o")
-            .arg(format!("UserKnownHostsFile={}", known_hosts.display()));
-        for option in options {
-            cmd.arg("-o").arg(option);
-        }
-        cmd.arg("-p")
+            .arg("-p")
             .arg(self.ssh_port.to_string())
             .arg("-l")
-            .arg(user())
-            .arg(host)
-            .args(remote);
-        run(cmd, stdin)
+            .arg(user());
+        cmd
     }
 
     /// Runs `ec2-hostkey ARGS…` with the user's environment.

@@ -17,16 +17,26 @@ Per-instance controls are instance tags given at launch:
   sim:sshd=off               no sshd (for fleets that only need consoles)
   sim:key-types=a,b          host key types to generate (ed25519,ecdsa,rsa)
   sim:state=pending          the instance stays in the pending state
+  sim:public=none            no public address (reachable on its private address only)
+
+Every instance also gets a private address from a second loopback /24 (its
+PrivateIpAddress, with the matching ip-….ec2.internal name); its sshd listens
+on both.
+
+A DNS server on 127.0.0.1 (UDP and TCP, port printed at start) answers for
+records the tests add with GET /_sim/dns?name=NAME&cname=TARGET or
+&a=ADDRESS; NXDOMAIN for everything else.
 
 Test-harness endpoints on the same port: GET /_sim/calls (API actions served,
 in order), GET /_sim/calls/reset, and fault injection:
-GET /_sim/fault?action=ACTION&kind=KIND[&count=N][&seconds=S] makes the next N
-(default: all) calls of ACTION fail as AWS would: throttle
+GET /_sim/fault?action=ACTION&kind=KIND[&count=N][&seconds=S][&after=M] makes
+the next N (default: all) calls of ACTION, after M that succeed, fail as AWS would: throttle
 (RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
 unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
-after S seconds). GET /_sim/fault/clear removes them.
+after S seconds). GET /_sim/fault/clear removes them. GET /_sim/keys: the host
+keys each instance's sshd holds, {id: ["type base64", …]}.
 
-Prints `READY <port> <state-dir>` on stdout once serving. Exits, stopping every
+Prints `READY <port> <state-dir> <net> <dns-port>` on stdout once serving. Exits, stopping every
 sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
 """
 
@@ -51,6 +61,8 @@ import urllib.parse
 import urllib.request
 
 import yaml
+from dnslib import QTYPE, RCODE, RR, SOA, A, CNAME
+from dnslib.server import BaseResolver, DNSServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from moto.core.responses import ActionResult
@@ -186,6 +198,8 @@ class SimInstance:
         # An earlier boot's block (other keys) precedes the current one with `reboot`.
         self.old_boot_keys = [generate_key("ed25519", comment)] if "reboot" in self.console_flags else []
         self.address = sim.allocate(tags.get("sim:address"))
+        self.private_address = sim.allocate_private()
+        self.public = tags.get("sim:public") != "none"
         self.sshd = None
         if tags.get("sim:sshd") != "off":
             self.start_sshd()
@@ -203,6 +217,7 @@ class SimInstance:
         conf = os.path.join(self.dir, "sshd_config")
         with open(conf, "w") as f:
             f.write(f"ListenAddress {self.address}:{self.sim.ssh_port}\n")
+            f.write(f"ListenAddress {self.private_address}:{self.sim.ssh_port}\n")
             for p in paths:
                 f.write(f"HostKey {p}\n")
             f.write(
@@ -296,9 +311,12 @@ def kernel_noise(hostname):
 
 
 class Sim:
-    def __init__(self, state_dir, net, ssh_port, console_delay):
+    def __init__(self, state_dir, net, private_net, ssh_port, console_delay):
         self.state_dir = state_dir
         self.net = net
+        self.private_net = private_net
+        self.private_used = set()
+        self.dns = {}
         self.ssh_port = ssh_port
         self.console_delay = console_delay
         self.instances = {}
@@ -337,24 +355,38 @@ class Sim:
                     return addr
         raise RuntimeError("address pool exhausted")
 
+    def allocate_private(self):
+        with self.lock:
+            for host in range(10, 255):
+                addr = f"{self.private_net}.{host}"
+                if addr not in self.private_used:
+                    self.private_used.add(addr)
+                    return addr
+        raise RuntimeError("private address pool exhausted")
+
     def take_fault(self, action):
         with self.lock:
             fault = self.faults.get(action)
             if not fault or fault["count"] == 0:
                 return None
+            if fault["after"] > 0:
+                fault["after"] -= 1
+                return None
             if fault["count"] > 0:
                 fault["count"] -= 1
             return fault
 
-    def release(self, addr):
+    def release(self, addr, private_addr):
         with self.lock:
             self.used.discard(addr)
+            self.private_used.discard(private_addr)
 
     def boot(self, instance, user_data):
         tags = {t["key"]: t["value"] for t in instance.get_tags()}
         text = user_data.decode() if user_data is not None else ""
         sim_inst = SimInstance(self, instance, tags, text)
-        instance.nics[0].public_ip = sim_inst.address
+        instance.nics[0].public_ip = sim_inst.address if sim_inst.public else None
+        instance.nics[0].private_ip_address = sim_inst.private_address
         if tags.get("sim:state") == "pending":
             instance._state.name, instance._state.code = "pending", 0
         self.instances[instance.id] = sim_inst
@@ -383,7 +415,7 @@ def install_patches():
         state = original_terminate(self)
         if sim_inst and sim_inst.address:
             sim_inst.stop_sshd()
-            SIM.release(sim_inst.address)
+            SIM.release(sim_inst.address, sim_inst.private_address)
             sim_inst.address = None
             self.nics[0].public_ip = None if self.nics else None
         return state
@@ -395,6 +427,7 @@ def install_patches():
         return original_stop(self)
 
     def get_console_output(self):
+        self.error_on_dryrun()
         instance_id = self._get_param("InstanceId")
         instance = self.ec2_backend.get_instance(instance_id)
         sim_inst = SIM.instances.get(instance.id)
@@ -423,7 +456,22 @@ def harness_app(moto_app):
                 "kind": params["kind"][0],
                 "count": int(params.get("count", ["-1"])[0]),
                 "seconds": float(params.get("seconds", ["0"])[0]),
+                "after": int(params.get("after", ["0"])[0]),
             }
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
+        if path == "/_sim/keys":
+            keys = {i.id: sorted(" ".join(k.public_line.split()[:2]) for k in i.sshd_keys) for i in SIM.instances.values()}
+            body = json.dumps(keys).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if path == "/_sim/dns":
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            name = params["name"][0].rstrip(".").lower()
+            if "cname" in params:
+                SIM.dns[name] = ("CNAME", params["cname"][0].rstrip(".").lower())
+            else:
+                SIM.dns[name] = ("A", params["a"][0])
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
         if path == "/_sim/fault/clear":
@@ -488,9 +536,46 @@ def presigned_url_expired(query):
     return time.time() > signed + int(expires)
 
 
-def pick_net():
+class QuietLogger:
+    """dnslib logs every query to stdout, which the harness stops reading after READY."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+class DnsResolver(BaseResolver):
+    """Answers from SIM.dns, following CNAME chains as a recursive resolver does."""
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        name = str(request.q.qname).rstrip(".").lower()
+        if name not in SIM.dns:
+            # As a real zone answers: NXDOMAIN with the zone's SOA (for negative caching).
+            reply.header.rcode = RCODE.NXDOMAIN
+            zone = name.split(".", 1)[-1] + "."
+            soa = SOA("ns." + zone, "admin." + zone, (1, 3600, 600, 86400, 60))
+            reply.add_auth(RR(zone, QTYPE.SOA, rdata=soa, ttl=60))
+            return reply
+        for _ in range(8):
+            record = SIM.dns.get(name)
+            if record is None:
+                break
+            kind, value = record
+            if kind == "CNAME":
+                reply.add_answer(RR(name + ".", QTYPE.CNAME, rdata=CNAME(value + "."), ttl=60))
+                name = value
+            else:
+                if request.q.qtype in (QTYPE.A, QTYPE.ANY):
+                    reply.add_answer(RR(name + ".", QTYPE.A, rdata=A(value), ttl=60))
+                break
+        return reply
+
+
+def pick_net(avoid=None):
     for _ in range(100):
         net = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}"
+        if net == avoid:
+            continue
         try:
             s = socket.socket()
             s.bind((f"{net}.10", 0))
@@ -506,6 +591,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0, help="API port (0: any free port)")
     parser.add_argument("--net", default=None, help="loopback /24 for instances, e.g. 127.77.3 (default: random)")
+    parser.add_argument("--dns-port", type=int, default=0, help="DNS server port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--ssh-port", type=int, default=22, help="port every sshd listens on")
     parser.add_argument("--console-delay", type=float, default=0.0, help="default seconds before console output appears")
     parser.add_argument("--state-dir", default=None, help="where instance files live (default: a temp dir, removed at exit)")
@@ -517,7 +603,8 @@ def main():
     owned_dir = args.state_dir is None
     state_dir = args.state_dir or tempfile.mkdtemp(prefix="ec2-hostkey-sim-")
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
-    SIM = Sim(state_dir, args.net or pick_net(), args.ssh_port, args.console_delay)
+    net = args.net or pick_net()
+    SIM = Sim(state_dir, net, pick_net(avoid=net), args.ssh_port, args.console_delay)
     install_patches()
 
     server = make_server("127.0.0.1", args.port, harness_app(DomainDispatcherApplication(create_backend_app)), threaded=True)
@@ -539,7 +626,12 @@ def main():
     if args.exit_on_stdin_eof:
         threading.Thread(target=watch_stdin, daemon=True).start()
 
-    print(f"READY {server.server_port} {state_dir} {SIM.net}", flush=True)
+    dns_udp = DNSServer(DnsResolver(), port=args.dns_port, address="127.0.0.1", logger=QuietLogger())
+    dns_udp.start_thread()
+    dns_port = dns_udp.server.server_address[1]
+    DNSServer(DnsResolver(), port=dns_port, address="127.0.0.1", tcp=True, logger=QuietLogger()).start_thread()
+
+    print(f"READY {server.server_port} {state_dir} {SIM.net} {dns_port}", flush=True)
     try:
         server.serve_forever()
     finally:

@@ -1,0 +1,119 @@
+//! `ec2-hostkey sync`: a whole fleet verified and recorded in one run.
+
+use std::collections::HashMap;
+use std::fs;
+
+use crate::support::*;
+
+#[test]
+fn sync_records_exactly_the_verified_keys_of_200_instances_despite_throttling() {
+    let sim = Sim::start();
+    let fleet = sim.launch_many(
+        Launch::default()
+            .tag("sim:sshd", "off")
+            .tag("sim:key-types", "ed25519"),
+        200,
+        None,
+    );
+    let live = sim.launch_many(Launch::named("live").tag("Env", "prod"), 2, None);
+    let booting = sim.launch_many(
+        Launch::named("booting").tag("sim:console-delay", "3600"),
+        3,
+        None,
+    );
+    let stopped = sim.launch(Launch::named("stopped"));
+    sim.stop(&stopped.id);
+    let keys = sim.host_keys();
+
+    // Throttling starts mid-run: after 60 consoles, the next 40 calls are refused.
+    sim.fault_after("GetConsoleOutput", "throttle", 40, 60);
+    sim.reset_calls();
+    let kh = sim.path("known_hosts");
+    let out = sim.run_bin(&["sync", "--json", "--known-hosts", kh.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "3 instances still booting make the run incomplete: {}",
+        stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["added"], 202, "{report:#}");
+    assert_eq!(report["unavailable"], 3);
+    assert_eq!(report["mismatch"], 0);
+    let instances = report["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 205, "running instances only, all pages");
+    for booted in &booting {
+        let entry = instances.iter().find(|i| i["instance"] == booted.id.as_str()).unwrap();
+        assert_eq!(entry["status"], "unavailable");
+        assert!(entry["reason"].as_str().unwrap().contains("not available yet"), "{entry}");
+    }
+    let calls = sim.calls();
+    let count = |action: &str| calls.iter().filter(|c| *c == action).count();
+    assert!(count("DescribeInstances") >= 3, "206 reservations take 3 pages of 100");
+    assert!(count("GetConsoleOutput") >= 205 + 40, "throttled calls were retried");
+
+    // The file holds exactly each verified instance's keys under its DNS name and IP, nothing else.
+    let file = fs::read_to_string(&kh).unwrap();
+    let mut recorded: HashMap<String, Vec<String>> = HashMap::new();
+    for line in file.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        recorded
+            .entry(f[0].to_string())
+            .or_default()
+            .push(format!("{} {}", f[1], f[2]));
+    }
+    let verified: Vec<&Launched> = fleet.iter().chain(&live).collect();
+    assert_eq!(recorded.len(), verified.len() * 2, "two names per instance");
+    for instance in verified {
+        for name in [&instance.dns, &instance.ip] {
+            let mut got = recorded[name.as_str()].clone();
+            got.sort();
+            assert_eq!(got, keys[&instance.id], "{name} ({})", instance.id);
+        }
+    }
+    for absent in booting.iter().chain([&stopped]) {
+        assert!(!recorded.contains_key(&absent.ip), "{} has no entry", absent.id);
+    }
+
+    // Plain ssh, no ProxyCommand, strict checking: the synced entry is what it trusts.
+    let out = sim.ssh_opts(&live[0].ip, &kh, &[], &[], &["echo", "ok"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Again: everything known, nothing fetched, nothing changed.
+    sim.reset_calls();
+    let before = fs::read(&kh).unwrap();
+    let out = sim.run_bin(&[
+        "sync",
+        "--json",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        "--filter",
+        "Name=tag:Env,Values=prod",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["unchanged"], 2, "only the filtered instances: {report:#}");
+    assert_eq!(report["instances"].as_array().unwrap().len(), 2);
+    assert!(!sim.calls().iter().any(|c| c == "GetConsoleOutput"), "keys came from the cache");
+    assert_eq!(fs::read(&kh).unwrap(), before);
+}
+
+#[test]
+fn sync_replaces_the_stale_entry_of_a_recycled_address_and_dry_run_writes_nothing() {
+    let sim = Sim::start();
+    let old = sim.launch(Launch::named("old"));
+    let kh = sim.path("known_hosts");
+    assert!(sim.fetch_write(&kh, &old.id).status.success());
+    sim.terminate(&old.id);
+    let new = sim.launch(Launch::named("new").tag("sim:address", &old.ip));
+
+    let before = fs::read(&kh).unwrap();
+    let out = sim.run_bin(&["sync", "--dry-run", "--known-hosts", kh.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 replaced"), "{}", stderr(&out));
+    assert_eq!(fs::read(&kh).unwrap(), before, "--dry-run changes nothing");
+
+    let out = sim.run_bin(&["sync", "--known-hosts", kh.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &new.ip), sim.keyscan(&new.ip));
+}
