@@ -27,7 +27,9 @@ pub enum Error {
         "cannot read the system resolver configuration ({0}); pass --nameserver IP[:PORT] or set EC2_HOSTKEY_NAMESERVER"
     )]
     Config(String),
-    #[error("DNS lookup of {name} failed ({detail}); check the name and your resolver (--nameserver)")]
+    #[error(
+        "DNS lookup of {name} failed ({detail}); check the name and your resolver (--nameserver)"
+    )]
     Lookup { name: String, detail: String },
 }
 

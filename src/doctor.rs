@@ -97,7 +97,11 @@ pub fn run(global: &Global, args: &DoctorArgs) -> Result<()> {
                 Status::Fail => "FAIL",
             };
             match &check.fix {
-                Some(fix) => writeln!(out, "{status}  {}: {} — fix: {fix}", check.check, check.detail)?,
+                Some(fix) => writeln!(
+                    out,
+                    "{status}  {}: {} — fix: {fix}",
+                    check.check, check.detail
+                )?,
                 None => writeln!(out, "{status}  {}: {}", check.check, check.detail)?,
             }
         }
@@ -171,20 +175,22 @@ async fn aws_checks(global: &Global) -> Vec<Check> {
             "run doctor again in a moment",
         ),
     });
-    checks.push(match ec2.check_permission(Permission::DescribeRegions).await {
-        Ok(()) => ok(Permission::DescribeRegions.name(), "allowed"),
-        Err(ec2::Error::AccessDenied { action, .. }) => denied(
-            action,
-            Status::Warn,
-            "finding an instance id outside the configured region (optional)",
-        ),
-        Err(err) => problem(
-            Status::Warn,
-            Permission::DescribeRegions.name(),
-            format!("could not check: {err}"),
-            "run doctor again in a moment",
-        ),
-    });
+    checks.push(
+        match ec2.check_permission(Permission::DescribeRegions).await {
+            Ok(()) => ok(Permission::DescribeRegions.name(), "allowed"),
+            Err(ec2::Error::AccessDenied { action, .. }) => denied(
+                action,
+                Status::Warn,
+                "finding an instance id outside the configured region (optional)",
+            ),
+            Err(err) => problem(
+                Status::Warn,
+                Permission::DescribeRegions.name(),
+                format!("could not check: {err}"),
+                "run doctor again in a moment",
+            ),
+        },
+    );
     checks
 }
 
@@ -212,7 +218,11 @@ fn ssh_client() -> Check {
         );
     };
     let banner = String::from_utf8_lossy(&output.stderr).trim().to_string();
-    let version = banner.split([' ', ',']).next().unwrap_or_default().to_string();
+    let version = banner
+        .split([' ', ','])
+        .next()
+        .unwrap_or_default()
+        .to_string();
     match openssh_version(&version) {
         Some(v) if v >= (8, 5) => ok(
             "ssh",
@@ -330,11 +340,17 @@ fn private_dirs() -> Vec<Check> {
                 problem(
                     Status::Fail,
                     format!("{what} {}", dir.display()),
-                    format!("writable by group or others (mode {}), so it is ignored", mode_text(&meta)),
+                    format!(
+                        "writable by group or others (mode {}), so it is ignored",
+                        mode_text(&meta)
+                    ),
                     format!("chmod 700 {}", dir.display()),
                 )
             } else {
-                ok(format!("{what} {}", dir.display()), format!("mode {}", mode_text(&meta)))
+                ok(
+                    format!("{what} {}", dir.display()),
+                    format!("mode {}", mode_text(&meta)),
+                )
             })
         })
         .collect()
@@ -342,7 +358,10 @@ fn private_dirs() -> Vec<Check> {
 
 /// Whether `ssh -G` sends EC2-shaped hosts through ec2-hostkey, strictly.
 fn ssh_config_routing(config: Option<&Path>) -> Vec<Check> {
-    let which = config.map_or_else(|| "your ssh_config".to_string(), |c| c.display().to_string());
+    let which = config.map_or_else(
+        || "your ssh_config".to_string(),
+        |c| c.display().to_string(),
+    );
     SAMPLE_HOSTS
         .iter()
         .map(|host| {

@@ -183,13 +183,15 @@ impl Ec2 {
         Self::build(config_loader(region, profile)).await
     }
 
-    /// A client for fleet-wide commands: adaptive retries slow the whole
-    /// command down under throttling instead of failing one instance.
+    /// A client for fleet-wide commands: more attempts with jittered
+    /// exponential backoff, so throttling slows a sync down rather than
+    /// failing instances. (Adaptive mode's client-side rate limiter was
+    /// tried: after a burst of throttling it crawled for minutes.)
     ///
     /// # Errors
     /// No region could be found.
     pub async fn for_fleet(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
-        let retry = aws_config::retry::RetryConfig::adaptive()
+        let retry = aws_config::retry::RetryConfig::standard()
             .with_max_attempts(10)
             .with_max_backoff(Duration::from_secs(5));
         Self::build(config_loader(region, profile).retry_config(retry)).await
@@ -319,12 +321,7 @@ impl Ec2 {
                 Err(err) => return Err(Error::from_sdk("ec2:DescribeInstances", err)),
             };
             for reservation in page.reservations() {
-                out.extend(
-                    reservation
-                        .instances()
-                        .iter()
-                        .map(|i| convert(i, &region)),
-                );
+                out.extend(reservation.instances().iter().map(|i| convert(i, &region)));
             }
         }
         Ok(out)

@@ -174,7 +174,11 @@ async fn search_other_regions(
 ///
 /// # Errors
 /// None or several match, the instance is not running, or the API failed.
-pub async fn find_instance(ec2: &Ec2, target: &Target, options: Options) -> Result<Instance, Error> {
+pub async fn find_instance(
+    ec2: &Ec2,
+    target: &Target,
+    options: Options,
+) -> Result<Instance, Error> {
     let (found, side) = candidates(ec2, target, options).await?;
     let mut instance = pick(target, found, &ec2.region())?;
     choose_side(&mut instance, side, options.address)?;
@@ -183,7 +187,11 @@ pub async fn find_instance(ec2: &Ec2, target: &Target, options: Options) -> Resu
 
 /// The instance `target` names in any state (running first), for commands
 /// that clean up after instances; `None` when EC2 knows no such instance.
-pub async fn find_any(ec2: &Ec2, target: &Target, options: Options) -> Result<Option<Instance>, Error> {
+pub async fn find_any(
+    ec2: &Ec2,
+    target: &Target,
+    options: Options,
+) -> Result<Option<Instance>, Error> {
     let (mut found, _) = candidates(ec2, target, options).await?;
     found.sort_by_key(|i| i.state != "running");
     Ok(found.into_iter().next())
@@ -294,13 +302,21 @@ async fn by_name_tag(ec2: &Ec2, name: &str) -> Result<Vec<Instance>, Error> {
         .describe(&Query::TagKey("Name"))
         .await?
         .into_iter()
-        .filter(|i| i.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .filter(|i| {
+            i.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
         .collect())
 }
 
 /// Sets which address of `instance` is used: the one `--address` asks for,
 /// else the side the name was on, else public when there is one.
-pub fn choose_side(instance: &mut Instance, named: Option<Side>, mode: AddressMode) -> Result<(), Error> {
+pub fn choose_side(
+    instance: &mut Instance,
+    named: Option<Side>,
+    mode: AddressMode,
+) -> Result<(), Error> {
     instance.side = match mode {
         AddressMode::Public => Side::Public,
         AddressMode::Private => Side::Private,
@@ -308,7 +324,10 @@ pub fn choose_side(instance: &mut Instance, named: Option<Side>, mode: AddressMo
     };
     if instance.address().is_none() {
         let (side, remedy) = match instance.side {
-            Side::Public => ("public", "connect over its private address with --address private"),
+            Side::Public => (
+                "public",
+                "connect over its private address with --address private",
+            ),
             Side::Private => ("private", "try --address public"),
         };
         return Err(Error::NoAddress {

@@ -151,7 +151,10 @@ mod tests {
 
     #[test]
     fn words_are_escaped_for_ssh_and_quoted_for_shells() {
-        assert_eq!(word("/usr/bin/ec2-hostkey").unwrap(), "/usr/bin/ec2-hostkey");
+        assert_eq!(
+            word("/usr/bin/ec2-hostkey").unwrap(),
+            "/usr/bin/ec2-hostkey"
+        );
         assert_eq!(word("/opt/100%/bin").unwrap(), "/opt/100%%/bin");
         assert_eq!(word("/My Tools/bin").unwrap(), "'/My Tools/bin'");
         assert_eq!(word("/a$b;c").unwrap(), "'/a$b;c'");

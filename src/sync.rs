@@ -2,7 +2,7 @@
 //! instance — for people and tools (Ansible, rsync, plain ssh) that connect
 //! without the ProxyCommand. DescribeInstances is paginated, console output
 //! is fetched a few instances at a time, and throttling slows the run down
-//! (adaptive retries) rather than failing it. All entries are written in one
+//! (more retries, with backoff) rather than failing it. All entries are written in one
 //! locked, atomic update at the end.
 
 use std::cell::OnceCell;
@@ -313,7 +313,11 @@ fn report(global: &Global, args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -
         );
     }
     if !global.quiet {
-        let verb = if args.dry_run { "would record" } else { "recorded" };
+        let verb = if args.dry_run {
+            "would record"
+        } else {
+            "recorded"
+        };
         eprintln!(
             "ec2-hostkey: {} instance(s): {} added, {} replaced, {} unchanged, {} unavailable, {} mismatch; {verb} in {}",
             outcomes.len(),

@@ -33,15 +33,25 @@ fn doctor_reports_a_missing_permission_and_an_open_known_hosts_with_their_fixes(
             .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{report}"))
             .to_string()
     };
-    assert!(line("FAIL  ec2:GetConsoleOutput").contains("fix: allow ec2:GetConsoleOutput in the IAM policy"));
+    assert!(
+        line("FAIL  ec2:GetConsoleOutput")
+            .contains("fix: allow ec2:GetConsoleOutput in the IAM policy")
+    );
     let kh_line = line("FAIL  known_hosts");
     assert!(kh_line.contains("mode 666"), "{kh_line}");
-    assert!(kh_line.contains(&format!("fix: chmod go-w {}", kh.display())), "{kh_line}");
+    assert!(
+        kh_line.contains(&format!("fix: chmod go-w {}", kh.display())),
+        "{kh_line}"
+    );
     line("ok    ec2:DescribeInstances");
     line("ok    credentials");
     line("ok    ssh: OpenSSH_");
     assert!(line("ok    ssh_config for i-").contains("routed through ec2-hostkey"));
-    assert!(stderr(&out).contains("2 check(s) failed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 check(s) failed"),
+        "{}",
+        stderr(&out)
+    );
 
     // Applying the fixes makes it pass; the JSON says so too.
     fs::set_permissions(&kh, fs::Permissions::from_mode(0o644)).unwrap();
@@ -52,7 +62,14 @@ fn doctor_reports_a_missing_permission_and_an_open_known_hosts_with_their_fixes(
     assert!(out.status.success(), "{}", stdout(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["ok"], true);
-    assert!(report["checks"].as_array().unwrap().iter().all(|c| c["status"] == "ok"), "{report:#}");
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "ok"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -62,6 +79,17 @@ fn doctor_names_credentials_and_unrouted_hosts() {
     let out = sim.run_bin(&["doctor", "--ssh-config", "/dev/null"]);
     assert_eq!(out.status.code(), Some(1));
     let report = stdout(&out);
-    assert!(report.lines().any(|l| l.starts_with("FAIL  credentials") && l.contains("aws sso login")), "{report}");
-    assert!(report.lines().any(|l| l.starts_with("FAIL  ssh_config for i-") && l.contains("ec2-hostkey ssh-config")), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL  credentials") && l.contains("aws sso login")),
+        "{report}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL  ssh_config for i-")
+                && l.contains("ec2-hostkey ssh-config")),
+        "{report}"
+    );
 }

@@ -74,9 +74,11 @@ fn generated_ssh_config_connects_by_id_dns_private_address_and_dns_alias() {
         &["--fdpass", "--known-hosts", fdpass_kh.to_str().unwrap()],
         &fdpass_config,
     );
-    assert!(fs::read_to_string(&fdpass_config)
-        .unwrap()
-        .contains("ProxyUseFdpass yes"));
+    assert!(
+        fs::read_to_string(&fdpass_config)
+            .unwrap()
+            .contains("ProxyUseFdpass yes")
+    );
     let out = sim.ssh_config(&fdpass_config, &web.id, &["echo", "ok"]);
     assert!(out.status.success(), "fdpass: {}", stderr(&out));
     assert_eq!(keygen_find(&fdpass_kh, &web.id), web_keys);
@@ -116,10 +118,18 @@ fn ssh_config_refuses_paths_no_shell_quoting_carries() {
     let sim = Sim::start();
     let out = sim.run_bin(&["ssh-config", "--known-hosts", "/tmp/it's"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("cannot be written safely"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be written safely"),
+        "{}",
+        stderr(&out)
+    );
     let out = sim.run_bin(&["ssh-config", "--bin", "/opt/100%/ec2-hostkey"]);
     assert!(out.status.success());
-    assert!(stdout(&out).contains("/opt/100%%/ec2-hostkey"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("/opt/100%%/ec2-hostkey"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -134,7 +144,10 @@ fn address_flag_picks_the_side_and_records_its_names() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(keygen_find(&kh, &web.private_ip), keys);
     assert_eq!(keygen_find(&kh, &web.private_dns), keys);
-    assert!(keygen_find(&kh, &web.ip).is_empty(), "public address not used, not recorded");
+    assert!(
+        keygen_find(&kh, &web.ip).is_empty(),
+        "public address not used, not recorded"
+    );
     assert!(keygen_find(&kh, &web.dns).is_empty());
 
     // No public address: auto falls back to private, public is refused with the remedy.
@@ -143,8 +156,16 @@ fn address_flag_picks_the_side_and_records_its_names() {
     assert!(stdout(&out).contains(&db.private_ip));
     let out = sim.run_bin(&["--address", "public", "fetch", "--", &db.id]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no public address"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--address private"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no public address"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("--address private"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -156,10 +177,19 @@ fn dns_aliases_that_lead_nowhere_fail_clearly() {
 
     let out = sim.run_bin(&["--nameserver", &ns, "fetch", "nosuch.example.test"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no instance found"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no instance found"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = sim.run_bin(&["--nameserver", &ns, "fetch", "stray.example.test"]);
-    assert_eq!(out.status.code(), Some(3), "an address no instance holds: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "an address no instance holds: {}",
+        stderr(&out)
+    );
 
     // A resolver that does not answer: one line naming DNS and the remedy.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -167,7 +197,10 @@ fn dns_aliases_that_lead_nowhere_fail_clearly() {
     let out = sim.run_bin(&["--nameserver", &dead, "fetch", "www.example.test"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("DNS lookup of www.example.test failed") && err.contains("--nameserver"), "{err}");
+    assert!(
+        err.contains("DNS lookup of www.example.test failed") && err.contains("--nameserver"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
@@ -185,7 +218,14 @@ fn finds_an_instance_id_in_another_region_and_searches_listed_regions_in_order()
     let out = sim.run_bin(&["fetch", "far"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("in us-east-1"), "{}", stderr(&out));
-    let out = sim.run_bin(&["--region", "us-east-1", "--region", "eu-west-1", "fetch", "far"]);
+    let out = sim.run_bin(&[
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-west-1",
+        "fetch",
+        "far",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains(&far.ip));
 }

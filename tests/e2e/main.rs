@@ -3,6 +3,8 @@
 
 mod support;
 
+mod doctor;
+mod ecosystem;
 mod fast_paths;
 mod faults;
 mod fetch;
@@ -10,6 +12,4 @@ mod hostile;
 mod maintenance;
 mod proxy;
 mod seed;
-mod doctor;
-mod ecosystem;
 mod sync;
