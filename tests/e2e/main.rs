@@ -13,3 +13,4 @@ mod maintenance;
 mod proxy;
 mod seed;
 mod sync;
+mod generated;

@@ -1,0 +1,223 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ec2_hostkey_global_optspecs
+    string join \n region= profile= v/verbose q/quiet address= nameserver= h/help V/version
+end
+
+function __fish_ec2_hostkey_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ec2_hostkey_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ec2_hostkey_using_subcommand
+    set -l cmd (__fish_ec2_hostkey_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s V -l version -d 'Print version'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "proxy" -d 'Verify HOST\'s key, record it, then carry the connection (ProxyCommand ec2-hostkey proxy %h %p)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "known-hosts" -d 'Print verified known_hosts lines for HOST; writes nothing (KnownHostsCommand ec2-hostkey known-hosts %H %t %K)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "fetch" -d 'Print TARGETs\' verified host keys as known_hosts lines or JSON; --write records them'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "repair" -d 'Report and fix known_hosts entries for EC2 names whose key is not the current instance\'s'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "forget" -d 'Remove every known_hosts entry for an instance (alias, DNS names, IPs)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "seed" -d 'Generate host keys before launch and print user-data that installs them'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "sync" -d 'Verify and record the host keys of every matching running instance'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "ssh-config" -d 'Print an ssh_config block that routes EC2 hosts through ec2-hostkey'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "doctor" -d 'Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for console output to appear after boot (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l fdpass -d 'Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for console output to appear after boot (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for console output to appear after boot (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l write -d 'Add the verified keys to known_hosts (replacing stale entries for the same names)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l json -d 'Print JSON: [{target, instance, names, source, keys: [{type, key, fingerprint}]}]'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l port -d 'Also look for `[name]:PORT` entries on this port (repeatable; 22 always)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l dry-run -d 'Report what would change; change nothing'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l prune -d 'Also remove orphaned entries (EC2 names no instance holds any more)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l json -d 'Print a JSON report: {file, entries: [{line, names, hashed, status, instance, key}], fine, stale, orphaned, unverified, changed}'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l port -d 'Also remove `[name]:PORT` entries on this port (repeatable; 22 always)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l dry-run -d 'List the lines that would be removed; change nothing'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l type -d 'Key types to generate (repeatable)' -r -f -a "ed25519\t''
+ecdsa\t''
+rsa\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l format -d 'User-data format' -r -f -a "cloud-config\t''
+script\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l s3 -d 'Put the private keys in a private S3 object (s3://bucket/prefix); user-data gets a presigned URL' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l expires -d 'How long the presigned URL works (with --s3)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s o -l output -d 'Write the user-data to FILE (0600) instead of stdout' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "bind" -d 'Link a seed to the instance launched with it (when it was not tagged)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "cleanup" -d 'Delete the S3 objects of seeds whose keys were never fetched through a connection'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "bind" -d 'Link a seed to the instance launched with it (when it was not tagged)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "cleanup" -d 'Delete the S3 objects of seeds whose keys were never fetched through a connection'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l filter -d 'Only instances matching this filter, as the AWS CLI takes it: Name=tag:Env,Values=prod,stage (repeatable; all must match)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l concurrency -d 'Console fetches in flight at once' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l aliases -d 'Also record each instance\'s id and Name tag as host names (what you type with the ProxyCommand)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l dry-run -d 'Report what would change; change nothing'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l json -d 'Print a JSON report (see README, JSON output)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l pattern -d 'More Host patterns to route through ec2-hostkey (repeatable), e.g. \'*.prod.example.com\' or \'10.*\'' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l mode -d 'proxy: ProxyCommand (any name: ids, Name tags, DNS, IPs); known-hosts: KnownHostsCommand (ssh connects itself; only names ssh can resolve)' -r -f -a "proxy\t''
+known-hosts\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l known-hosts -d 'The known_hosts file ec2-hostkey writes and ssh reads (default: ssh\'s own)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l bin -d 'Path of the ec2-hostkey binary to run (default: this one)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l wait -d 'How long the proxy waits for console output after boot' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l no-default-patterns -d 'Leave out the default EC2 patterns (i-*, ec2-*.amazonaws.com, *.compute.internal, *.ec2.internal)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l known-hosts -d 'known_hosts file to check (default: ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssh-config -d 'ssh_config file to check the routing of EC2 hosts in (default: ssh\'s own)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l json -d 'Print a JSON report: {ok, checks: [{check, status, detail, fix}]}'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "proxy" -d 'Verify HOST\'s key, record it, then carry the connection (ProxyCommand ec2-hostkey proxy %h %p)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "known-hosts" -d 'Print verified known_hosts lines for HOST; writes nothing (KnownHostsCommand ec2-hostkey known-hosts %H %t %K)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "fetch" -d 'Print TARGETs\' verified host keys as known_hosts lines or JSON; --write records them'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "repair" -d 'Report and fix known_hosts entries for EC2 names whose key is not the current instance\'s'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "forget" -d 'Remove every known_hosts entry for an instance (alias, DNS names, IPs)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "seed" -d 'Generate host keys before launch and print user-data that installs them'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "sync" -d 'Verify and record the host keys of every matching running instance'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "ssh-config" -d 'Print an ssh_config block that routes EC2 hosts through ec2-hostkey'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "doctor" -d 'Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and __fish_seen_subcommand_from seed" -f -a "bind" -d 'Link a seed to the instance launched with it (when it was not tagged)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and __fish_seen_subcommand_from seed" -f -a "cleanup" -d 'Delete the S3 objects of seeds whose keys were never fetched through a connection'
