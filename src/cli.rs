@@ -262,6 +262,9 @@ pub struct ForgetArgs {
     /// Also remove `[name]:PORT` entries on this port (repeatable; 22 always)
     #[arg(long, value_name = "PORT")]
     pub port: Vec<u16>,
+    /// Print a JSON report: {file, target, instance, names, dry_run, removed: [{line, text}]}
+    #[arg(long)]
+    pub json: bool,
     /// Instance id, Name tag, DNS name or IP
     pub target: String,
 }

@@ -59,7 +59,37 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
             args.target
         ),
     };
-    if args.dry_run {
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Removed {
+            line: usize,
+            text: String,
+        }
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            file: String,
+            target: &'a str,
+            instance: Option<&'a str>,
+            names: Vec<&'a String>,
+            dry_run: bool,
+            removed: Vec<Removed>,
+        }
+        let report = Report {
+            file: path.display().to_string(),
+            target: &args.target,
+            instance: instance.as_ref().map(|i| i.id.as_str()),
+            names: bare.iter().collect(),
+            dry_run: args.dry_run,
+            removed: removed
+                .iter()
+                .map(|l| Removed {
+                    line: l.number,
+                    text: String::from_utf8_lossy(&l.raw).into_owned(),
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if args.dry_run {
         for line in &removed {
             println!(
                 "{}:{}: {}",

@@ -221,7 +221,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__forget)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --json --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -117,6 +117,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l names
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l dry-run -d 'List the lines that would be removed; change nothing'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l json -d 'Print a JSON report: {file, target, instance, names, dry_run, removed: [{line, text}]}'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s h -l help -d 'Print help'
