@@ -9,11 +9,11 @@ use clap::{Args, Parser, Subcommand};
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  failure (I/O, network, known_hosts file)
+  1  failure (I/O, network, DNS, known_hosts file; doctor: a check failed)
   2  usage error
-  3  no such running instance (not found, ambiguous, not running)
-  4  no verified host key available yet (console output missing or without keys)
-  5  host key mismatch: possible man-in-the-middle, nothing written
+  3  no such running instance (not found, ambiguous, not running, no address on the asked side)
+  4  no verified host key available yet (console output missing or without keys; sync: some instances)
+  5  host key mismatch: possible man-in-the-middle, nothing written for it
   6  AWS configuration, credentials or permission problem";
 
 #[derive(Debug, Parser)]

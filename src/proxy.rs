@@ -29,7 +29,7 @@ const WARM_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How we came to the address we connected to.
 enum Plan {
     Warm(Warm),
-    Cold(Cold),
+    Cold(Box<Cold>),
 }
 
 /// A verified key and what to record for it.
@@ -121,7 +121,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
         .address()
         .expect("resolve only returns instances with an address");
     let socket = connect(address, ctx.args.port, CONNECT_TIMEOUT)?;
-    Ok((socket, Plan::Cold(cold)))
+    Ok((socket, Plan::Cold(Box::new(cold))))
 }
 
 fn verify_presented(
@@ -160,7 +160,7 @@ fn verify_presented(
             }
             cold
         }
-        Plan::Cold(cold) => cold,
+        Plan::Cold(cold) => *cold,
     };
     let keys = sources::verify(
         &cold.instance.id,

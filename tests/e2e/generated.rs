@@ -23,7 +23,9 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
     let mut command = Cli::command();
     command.build(); // propagates the global options into each subcommand's page
     let mut out = Vec::new();
-    clap_mangen::Man::new(command.clone()).render(&mut out).unwrap();
+    clap_mangen::Man::new(command.clone())
+        .render(&mut out)
+        .unwrap();
     files.push((root.join("man/ec2-hostkey.1"), out));
     for sub in command.get_subcommands() {
         // clap names are &'static str without its `string` feature; a test may leak a few.

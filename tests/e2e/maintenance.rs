@@ -143,7 +143,11 @@ fn forget_removes_every_name_of_an_instance_and_nothing_else() {
     ]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["instance"], web.id.as_str());
-    assert_eq!(report["removed"].as_array().unwrap().len(), 12, "{report:#}");
+    assert_eq!(
+        report["removed"].as_array().unwrap().len(),
+        12,
+        "{report:#}"
+    );
     assert_eq!(report["dry_run"], true);
     let out = sim.run_bin(&["forget", "--known-hosts", kh.to_str().unwrap(), "web"]);
     assert!(
