@@ -217,20 +217,22 @@ async fn candidates(
         ),
         // A dotted name is more likely a DNS alias than a Name tag; a bare
         // one may still resolve through the resolver's search domains.
-        Target::Name(name) if name.contains('.') => match by_dns(ec2, name, options).await {
-            Ok(Some(found)) => found,
-            Ok(None) => (by_name_tag(ec2, name).await?, None),
-            Err(err) => {
-                let tagged = by_name_tag(ec2, name).await?;
-                if tagged.is_empty() {
-                    return Err(err);
+        Target::Name(name) if name.contains('.') && is_dns_name(name) => {
+            match by_dns(ec2, name, options).await {
+                Ok(Some(found)) => found,
+                Ok(None) => (by_name_tag(ec2, name).await?, None),
+                Err(err) => {
+                    let tagged = by_name_tag(ec2, name).await?;
+                    if tagged.is_empty() {
+                        return Err(err);
+                    }
+                    (tagged, None)
                 }
-                (tagged, None)
             }
-        },
+        }
         Target::Name(name) => {
             let tagged = by_name_tag(ec2, name).await?;
-            if tagged.is_empty() {
+            if tagged.is_empty() && is_dns_name(name) {
                 by_dns(ec2, name, options)
                     .await
                     .ok()
@@ -337,6 +339,16 @@ pub fn choose_side(
         });
     }
     Ok(())
+}
+
+/// Letters, digits, `-`, `_` and dots, as host names are: anything else
+/// (a Name tag like `web;1`) is never sent to DNS.
+fn is_dns_name(name: &str) -> bool {
+    name.len() <= 253
+        && !name.starts_with(['-', '.'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// EC2 filter values treat `*` and `?` as wildcards; a name is matched literally.
