@@ -69,6 +69,9 @@ pub struct NameRecord {
     /// Every name written to known_hosts for this connection.
     pub names: Vec<String>,
     pub resolved_at: u64,
+    /// Which of the instance's addresses `address` is (absent in older records).
+    #[serde(default)]
+    pub side: Option<crate::ec2::Side>,
 }
 
 #[derive(Clone)]
@@ -238,6 +241,7 @@ mod tests {
             address: "10.0.0.1".into(),
             names: vec!["web".into()],
             resolved_at: now(),
+            side: None,
         };
         cache.put_name(&record);
         assert!(cache.name("web").is_some());

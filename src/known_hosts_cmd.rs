@@ -25,7 +25,9 @@ pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
     let (host, port) = split_host_port(&args.host);
     let lookup = lookup_name(host, port);
     let cache = Cache::from_args(&args.cache);
-    let warm = cache.as_ref().and_then(|c| Warm::load(c, &lookup));
+    let warm = cache
+        .as_ref()
+        .and_then(|c| Warm::load(c, &lookup, global.address));
 
     let offered = match (args.key_type.as_deref(), args.key.as_deref()) {
         (Some(t), Some(k)) if t != "NONE" && k != "NONE" => {

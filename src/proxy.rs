@@ -106,7 +106,11 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
 
 /// Connects to the cached address when the name was verified recently, else looks it up.
 fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
-    if let Some(warm) = ctx.cache.as_ref().and_then(|c| Warm::load(c, &ctx.lookup)) {
+    if let Some(warm) = ctx
+        .cache
+        .as_ref()
+        .and_then(|c| Warm::load(c, &ctx.lookup, ctx.global.address))
+    {
         match connect(&warm.name.address, ctx.args.port, WARM_CONNECT_TIMEOUT) {
             Ok(socket) => {
                 tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use ssh_key::PublicKey;
 
 use crate::cache::{Cache, InstanceRecord, NameRecord};
-use crate::cli::Global;
-use crate::ec2::Instance;
+use crate::cli::{AddressMode, Global};
+use crate::ec2::{Instance, Side};
 use crate::resolve::{self, Target};
 use crate::seed::{self, SeedRecord, SeedStore};
 use crate::sources::{self, console::ConsoleKeys};
@@ -21,8 +21,17 @@ pub struct Warm {
 }
 
 impl Warm {
-    pub fn load(cache: &Cache, lookup_name: &str) -> Option<Warm> {
+    /// The cached verification of `lookup_name`, if fresh and on the side `--address` asks for.
+    pub fn load(cache: &Cache, lookup_name: &str, mode: AddressMode) -> Option<Warm> {
         let name = cache.name(lookup_name)?;
+        let wanted = match mode {
+            AddressMode::Auto => None,
+            AddressMode::Public => Some(Side::Public),
+            AddressMode::Private => Some(Side::Private),
+        };
+        if wanted.is_some() && name.side != wanted {
+            return None;
+        }
         let keys = cache.instance(&name.instance)?;
         keys.public_keys()?;
         Some(Warm { name, keys })
@@ -146,5 +155,6 @@ pub fn remember(
         address: address.to_string(),
         names: names.to_vec(),
         resolved_at: crate::cache::now(),
+        side: Some(instance.side),
     });
 }

@@ -149,6 +149,10 @@ fn address_flag_picks_the_side_and_records_its_names() {
         "public address not used, not recorded"
     );
     assert!(keygen_find(&kh, &web.dns).is_empty());
+    // The cached (private) verification does not stand in for an explicit public connection.
+    let out = sim.ssh(&web.id, &kh, "--address public", &["echo", "ok"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &web.ip), keys);
 
     // No public address: auto falls back to private, public is refused with the remedy.
     let out = sim.run_bin(&["fetch", "--", &db.id]);
