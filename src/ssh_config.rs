@@ -41,7 +41,14 @@ pub fn render(global: &Global, args: &SshConfigArgs) -> Result<String> {
     };
     let mut patterns: Vec<String> = Vec::new();
     if !args.no_default_patterns {
-        patterns.extend(DEFAULT_PATTERNS.iter().map(|p| p.to_string()));
+        // ssh connects by itself in known-hosts mode, and cannot resolve an instance id.
+        let resolvable = |p: &&&str| args.mode == SshConfigMode::Proxy || **p != "i-*";
+        patterns.extend(
+            DEFAULT_PATTERNS
+                .iter()
+                .filter(resolvable)
+                .map(|p| p.to_string()),
+        );
     }
     for pattern in &args.pattern {
         if pattern.is_empty() || pattern.chars().any(|c| c.is_whitespace() || c == '"') {
@@ -148,6 +155,61 @@ pub fn word(text: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    fn rendered(args: &[&str]) -> String {
+        let cli =
+            crate::cli::Cli::try_parse_from(["ec2-hostkey"].iter().chain(args).copied()).unwrap();
+        let crate::cli::Command::SshConfig(config) = &cli.command else {
+            panic!("not ssh-config")
+        };
+        render(&cli.global, config).unwrap()
+    }
+
+    #[test]
+    fn proxy_block_carries_global_options_and_escapes_tokens() {
+        let text = rendered(&[
+            "--region",
+            "eu-west-1",
+            "--address",
+            "private",
+            "ssh-config",
+            "--bin",
+            "/opt/my tools/ec2-hostkey",
+            "--pattern",
+            "web-*",
+        ]);
+        assert!(
+            text.contains("Host i-* ec2-*.amazonaws.com *.compute.internal *.ec2.internal web-*\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    ProxyCommand '/opt/my tools/ec2-hostkey' --region=eu-west-1 --address=private proxy %h %p\n"),
+            "{text}"
+        );
+        assert!(text.contains("StrictHostKeyChecking yes"));
+        assert!(!text.contains("ProxyUseFdpass"));
+    }
+
+    #[test]
+    fn known_hosts_block_leaves_out_names_ssh_cannot_resolve() {
+        let text = rendered(&[
+            "ssh-config",
+            "--mode",
+            "known-hosts",
+            "--bin",
+            "/usr/bin/ec2-hostkey",
+        ]);
+        assert!(
+            text.contains("Host ec2-*.amazonaws.com *.compute.internal *.ec2.internal\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    KnownHostsCommand /usr/bin/ec2-hostkey known-hosts %H %t %K\n"),
+            "{text}"
+        );
+        assert!(!text.contains("ProxyCommand"));
+    }
 
     #[test]
     fn words_are_escaped_for_ssh_and_quoted_for_shells() {
