@@ -15,8 +15,9 @@ use ssh_key::{HashAlg, PublicKey};
 
 use crate::cache::Cache;
 use crate::cli::{FetchArgs, Global};
+use crate::files::known_hosts_path;
 use crate::known_hosts::{self, KeyText};
-use crate::proxy::{known_hosts_path, names_for};
+use crate::names::names_for;
 use crate::resolve::Target;
 use crate::sources::console::ConsoleKeys;
 use crate::verify::Source;
@@ -63,7 +64,7 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
             Source::Seed(_) => (cold.console.keys.clone(), "seed"),
             Source::Console => trusted_keys(&cold.instance.id, &cold.console, address, args.port)?,
         };
-        let names = names_for(target, args.port, &cold.instance);
+        let names = names_for(&[target], args.port, &cold.instance);
         let lookup = crate::known_hosts::lookup_name(target, args.port);
         verify::remember(
             cache.as_ref(),

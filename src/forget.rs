@@ -10,9 +10,9 @@ use anyhow::Result;
 use crate::cache::Cache;
 use crate::cli::{ForgetArgs, Global};
 use crate::ec2::Ec2;
+use crate::files::known_hosts_path;
 use crate::fleet::names_of;
 use crate::known_hosts::{self, KnownHosts, Line, lookup_name};
-use crate::proxy::known_hosts_path;
 use crate::resolve::{self, Target};
 
 pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {

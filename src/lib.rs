@@ -19,6 +19,7 @@ pub mod forget;
 pub mod kex;
 pub mod known_hosts;
 pub mod known_hosts_cmd;
+pub mod names;
 pub mod pipe;
 pub mod proxy;
 pub mod repair;

@@ -7,16 +7,17 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use ssh_key::PublicKey;
 
 use crate::cache::Cache;
-use crate::cli::{Global, KnownHostsArgs, ProxyArgs};
-use crate::ec2::Instance;
+use crate::cli::{Global, ProxyArgs};
+use crate::files::known_hosts_path;
 use crate::known_hosts::{self, lookup_name};
+use crate::names::names_for;
 use crate::resolve::Target;
 use crate::verify::{self, Cold, Warm};
 use crate::{kex, pipe, sources};
@@ -174,7 +175,7 @@ fn verify_presented(
         &cold.source.describe(),
     )?;
     cold.source.after_verified_connection(ctx.global);
-    let names = names_for(&ctx.args.host, ctx.args.port, &cold.instance);
+    let names = names_for(&[&ctx.args.host], ctx.args.port, &cold.instance);
     verify::remember(
         ctx.cache.as_ref(),
         &cold.instance,
@@ -236,52 +237,4 @@ fn connect(address: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
     })?;
     socket.set_nodelay(true).ok();
     Ok(socket)
-}
-
-/// Every name ssh or the user may look this host up under, in `[host]:port`
-/// form off port 22. The name typed is recorded only if it is a plain host
-/// name: a Name tag like `a,b` or `*` would otherwise become a pattern in
-/// known_hosts and vouch for other hosts.
-pub fn names_for(host: &str, port: u16, instance: &Instance) -> Vec<String> {
-    let (dns, ip) = (instance.dns_name(), instance.address());
-    let mut names = Vec::new();
-    if is_plain_host_name(host) {
-        names.push(lookup_name(host, port));
-    } else {
-        tracing::debug!("not recording {host:?}: not a plain host name");
-    }
-    for name in [dns, ip].into_iter().flatten() {
-        let name = lookup_name(name, port);
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
-
-/// Letters, digits, `.`, `-`, `_` and `:` (IPv6), not starting with `-`.
-pub fn is_plain_host_name(host: &str) -> bool {
-    !host.is_empty()
-        && !host.starts_with('-')
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'))
-}
-
-/// `--known-hosts`, or `~/.ssh/known_hosts` (creating `~/.ssh` 0700 as ssh does).
-pub fn known_hosts_path(args: &KnownHostsArgs) -> Result<PathBuf> {
-    if let Some(path) = &args.known_hosts {
-        return Ok(path.clone());
-    }
-    let home =
-        dirs::home_dir().context("cannot find your home directory; pass --known-hosts FILE")?;
-    let ssh_dir = home.join(".ssh");
-    if !ssh_dir.exists() {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&ssh_dir)
-            .with_context(|| format!("cannot create {}", ssh_dir.display()))?;
-    }
-    Ok(ssh_dir.join("known_hosts"))
 }

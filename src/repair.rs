@@ -14,9 +14,9 @@ use ssh_key::PublicKey;
 use crate::cache::Cache;
 use crate::cli::{Global, RepairArgs};
 use crate::ec2::Ec2;
+use crate::files::known_hosts_path;
 use crate::fleet::{Fleet, is_ec2_shaped};
 use crate::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
-use crate::proxy::known_hosts_path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

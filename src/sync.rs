@@ -18,8 +18,9 @@ use ssh_key::PublicKey;
 use crate::cache::{Cache, InstanceRecord};
 use crate::cli::{Global, SyncArgs};
 use crate::ec2::{Ec2, Instance, Query};
-use crate::known_hosts::{self, KnownHosts, lookup_name};
-use crate::proxy::{is_plain_host_name, known_hosts_path};
+use crate::files::known_hosts_path;
+use crate::known_hosts::{self, KnownHosts};
+use crate::names::{is_plain_host_name, names_for};
 use crate::{fetch, resolve, sources, verify};
 
 /// One instance's result.
@@ -192,25 +193,15 @@ async fn verify_one(
 }
 
 /// The names to record: the chosen side's DNS name and address, plus the
-/// id and Name tag with `--aliases`.
+/// id and Name tag with `--aliases` (lowercased, as ssh passes them).
 fn names(instance: &Instance, aliases: bool, port: u16) -> Vec<String> {
-    let mut bare: Vec<&str> = Vec::new();
+    let name = instance.name.as_deref().map(str::to_ascii_lowercase);
+    let mut own: Vec<&str> = Vec::new();
     if aliases {
-        bare.push(&instance.id);
-        if let Some(name) = instance.name.as_deref().filter(|n| is_plain_host_name(n)) {
-            bare.push(name);
-        }
+        own.push(&instance.id);
+        own.extend(name.as_deref().filter(|n| is_plain_host_name(n)));
     }
-    bare.extend(instance.dns_name());
-    bare.extend(instance.address());
-    let mut names: Vec<String> = Vec::new();
-    for name in bare {
-        let name = lookup_name(&name.to_ascii_lowercase(), port);
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
+    names_for(&own, port, instance)
 }
 
 /// Trusted keys: a bound seed, else keys verified before (ids are never
