@@ -11,10 +11,20 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags};
 
 const CHUNK: usize = 1 << 20;
+/// A splice this large means a bulk transfer is streaming through.
+const STREAMING: usize = 64 << 10;
+/// While streaming, an empty source is given this long to refill before we
+/// sleep in poll(2): one wakeup per batch instead of one per write of ssh's
+/// (measured: 35k → 12k wakeups and 0.75 → 0.5 s of CPU per GiB, which on
+/// two cores is CPU given back to ssh and sshd). Interactive traffic (small
+/// splices) never waits; the tail of a burst waits at most this long. Only
+/// with a source that holds a batch: a 1 MiB pipe, or a socket.
+const BATCH: Duration = Duration::from_millis(2);
 
 /// Makes the socket non-blocking (see [`splice_all`]); all our I/O on it waits through poll(2).
 pub fn prepare(socket: &TcpStream) -> io::Result<()> {
@@ -27,8 +37,9 @@ pub fn spawn_upstream(socket: &TcpStream) -> io::Result<JoinHandle<io::Result<()
     Ok(std::thread::spawn(move || {
         let stdin = io::stdin();
         // A bigger pipe from ssh means fewer wakeups per megabyte; best effort.
-        let _ = rustix::pipe::fcntl_setpipe_size(stdin.as_fd(), CHUNK);
-        let result = forward(stdin.as_fd(), socket.as_fd());
+        let grown =
+            rustix::pipe::fcntl_setpipe_size(stdin.as_fd(), CHUNK).is_ok_and(|n| n >= CHUNK);
+        let result = forward(stdin.as_fd(), socket.as_fd(), grown.then_some(BATCH));
         match &result {
             Ok(()) => {
                 let _ = socket.shutdown(Shutdown::Write);
@@ -49,7 +60,7 @@ pub fn downstream(socket: &TcpStream, held: &[u8]) -> io::Result<()> {
     // A bigger pipe to ssh means fewer wakeups per megabyte; best effort.
     let _ = rustix::pipe::fcntl_setpipe_size(out, CHUNK);
     write_all(out, held)?;
-    let result = forward(socket.as_fd(), out);
+    let result = forward(socket.as_fd(), out, Some(BATCH));
     close_stdout();
     result
 }
@@ -91,8 +102,8 @@ fn close_stdout() {
 }
 
 /// Moves bytes from `from` to `to` until EOF; a broken pipe or reset is a clean end.
-fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
-    let result = match splice_all(from, to) {
+fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>) -> io::Result<()> {
+    let result = match splice_all(from, to, batch) {
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
             copy_all(from, to)
         }
@@ -117,8 +128,9 @@ fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
 /// which would stall ssh's read of that pipe; so the call never waits:
 /// SPLICE_F_NONBLOCK for the pipe end, a non-blocking socket, and poll(2)
 /// for readiness instead.
-fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
+fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>) -> io::Result<()> {
     use rustix::pipe::{SpliceFlags, splice};
+    let mut streaming = false;
     loop {
         match splice(
             from,
@@ -129,11 +141,15 @@ fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
             SpliceFlags::MOVE | SpliceFlags::NONBLOCK,
         ) {
             Ok(0) => return Ok(()),
-            Ok(_) => {}
+            Ok(n) => streaming = n >= STREAMING,
             // Either nothing to read or no room to write: wait for whichever it is.
             // While data streams, no poll(2) is made at all.
             Err(rustix::io::Errno::AGAIN) => {
                 if ready(to, PollFlags::OUT)? {
+                    if let Some(batch) = batch.filter(|_| std::mem::take(&mut streaming)) {
+                        std::thread::sleep(batch);
+                        continue;
+                    }
                     wait(from, PollFlags::IN)?;
                 } else {
                     wait(to, PollFlags::OUT)?;
