@@ -147,6 +147,8 @@ def run(args, work, port, state):
 
     file_pass(args, env, work, iid, ip, inst["PublicDnsName"])
 
+    # `forget` above cleared the cache for this instance: warm it again.
+    subprocess.run(base + modes["proxy (warm)"] + [ip, "true"], env=env, check=True)
     print("\n== peak RSS (KiB)")
     for label, extra in [("proxy (warm)", ""), ("proxy (cold, --no-cache)", "--no-cache")]:
         # %% is ssh's escape for a literal % in ProxyCommand; ssh ends its proxy
