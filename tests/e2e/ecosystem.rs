@@ -84,6 +84,61 @@ fn generated_ssh_config_connects_by_id_dns_private_address_and_dns_alias() {
     assert_eq!(keygen_find(&fdpass_kh, &web.id), web_keys);
 }
 
+/// ssh runs ProxyCommand with the user's login shell; the generated quoting
+/// must survive each of them, with spaces and `%` in the paths.
+#[test]
+fn generated_proxy_command_works_under_every_login_shell() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let keys = sim.keyscan(&web.ip);
+    let tools = sim.path("my tools");
+    fs::create_dir(&tools).unwrap();
+    let bin = tools.join("ec2-hostkey");
+    std::os::unix::fs::symlink(BIN, &bin).unwrap();
+
+    for shell in ["/bin/sh", "/bin/bash", "zsh", "fish", "csh"] {
+        let path = which(shell)
+            .unwrap_or_else(|| panic!("login shell {shell} is not installed: run tests/sim/setup"));
+        let dir = sim.path(&format!("{} 100%", shell.trim_start_matches("/bin/")));
+        fs::create_dir(&dir).unwrap();
+        let kh = dir.join("known hosts");
+        let config = dir.join("ssh_config");
+        generate_config(
+            &sim,
+            &[],
+            &[
+                "--bin",
+                bin.to_str().unwrap(),
+                "--known-hosts",
+                kh.to_str().unwrap(),
+            ],
+            &config,
+        );
+        let text = fs::read_to_string(&config).unwrap();
+        assert!(text.contains("100%%"), "{text}");
+        let out = sim.ssh_config_env(&config, &web.id, &["echo", "ok"], &[("SHELL", &path)]);
+        assert!(
+            out.status.success(),
+            "SHELL={path}: {}\n{text}",
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out).trim(), "ok");
+        assert_eq!(keygen_find(&kh, &web.id), keys, "SHELL={path}");
+    }
+}
+
+fn which(program: &str) -> Option<String> {
+    if program.starts_with('/') {
+        return Path::new(program).exists().then(|| program.to_string());
+    }
+    std::env::var("PATH")
+        .ok()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|p| p.exists())
+        .map(|p| p.display().to_string())
+}
+
 #[test]
 fn known_hosts_mode_block_verifies_a_direct_connection() {
     let sim = Sim::start();

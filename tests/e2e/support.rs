@@ -108,10 +108,10 @@ impl Sim {
             .get(1)
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| {
-                panic!(
-                    "testbed did not start: {line:?}; see {}",
-                    tmp.path().join("sim.log").display()
-                )
+                // The temp dir goes with the panic: show its log now.
+                let _ = child.wait();
+                let log = std::fs::read_to_string(tmp.path().join("sim.log")).unwrap_or_default();
+                panic!("testbed did not start: {line:?}; its log:\n{log}")
             });
         let rt = tokio::runtime::Runtime::new().unwrap();
         let config = rt.block_on(
@@ -378,7 +378,19 @@ impl Sim {
     /// The real ssh client reading `config` as its ssh_config: only the
     /// client key, user and port are added; host-key checking is the config's.
     pub fn ssh_config(&self, config: &Path, host: &str, remote: &[&str]) -> Output {
+        self.ssh_config_env(config, host, remote, &[])
+    }
+
+    /// [`Sim::ssh_config`] with environment overrides (e.g. another login `SHELL`).
+    pub fn ssh_config_env(
+        &self,
+        config: &Path,
+        host: &str,
+        remote: &[&str],
+        env: &[(&str, &str)],
+    ) -> Output {
         let mut cmd = self.ssh_command(config);
+        cmd.envs(env.iter().copied());
         cmd.arg(host).args(remote);
         run(cmd, None)
     }

@@ -571,6 +571,25 @@ class DnsResolver(BaseResolver):
         return reply
 
 
+def start_dns(port):
+    """UDP and TCP DNS on one port of 127.0.0.1; with port 0, a free one (TCP may
+    hold the port UDP got, so try again until both bind)."""
+    for _ in range(50):
+        udp = DNSServer(DnsResolver(), port=port, address="127.0.0.1", logger=QuietLogger())
+        got = udp.server.server_address[1]
+        try:
+            tcp = DNSServer(DnsResolver(), port=got, address="127.0.0.1", tcp=True, logger=QuietLogger())
+        except OSError:
+            udp.server.server_close()
+            if port:
+                raise
+            continue
+        udp.start_thread()
+        tcp.start_thread()
+        return got
+    raise RuntimeError("no port free for DNS on both UDP and TCP")
+
+
 def pick_net(avoid=None):
     for _ in range(100):
         net = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}"
@@ -626,10 +645,7 @@ def main():
     if args.exit_on_stdin_eof:
         threading.Thread(target=watch_stdin, daemon=True).start()
 
-    dns_udp = DNSServer(DnsResolver(), port=args.dns_port, address="127.0.0.1", logger=QuietLogger())
-    dns_udp.start_thread()
-    dns_port = dns_udp.server.server_address[1]
-    DNSServer(DnsResolver(), port=dns_port, address="127.0.0.1", tcp=True, logger=QuietLogger()).start_thread()
+    dns_port = start_dns(args.dns_port)
 
     print(f"READY {server.server_port} {state_dir} {SIM.net} {dns_port}", flush=True)
     try:
