@@ -284,7 +284,7 @@ pub struct FetchArgs {
     /// The SSH port, for entry names and fingerprint probes
     #[arg(long, default_value_t = 22)]
     pub port: u16,
-    /// How long to wait for console output to appear after boot (e.g. 90s, 10m)
+    /// How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub wait: Duration,
     /// Instance ids, Name tags, DNS names or IPs
@@ -296,7 +296,7 @@ pub struct FetchArgs {
 pub struct KnownHostsCmdArgs {
     #[command(flatten)]
     pub cache: CacheArgs,
-    /// How long to wait for console output to appear after boot (e.g. 90s, 10m)
+    /// How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub wait: Duration,
     /// The name ssh looks up, `host` or `[host]:port` (ssh's %H)
@@ -326,7 +326,7 @@ pub struct ProxyArgs {
     /// Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)
     #[arg(long)]
     pub fdpass: bool,
-    /// How long to wait for console output to appear after boot (e.g. 90s, 10m)
+    /// How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub wait: Duration,
     /// Instance id, Name tag, public or private DNS name, or IP (ssh's %h)

@@ -2,7 +2,7 @@
 //! command: from the cache when the name was verified recently (no AWS client
 //! is built), otherwise by resolving the target and reading its console output.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use ssh_key::PublicKey;
@@ -80,13 +80,9 @@ impl Source {
 /// Any resolve, AWS or console failure, typed for the exit code.
 pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<Cold> {
     block_on(async {
-        let (ec2, instance) = resolve::locate(
-            &global.region,
-            global.profile.as_deref(),
-            target,
-            resolve::Options::from_global(global),
-        )
-        .await?;
+        let started = Instant::now();
+        let (ec2, instance) = locate_running(global, target, wait).await?;
+        let wait = wait.saturating_sub(started.elapsed());
         tracing::debug!(?instance, "resolved");
         if let Some(record) = seeded(&instance) {
             let console = ConsoleKeys {
@@ -107,6 +103,42 @@ pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<C
         })
     })
 }
+
+/// Locates the instance, waiting up to `wait` while it is still pending
+/// (ssh run right after run-instances).
+async fn locate_running(
+    global: &Global,
+    target: &Target,
+    wait: Duration,
+) -> Result<(crate::ec2::Ec2, Instance), resolve::Error> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let found = resolve::locate(
+            &global.region,
+            global.profile.as_deref(),
+            target,
+            resolve::Options::from_global(global),
+        )
+        .await;
+        match found {
+            Err(resolve::Error::NotRunning { id, state, .. })
+                if state == "pending" && Instant::now() + PENDING_POLL < deadline =>
+            {
+                if !global.quiet {
+                    let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                    eprintln!(
+                        "ec2-hostkey: waiting for {id} to start (pending; up to {left}s more)"
+                    );
+                }
+                tokio::time::sleep(PENDING_POLL).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How often a pending instance is asked about again.
+const PENDING_POLL: Duration = Duration::from_secs(2);
 
 /// The seed record for this instance — named by its seed tag, or bound to it
 /// with `seed bind` — if the local store has one.

@@ -46,7 +46,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "doctor" -d 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for console output to appear after boot (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
@@ -60,7 +60,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s v -l v
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for console output to appear after boot (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
@@ -74,7 +74,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for console output to appear after boot (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''

@@ -175,3 +175,27 @@ fn a_pending_instance_says_it_is_still_booting() {
         )
     );
 }
+
+#[test]
+fn wait_covers_an_instance_that_is_still_pending() {
+    let sim = Sim::start();
+    let booting = sim.launch(
+        Launch::named("booting")
+            .tag("sim:state", "pending")
+            .tag("sim:pending-for", "3"),
+    );
+    let out = sim.run_bin(&["fetch", "--wait", "60s", "booting"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("waiting for {} to start", booting.id)),
+        "{}",
+        stderr(&out)
+    );
+    let mut keys: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("booting "))
+        .map(str::to_string)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, sim.keyscan(&booting.ip), "the keys of the instance, once running");
+}

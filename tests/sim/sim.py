@@ -17,6 +17,7 @@ Per-instance controls are instance tags given at launch:
   sim:sshd=off               no sshd (for fleets that only need consoles)
   sim:key-types=a,b          host key types to generate (ed25519,ecdsa,rsa)
   sim:state=pending          the instance stays in the pending state
+  sim:pending-for=SECONDS    … only this long, then it is running
   sim:public=none            no public address (reachable on its private address only)
 
 Every instance also gets a private address from a second loopback /24 (its
@@ -389,6 +390,12 @@ class Sim:
         instance.nics[0].private_ip_address = sim_inst.private_address
         if tags.get("sim:state") == "pending":
             instance._state.name, instance._state.code = "pending", 0
+            if "sim:pending-for" in tags:
+
+                def run():
+                    instance._state.name, instance._state.code = "running", 16
+
+                threading.Timer(float(tags["sim:pending-for"]), run).start()
         self.instances[instance.id] = sim_inst
 
     def shutdown(self):
