@@ -197,5 +197,9 @@ fn wait_covers_an_instance_that_is_still_pending() {
         .map(str::to_string)
         .collect();
     keys.sort();
-    assert_eq!(keys, sim.keyscan(&booting.ip), "the keys of the instance, once running");
+    assert_eq!(
+        keys,
+        sim.keyscan(&booting.ip),
+        "the keys of the instance, once running"
+    );
 }

@@ -140,3 +140,48 @@ fn sync_replaces_the_stale_entry_of_a_recycled_address_and_dry_run_writes_nothin
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(keygen_find(&kh, &new.ip), sim.keyscan(&new.ip));
 }
+
+#[test]
+fn sync_covers_every_listed_region_and_records_private_sides_on_request() {
+    let sim = Sim::start();
+    let home = sim.launch(Launch::named("home"));
+    let far = sim.launch_in("eu-west-1", Launch::named("far"));
+    let kh = sim.path("known_hosts");
+    let out = sim.run_bin(&[
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-west-1",
+        "--address",
+        "private",
+        "sync",
+        "--aliases",
+        "--json",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let regions: Vec<&str> = report["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["eu-west-1", "us-east-1"], "{report:#}");
+    for (instance, name) in [(&home, "home"), (&far, "far")] {
+        let keys = sim.keyscan(&instance.private_ip);
+        for recorded in [
+            instance.private_ip.as_str(),
+            instance.private_dns.as_str(),
+            instance.id.as_str(),
+            name,
+        ] {
+            assert_eq!(keygen_find(&kh, recorded), keys, "{recorded}");
+        }
+        assert!(
+            keygen_find(&kh, &instance.ip).is_empty(),
+            "public side not recorded"
+        );
+    }
+}
