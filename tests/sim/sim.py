@@ -349,21 +349,11 @@ class Sim:
                     raise RuntimeError(f"address {wanted} is in use")
                 self.used.add(wanted)
                 return wanted
-            for host in range(10, 255):
-                addr = f"{self.net}.{host}"
-                if addr not in self.used:
-                    self.used.add(addr)
-                    return addr
-        raise RuntimeError("address pool exhausted")
+            return first_free(self.net, self.used)
 
     def allocate_private(self):
         with self.lock:
-            for host in range(10, 255):
-                addr = f"{self.private_net}.{host}"
-                if addr not in self.private_used:
-                    self.private_used.add(addr)
-                    return addr
-        raise RuntimeError("private address pool exhausted")
+            return first_free(self.private_net, self.private_used)
 
     def take_fault(self, action):
         with self.lock:
@@ -404,6 +394,16 @@ class Sim:
 
 
 SIM = None
+
+
+def first_free(net, used):
+    """The first address of the /24 `net` not in `used` (which it joins)."""
+    for host in range(10, 255):
+        addr = f"{net}.{host}"
+        if addr not in used:
+            used.add(addr)
+            return addr
+    raise RuntimeError(f"address pool {net}.0/24 exhausted")
 
 
 def install_patches():
