@@ -138,7 +138,7 @@ fn progress_bar(global: &Global, len: usize) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "ec2-hostkey: {bar:30} {pos}/{len} instances ({eta} left) {msg}",
+            "ec2-hostkey: sync {bar:20} {pos}/{len} instances ({eta} left) {wide_msg}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );

@@ -185,3 +185,37 @@ fn sync_covers_every_listed_region_and_records_private_sides_on_request() {
         );
     }
 }
+
+#[test]
+fn sync_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe() {
+    let sim = Sim::start();
+    sim.launch_many(
+        Launch::default()
+            .tag("sim:sshd", "off")
+            .tag("sim:key-types", "ed25519"),
+        5,
+        None,
+    );
+    let kh = sim.path("known_hosts");
+    let command = format!("{BIN} sync --known-hosts {}", kh.display());
+    // script(1) runs the command on a pseudo-terminal, as an interactive user would.
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear()
+        .envs(sim.env())
+        .env("TERM", "xterm")
+        .args(["-qec", &command, "/dev/null"]);
+    let out = run(cmd, None);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let screen = stdout(&out);
+    assert!(screen.contains("ec2-hostkey: sync "), "{screen}");
+    assert!(screen.contains("/5 instances"), "{screen}");
+    assert!(screen.contains("5 added"), "{screen}");
+
+    let out = sim.run_bin(&["sync", "--known-hosts", kh.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(
+        !stderr(&out).contains("/5 instances"),
+        "no bar when stderr is not a terminal"
+    );
+    assert!(stderr(&out).contains("5 unchanged"), "{}", stderr(&out));
+}
