@@ -33,6 +33,10 @@ pub enum Error {
     Lookup { name: String, detail: String },
 }
 
+/// However resolv.conf sets timeouts and attempts, ssh is waiting: a lookup
+/// gets this long in all.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Resolves `name`; `Ok(None)` when DNS has no such name.
 ///
 /// # Errors
@@ -40,7 +44,13 @@ pub enum Error {
 /// than the name not existing (timeout, SERVFAIL).
 pub async fn resolve(name: &str, nameserver: Option<SocketAddr>) -> Result<Option<Answer>, Error> {
     let resolver = resolver(nameserver)?;
-    let lookup = match resolver.lookup_ip(name).await {
+    let lookup = tokio::time::timeout(LOOKUP_TIMEOUT, resolver.lookup_ip(name))
+        .await
+        .map_err(|_| Error::Lookup {
+            name: name.to_string(),
+            detail: format!("no answer within {}s", LOOKUP_TIMEOUT.as_secs()),
+        })?;
+    let lookup = match lookup {
         Ok(lookup) => lookup,
         Err(err) if err.is_nx_domain() || err.is_no_records_found() => return Ok(None),
         Err(err) => {
