@@ -92,6 +92,11 @@ pub enum Command {
     SshConfig(SshConfigArgs),
     /// Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem
     Doctor(DoctorArgs),
+    /// Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]

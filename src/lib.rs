@@ -46,5 +46,15 @@ pub fn run(cli: &cli::Cli) -> anyhow::Result<()> {
         cli::Command::Sync(args) => sync::run(&cli.global, args),
         cli::Command::SshConfig(args) => ssh_config::run(&cli.global, args),
         cli::Command::Doctor(args) => doctor::run(&cli.global, args),
+        cli::Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut cli::Cli::command(),
+                "ec2-hostkey",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     }
 }

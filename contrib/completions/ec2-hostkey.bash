@@ -16,6 +16,9 @@ _ec2__hostkey() {
             ",$1")
                 cmd="ec2__hostkey"
                 ;;
+            ec2__hostkey,completions)
+                cmd="ec2__hostkey__subcmd__completions"
+                ;;
             ec2__hostkey,doctor)
                 cmd="ec2__hostkey__subcmd__doctor"
                 ;;
@@ -45,6 +48,9 @@ _ec2__hostkey() {
                 ;;
             ec2__hostkey,sync)
                 cmd="ec2__hostkey__subcmd__sync"
+                ;;
+            ec2__hostkey__subcmd__help,completions)
+                cmd="ec2__hostkey__subcmd__help__subcmd__completions"
                 ;;
             ec2__hostkey__subcmd__help,doctor)
                 cmd="ec2__hostkey__subcmd__help__subcmd__doctor"
@@ -107,8 +113,38 @@ _ec2__hostkey() {
 
     case "${cmd}" in
         ec2__hostkey)
-            opts="-v -q -h -V --region --profile --verbose --quiet --address --nameserver --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor help"
+            opts="-v -q -h -V --region --profile --verbose --quiet --address --nameserver --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__completions)
+            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -263,8 +299,22 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__help)
-            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor help"
+            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -40,6 +40,20 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 #[test]
+fn the_binary_prints_the_same_completions() {
+    let out = std::process::Command::new(crate::support::BIN)
+        .args(["completions", "fish"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (_, expected) = generated()
+        .into_iter()
+        .find(|(path, _)| path.ends_with("ec2-hostkey.fish"))
+        .unwrap();
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
 fn completions_and_man_pages_are_up_to_date() {
     let update = std::env::var_os("UPDATE_GENERATED").is_some();
     let mut stale = Vec::new();
