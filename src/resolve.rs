@@ -207,14 +207,8 @@ async fn candidates(
     Ok(match target {
         Target::InstanceId(id) => (ec2.describe(&Query::Ids(vec![id.clone()])).await?, None),
         Target::Ip(ip) => by_ip(ec2, *ip).await?,
-        Target::PublicDns(name) => (
-            ec2.describe(&filter("dns-name", name)).await?,
-            Some(Side::Public),
-        ),
-        Target::PrivateDns(name) => (
-            ec2.describe(&filter("private-dns-name", name)).await?,
-            Some(Side::Private),
-        ),
+        Target::PublicDns(name) => by_dns_name(ec2, name, Side::Public).await?,
+        Target::PrivateDns(name) => by_dns_name(ec2, name, Side::Private).await?,
         // A dotted name is more likely a DNS alias than a Name tag; a bare
         // one may still resolve through the resolver's search domains.
         Target::Name(name) if name.contains('.') && is_dns_name(name) => {
@@ -245,6 +239,19 @@ async fn candidates(
     })
 }
 
+/// The instances holding an EC2 DNS name on `side`.
+async fn by_dns_name(
+    ec2: &Ec2,
+    name: &str,
+    side: Side,
+) -> Result<(Vec<Instance>, Option<Side>), Error> {
+    let key = match side {
+        Side::Public => "dns-name",
+        Side::Private => "private-dns-name",
+    };
+    Ok((ec2.describe(&filter(key, name)).await?, Some(side)))
+}
+
 async fn by_ip(ec2: &Ec2, ip: IpAddr) -> Result<(Vec<Instance>, Option<Side>), Error> {
     let ip = ip.to_string();
     let public = ec2.describe(&filter("ip-address", &ip)).await?;
@@ -268,14 +275,8 @@ async fn by_dns(
     };
     for ec2_name in &answer.ec2_names {
         let found = match Target::classify(ec2_name) {
-            Target::PublicDns(n) => (
-                ec2.describe(&filter("dns-name", &n)).await?,
-                Some(Side::Public),
-            ),
-            Target::PrivateDns(n) => (
-                ec2.describe(&filter("private-dns-name", &n)).await?,
-                Some(Side::Private),
-            ),
+            Target::PublicDns(name) => by_dns_name(ec2, &name, Side::Public).await?,
+            Target::PrivateDns(name) => by_dns_name(ec2, &name, Side::Private).await?,
             _ => continue,
         };
         if !found.0.is_empty() {
