@@ -227,6 +227,14 @@ impl Ec2 {
         }
     }
 
+    /// This client, then one for each region after the first of `regions`
+    /// (the first is this client's own: it was built from it).
+    pub fn with_regions(&self, regions: &[String]) -> Vec<Ec2> {
+        std::iter::once(self.clone())
+            .chain(regions.iter().skip(1).map(|r| self.in_region(r)))
+            .collect()
+    }
+
     pub fn region(&self) -> String {
         self.config
             .region()

@@ -114,8 +114,7 @@ pub async fn locate(
     options: Options,
 ) -> Result<(Ec2, Instance), Error> {
     let home = Ec2::new(regions.first().map(String::as_str), profile).await?;
-    let mut clients = vec![home.clone()];
-    clients.extend(regions.iter().skip(1).map(|r| home.in_region(r)));
+    let clients = home.with_regions(regions);
     for ec2 in &clients {
         match find_instance(ec2, target, options).await {
             Err(Error::NotFound { .. }) => continue,

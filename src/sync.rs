@@ -97,8 +97,7 @@ pub fn run(global: &Global, args: &SyncArgs) -> Result<()> {
 /// Every matching running instance in each region, with its verified keys or why not.
 async fn collect(global: &Global, args: &SyncArgs, cache: Option<Cache>) -> Result<Vec<Outcome>> {
     let home = Ec2::for_fleet(global.first_region(), global.profile.as_deref()).await?;
-    let mut clients = vec![home.clone()];
-    clients.extend(global.region.iter().skip(1).map(|r| home.in_region(r)));
+    let clients = home.with_regions(&global.region);
     let mut filters = args.filter.clone();
     filters.push(("instance-state-name".into(), vec!["running".into()]));
 
