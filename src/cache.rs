@@ -3,14 +3,19 @@
 //! Two kinds of record, one small JSON file each, written atomically:
 //! - `instances/<id>.json`: the keys verified for an instance. Instance ids
 //!   are never reused, so these do not expire.
-//! - `names/<sha256 of name>.json`: which instance and address a name led
-//!   to. Names and IPs are recycled, so these expire (`--cache-ttl`); and a
-//!   name's record is used only together with the key the live server
-//!   presents, which must be one of that instance's verified keys.
+//! - `names/<sha256 of scope and name>.json`: which instance and address a
+//!   name led to. Names and IPs are recycled, and mean different instances
+//!   in different accounts, profiles, regions and endpoints, so these are
+//!   kept per [`Scope`] and expire (`--cache-ttl`); and a name's record is
+//!   used only together with the key the live server presents, which must be
+//!   one of that instance's verified keys.
+//!
+//! The cache is a memo, never a source (SECURITY.md, trust rule 7).
 //!
 //! Location: `$XDG_CACHE_HOME/ec2-hostkey` (usually `~/.cache/ec2-hostkey`),
-//! created 0700, files 0600. A group- or world-writable directory, or a file
-//! that does not parse, is ignored, never trusted.
+//! created 0700, files 0600. A directory that is not the user's own, or is
+//! group- or world-writable, or a file that does not parse, is ignored,
+//! never trusted.
 
 use std::fs;
 use std::io::Write;
@@ -72,21 +77,64 @@ pub struct NameRecord {
     /// Which of the instance's addresses `address` is (absent in older records).
     #[serde(default)]
     pub side: Option<crate::ec2::Side>,
+    /// The AWS settings the name was resolved under ([`Scope`]).
+    #[serde(default)]
+    pub scope: String,
+}
+
+/// The AWS settings a name is resolved under: profile, region, endpoint and
+/// the access key id given in the environment. Read from the flags and the
+/// standard environment variables only, so the warm path builds no AWS
+/// client; two invocations that could reach different accounts or regions
+/// get different scopes, and one's name records never serve the other.
+pub fn scope(regions: &[String], profile: Option<&str>) -> String {
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    let profile = profile.map(str::to_string).unwrap_or_else(|| {
+        let p = env("AWS_PROFILE");
+        if p.is_empty() { "default".into() } else { p }
+    });
+    let region = if regions.is_empty() {
+        let r = env("AWS_REGION");
+        if r.is_empty() {
+            env("AWS_DEFAULT_REGION")
+        } else {
+            r
+        }
+    } else {
+        regions.join(",")
+    };
+    let endpoint = {
+        let e = env("AWS_ENDPOINT_URL_EC2");
+        if e.is_empty() {
+            env("AWS_ENDPOINT_URL")
+        } else {
+            e
+        }
+    };
+    format!(
+        "profile={profile} region={region} endpoint={endpoint} key={} config={}",
+        env("AWS_ACCESS_KEY_ID"),
+        env("AWS_CONFIG_FILE")
+    )
 }
 
 #[derive(Clone)]
 pub struct Cache {
     dir: PathBuf,
     ttl: Duration,
+    scope: String,
 }
 
 impl Cache {
     /// The cache as the flags ask: `None` with `--no-cache` or when unusable.
-    pub fn from_args(args: &CacheArgs) -> Option<Cache> {
+    /// `scope` is [`scope`] of the AWS settings in use.
+    pub fn from_args(args: &CacheArgs, scope: String) -> Option<Cache> {
         if args.no_cache {
             return None;
         }
-        Cache::open_at(Cache::default_dir()?, args.cache_ttl)
+        let mut cache = Cache::open_at(Cache::default_dir()?, args.cache_ttl)?;
+        cache.scope = scope;
+        Some(cache)
     }
 
     /// `~/.cache/ec2-hostkey` (or `$XDG_CACHE_HOME/ec2-hostkey`).
@@ -106,14 +154,18 @@ impl Cache {
                 return None;
             }
         }
-        if crate::files::writable_by_others(&fs::metadata(&dir).ok()?) {
+        if let Err(problem) = crate::files::private_dir(&dir) {
             eprintln!(
-                "ec2-hostkey: warning: ignoring the cache at {}: it is group- or world-writable (chmod 700 it)",
+                "ec2-hostkey: warning: ignoring the cache at {}: {problem}",
                 dir.display()
             );
             return None;
         }
-        Some(Cache { dir, ttl })
+        Some(Cache {
+            dir,
+            ttl,
+            scope: String::new(),
+        })
     }
 
     pub fn instance(&self, id: &str) -> Option<InstanceRecord> {
@@ -125,15 +177,20 @@ impl Cache {
     pub fn name(&self, name: &str) -> Option<NameRecord> {
         let record: NameRecord = self.read(&self.name_path(name))?;
         let fresh = now().saturating_sub(record.resolved_at) < self.ttl.as_secs();
-        (record.name == name && fresh).then_some(record)
+        (record.name == name && record.scope == self.scope && fresh).then_some(record)
     }
 
     pub fn put_instance(&self, record: &InstanceRecord) {
         self.write(&self.instance_path(&record.id), record);
     }
 
+    /// Stores a name's record under this cache's scope.
     pub fn put_name(&self, record: &NameRecord) {
-        self.write(&self.name_path(&record.name), record);
+        let record = NameRecord {
+            scope: self.scope.clone(),
+            ..record.clone()
+        };
+        self.write(&self.name_path(&record.name), &record);
     }
 
     /// Every name recorded in known_hosts through the cache's name records,
@@ -165,7 +222,7 @@ impl Cache {
     }
 
     fn name_path(&self, name: &str) -> PathBuf {
-        let digest = Sha256::digest(name.as_bytes());
+        let digest = Sha256::digest(format!("{}\n{name}", self.scope).as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         self.dir.join("names").join(format!("{hex}.json"))
     }
@@ -242,12 +299,33 @@ mod tests {
             names: vec!["web".into()],
             resolved_at: now(),
             side: None,
+            scope: String::new(),
         };
         cache.put_name(&record);
         assert!(cache.name("web").is_some());
         record.resolved_at = now() - 61;
         cache.put_name(&record);
         assert!(cache.name("web").is_none());
+    }
+
+    #[test]
+    fn name_records_never_cross_scopes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut prod = Cache::open_at(tmp.path().join("c"), Duration::from_secs(60)).unwrap();
+        prod.scope = "profile=prod region=us-east-1 endpoint= key=".into();
+        let mut dev = prod.clone();
+        dev.scope = "profile=dev region=us-east-1 endpoint= key=".into();
+        prod.put_name(&NameRecord {
+            name: "web".into(),
+            instance: "i-12345678".into(),
+            address: "10.0.0.1".into(),
+            names: vec!["web".into()],
+            resolved_at: now(),
+            side: None,
+            scope: String::new(),
+        });
+        assert!(prod.name("web").is_some());
+        assert!(dev.name("web").is_none());
     }
 
     #[test]

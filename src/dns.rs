@@ -66,7 +66,9 @@ pub async fn resolve(name: &str, nameserver: Option<SocketAddr>) -> Result<Optio
             RData::CNAME(target) => {
                 let target = target.0.to_utf8();
                 let target = target.trim_end_matches('.').to_ascii_lowercase();
-                if crate::fleet::is_ec2_shaped(&target) {
+                if crate::names::is_ec2_public_dns(&target)
+                    || crate::names::is_ec2_private_dns(&target)
+                {
                     answer.ec2_names.push(target);
                 }
             }

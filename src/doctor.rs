@@ -175,6 +175,25 @@ async fn aws_checks(global: &Global) -> Vec<Check> {
             "run doctor again in a moment",
         ),
     });
+    let user_data = Permission::DescribeInstanceAttribute("i-0123456789abcdef0");
+    checks.push(match ec2.check_permission(user_data).await {
+        Ok(()) => ok(user_data.name(), "allowed"),
+        Err(ec2::Error::AccessDenied { action, .. }) => denied(
+            action,
+            Status::Warn,
+            "proving a seed's binding from the instance's user-data (without it, seeded instances need `seed bind` or their console)",
+        ),
+        Err(ec2::Error::Api { code, .. }) if code.starts_with("InvalidInstanceID") => ok(
+            user_data.name(),
+            "not denied (AWS wanted a real instance to say more)",
+        ),
+        Err(err) => problem(
+            Status::Warn,
+            user_data.name(),
+            format!("could not check: {err}"),
+            "run doctor again in a moment",
+        ),
+    });
     checks.push(
         match ec2.check_permission(Permission::DescribeRegions).await {
             Ok(()) => ok(Permission::DescribeRegions.name(), "allowed"),
@@ -336,21 +355,20 @@ fn private_dirs() -> Vec<Check> {
         .filter_map(|(what, dir)| {
             let dir = dir?;
             let meta = std::fs::metadata(&dir).ok()?;
-            Some(if writable_by_others(&meta) {
-                problem(
+            Some(match crate::files::private_dir(&dir) {
+                Err(why) => problem(
                     Status::Fail,
                     format!("{what} {}", dir.display()),
+                    format!("cannot be trusted, so it is ignored: {why}"),
                     format!(
-                        "writable by group or others (mode {}), so it is ignored",
-                        mode_text(&meta)
+                        "make it yours and private: chown \"$USER\" {0} && chmod 700 {0}",
+                        dir.display()
                     ),
-                    format!("chmod 700 {}", dir.display()),
-                )
-            } else {
-                ok(
+                ),
+                Ok(()) => ok(
                     format!("{what} {}", dir.display()),
-                    format!("mode {}", mode_text(&meta)),
-                )
+                    format!("yours, mode {}", mode_text(&meta)),
+                ),
             })
         })
         .collect()

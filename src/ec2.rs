@@ -7,6 +7,10 @@ use aws_sdk_ec2::types::{Filter, Instance as SdkInstance};
 use base64::Engine;
 use std::time::Duration;
 
+/// The instance tag `seed` prints for a seeded launch. It only ever names
+/// which seed to look for; the binding is proven by the user-data.
+pub const SEED_TAG: &str = "ec2-hostkey:seed";
+
 /// What we need to know about an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
@@ -17,7 +21,7 @@ pub struct Instance {
     pub public_dns: Option<String>,
     pub private_ip: Option<String>,
     pub private_dns: Option<String>,
-    /// The `ec2-hostkey:seed` tag: which seed record holds this instance's keys.
+    /// The `ec2-hostkey:seed` tag: a hint only (anyone who may tag can set it).
     pub seed: Option<String>,
     /// The region the instance lives in.
     pub region: String,
@@ -286,6 +290,16 @@ impl Ec2 {
                 .await
                 .map(drop)
                 .map_err(|e| dry_run_verdict(action.name(), e)),
+            Permission::DescribeInstanceAttribute(id) => self
+                .client
+                .describe_instance_attribute()
+                .instance_id(id)
+                .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+                .dry_run(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| dry_run_verdict(action.name(), e)),
         };
         match result {
             Ok(()) | Err(None) => Ok(()),
@@ -333,6 +347,34 @@ impl Ec2 {
             }
         }
         Ok(out)
+    }
+
+    /// The instance's user-data (DescribeInstanceAttribute), decoded; `None` without any.
+    pub async fn user_data(&self, id: &str) -> Result<Option<Vec<u8>>, Error> {
+        let output = self
+            .client
+            .describe_instance_attribute()
+            .instance_id(id)
+            .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+            .send()
+            .await
+            .map_err(|err| Error::from_sdk("ec2:DescribeInstanceAttribute", err))?;
+        let Some(encoded) = output
+            .user_data()
+            .and_then(|v| v.value())
+            .filter(|v| !v.is_empty())
+        else {
+            return Ok(None);
+        };
+        let cleaned: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(cleaned)
+            .map(Some)
+            .map_err(|e| Error::Api {
+                action: "ec2:DescribeInstanceAttribute",
+                code: "InvalidBase64".into(),
+                message: e.to_string(),
+            })
     }
 
     /// GetConsoleOutput, decoded; `None` while the instance has posted none.
@@ -391,6 +433,8 @@ pub enum Permission<'a> {
     /// Asked about one instance id (any id will do for a dry run).
     GetConsoleOutput(&'a str),
     DescribeRegions,
+    /// Reading user-data, which proves a seed's binding (asked about one instance id).
+    DescribeInstanceAttribute(&'a str),
 }
 
 impl Permission<'_> {
@@ -399,6 +443,7 @@ impl Permission<'_> {
             Permission::DescribeInstances => "ec2:DescribeInstances",
             Permission::GetConsoleOutput(_) => "ec2:GetConsoleOutput",
             Permission::DescribeRegions => "ec2:DescribeRegions",
+            Permission::DescribeInstanceAttribute(_) => "ec2:DescribeInstanceAttribute",
         }
     }
 }
@@ -438,7 +483,7 @@ fn convert(i: &SdkInstance, region: &str) -> Instance {
         public_dns: non_empty(i.public_dns_name()),
         private_ip: non_empty(i.private_ip_address()),
         private_dns: non_empty(i.private_dns_name()),
-        seed: tag(crate::seed::SEED_TAG),
+        seed: tag(SEED_TAG),
         region: region.to_string(),
         side: if i.public_ip_address().is_some_and(|a| !a.is_empty()) {
             Side::Public

@@ -19,7 +19,10 @@ pub fn code(err: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<sources::Error>() {
             return match e {
-                sources::Error::Mismatch { .. } => MISMATCH,
+                sources::Error::Mismatch { .. }
+                | sources::Error::Console(sources::console::ConsoleError::Contradictory {
+                    ..
+                }) => MISMATCH,
                 sources::Error::Ec2(e) => ec2_code(e),
                 _ => NO_KEY,
             };

@@ -15,6 +15,33 @@ pub fn writable_by_others(meta: &Metadata) -> bool {
     meta.permissions().mode() & 0o022 != 0
 }
 
+/// Why a directory we keep trusted records in cannot be trusted: it is not
+/// owned by the user running us, or others may write to it.
+///
+/// # Errors
+/// The problem, with its fix, as a sentence fragment.
+pub fn private_dir(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot read it ({e})"))?;
+    if !meta.is_dir() {
+        return Err("it is not a directory (a symlink?); remove it".into());
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(format!(
+            "it is owned by uid {}, not by you (uid {me}); remove it or chown it",
+            meta.uid()
+        ));
+    }
+    if writable_by_others(&meta) {
+        return Err(format!(
+            "it is group- or world-writable (mode {}); chmod 700 it",
+            mode_text(&meta)
+        ));
+    }
+    Ok(())
+}
+
 /// The permission bits, for messages (`664`).
 pub fn mode_text(meta: &Metadata) -> String {
     format!("{:o}", meta.permissions().mode() & 0o7777)

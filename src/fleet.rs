@@ -1,94 +1,152 @@
 //! A snapshot of the region's instances for the commands that look at many
 //! names at once (`repair`, `forget`): which instance holds each name now,
-//! and the verified keys of the instances that matter.
+//! which names are AWS-assigned public ones, and the verified keys of the
+//! instances that matter (by the one trust policy, `verify`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ssh_key::PublicKey;
 
 use crate::cache::{Cache, InstanceRecord};
 use crate::ec2::{Ec2, Instance, Query};
-use crate::sources::console;
+use crate::names::PublicNames;
+use crate::verify::Cold;
 
-/// Console fetches in flight at once: well inside EC2's API rate limits.
-const CONSOLE_CONCURRENCY: usize = 8;
+/// Verifications in flight at once: well inside EC2's API rate limits.
+const CONCURRENCY: usize = 8;
 
 pub struct Fleet {
     pub instances: Vec<Instance>,
-    /// Lowercased id / Name tag / DNS names / IPs → index into `instances`.
-    by_name: HashMap<String, usize>,
+    /// Lowercased id / Name tag / DNS names / IPs → indexes into `instances`.
+    by_name: HashMap<String, Vec<usize>>,
+    pub public: PublicNames,
+}
+
+/// Who holds a name now.
+#[derive(Debug)]
+pub enum Holder<'a> {
+    One(&'a Instance),
+    /// Several running instances (a Name tag used twice): not ours to pick.
+    Ambiguous(Vec<&'a str>),
+    Nobody,
 }
 
 impl Fleet {
     pub async fn load(ec2: &Ec2) -> Result<Fleet, crate::ec2::Error> {
         let mut instances = ec2.describe(&Query::All).await?;
-        // Running instances win a name over stopped or terminated ones.
+        // Running instances win a name over stopped ones; terminated ones hold none.
+        instances.retain(|i| i.state != "terminated" && i.state != "shutting-down");
         instances.sort_by_key(|i| i.state != "running");
-        let mut by_name = HashMap::new();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, instance) in instances.iter().enumerate() {
             for name in names_of(instance) {
-                by_name.entry(name).or_insert(index);
+                let holders = by_name.entry(name).or_default();
+                if !holders.contains(&index) {
+                    holders.push(index);
+                }
             }
         }
-        Ok(Fleet { instances, by_name })
+        let public = PublicNames::of(&instances);
+        Ok(Fleet {
+            instances,
+            by_name,
+            public,
+        })
     }
 
-    /// The instance that holds `name` (any state).
-    pub fn holder(&self, name: &str) -> Option<&Instance> {
-        self.by_name
-            .get(&name.to_ascii_lowercase())
+    /// The instance that holds `name` now.
+    pub fn holder(&self, name: &str) -> Holder<'_> {
+        let Some(indexes) = self.by_name.get(&name.to_ascii_lowercase()) else {
+            return Holder::Nobody;
+        };
+        let running: Vec<&Instance> = indexes
+            .iter()
             .map(|&i| &self.instances[i])
+            .filter(|i| i.state == "running")
+            .collect();
+        match running.len() {
+            0 => Holder::One(&self.instances[indexes[0]]),
+            1 => Holder::One(running[0]),
+            _ => Holder::Ambiguous(running.iter().map(|i| i.id.as_str()).collect()),
+        }
     }
 
-    /// Every name any instance holds: the candidates for hashed entries.
-    pub fn all_names(&self) -> impl Iterator<Item = &str> {
-        self.by_name.keys().map(String::as_str)
+    /// The running instance whose public DNS name or public IP `name` is.
+    pub fn public_holder(&self, name: &str) -> Option<&Instance> {
+        let name = name.to_ascii_lowercase();
+        self.instances.iter().find(|i| {
+            i.state == "running"
+                && [i.public_dns.as_deref(), i.public_ip.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| n.eq_ignore_ascii_case(&name))
+        })
     }
 
-    /// Verified keys for each of `ids`: from the cache, else the console's KEYS block.
-    /// Instances whose keys cannot be had are absent from the result.
+    pub fn by_id(&self, id: &str) -> Option<&Instance> {
+        self.instances.iter().find(|i| i.id == id)
+    }
+
+    /// The AWS-assigned public names of running instances: the names an
+    /// unmarked hashed entry may hide that are ours to judge.
+    pub fn public_names(&self) -> impl Iterator<Item = &str> {
+        self.instances
+            .iter()
+            .filter(|i| i.state == "running")
+            .flat_map(|i| [i.public_dns.as_deref(), i.public_ip.as_deref()])
+            .flatten()
+    }
+
+    /// Verified keys for each of `ids` by the one trust policy. Instances
+    /// whose keys cannot be had now are absent from the result (with why).
     pub async fn verified_keys(
+        &self,
         ec2: &Ec2,
         cache: Option<&Cache>,
         ids: Vec<String>,
-    ) -> HashMap<String, Vec<PublicKey>> {
-        let mut out = HashMap::new();
-        let mut missing = Vec::new();
-        for id in ids {
-            match cache
-                .and_then(|c| c.instance(&id))
-                .and_then(|r| r.public_keys())
-            {
-                Some(keys) => {
-                    out.insert(id, keys);
-                }
-                None => missing.push(id),
-            }
-        }
-        let permits = Arc::new(tokio::sync::Semaphore::new(CONSOLE_CONCURRENCY));
+        port: u16,
+    ) -> (HashMap<String, Vec<PublicKey>>, HashMap<String, String>) {
+        let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
         let mut tasks = tokio::task::JoinSet::new();
-        for id in missing {
-            let ec2 = ec2.clone();
-            let permits = permits.clone();
+        for id in ids {
+            let Some(instance) = self.by_id(&id).cloned() else {
+                continue;
+            };
+            let (ec2, permits, cache) = (ec2.clone(), permits.clone(), cache.cloned());
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
-                let keys = match ec2.console_output(&id, false).await {
-                    Ok(Some(bytes)) => console::parse(&bytes).map(|c| c.keys).unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                (id, keys)
+                let found = async {
+                    let cold =
+                        Cold::of(&ec2, instance, cache.as_ref(), Duration::ZERO, true).await?;
+                    let cold = Arc::new(cold);
+                    let probing = cold.clone();
+                    let (keys, source) =
+                        tokio::task::spawn_blocking(move || probing.keys_without_connection(port))
+                            .await??;
+                    if let (Some(cache), false) = (&cache, source == "cache") {
+                        cache.put_instance(&InstanceRecord::new(&id, &keys, source));
+                    }
+                    anyhow::Ok(keys)
+                }
+                .await;
+                (id, found)
             });
         }
-        while let Some(Ok((id, keys))) = tasks.join_next().await {
-            if !keys.is_empty() {
-                if let Some(cache) = cache {
-                    cache.put_instance(&InstanceRecord::new(&id, &keys, "console"));
+        let mut keys = HashMap::new();
+        let mut why = HashMap::new();
+        while let Some(Ok((id, found))) = tasks.join_next().await {
+            match found {
+                Ok(found) => {
+                    keys.insert(id, found);
                 }
-                out.insert(id, keys);
+                Err(err) => {
+                    why.insert(id, format!("{err:#}"));
+                }
             }
         }
-        out
+        (keys, why)
     }
 }
 
@@ -106,17 +164,4 @@ pub fn names_of(instance: &Instance) -> Vec<String> {
     .flatten()
     .map(|n| n.to_ascii_lowercase())
     .collect()
-}
-
-/// Whether a name is shaped like one only EC2 hands out (so an entry for it
-/// that no instance holds any more is an orphan, not someone else's host).
-pub fn is_ec2_shaped(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    (name.starts_with("ec2-") && name.ends_with(".amazonaws.com"))
-        || name.ends_with(".compute.internal")
-        || name.ends_with(".ec2.internal")
-        || matches!(
-            crate::resolve::Target::classify(&name),
-            crate::resolve::Target::InstanceId(_)
-        )
 }

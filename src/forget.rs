@@ -1,7 +1,10 @@
-//! `forget TARGET`: remove every known_hosts entry for an instance — the
-//! alias given, its id and Name tag, its public and private DNS names and
-//! IPs — as `ssh-keygen -R` would for each name, plus the lines we wrote for
-//! it (commented `ec2-hostkey:<id>`). Markers (`@cert-authority`, `@revoked`) stay.
+//! `forget TARGET`: remove every known_hosts entry the tool may remove for
+//! an instance (SECURITY.md, trust rule 3): the lines it wrote for it
+//! (marked `ec2-hostkey:<id>`, under any name), lines it wrote for the name
+//! given, and lines for the instance's AWS-assigned public DNS name and IP
+//! (as `ssh-keygen -R` would). Lines for its Name tag, private names or
+//! DNS aliases that the tool did not write are someone else's: they stay,
+//! and are listed as kept. `@cert-authority`/`@revoked` lines stay.
 
 use std::collections::BTreeSet;
 
@@ -12,7 +15,8 @@ use crate::cli::{ForgetArgs, Global};
 use crate::ec2::Ec2;
 use crate::files::known_hosts_path;
 use crate::fleet::names_of;
-use crate::known_hosts::{self, KnownHosts, Line, lookup_name};
+use crate::known_hosts::{self, Kind, KnownHosts, Line, lookup_name};
+use crate::names::PublicNames;
 use crate::resolve::{self, Target};
 
 pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
@@ -27,22 +31,44 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
         bare.extend(names_of(instance));
     }
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
-    let names: Vec<String> = bare
+    let on_ports = |names: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+        names
+            .flat_map(|n| ports.iter().map(move |&p| lookup_name(n, p)))
+            .collect()
+    };
+    let names = on_ports(&mut bare.iter());
+    // Lines are taken by name only for the name given and the instance's
+    // AWS-assigned public names; its other names (Name tag, private ones)
+    // only through lines marked with its id.
+    let public_names: Vec<String> = instance
         .iter()
-        .flat_map(|n| ports.iter().map(move |&p| lookup_name(n, p)))
+        .flat_map(|i| [i.public_dns.clone(), i.public_ip.clone()])
+        .flatten()
+        .map(|n| n.to_ascii_lowercase())
+        .chain([args.target.to_ascii_lowercase()])
         .collect();
-    let marker = instance.as_ref().map(|i| format!("ec2-hostkey:{}", i.id));
+    let taken = on_ports(&mut public_names.iter());
+    let mark = match (&instance, &target) {
+        (Some(i), _) => Some(i.id.clone()),
+        (None, Target::InstanceId(id)) => Some(id.clone()),
+        (None, _) => None,
+    };
+    let public = PublicNames::of(instance.as_ref());
 
-    let removed = if args.dry_run {
+    let (removed, kept) = if args.dry_run {
         let mut copy = known_hosts::read(&path)?;
-        remove_all(&mut copy, &names, marker.as_deref())
+        remove_all(&mut copy, &taken, &names, mark.as_deref(), &public)
     } else {
         known_hosts::update(&path, |file| {
-            let removed = remove_all(file, &names, marker.as_deref());
-            (!removed.is_empty(), removed)
+            let (removed, kept) = remove_all(file, &taken, &names, mark.as_deref(), &public);
+            (!removed.is_empty(), (removed, kept))
         })?
     };
-    if let Some(cache) = Cache::from_args(&args.cache) {
+    let cache = Cache::from_args(
+        &args.cache,
+        crate::cache::scope(&global.region, global.profile.as_deref()),
+    );
+    if let Some(cache) = cache {
         for name in &names {
             cache.forget_name(name);
         }
@@ -55,7 +81,7 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
             bare.iter().cloned().collect::<Vec<_>>().join(", ")
         ),
         None => format!(
-            "{} (EC2 knows no such instance; removed the name only)",
+            "{} (EC2 knows no such instance; only lines ec2-hostkey wrote for the name, or AWS public names, were removed)",
             args.target
         ),
     };
@@ -70,62 +96,91 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
             file: String,
             target: &'a str,
             instance: Option<&'a str>,
-            names: Vec<&'a String>,
+            names: Vec<String>,
             dry_run: bool,
             removed: Vec<Removed>,
+            /// Lines for the instance's names that ec2-hostkey did not write and may not remove.
+            not_ours: Vec<Removed>,
         }
-        let report = Report {
-            file: path.display().to_string(),
-            target: &args.target,
-            instance: instance.as_ref().map(|i| i.id.as_str()),
-            names: bare.iter().collect(),
-            dry_run: args.dry_run,
-            removed: removed
+        let listed = |lines: &[Line]| -> Vec<Removed> {
+            lines
                 .iter()
                 .map(|l| Removed {
                     line: l.number,
                     text: String::from_utf8_lossy(&l.raw).into_owned(),
                 })
-                .collect(),
+                .collect()
+        };
+        let report = Report {
+            file: path.display().to_string(),
+            target: &args.target,
+            instance: instance.as_ref().map(|i| i.id.as_str()),
+            names: bare.iter().map(|n| crate::text::sanitize(n)).collect(),
+            dry_run: args.dry_run,
+            removed: listed(&removed),
+            not_ours: listed(&kept),
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
-    } else if args.dry_run {
-        for line in &removed {
+    } else {
+        let who = crate::text::sanitize(&who);
+        if args.dry_run {
+            for line in &removed {
+                println!(
+                    "{}:{}: {}",
+                    path.display(),
+                    line.number,
+                    crate::text::sanitize(&String::from_utf8_lossy(&line.raw))
+                );
+            }
             println!(
-                "{}:{}: {}",
-                path.display(),
-                line.number,
-                crate::sources::console::sanitize(&line.raw)
+                "would remove {} line(s) for {who} from {}",
+                removed.len(),
+                path.display()
+            );
+        } else if !global.quiet {
+            println!(
+                "removed {} line(s) for {who} from {}",
+                removed.len(),
+                path.display()
             );
         }
-        println!(
-            "would remove {} line(s) for {who} from {}",
-            removed.len(),
-            path.display()
-        );
-    } else if !global.quiet {
-        println!(
-            "removed {} line(s) for {who} from {}",
-            removed.len(),
-            path.display()
-        );
+        for line in &kept {
+            crate::text::note(
+                global.quiet,
+                &format!(
+                    "kept {}:{}: ec2-hostkey did not write it and its names are not AWS-assigned public names (remove it with ssh-keygen -R if you mean to)",
+                    path.display(),
+                    line.number
+                ),
+            );
+        }
     }
     Ok(())
 }
 
-fn remove_all(file: &mut KnownHosts, names: &[String], marker: Option<&str>) -> Vec<Line> {
-    let mut removed = file.remove_any(names, false);
-    if let Some(marker) = marker {
+/// Removes the lines the tool may remove for these names and this mark;
+/// returns them, and the lines for the names that stay (not ours).
+fn remove_all(
+    file: &mut KnownHosts,
+    taken: &[String],
+    names: &[String],
+    mark: Option<&str>,
+    public: &PublicNames,
+) -> (Vec<Line>, Vec<Line>) {
+    let mut removed = file.take(taken, |n| public.owns(n));
+    if let Some(mark) = mark {
         let (ours, kept): (Vec<Line>, Vec<Line>) =
             std::mem::take(&mut file.lines).into_iter().partition(|l| {
-                matches!(l.kind, known_hosts::Kind::Entry(_))
-                    && String::from_utf8_lossy(&l.raw)
-                        .split_whitespace()
-                        .any(|w| w == marker)
+                matches!(&l.kind, Kind::Entry(e) if e.marker.is_none() && e.marked_instance() == Some(mark))
             });
         file.lines = kept;
         removed.extend(ours);
     }
     removed.sort_by_key(|l| l.number);
-    removed
+    let kept: Vec<Line> = file
+        .entries()
+        .filter(|(_, e)| e.marker.is_none() && names.iter().any(|n| e.names_exactly(n)))
+        .map(|(l, _)| l.clone())
+        .collect();
+    (removed, kept)
 }

@@ -68,6 +68,18 @@ pub struct Entry {
     pub marker: Option<Marker>,
     pub hosts: String,
     pub key: KeyText,
+    /// Everything after the key (OpenSSH ignores it; we mark our lines there).
+    pub comment: String,
+}
+
+/// The word ec2-hostkey puts after the key of every line it writes:
+/// `ec2-hostkey:<instance-id>`. Only the user and the tool write known_hosts,
+/// so a marked line is one the tool may change again (SECURITY.md, trust rule 3).
+pub const MARK_PREFIX: &str = "ec2-hostkey:";
+
+/// The mark for lines recording `instance`'s keys.
+pub fn mark(instance: &str) -> String {
+    format!("{MARK_PREFIX}{instance}")
 }
 
 /// A key as a known_hosts line spells it: `algorithm base64`. Kept as text so
@@ -103,6 +115,22 @@ impl Entry {
     /// Matches `name` (already in `host` or `[host]:port` form) as OpenSSH does.
     pub fn match_host(&self, name: &str) -> HostMatch {
         match_host_field(&self.hosts, name)
+    }
+
+    /// The instance id of the tool's mark, when the tool wrote this line.
+    pub fn marked_instance(&self) -> Option<&str> {
+        self.comment
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix(MARK_PREFIX))
+            .find(|id| id.starts_with("i-") && id.len() > 2)
+    }
+
+    /// Whether `name` is this line's literally or through its hash (not a wildcard).
+    pub fn names_exactly(&self, name: &str) -> bool {
+        matches!(
+            self.match_host(name),
+            HostMatch::Literal | HostMatch::Hashed
+        )
     }
 }
 
@@ -141,6 +169,49 @@ pub struct Line {
     pub kind: Kind,
     /// 1-based line number in the file as read (0 for added lines).
     pub number: usize,
+}
+
+impl Line {
+    /// This plain line without the host names `drop`, for the hosts that
+    /// remain; `None` when none remain (or the line is hashed: one host).
+    pub fn without_hosts(&self, drop: &[&String]) -> Option<Line> {
+        let Kind::Entry(entry) = &self.kind else {
+            return None;
+        };
+        if entry.is_hashed() {
+            return None;
+        }
+        let kept: Vec<&str> = entry
+            .hosts
+            .split(',')
+            .filter(|p| !drop.iter().any(|d| p.eq_ignore_ascii_case(d)))
+            .collect();
+        if kept.iter().all(|p| p.is_empty() || p.starts_with('!')) {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&self.raw);
+        let at = text.find(entry.hosts.as_str())?;
+        let raw = format!(
+            "{}{}{}",
+            &text[..at],
+            kept.join(","),
+            &text[at + entry.hosts.len()..]
+        );
+        Some(Line {
+            kind: parse_line(raw.as_bytes()),
+            raw: raw.into_bytes(),
+            ending: self.ending,
+            number: self.number,
+        })
+    }
+}
+
+/// What [`KnownHosts::record`] did.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub changed: bool,
+    /// Names left out: the user's own entries for them hold other keys.
+    pub foreign: Vec<String>,
 }
 
 /// A parsed known_hosts file.
@@ -262,33 +333,105 @@ impl KnownHosts {
         keys.iter().all(|k| present.contains(&k)) && present.iter().all(|p| keys.contains(p))
     }
 
-    /// Makes `keys` the only entries for each of `names`: removes their old
-    /// lines as `ssh-keygen -R` would (keeping wildcard lines) and appends one
-    /// line per name and key. Hashes when asked, when the removed lines were
-    /// hashed, or when the file is mostly hashed. Returns whether anything changed.
-    pub fn replace(
+    /// Records `keys` as the entries for each of `names`, changing only what
+    /// the tool may change (SECURITY.md, trust rule 3): its own marked lines,
+    /// and lines for names `owns` accepts (AWS-assigned public names). Those
+    /// are removed as `ssh-keygen -R` would — except that other hosts sharing
+    /// a line keep it, with the line's key — and one marked line per name and
+    /// key is appended. A name that has entries the tool did not write and
+    /// may not take over is left alone and reported in [`Recorded::foreign`]
+    /// when those entries hold none of `keys` (ssh will refuse it).
+    /// Hashes when asked, when the removed lines were hashed, or when the
+    /// file is mostly hashed.
+    pub fn record(
         &mut self,
         names: &[String],
         keys: &[PublicKey],
         hash: impl FnOnce() -> bool,
-        comment: Option<&str>,
-    ) -> bool {
-        if names.iter().all(|n| self.has_exactly(n, keys)) {
-            return false;
-        }
-        let mut hashed = self.mostly_hashed() || hash();
+        mark: &str,
+        owns: impl Fn(&str) -> bool,
+    ) -> Recorded {
+        let mut recorded = Recorded::default();
+        let mut ours: Vec<String> = Vec::new();
         for name in names {
-            let removed = self.remove(name, true);
-            hashed |= removed
-                .iter()
-                .any(|l| matches!(&l.kind, Kind::Entry(e) if e.is_hashed()));
-        }
-        for name in names {
-            for key in keys {
-                self.add(name, key, hashed, comment);
+            if owns(name) || !self.has_foreign(name) {
+                ours.push(name.clone());
+            } else if self.foreign_refuses(name, keys) {
+                recorded.foreign.push(name.clone());
             }
         }
-        true
+        if ours.iter().all(|n| self.has_exactly(n, keys)) {
+            return recorded;
+        }
+        let mut hashed = self.mostly_hashed() || hash();
+        let removed = self.take(&ours, &owns);
+        hashed |= removed
+            .iter()
+            .any(|l| matches!(&l.kind, Kind::Entry(e) if e.is_hashed()));
+        for name in &ours {
+            for key in keys {
+                self.add(name, key, hashed, Some(mark));
+            }
+        }
+        recorded.changed = true;
+        recorded
+    }
+
+    /// Whether any line the tool did not write applies to `name`: literal,
+    /// hashed, a wildcard pattern, or an `@cert-authority`/`@revoked` line.
+    pub fn claims(&self, name: &str) -> bool {
+        self.entries()
+            .any(|(_, e)| e.marked_instance().is_none() && e.match_host(name).is_match())
+    }
+
+    /// Whether `name` has an entry (literal or hashed, no marker) the tool did not write.
+    pub fn has_foreign(&self, name: &str) -> bool {
+        self.entries().any(|(_, e)| {
+            e.marker.is_none() && e.marked_instance().is_none() && e.names_exactly(name)
+        })
+    }
+
+    /// Whether the entries for `name` the tool did not write hold none of
+    /// `keys` (so ssh, which takes any matching line, will refuse them).
+    pub fn foreign_refuses(&self, name: &str, keys: &[PublicKey]) -> bool {
+        let keys: Vec<KeyText> = keys.iter().map(KeyText::of).collect();
+        self.has_foreign(name)
+            && !self.entries().any(|(_, e)| {
+                e.marker.is_none()
+                    && e.marked_instance().is_none()
+                    && e.names_exactly(name)
+                    && keys.contains(&e.key)
+            })
+    }
+
+    /// Removes the tool's entries for `names`: its marked lines, and the
+    /// unmarked lines of names `owns` accepts. A plain line that also names
+    /// other hosts stays for them (minus the names taken). Wildcard lines and
+    /// `@` markers are never touched. Returns the lines removed or rewritten.
+    pub fn take(&mut self, names: &[String], owns: impl Fn(&str) -> bool) -> Vec<Line> {
+        let mut taken = Vec::new();
+        let lines = std::mem::take(&mut self.lines);
+        for line in lines {
+            let Kind::Entry(entry) = &line.kind else {
+                self.lines.push(line);
+                continue;
+            };
+            let ours = entry.marked_instance().is_some();
+            let drop: Vec<&String> = names
+                .iter()
+                .filter(|n| entry.marker.is_none() && entry.names_exactly(n))
+                .filter(|n| ours || owns(n))
+                .collect();
+            if drop.is_empty() {
+                self.lines.push(line);
+                continue;
+            }
+            if let Some(rest) = line.without_hosts(&drop) {
+                self.lines.push(rest);
+            }
+            taken.push(line);
+        }
+        taken
     }
 
     /// Appends an entry for `name` with a key as the file spelled it.
@@ -314,7 +457,7 @@ impl KnownHosts {
             name.to_string()
         };
         let mut text = format!("{hosts} {key}");
-        if let Some(comment) = comment.filter(|_| !hashed) {
+        if let Some(comment) = comment {
             text.push(' ');
             text.push_str(comment);
         }
@@ -396,7 +539,7 @@ fn parse_line(content: &[u8]) -> Kind {
         return Kind::Invalid("no key after the host names".into());
     }
     let (algorithm, rest) = split_word(key_text);
-    let (data, _comment) = split_word(rest);
+    let (data, comment) = split_word(rest);
     let looks_like_base64 = !data.is_empty()
         && data
             .bytes()
@@ -412,6 +555,7 @@ fn parse_line(content: &[u8]) -> Kind {
             algorithm: algorithm.to_string(),
             data: data.to_string(),
         },
+        comment: comment.to_string(),
     })
 }
 

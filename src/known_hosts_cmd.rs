@@ -11,7 +11,7 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use ssh_key::PublicKey;
 
 use crate::cache::Cache;
@@ -24,7 +24,10 @@ use crate::{resolve, sources};
 pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
     let (host, port) = split_host_port(&args.host);
     let lookup = lookup_name(host, port);
-    let cache = Cache::from_args(&args.cache);
+    let cache = Cache::from_args(
+        &args.cache,
+        crate::cache::scope(&global.region, global.profile.as_deref()),
+    );
     let warm = cache
         .as_ref()
         .and_then(|c| Warm::load(c, &lookup, global.address));
@@ -62,7 +65,7 @@ pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
     }
 
     let target = Target::classify(host);
-    let cold = match verify::cold_lookup(global, &target, args.wait) {
+    let cold = match verify::cold_lookup(global, &target, args.wait, cache.as_ref()) {
         Ok(cold) => cold,
         Err(err) if cannot_vouch(&err) => {
             note(global, &format!("{err:#}"));
@@ -71,22 +74,14 @@ pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
         Err(err) => return Err(err),
     };
     let address = cold.instance.address().unwrap_or_default().to_string();
-    let keys = match sources::verify(
-        &cold.instance.id,
-        &address,
-        &offered,
-        &cold.console,
-        &cold.source.describe(),
-    ) {
-        Ok(keys) => keys,
-        Err(err) => bail!(err),
-    };
+    let keys = cold.check(&address, &offered)?;
     cold.source.after_verified_connection(global);
     let names = vec![lookup.clone()];
     verify::remember(
         cache.as_ref(),
         &cold.instance,
         &keys,
+        &cold.source,
         &lookup,
         &address,
         &names,
@@ -99,18 +94,20 @@ fn cannot_vouch(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         matches!(
             c.downcast_ref::<resolve::Error>(),
-            Some(resolve::Error::NotFound { .. })
+            Some(resolve::Error::NotFound { .. } | resolve::Error::DnsNotAnInstance { .. })
         ) || matches!(
             c.downcast_ref::<sources::Error>(),
-            Some(sources::Error::NotYet { .. } | sources::Error::NoKeyBlock { .. })
+            Some(
+                sources::Error::NotYet { .. }
+                    | sources::Error::NoKeyBlock { .. }
+                    | sources::Error::Console(sources::console::ConsoleError::Truncated)
+            )
         )
     })
 }
 
 fn note(global: &Global, text: &str) {
-    if !global.quiet {
-        eprintln!("ec2-hostkey: {text}");
-    }
+    crate::text::note(global.quiet, text);
 }
 
 fn print_lines(host: &str, keys: &[PublicKey]) -> Result<()> {

@@ -29,6 +29,7 @@ pub mod seed;
 pub mod sources;
 pub mod ssh_config;
 pub mod sync;
+pub mod text;
 pub mod verify;
 
 /// Runs the parsed command line.

@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ec2_hostkey::{cli, exit, sources};
+use ec2_hostkey::{cli, exit, text};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -16,8 +16,7 @@ fn main() -> ExitCode {
     match ec2_hostkey::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let message =
-                sources::console::sanitize(format!("{err:#}").as_bytes()).replace('\n', " ");
+            let message = text::sanitize(&format!("{err:#}"));
             eprintln!("ec2-hostkey: error: {message}");
             ExitCode::from(exit::code(&err))
         }

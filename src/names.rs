@@ -1,7 +1,86 @@
-//! Which names an instance's keys are recorded under in known_hosts.
+//! Names: the shapes of the names EC2 hands out, which names an instance's
+//! keys are recorded under, and which known_hosts names the tool may change
+//! (SECURITY.md, trust rule 3).
+
+use std::collections::HashSet;
 
 use crate::ec2::Instance;
 use crate::known_hosts::lookup_name;
+
+/// `i-` and 8 or 17 hex digits.
+pub fn is_instance_id(name: &str) -> bool {
+    name.strip_prefix("i-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// A public DNS name EC2 assigns (`ec2-3-4-5-6.compute-1.amazonaws.com`):
+/// only AWS answers for names in that zone.
+pub fn is_ec2_public_dns(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("ec2-") && name.ends_with(".amazonaws.com")
+}
+
+/// A private DNS name EC2 assigns (`ip-10-0-0-1.ec2.internal`, `….compute.internal`).
+pub fn is_ec2_private_dns(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.ends_with(".compute.internal") || name.ends_with(".ec2.internal")
+}
+
+/// Whether a name has a shape only EC2 hands out (id, public or private DNS name).
+pub fn is_ec2_shaped(name: &str) -> bool {
+    is_instance_id(&name.to_ascii_lowercase())
+        || is_ec2_public_dns(name)
+        || is_ec2_private_dns(name)
+}
+
+/// `[host]:port` → `host`; anything else as it is.
+pub fn bare_host(lookup: &str) -> &str {
+    lookup
+        .strip_prefix('[')
+        .and_then(|r| r.split_once("]:"))
+        .map_or(lookup, |(h, _)| h)
+}
+
+/// The AWS-assigned public names whose known_hosts lines the tool may
+/// change even when it did not write them: exactly the public DNS names and
+/// public IPs that EC2 reports for running instances (not every name shaped
+/// like one: `ec2-….amazonaws.com` names of other accounts, or a Name tag
+/// spelled like one, are not ours). Name tags, DNS aliases, private names and
+/// addresses are never here: they may select an instance, never claim
+/// someone else's line.
+#[derive(Debug, Default)]
+pub struct PublicNames {
+    names: HashSet<String>,
+}
+
+impl PublicNames {
+    pub fn of<'a>(instances: impl IntoIterator<Item = &'a Instance>) -> PublicNames {
+        let names = instances
+            .into_iter()
+            .filter(|i| i.state == "running")
+            .flat_map(|i| [i.public_dns.as_deref(), i.public_ip.as_deref()])
+            .flatten()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        PublicNames { names }
+    }
+
+    /// Addresses known (from an earlier lookup) to be public addresses EC2 assigned.
+    pub fn from_addresses<'a>(addresses: impl IntoIterator<Item = &'a String>) -> PublicNames {
+        PublicNames {
+            names: addresses
+                .into_iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// Whether `lookup` (`host` or `[host]:port`) is an AWS-assigned public name.
+    pub fn owns(&self, lookup: &str) -> bool {
+        self.names.contains(&bare_host(lookup).to_ascii_lowercase())
+    }
+}
 
 /// Every name ssh or the user may look this host up under — the aliases
 /// (the name typed, or an id and Name tag), then the DNS name and address on
@@ -29,6 +108,18 @@ pub fn names_for(aliases: &[&str], port: u16, instance: &Instance) -> Vec<String
     names
 }
 
+/// Whether a Name tag may be recorded as an alias (`sync --aliases`): a
+/// single plain label (`web-1`) that does not look like a name or address AWS
+/// assigns. A dotted tag (`github.com`) or an address-shaped one could be
+/// someone else's host, and recording it would let a tag-writer vouch for
+/// that host's key in plain ssh.
+pub fn is_recordable_tag(tag: &str) -> bool {
+    is_plain_host_name(tag)
+        && !tag.contains(['.', ':'])
+        && !is_ec2_shaped(tag)
+        && tag.parse::<std::net::IpAddr>().is_err()
+}
+
 /// Letters, digits, `.`, `-`, `_` and `:` (IPv6), not starting with `-`.
 pub fn is_plain_host_name(host: &str) -> bool {
     !host.is_empty()
@@ -36,4 +127,43 @@ pub fn is_plain_host_name(host: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_aws_assigned_public_names_are_owned() {
+        let running = Instance {
+            id: "i-0123456789abcdef0".into(),
+            state: "running".into(),
+            name: Some("github.com".into()),
+            public_ip: Some("3.4.5.6".into()),
+            public_dns: Some("ec2-3-4-5-6.compute-1.amazonaws.com".into()),
+            private_ip: Some("10.0.0.1".into()),
+            private_dns: Some("ip-10-0-0-1.ec2.internal".into()),
+            seed: None,
+            region: "us-east-1".into(),
+            side: crate::ec2::Side::Public,
+        };
+        let owned = PublicNames::of([&running]);
+        assert!(owned.owns("3.4.5.6"));
+        assert!(owned.owns("[3.4.5.6]:2222"));
+        assert!(owned.owns("EC2-3-4-5-6.compute-1.amazonaws.com"));
+        for not_ours in [
+            "github.com",
+            "10.0.0.1",
+            "ip-10-0-0-1.ec2.internal",
+            "i-0123456789abcdef0",
+            "ec2-9-9-9-9.compute-1.amazonaws.com",
+        ] {
+            assert!(!owned.owns(not_ours), "{not_ours}");
+        }
+        let stopped = Instance {
+            state: "stopped".into(),
+            ..running
+        };
+        assert!(!PublicNames::of([&stopped]).owns("3.4.5.6"));
+    }
 }

@@ -196,6 +196,45 @@ fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
     }
 }
 
+/// Reads from a descriptor that may be non-blocking, failing with
+/// `TimedOut` when nothing arrives for `idle`: for reading a server that is
+/// not yet verified (a tarpit must not hang ssh forever).
+pub struct TimedRead<'a> {
+    pub fd: BorrowedFd<'a>,
+    pub idle: Duration,
+}
+
+impl Read for TimedRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match rustix::io::read(self.fd, &mut *buf) {
+                Err(rustix::io::Errno::AGAIN) => {
+                    let mut fds = [PollFd::from_borrowed_fd(self.fd, PollFlags::IN)];
+                    let timeout = rustix::event::Timespec {
+                        tv_sec: self.idle.as_secs() as i64,
+                        tv_nsec: i64::from(self.idle.subsec_nanos()),
+                    };
+                    match rustix::event::poll(&mut fds, Some(&timeout)) {
+                        Ok(0) => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                format!(
+                                    "the server sent nothing for {}s during the key exchange",
+                                    self.idle.as_secs()
+                                ),
+                            ));
+                        }
+                        Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                other => return Ok(other?),
+            }
+        }
+    }
+}
+
 /// Blocking Read/Write over a descriptor that may be non-blocking.
 pub struct FdIo<'a>(pub BorrowedFd<'a>);
 

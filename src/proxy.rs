@@ -17,12 +17,14 @@ use crate::cache::Cache;
 use crate::cli::{Global, ProxyArgs};
 use crate::files::known_hosts_path;
 use crate::known_hosts::{self, lookup_name};
-use crate::names::names_for;
+use crate::names::{PublicNames, names_for};
 use crate::resolve::Target;
 use crate::verify::{self, Cold, Warm};
-use crate::{kex, pipe, sources};
+use crate::{kex, pipe};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long an unverified server may stay silent before its host key arrives.
+const KEX_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A cached address that does not answer quickly is probably stale (the
 /// instance stopped and got a new IP): look it up afresh rather than wait.
 const WARM_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -38,6 +40,8 @@ struct Verified {
     instance_id: String,
     keys: Vec<PublicKey>,
     names: Vec<String>,
+    /// The AWS-assigned public names among them (whose lines the tool may take over).
+    public: PublicNames,
     source: String,
 }
 
@@ -53,7 +57,10 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
     let ctx = Session {
         global,
         args,
-        cache: Cache::from_args(&args.cache),
+        cache: Cache::from_args(
+            &args.cache,
+            crate::cache::scope(&global.region, global.profile.as_deref()),
+        ),
         lookup: lookup_name(&args.host, args.port),
         target: Target::classify(&args.host),
     };
@@ -75,6 +82,9 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
             }
             _ => {
                 let mut probe_socket = connect(&address, args.port, CONNECT_TIMEOUT)?;
+                // A tarpit that accepts and never answers must not hang ssh.
+                probe_socket.set_read_timeout(Some(verify::PROBE_TIMEOUT))?;
+                probe_socket.set_write_timeout(Some(verify::PROBE_TIMEOUT))?;
                 let presented = kex::probe(&mut probe_socket, None)
                     .with_context(|| format!("probing {address}:{}", args.port))?;
                 Some(verify_presented(&ctx, plan, &presented, &address)?)
@@ -91,7 +101,10 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
     let upstream = pipe::spawn_upstream(&socket).context("cannot start the data path")?;
     let stdout = io::stdout();
     let intercepted = kex::intercept_host_key(
-        &mut pipe::FdIo(socket.as_fd()),
+        &mut pipe::TimedRead {
+            fd: socket.as_fd(),
+            idle: KEX_IDLE_TIMEOUT,
+        },
         &mut pipe::FdIo(stdout.as_fd()),
     )
     .with_context(|| format!("{address}:{}", args.port))?;
@@ -120,7 +133,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
             Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
         }
     }
-    let cold = verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait)?;
+    let cold = verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait, ctx.cache.as_ref())?;
     let address = cold
         .instance
         .address()
@@ -137,10 +150,15 @@ fn verify_presented(
 ) -> Result<Verified> {
     let cold = match plan {
         Plan::Warm(warm) if warm.keys.vouches_for(presented) => {
+            let public = match warm.name.side {
+                Some(crate::ec2::Side::Public) => PublicNames::from_addresses([&warm.name.address]),
+                _ => PublicNames::default(),
+            };
             return Ok(Verified {
                 instance_id: warm.name.instance,
                 keys: warm.keys.public_keys().unwrap_or_default(),
                 names: warm.name.names,
+                public,
                 source: "the cache of earlier verifications".into(),
             });
         }
@@ -154,7 +172,8 @@ fn verify_presented(
             if let Some(cache) = &ctx.cache {
                 cache.forget_name(&ctx.lookup);
             }
-            let cold = verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait)?;
+            let cold =
+                verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait, ctx.cache.as_ref())?;
             if cold.instance.address() != Some(address) {
                 bail!(
                     "{} now leads to {} at {}, not the cached {address}; the cache was refreshed, run ssh again",
@@ -167,24 +186,20 @@ fn verify_presented(
         }
         Plan::Cold(cold) => *cold,
     };
-    let keys = sources::verify(
-        &cold.instance.id,
-        address,
-        presented,
-        &cold.console,
-        &cold.source.describe(),
-    )?;
+    let keys = cold.check(address, presented)?;
     cold.source.after_verified_connection(ctx.global);
     let names = names_for(&[&ctx.args.host], ctx.args.port, &cold.instance);
     verify::remember(
         ctx.cache.as_ref(),
         &cold.instance,
         &keys,
+        &cold.source,
         &ctx.lookup,
         address,
         &names,
     );
     Ok(Verified {
+        public: PublicNames::of([&cold.instance]),
         instance_id: cold.instance.id,
         keys,
         names,
@@ -199,28 +214,50 @@ fn recorded(path: &Path, names: &[String], keys: &[PublicKey]) -> Result<bool> {
 }
 
 fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
-    let comment = format!("ec2-hostkey:{}", verified.instance_id);
-    let changed = known_hosts::update(path, |file| {
+    let recorded = known_hosts::update(path, |file| {
         for (line, reason) in file.invalid_lines() {
             tracing::debug!(
                 "{}:{line}: kept as is, not a valid entry: {reason}",
                 path.display()
             );
         }
-        let changed = file.replace(
+        let recorded = file.record(
             &verified.names,
             &verified.keys,
             || ctx.args.file.hash || known_hosts::ssh_config_hashes(&ctx.args.host),
-            Some(&comment),
+            &known_hosts::mark(&verified.instance_id),
+            |name| verified.public.owns(name),
         );
-        (changed, changed)
+        (recorded.changed, recorded)
     })?;
+    let changed = recorded.changed;
+    for name in &recorded.foreign {
+        crate::text::note(
+            ctx.global.quiet,
+            &format!(
+                "not recording {name} for {}: {} has an entry for it that ec2-hostkey did not write, with another key, so ssh will refuse it; if that entry is stale, remove it (ssh-keygen -R '{name}'), or connect by {}",
+                verified.instance_id,
+                path.display(),
+                verified
+                    .names
+                    .iter()
+                    .find(|n| !recorded.foreign.contains(n))
+                    .map_or("the instance id", String::as_str)
+            ),
+        );
+    }
     if changed && !ctx.global.quiet {
+        let names: Vec<&str> = verified
+            .names
+            .iter()
+            .filter(|n| !recorded.foreign.contains(n))
+            .map(String::as_str)
+            .collect();
         eprintln!(
             "ec2-hostkey: verified {}'s host keys (source: {}); recorded {} in {}",
             verified.instance_id,
             verified.source,
-            verified.names.join(", "),
+            names.join(", "),
             path.display()
         );
     }

@@ -1,8 +1,13 @@
-//! `repair`: find known_hosts entries for EC2 names (hashed ones included, by
-//! testing every name the region's instances hold), compare each with the
-//! verified keys of the instance that holds that name now, and fix them:
-//! stale → replaced with the verified keys; orphaned (an EC2-only name no
-//! instance holds) → removed with `--prune`; fine → untouched.
+//! `repair`: find known_hosts entries for EC2 names (hashed ones included),
+//! compare each with the verified keys of the instance that holds that name
+//! now, and fix them: stale → replaced with the verified keys; orphaned (a
+//! name of ours no instance holds) → removed with `--prune`; fine → untouched.
+//!
+//! Only lines the tool may change are judged (SECURITY.md, trust rule 3):
+//! lines it wrote (marked `ec2-hostkey:<id>`, plain or hashed) and lines for
+//! AWS-assigned public names. A line for a Name tag, a DNS alias or a
+//! private address that the tool did not write is someone else's: it is
+//! reported as "not ours" and left byte for byte.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
@@ -15,17 +20,21 @@ use crate::cache::Cache;
 use crate::cli::{Global, RepairArgs};
 use crate::ec2::Ec2;
 use crate::files::known_hosts_path;
-use crate::fleet::{Fleet, is_ec2_shaped};
+use crate::fleet::{Fleet, Holder, names_of};
 use crate::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
+use crate::names::{PublicNames, bare_host};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     Fine,
     Stale,
     Orphaned,
-    /// Held by an instance whose keys cannot be verified now (no console keys).
+    /// Held by an instance whose keys cannot be verified now, or by several.
     Unverified,
+    /// Held by an instance, but the line is the user's own, for a name that
+    /// is not AWS-assigned: never changed.
+    NotOurs,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,14 +45,16 @@ struct Finding {
     status: Status,
     instance: Option<String>,
     key: String,
+    /// Why it is unverified or not ours.
+    reason: Option<String>,
     #[serde(skip)]
     raw: Vec<u8>,
-    /// Names on the line and the verified keys to put back for them.
+    /// Names on the line the fix takes, and the verified keys to put back for each.
     #[serde(skip)]
     replacements: Vec<(String, Vec<PublicKey>)>,
-    /// Names on the line that keep the line's old key (not EC2's to judge).
+    /// Orphaned names on the line (removed by `--prune`).
     #[serde(skip)]
-    keep_old: Vec<String>,
+    orphans: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -56,45 +67,41 @@ struct Report<'a> {
     stale: usize,
     orphaned: usize,
     unverified: usize,
+    not_ours: usize,
     changed: bool,
 }
 
 pub fn run(global: &Global, args: &RepairArgs) -> Result<()> {
     let path = known_hosts_path(&args.file)?;
     let file = known_hosts::read(&path)?;
-    let cache = Cache::from_args(&args.cache);
+    let cache = Cache::from_args(
+        &args.cache,
+        crate::cache::scope(&global.region, global.profile.as_deref()),
+    );
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
     let findings = crate::verify::block_on(async {
         let ec2 = Ec2::new(global.first_region(), global.profile.as_deref()).await?;
         let fleet = Fleet::load(&ec2).await?;
-        let recorded = cache
-            .as_ref()
-            .map(|c| c.recorded_names())
-            .unwrap_or_default();
-        let candidates = hashed_candidates(&fleet, &ports, &recorded);
-        let lines = ec2_lines(&file, &fleet, &candidates);
+        let lines = ec2_lines(&file, &fleet, &ports);
         let ids: BTreeSet<String> = lines
             .iter()
             .flat_map(|l| l.held.iter().map(|(_, id)| id.clone()))
             .collect();
-        let keys = Fleet::verified_keys(&ec2, cache.as_ref(), ids.into_iter().collect()).await;
-        anyhow::Ok(
-            lines
-                .into_iter()
-                .map(|l| judge(l, &keys))
-                .collect::<Vec<_>>(),
-        )
+        let (keys, why) = fleet
+            .verified_keys(&ec2, cache.as_ref(), ids.into_iter().collect(), 22)
+            .await;
+        let findings: Vec<Finding> = lines.into_iter().map(|l| judge(l, &keys, &why)).collect();
+        anyhow::Ok((findings, fleet.public))
     })?;
+    let (findings, public) = findings;
 
-    let to_fix =
-        |f: &Finding| f.status == Status::Stale || (args.prune && f.status == Status::Orphaned);
+    let to_fix = |f: &Finding| f.status == Status::Stale || (args.prune && !f.orphans.is_empty());
     let changed = !args.dry_run && findings.iter().any(to_fix);
     if changed {
         let hash = args.file.hash;
         known_hosts::update(&path, |file| {
             let fixes: Vec<&Finding> = findings.iter().filter(|f| to_fix(f)).collect();
-            let (changed, ()) = apply(file, &fixes, hash);
-            (changed, ())
+            (apply(file, &fixes, hash, args.prune, &public), ())
         })?;
     }
     print_report(
@@ -112,48 +119,19 @@ struct Ec2Line {
     raw: Vec<u8>,
     hashed: bool,
     key: KeyText,
-    /// (lookup name, instance id) for names a live instance holds.
+    /// (lookup name, instance id) for names of ours a live instance holds.
     held: Vec<(String, String)>,
+    /// Names of ours several running instances hold.
+    ambiguous: Vec<(String, String)>,
     orphaned: Vec<String>,
-    other: Vec<String>,
+    /// (name, holder) for names an instance holds on a line not ours.
+    not_ours: Vec<(String, String)>,
 }
 
-/// A name a hashed entry may hide: its lookup form, the bare host, and
-/// whether we recorded it ourselves (so it is ours to call orphaned).
-struct Candidate {
-    lookup: String,
-    bare: String,
-    ours: bool,
-}
-
-/// Names hashed entries are tested against: every name an instance holds, on
-/// every port of interest, and every name we recorded (from the cache).
-fn hashed_candidates(fleet: &Fleet, ports: &BTreeSet<u16>, recorded: &[String]) -> Vec<Candidate> {
-    let held = fleet.all_names().flat_map(|bare| {
-        ports.iter().map(move |&p| Candidate {
-            lookup: lookup_name(bare, p),
-            bare: bare.to_string(),
-            ours: false,
-        })
-    });
-    let ours = recorded.iter().map(|lookup| Candidate {
-        lookup: lookup.clone(),
-        bare: bare_host(lookup),
-        ours: true,
-    });
-    held.chain(ours).collect()
-}
-
-/// `[host]:port` → `host`.
-fn bare_host(lookup: &str) -> String {
-    lookup
-        .strip_prefix('[')
-        .and_then(|r| r.split_once("]:"))
-        .map(|(h, _)| h.to_string())
-        .unwrap_or_else(|| lookup.to_string())
-}
-
-fn ec2_lines(file: &KnownHosts, fleet: &Fleet, candidates: &[Candidate]) -> Vec<Ec2Line> {
+fn ec2_lines(file: &KnownHosts, fleet: &Fleet, ports: &BTreeSet<u16>) -> Vec<Ec2Line> {
+    let on_ports =
+        |bare: &str| -> Vec<String> { ports.iter().map(|&p| lookup_name(bare, p)).collect() };
+    let public: Vec<String> = fleet.public_names().flat_map(on_ports).collect();
     let mut out = Vec::new();
     for line in &file.lines {
         let Kind::Entry(entry) = &line.kind else {
@@ -162,67 +140,120 @@ fn ec2_lines(file: &KnownHosts, fleet: &Fleet, candidates: &[Candidate]) -> Vec<
         if entry.marker.is_some() {
             continue;
         }
-        let commented = String::from_utf8_lossy(&line.raw).contains("ec2-hostkey:i-");
-        let names = line_names(entry, candidates);
+        let mark = entry.marked_instance();
+        let names = if entry.is_hashed() {
+            hashed_name(entry, mark, fleet, &public, &on_ports)
+                .into_iter()
+                .collect()
+        } else {
+            literal_names(entry)
+        };
         let mut found = Ec2Line {
             number: line.number,
             raw: line.raw.clone(),
             hashed: entry.is_hashed(),
             key: entry.key.clone(),
             held: Vec::new(),
+            ambiguous: Vec::new(),
             orphaned: Vec::new(),
-            other: Vec::new(),
+            not_ours: Vec::new(),
         };
-        for (lookup, bare, recorded) in names {
-            let ours = commented || recorded;
-            match fleet.holder(&bare) {
-                Some(i) if i.state != "terminated" && i.state != "shutting-down" => {
-                    found.held.push((lookup, i.id.clone()))
-                }
-                _ if ours || is_ec2_shaped(&bare) => found.orphaned.push(lookup),
-                _ => found.other.push(lookup),
+        let marked_live = mark.and_then(|id| fleet.by_id(id));
+        if names.is_empty() && mark.is_some() {
+            // Our hashed line whose name no instance holds any more.
+            match marked_live {
+                Some(i) => found.held.push((String::new(), i.id.clone())),
+                None => found.orphaned.push(String::new()),
             }
         }
-        if !found.held.is_empty() || !found.orphaned.is_empty() {
+        for lookup in names {
+            let bare = bare_host(&lookup);
+            let ours = mark.is_some() || fleet.public.owns(&lookup);
+            // Who holds a name is decided by what AWS assigned (public DNS
+            // names and IPs of running instances) or, for our own line, by
+            // its mark — never by a Name tag, which anyone may set.
+            let holder = match (fleet.public_holder(bare), marked_live) {
+                (Some(i), _) => Holder::One(i),
+                (None, Some(i))
+                    if !is_aws_assigned_kind(bare) || names_of(i).iter().any(|n| n == bare) =>
+                {
+                    Holder::One(i)
+                }
+                (None, _) if ours => Holder::Nobody,
+                (None, _) => fleet.holder(bare),
+            };
+            match (ours, holder) {
+                (true, Holder::One(i)) => found.held.push((lookup, i.id.clone())),
+                (true, Holder::Ambiguous(ids)) => found.ambiguous.push((lookup, ids.join(", "))),
+                (true, Holder::Nobody) => found.orphaned.push(lookup),
+                (false, Holder::One(i)) => found.not_ours.push((lookup, i.id.clone())),
+                (false, Holder::Ambiguous(ids)) => found.not_ours.push((lookup, ids.join(", "))),
+                (false, Holder::Nobody) => {}
+            }
+        }
+        let relevant = !found.held.is_empty()
+            || !found.ambiguous.is_empty()
+            || !found.orphaned.is_empty()
+            || !found.not_ours.is_empty();
+        if relevant {
             out.push(found);
         }
     }
     out
 }
 
-/// (lookup name, bare host, recorded by us) for each literal name on the
-/// line; for a hashed line, the candidate whose HMAC matches.
-fn line_names(entry: &Entry, candidates: &[Candidate]) -> Vec<(String, String, bool)> {
-    if entry.is_hashed() {
-        return candidates
-            .iter()
-            .find(|c| entry.match_host(&c.lookup) == HostMatch::Hashed)
-            .map(|c| (c.lookup.clone(), c.bare.clone(), c.ours))
-            .into_iter()
-            .collect();
-    }
+/// A name of a kind AWS assigns (an address, an EC2 DNS name, an id): one an
+/// instance can lose, so a mark alone does not keep it.
+fn is_aws_assigned_kind(name: &str) -> bool {
+    name.parse::<std::net::IpAddr>().is_ok() || crate::names::is_ec2_shaped(name)
+}
+
+/// The plain host names on a line (no wildcards, no negations).
+fn literal_names(entry: &Entry) -> Vec<String> {
     entry
         .hosts
         .split(',')
         .filter(|p| !p.starts_with('!') && !p.contains(['*', '?']) && !p.is_empty())
-        .map(|p| {
-            let lookup = p.to_ascii_lowercase();
-            (bare_host(&lookup), lookup, false)
-        })
-        .map(|(bare, lookup, ours)| (lookup, bare, ours))
+        .map(str::to_ascii_lowercase)
         .collect()
 }
 
-fn judge(line: Ec2Line, keys: &HashMap<String, Vec<PublicKey>>) -> Finding {
-    let mut status = if line.held.is_empty() {
-        Status::Orphaned
-    } else {
-        Status::Fine
-    };
+/// The name a hashed line hides, among those ours to judge: the names of the
+/// instance its mark names, then every AWS-assigned public name.
+fn hashed_name(
+    entry: &Entry,
+    mark: Option<&str>,
+    fleet: &Fleet,
+    public: &[String],
+    on_ports: &dyn Fn(&str) -> Vec<String>,
+) -> Option<String> {
+    let hit = |n: &String| entry.match_host(n) == HostMatch::Hashed;
+    if let Some(id) = mark {
+        let own = fleet.by_id(id).map(names_of).unwrap_or_default();
+        if let Some(found) = own.iter().flat_map(|n| on_ports(n)).find(hit) {
+            return Some(found);
+        }
+    }
+    public.iter().find(|n| hit(n)).cloned()
+}
+
+fn judge(
+    line: Ec2Line,
+    keys: &HashMap<String, Vec<PublicKey>>,
+    why: &HashMap<String, String>,
+) -> Finding {
+    let mut status = Status::Fine;
+    let mut reason = None;
     let mut replacements = Vec::new();
     for (lookup, id) in &line.held {
         match keys.get(id) {
-            None => status = Status::Unverified,
+            None => {
+                status = Status::Unverified;
+                reason = Some(format!(
+                    "{id}'s keys cannot be verified now: {}",
+                    why.get(id).map_or("no trusted source", String::as_str)
+                ));
+            }
             Some(verified) => {
                 if !verified.iter().any(|k| KeyText::of(k) == line.key)
                     && status != Status::Unverified
@@ -233,22 +264,46 @@ fn judge(line: Ec2Line, keys: &HashMap<String, Vec<PublicKey>>) -> Finding {
             }
         }
     }
-    let mut keep_old = line.other.clone();
-    if status == Status::Stale {
-        keep_old.extend(line.orphaned.iter().cloned());
+    if let Some((name, ids)) = line.ambiguous.first() {
+        status = Status::Unverified;
+        reason = Some(format!(
+            "{name} is held by several running instances ({ids})"
+        ));
+    }
+    if line.held.is_empty() && line.ambiguous.is_empty() {
+        status = if line.orphaned.is_empty() {
+            Status::NotOurs
+        } else {
+            Status::Orphaned
+        };
+    }
+    if status == Status::NotOurs
+        && let Some((name, id)) = line.not_ours.first()
+    {
+        reason = Some(format!(
+            "{name} is held by {id}, but ec2-hostkey did not write this line and {name} is not an AWS-assigned public name; left as is"
+        ));
     }
     let mut names: Vec<String> = line.held.iter().map(|(n, _)| n.clone()).collect();
+    names.extend(line.ambiguous.iter().map(|(n, _)| n.clone()));
     names.extend(line.orphaned.iter().cloned());
+    names.extend(line.not_ours.iter().map(|(n, _)| n.clone()));
+    names.retain(|n| !n.is_empty());
     Finding {
         line: line.number,
         names,
         hashed: line.hashed,
         status,
-        instance: line.held.first().map(|(_, id)| id.clone()),
+        instance: line
+            .held
+            .first()
+            .or(line.not_ours.first())
+            .map(|(_, id)| id.clone()),
         key: describe(&line.key),
+        reason,
         raw: line.raw,
         replacements,
-        keep_old,
+        orphans: line.orphaned,
     }
 }
 
@@ -259,36 +314,52 @@ fn describe(key: &KeyText) -> String {
     }
 }
 
-/// Removes the lines to fix and puts back verified entries for their names.
-fn apply(file: &mut KnownHosts, fixes: &[&Finding], hash: bool) -> (bool, ()) {
-    let before = file.lines.len();
-    let mut put_back: Vec<(String, KeyText, bool)> = Vec::new();
-    file.lines.retain(|line| {
-        let Some(fix) = fixes.iter().find(|f| f.raw == line.raw) else {
-            return true;
+/// Takes the names each fix is about off its line (the line stays for any
+/// other hosts on it), then records verified, marked entries for the stale
+/// ones. Returns whether anything changed.
+fn apply(
+    file: &mut KnownHosts,
+    fixes: &[&Finding],
+    hash: bool,
+    prune: bool,
+    public: &PublicNames,
+) -> bool {
+    let mut changed = false;
+    for fix in fixes {
+        let Some(index) = file.lines.iter().position(|l| l.raw == fix.raw) else {
+            continue;
         };
-        if let Kind::Entry(entry) = &line.kind {
-            for name in &fix.keep_old {
-                put_back.push((name.clone(), entry.key.clone(), fix.hashed));
-            }
+        let mut taken: Vec<&String> = Vec::new();
+        if fix.status == Status::Stale {
+            taken.extend(fix.replacements.iter().map(|(n, _)| n));
         }
-        false
-    });
-    let changed = file.lines.len() != before;
+        if prune {
+            taken.extend(fix.orphans.iter());
+        }
+        let named: Vec<&String> = taken.iter().copied().filter(|n| !n.is_empty()).collect();
+        let line = file.lines.remove(index);
+        // A hashed line hides one name: it goes whole; a plain one keeps its other hosts.
+        if !fix.hashed
+            && let Some(rest) = line.without_hosts(&named)
+        {
+            file.lines.insert(index, rest);
+        }
+        changed = true;
+    }
     for fix in fixes.iter().filter(|f| f.status == Status::Stale) {
-        for (name, keys) in &fix.replacements {
-            file.replace(
+        let id = fix.instance.as_deref().unwrap_or_default();
+        for (name, keys) in fix.replacements.iter().filter(|(n, _)| !n.is_empty()) {
+            let recorded = file.record(
                 std::slice::from_ref(name),
                 keys,
                 || hash || fix.hashed,
-                None,
+                &known_hosts::mark(id),
+                |n| public.owns(n),
             );
+            changed |= recorded.changed;
         }
     }
-    for (name, key, hashed) in put_back {
-        file.add_text(&name, &key, hashed);
-    }
-    (changed, ())
+    changed
 }
 
 fn print_report(
@@ -310,6 +381,7 @@ fn print_report(
             stale: count(Status::Stale),
             orphaned: count(Status::Orphaned),
             unverified: count(Status::Unverified),
+            not_ours: count(Status::NotOurs),
             changed,
         };
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -335,27 +407,31 @@ fn print_report(
                 "no instance holds this name (kept; --prune removes it)".to_string()
             }
             Status::Unverified => format!(
-                "held by {}, whose keys cannot be verified now (no console keys); left as is",
-                f.instance.as_deref().unwrap_or("?")
+                "{}; left as is",
+                f.reason.as_deref().unwrap_or("cannot be verified now")
             ),
+            Status::NotOurs => f.reason.clone().unwrap_or_default(),
         };
         let hashed = if f.hashed { " (hashed)" } else { "" };
+        let status = serde_json::to_value(f.status)?;
         writeln!(
             out,
-            "{:<10} line {:<5} {}{hashed}: {what}",
-            format!("{:?}", f.status).to_lowercase(),
+            "{:<10} line {:<5} {}{hashed}: {}",
+            status.as_str().unwrap_or_default(),
             f.line,
-            f.names.join(",")
+            crate::text::sanitize(&f.names.join(",")),
+            crate::text::sanitize(&what)
         )?;
     }
     writeln!(
         out,
-        "{file}: {} EC2 entries: {} fine, {} stale, {} orphaned, {} unverified{}",
-        findings.len(),
+        "{file}: {} EC2 entries: {} fine, {} stale, {} orphaned, {} unverified, {} not ours{}",
+        findings.len() - count(Status::NotOurs),
         count(Status::Fine),
         count(Status::Stale),
         count(Status::Orphaned),
         count(Status::Unverified),
+        count(Status::NotOurs),
         if changed {
             "; file updated"
         } else if args.dry_run {

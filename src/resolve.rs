@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::cli::{AddressMode, Global};
 use crate::ec2::{self, Ec2, Instance, Query, Side};
+use crate::names;
 
 /// How a target is looked up: which address to use, and where DNS aliases are resolved.
 #[derive(Debug, Clone, Copy)]
@@ -38,13 +39,13 @@ pub enum Target {
 impl Target {
     pub fn classify(host: &str) -> Target {
         let lower = host.to_ascii_lowercase();
-        if is_instance_id(&lower) {
+        if names::is_instance_id(&lower) {
             Target::InstanceId(lower)
         } else if let Ok(ip) = host.parse::<IpAddr>() {
             Target::Ip(ip)
-        } else if lower.ends_with(".amazonaws.com") && lower.starts_with("ec2-") {
+        } else if names::is_ec2_public_dns(&lower) {
             Target::PublicDns(lower)
-        } else if lower.ends_with(".compute.internal") || lower.ends_with(".ec2.internal") {
+        } else if names::is_ec2_private_dns(&lower) {
             Target::PrivateDns(lower)
         } else {
             Target::Name(host.to_string())
@@ -64,19 +65,15 @@ impl std::fmt::Display for Target {
     }
 }
 
-fn is_instance_id(s: &str) -> bool {
-    s.strip_prefix("i-").is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
-    })
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(
         "no instance found for {target} in {regions}; check the name, or pass --region (repeatable)"
     )]
     NotFound { target: String, regions: String },
-    #[error("{target} matches {count} running instances ({ids}); connect by instance id instead")]
+    #[error(
+        "{target} matches {count} running instances ({ids}); names are compared without case, as ssh lowercases them, so say which one: connect by instance id, or narrow the search with --region"
+    )]
     Ambiguous {
         target: String,
         count: usize,
@@ -93,6 +90,14 @@ pub enum Error {
         id: String,
         side: &'static str,
         remedy: &'static str,
+    },
+    #[error(
+        "DNS says {name} is {addresses}, which no running instance in {regions} holds; DNS decides where {name} goes (as for plain ssh), so it is not looked up as a Name tag — connect by instance id or Name tag instead"
+    )]
+    DnsNotAnInstance {
+        name: String,
+        addresses: String,
+        regions: String,
     },
     #[error(transparent)]
     Ec2(#[from] ec2::Error),
@@ -115,13 +120,45 @@ pub async fn locate(
 ) -> Result<(Ec2, Instance), Error> {
     let home = Ec2::new(regions.first().map(String::as_str), profile).await?;
     let clients = home.with_regions(regions);
+    let mut dns_said = None;
+    // An id is unique across regions; a name may be held in several of the
+    // regions searched, which is as ambiguous as two holders in one.
+    let mut found: Vec<(Ec2, Instance)> = Vec::new();
     for ec2 in &clients {
         match find_instance(ec2, target, options).await {
             Err(Error::NotFound { .. }) => continue,
-            found => return found.map(|instance| (ec2.clone(), instance)),
+            Err(Error::DnsNotAnInstance {
+                name, addresses, ..
+            }) => dns_said = Some((name, addresses)),
+            Ok(instance) if !matches!(target, Target::InstanceId(_)) => {
+                found.push((ec2.clone(), instance));
+            }
+            other => return other.map(|instance| (ec2.clone(), instance)),
+        }
+    }
+    match found.len() {
+        0 => {}
+        1 => return Ok(found.remove(0)),
+        count => {
+            return Err(Error::Ambiguous {
+                target: target.to_string(),
+                count,
+                ids: found
+                    .iter()
+                    .map(|(ec2, i)| format!("{} in {}", i.id, ec2.region()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
     }
     let searched: Vec<String> = clients.iter().map(Ec2::region).collect();
+    if let Some((name, addresses)) = dns_said {
+        return Err(Error::DnsNotAnInstance {
+            name,
+            addresses,
+            regions: searched.join(", "),
+        });
+    }
     if regions.is_empty() && matches!(target, Target::InstanceId(_)) {
         if let Some(found) = search_other_regions(&home, target, options).await? {
             return Ok(found);
@@ -193,6 +230,19 @@ pub async fn find_any(
 ) -> Result<Option<Instance>, Error> {
     let (mut found, _) = candidates(ec2, target, options).await?;
     found.sort_by_key(|i| i.state != "running");
+    let running = found.iter().filter(|i| i.state == "running").count();
+    if running > 1 {
+        return Err(Error::Ambiguous {
+            target: target.to_string(),
+            count: running,
+            ids: found
+                .iter()
+                .filter(|i| i.state == "running")
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     Ok(found.into_iter().next())
 }
 
@@ -209,28 +259,19 @@ async fn candidates(
         Target::PublicDns(name) => by_dns_name(ec2, name, Side::Public).await?,
         Target::PrivateDns(name) => by_dns_name(ec2, name, Side::Private).await?,
         // A dotted name is more likely a DNS alias than a Name tag; a bare
-        // one may still resolve through the resolver's search domains.
+        // one may still resolve through the resolver's search domains. A
+        // positive DNS answer is final (plain ssh would go there too): only
+        // a name DNS does not know falls back to Name tags (trust rule 3).
         Target::Name(name) if name.contains('.') && is_dns_name(name) => {
-            match by_dns(ec2, name, options).await {
-                Ok(Some(found)) => found,
-                Ok(None) => (by_name_tag(ec2, name).await?, None),
-                Err(err) => {
-                    let tagged = by_name_tag(ec2, name).await?;
-                    if tagged.is_empty() {
-                        return Err(err);
-                    }
-                    (tagged, None)
-                }
+            match by_dns(ec2, name, options).await? {
+                Some(found) => found,
+                None => (by_name_tag(ec2, name).await?, None),
             }
         }
         Target::Name(name) => {
             let tagged = by_name_tag(ec2, name).await?;
             if tagged.is_empty() && is_dns_name(name) {
-                by_dns(ec2, name, options)
-                    .await
-                    .ok()
-                    .flatten()
-                    .unwrap_or_default()
+                by_dns(ec2, name, options).await?.unwrap_or_default()
             } else {
                 (tagged, None)
             }
@@ -262,8 +303,8 @@ async fn by_ip(ec2: &Ec2, ip: IpAddr) -> Result<(Vec<Instance>, Option<Side>), E
 }
 
 /// Follows a DNS alias to an EC2 DNS name on its CNAME chain, else to the
-/// instance holding its address. `None` when DNS does not know the name
-/// or it leads to no instance.
+/// instance holding its address. `None` only when DNS does not know the
+/// name; an answer that leads to no instance is an error.
 async fn by_dns(
     ec2: &Ec2,
     name: &str,
@@ -282,26 +323,33 @@ async fn by_dns(
             return Ok(Some(found));
         }
     }
-    for ip in answer.addresses {
-        let found = by_ip(ec2, ip).await?;
+    for ip in &answer.addresses {
+        let found = by_ip(ec2, *ip).await?;
         if !found.0.is_empty() {
             return Ok(Some(found));
         }
     }
-    Ok(None)
+    let mut said: Vec<String> = answer.ec2_names.clone();
+    said.extend(answer.addresses.iter().map(ToString::to_string));
+    Err(Error::DnsNotAnInstance {
+        name: name.to_string(),
+        addresses: if said.is_empty() {
+            "no address".into()
+        } else {
+            said.join(", ")
+        },
+        regions: ec2.region(),
+    })
 }
 
+/// Running or not, every instance whose Name tag equals `name` ignoring
+/// case: ssh lowercases the host before %h expands, so "WebServer" arrives
+/// as "webserver" — and a case variant must make the name ambiguous, never
+/// lose to an exact match (EC2's tag filters are case-sensitive, so EC2 is
+/// asked for every name of that shape and the comparison is made here).
 async fn by_name_tag(ec2: &Ec2, name: &str) -> Result<Vec<Instance>, Error> {
-    let exact = ec2
-        .describe(&filter("tag:Name", &escape_filter_value(name)))
-        .await?;
-    if !exact.is_empty() {
-        return Ok(exact);
-    }
-    // ssh lowercases the host before %h expands, so "WebServer" arrives as
-    // "webserver": compare Name tags without case.
     Ok(ec2
-        .describe(&Query::TagKey("Name"))
+        .describe(&filter("tag:Name", &case_blind_pattern(name)))
         .await?
         .into_iter()
         .filter(|i| {
@@ -310,6 +358,24 @@ async fn by_name_tag(ec2: &Ec2, name: &str) -> Result<Vec<Instance>, Error> {
                 .is_some_and(|n| n.eq_ignore_ascii_case(name))
         })
         .collect())
+}
+
+/// An EC2 filter value that matches `name` in any case: each letter becomes
+/// `?` (one character), anything else is matched literally. EC2 narrows the
+/// answer to names of that shape; the exact comparison is ours.
+fn case_blind_pattern(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            c if c.is_ascii_alphabetic() => out.push('?'),
+            '*' | '?' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Sets which address of `instance` is used: the one `--address` asks for,
@@ -349,18 +415,6 @@ fn is_dns_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// EC2 filter values treat `*` and `?` as wildcards; a name is matched literally.
-fn escape_filter_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if matches!(c, '*' | '?' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn filter(name: &'static str, value: &str) -> Query {
@@ -439,5 +493,11 @@ mod tests {
         );
         assert_eq!(Target::classify("web-1"), Target::Name("web-1".into()));
         assert_eq!(Target::classify("i-xyz"), Target::Name("i-xyz".into()));
+    }
+
+    #[test]
+    fn name_patterns_match_every_case_and_nothing_else_literally() {
+        assert_eq!(case_blind_pattern("Web-1"), "???-1");
+        assert_eq!(case_blind_pattern("a*b?c\\"), "?\\*?\\??\\\\");
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
 
 use crate::cli::Global;
 
@@ -24,6 +25,9 @@ async fn client(global: &Global) -> aws_sdk_s3::Client {
 }
 
 /// Uploads `body` to `s3://bucket/key` (private) and returns a GET URL valid for `expires`.
+///
+/// `body` holds private keys. The SDK needs an owned body, so this makes the
+/// one copy of it outside a zeroized buffer; see below.
 pub async fn upload_and_presign(
     global: &Global,
     bucket: &str,
@@ -32,10 +36,16 @@ pub async fn upload_and_presign(
     expires: Duration,
 ) -> Result<String> {
     let s3 = client(global).await;
+    // The one unzeroized copy of the private keys: the request must own its
+    // body, and the owning `bytes::Bytes` cannot be made to zeroize (that
+    // would take `Bytes::from_owner(Zeroizing<Vec<u8>>)`, and `bytes` is not a
+    // direct dependency). The `Vec` is moved into the `Bytes` without a
+    // further copy and freed with the request, before this function returns.
+    let owned: Vec<u8> = body.to_vec();
     s3.put_object()
         .bucket(bucket)
         .key(key)
-        .body(body.to_vec().into())
+        .body(ByteStream::from(owned))
         .content_type("text/x-shellscript")
         .send()
         .await

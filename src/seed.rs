@@ -1,32 +1,39 @@
 //! `seed`: generate an instance's host keys before it exists, so the first
-//! connection needs no console output (DESIGN.md, trust rule 1a).
+//! connection needs no console output (SECURITY.md: seed records).
 //!
 //! The private keys go into the instance's user-data — as cloud-config
 //! `ssh_keys:` or a shell script — or, with `--s3`, into a private S3 object
 //! that the user-data fetches once through a presigned URL that expires in
 //! minutes (anyone on the instance can read user-data later; by then the URL
-//! is dead and the object deleted). The public keys stay in the local seed
-//! store, bound to one instance id at first use (tag `ec2-hostkey:seed=ID`,
-//! or `seed bind`); a record bound to one instance never vouches for another.
+//! is dead and the object deleted), and runs only if its SHA-256 is the one
+//! pinned in the user-data. The public keys stay in the local seed store.
+//!
+//! A tag alone never binds a seed to an instance: anyone allowed to tag can
+//! write `ec2-hostkey:seed=ID` on any instance. The binding is proven by the
+//! instance's own user-data — every form `seed` prints carries the line
+//! `# ec2-hostkey-seed: ID DIGEST` (DIGEST: [`keys_digest`] of the record's
+//! public keys), read with ec2:DescribeInstanceAttribute — or made explicit
+//! with `seed bind`. A record bound to one instance never vouches for another.
 //!
 //! Store: `$XDG_DATA_HOME/ec2-hostkey/seeds` (usually
 //! `~/.local/share/ec2-hostkey/seeds`), 0700, one 0600 JSON file per seed.
 
 use std::fs;
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use ssh_key::{Algorithm, EcdsaCurve, LineEnding, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
 use crate::cli::{Global, SeedAction, SeedArgs, SeedFormat, SeedGenArgs, SeedKeyType};
 use crate::known_hosts::KeyText;
 
-/// The instance tag that links an instance to its seed record.
-pub const SEED_TAG: &str = "ec2-hostkey:seed";
+pub use crate::ec2::SEED_TAG;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeedRecord {
@@ -77,13 +84,24 @@ impl SeedStore {
             .mode(0o700)
             .create(&dir)
             .with_context(|| format!("cannot create the seed store {}", dir.display()))?;
-        if crate::files::writable_by_others(&fs::metadata(&dir)?) {
+        if let Err(problem) = crate::files::private_dir(&dir) {
             bail!(
-                "the seed store {} is group- or world-writable, so its records cannot be trusted; chmod 700 it",
+                "the seed store {} cannot be trusted: {problem}",
                 dir.display()
             );
         }
         Ok(SeedStore { dir })
+    }
+
+    /// An exclusive lock on the store, so that two first connections (or a
+    /// connection and `seed bind`) bind a seed once.
+    fn lock(&self) -> Result<fs::File> {
+        let handle = fs::File::open(&self.dir)
+            .with_context(|| format!("cannot open the seed store {}", self.dir.display()))?;
+        handle
+            .lock()
+            .with_context(|| format!("cannot lock the seed store {}", self.dir.display()))?;
+        Ok(handle)
     }
 
     pub fn get(&self, id: &str) -> Option<SeedRecord> {
@@ -126,32 +144,44 @@ impl SeedStore {
         self.dir.join(format!("{safe}.json"))
     }
 
-    /// The record `seed bind` tied to `instance`.
+    /// The record bound to `instance` (by `seed bind`, or a proof seen earlier).
     pub fn bound_to(&self, instance: &str) -> Option<SeedRecord> {
         self.all()
             .into_iter()
             .find(|r| r.instance.as_deref() == Some(instance) && r.public_keys().is_some())
     }
 
-    /// The seeded keys for `instance` if its seed tag names a record that is
-    /// bound to it — or unbound, in which case it is bound now, for good.
-    pub fn trusted_for(&self, instance: &str, seed_id: &str) -> Option<SeedRecord> {
-        let mut record = self.get(seed_id)?;
+    /// Whether some seed is still waiting for its instance.
+    pub fn has_unbound(&self) -> bool {
+        self.all().iter().any(|r| r.instance.is_none())
+    }
+
+    /// Binds seed `seed_id` to `instance`, whose user-data names it with
+    /// `digest`: only if the digest is that of the seed's public keys, and
+    /// the seed is not bound to another instance. Under the store's lock.
+    ///
+    /// # Errors
+    /// No such seed here, the digest does not match, or it is bound elsewhere.
+    pub fn bind_proven(&self, instance: &str, seed_id: &str, digest: &str) -> Result<SeedRecord> {
+        let _lock = self.lock()?;
+        let mut record = self
+            .get(seed_id)
+            .with_context(|| format!("no seed {seed_id} in the local seed store"))?;
+        if keys_digest(&record.keys) != digest {
+            bail!("the user-data's digest is not that of seed {seed_id}'s public keys");
+        }
         match record.instance.as_deref() {
             Some(bound) if bound == instance => {}
-            Some(other) => {
-                eprintln!(
-                    "ec2-hostkey: warning: seed {seed_id} is bound to {other}, not {instance}; ignoring it for {instance}"
-                );
-                return None;
-            }
+            Some(other) => bail!("seed {seed_id} is already bound to {other}"),
             None => {
                 record.instance = Some(instance.to_string());
-                self.put(&record).ok()?;
+                self.put(&record)?;
             }
         }
-        record.public_keys()?;
-        Some(record)
+        record
+            .public_keys()
+            .context("the seed record holds a key that does not parse")?;
+        Ok(record)
     }
 }
 
@@ -167,7 +197,7 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     if to_terminal && args.s3.is_none() {
         bail!(
-            "refusing to print private host keys to a terminal; write them to a file (--output user-data.txt or > file) or use --s3"
+            "refusing to print private host keys to a terminal; write them to a file with --output user-data.txt (created 0600), or use --s3 to keep them out of the user-data"
         );
     }
     // Refuse an untrustworthy store before any key exists or leaves the machine.
@@ -188,6 +218,8 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
         Some(url) => {
             let (bucket, key) = parse_s3_url(url, &id)?;
             let bundle = render_script(&keys, &id)?;
+            // Pinned in the user-data: computed over exactly the bytes uploaded.
+            let pinned = sha256_hex(bundle.as_bytes());
             let presigned = crate::verify::block_on(crate::s3::upload_and_presign(
                 global,
                 &bucket,
@@ -200,7 +232,8 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
                 key,
                 deleted: false,
             });
-            Zeroizing::new(render_fetch_script(&presigned, &id))
+            let digest = keys_digest(&public_key_texts(&keys));
+            Zeroizing::new(render_fetch_script(&presigned, &id, &pinned, &digest))
         }
         None => match args.format {
             SeedFormat::CloudConfig => render_cloud_config(&keys, &id)?,
@@ -210,10 +243,7 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
 
     let record = SeedRecord {
         id: id.clone(),
-        keys: keys
-            .iter()
-            .map(|k| KeyText::of(k.public_key()).to_string())
-            .collect(),
+        keys: public_key_texts(&keys),
         created_at: crate::cache::now(),
         instance: None,
         s3,
@@ -232,17 +262,22 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
             "ec2-hostkey: seed {id}: {} host key(s) generated; public keys kept in the seed store",
             keys.len()
         );
-        eprintln!("ec2-hostkey: launch with --user-data file://… and:");
         eprintln!(
-            "  --tag-specifications 'ResourceType=instance,Tags=[{{Key={SEED_TAG},Value={id}}}]'"
+            "ec2-hostkey: launch with --user-data file://… : the user-data names the seed and proves which instance it belongs to"
         );
-        eprintln!("ec2-hostkey: or link it afterwards: ec2-hostkey seed bind {id} INSTANCE-ID");
+        eprintln!(
+            "  (optional, for people reading the console: --tag-specifications 'ResourceType=instance,Tags=[{{Key={SEED_TAG},Value={id}}}]')"
+        );
+        eprintln!(
+            "ec2-hostkey: or, if the user-data cannot carry it, link it yourself: ec2-hostkey seed bind {id} INSTANCE-ID"
+        );
     }
     Ok(())
 }
 
 fn bind(global: &Global, id: &str, instance: &str) -> Result<()> {
     let store = SeedStore::open()?;
+    let _lock = store.lock()?;
     let mut record = store
         .get(id)
         .with_context(|| format!("no seed {id} in the seed store"))?;
@@ -324,53 +359,218 @@ fn cloud_init_name(key: &PrivateKey) -> &'static str {
     }
 }
 
+/// The prefix of the line that binds a seed to the user-data it is in.
+const BINDING_PREFIX: &str = "# ec2-hostkey-seed: ";
+
+/// The `algorithm base64` public keys of `keys`, as the seed record keeps them.
+fn public_key_texts(keys: &[PrivateKey]) -> Vec<String> {
+    keys.iter()
+        .map(|k| KeyText::of(k.public_key()).to_string())
+        .collect()
+}
+
+/// `sha256:<base64, no padding>` of a seed's public keys: SHA-256 over their
+/// `algorithm base64` forms (any comment dropped), sorted, joined by "\n".
+/// Order-independent, so a record and the user-data it was printed in agree
+/// however the keys are listed.
+pub fn keys_digest(public_keys: &[String]) -> String {
+    let mut lines: Vec<String> = public_keys
+        .iter()
+        .map(|k| {
+            let mut fields = k.split_whitespace();
+            match (fields.next(), fields.next()) {
+                (Some(algorithm), Some(data)) => format!("{algorithm} {data}"),
+                _ => k.trim().to_string(),
+            }
+        })
+        .collect();
+    lines.sort();
+    let digest = Sha256::digest(lines.join("\n").as_bytes());
+    format!(
+        "sha256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    )
+}
+
+/// The seed and keys digest named by `user_data`'s binding line, the first
+/// line beginning `# ec2-hostkey-seed:` (a trailing `\r` ignored). That first
+/// such line decides: it must be exactly `# ec2-hostkey-seed: ID DIGEST`, with
+/// ID a seed id (`s-` + 16 hex) and DIGEST a [`keys_digest`], or there is no
+/// binding; any later such lines are ignored.
+pub fn binding_in_user_data(user_data: &[u8]) -> Option<(String, String)> {
+    let marker = BINDING_PREFIX.trim_end().as_bytes();
+    let line = user_data
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .find(|line| line.starts_with(marker))?;
+    let rest = std::str::from_utf8(line)
+        .ok()?
+        .strip_prefix(BINDING_PREFIX)?;
+    let (id, digest) = rest.split_once(' ')?;
+    (is_seed_id(id) && is_keys_digest(digest)).then(|| (id.to_string(), digest.to_string()))
+}
+
+/// `s-` followed by 16 lowercase hex digits, as `seed` makes them.
+pub fn is_seed_id(id: &str) -> bool {
+    id.strip_prefix("s-").is_some_and(|hex| {
+        hex.len() == 16
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// `sha256:` followed by the unpadded base64 of 32 bytes.
+fn is_keys_digest(digest: &str) -> bool {
+    digest.strip_prefix("sha256:").is_some_and(|b64| {
+        b64.len() == 43
+            && base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(b64)
+                .is_ok_and(|bytes| bytes.len() == 32)
+    })
+}
+
+fn binding_line(id: &str, digest: &str) -> String {
+    format!("{BINDING_PREFIX}{id} {digest}\n")
+}
+
+/// Lowercase hex SHA-256, as `sha256sum` prints it.
+fn sha256_hex(data: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(data))
+}
+
+/// Each key's private OpenSSH PEM (zeroized on drop) with its public key text.
+fn pems_and_publics(keys: &[PrivateKey]) -> Result<Vec<(Zeroizing<String>, String)>> {
+    keys.iter()
+        .map(|key| -> Result<(Zeroizing<String>, String)> {
+            Ok((
+                key.to_openssh(LineEnding::LF)?,
+                KeyText::of(key.public_key()).to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A zeroized buffer big enough that rendering never reallocates it (a
+/// reallocation would free a copy of the private keys without zeroizing it).
+fn secret_buffer(parts: &[(Zeroizing<String>, String)]) -> Zeroizing<String> {
+    let capacity = 1024
+        + parts
+            .iter()
+            .map(|(pem, public)| 2 * pem.len() + public.len() + 256)
+            .sum::<usize>();
+    Zeroizing::new(String::with_capacity(capacity))
+}
+
 fn render_cloud_config(keys: &[PrivateKey], id: &str) -> Result<Zeroizing<String>> {
-    let mut out = Zeroizing::new(format!(
-        "#cloud-config\n# ec2-hostkey seed {id}: host keys, verified by `ec2-hostkey` before the first connection.\nssh_deletekeys: true\nssh_keys:\n"
+    let parts = pems_and_publics(keys)?;
+    let digest = keys_digest(&public_key_texts(keys));
+    let mut out = secret_buffer(&parts);
+    let capacity = out.capacity();
+    out.push_str("#cloud-config\n");
+    out.push_str(&binding_line(id, &digest));
+    out.push_str(&format!(
+        "# ec2-hostkey seed {id}: host keys, verified by `ec2-hostkey` before the first connection.\nssh_deletekeys: true\nssh_keys:\n"
     ));
-    for key in keys {
+    for (key, (pem, public)) in keys.iter().zip(&parts) {
         let name = cloud_init_name(key);
-        let pem = key.to_openssh(LineEnding::LF)?;
         out.push_str(&format!("  {name}_private: |\n"));
         for line in pem.lines() {
             out.push_str("    ");
             out.push_str(line);
             out.push('\n');
         }
-        out.push_str(&format!(
-            "  {name}_public: {}\n",
-            KeyText::of(key.public_key())
-        ));
+        out.push_str(&format!("  {name}_public: {public}\n"));
     }
+    debug_assert_eq!(
+        out.capacity(),
+        capacity,
+        "the secret buffer was reallocated"
+    );
     Ok(out)
 }
 
 /// A shell script that installs the keys and restarts sshd.
 fn render_script(keys: &[PrivateKey], id: &str) -> Result<Zeroizing<String>> {
-    let mut out = Zeroizing::new(format!(
-        "#!/bin/sh\n# ec2-hostkey seed {id}: install host keys, verified by `ec2-hostkey` before the first connection.\nset -eu\numask 077\nrm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub\n"
+    let parts = pems_and_publics(keys)?;
+    let digest = keys_digest(&public_key_texts(keys));
+    let mut out = secret_buffer(&parts);
+    let capacity = out.capacity();
+    out.push_str("#!/bin/sh\n");
+    out.push_str(&binding_line(id, &digest));
+    out.push_str(&format!(
+        "# ec2-hostkey seed {id}: install host keys, verified by `ec2-hostkey` before the first connection.\nset -eu\numask 077\nrm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub\n"
     ));
-    for key in keys {
+    for (key, (pem, public)) in keys.iter().zip(&parts) {
         let name = cloud_init_name(key);
-        let pem = key.to_openssh(LineEnding::LF)?;
+        out.push_str(&format!("cat > /etc/ssh/ssh_host_{name}_key <<'EOF_KEY'\n"));
+        out.push_str(pem);
+        if !pem.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("EOF_KEY\n");
         out.push_str(&format!(
-            "cat > /etc/ssh/ssh_host_{name}_key <<'EOF_KEY'\n{}EOF_KEY\n",
-            pem.as_str()
-        ));
-        out.push_str(&format!(
-            "echo '{}' > /etc/ssh/ssh_host_{name}_key.pub\n",
-            KeyText::of(key.public_key())
+            "echo '{public}' > /etc/ssh/ssh_host_{name}_key.pub\n"
         ));
     }
     out.push_str("systemctl restart ssh 2>/dev/null || systemctl restart sshd 2>/dev/null || service ssh restart 2>/dev/null || true\n");
+    debug_assert_eq!(
+        out.capacity(),
+        capacity,
+        "the secret buffer was reallocated"
+    );
     Ok(out)
 }
 
-/// User-data that fetches the key script once through a presigned URL.
-fn render_fetch_script(url: &str, id: &str) -> String {
-    format!(
-        "#!/bin/sh\n# ec2-hostkey seed {id}: fetch host keys once; the URL expires within minutes and the object is deleted after first use.\nset -eu\nurl='{url}'\nscript=$(curl -fsS --retry 5 \"$url\" || wget -qO- \"$url\")\nprintf '%s\\n' \"$script\" | sh\n"
-    )
+/// The `--s3` user-data: download the key script once through the presigned
+/// URL, and run it only if its SHA-256 is the pinned one (else exit 1, having
+/// run nothing). POSIX sh; `sha256sum`, or `openssl dgst` without it.
+const FETCH_SCRIPT: &str = r#"# ec2-hostkey seed @ID@: fetch the host key script once (the URL expires within minutes; the object is deleted after first use) and run it only if its SHA-256 is the one pinned here.
+set -eu
+umask 077
+url=@URL@
+want=@SHA256@
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+if ! { curl -fsS --retry 5 -o "$tmp" "$url" || wget -qO "$tmp" "$url"; }; then
+  echo "ec2-hostkey seed @ID@: cannot download the host key script; not running anything" >&2
+  exit 1
+fi
+if command -v sha256sum >/dev/null 2>&1; then
+  got=$(sha256sum < "$tmp" | cut -d ' ' -f 1)
+elif command -v openssl >/dev/null 2>&1; then
+  got=$(openssl dgst -sha256 < "$tmp" | sed 's/^.*= *//')
+else
+  echo "ec2-hostkey seed @ID@: neither sha256sum nor openssl is installed to check the host key script; not running it" >&2
+  exit 1
+fi
+if [ "$got" != "$want" ]; then
+  echo "ec2-hostkey seed @ID@: the downloaded host key script does not match its pinned SHA-256 (got ${got:-nothing}, want $want); not running it" >&2
+  exit 1
+fi
+sh "$tmp"
+"#;
+
+/// User-data that fetches the key script once through a presigned URL and
+/// runs it only if its SHA-256 is `pinned_sha256` (lowercase hex of exactly
+/// the uploaded bytes). `binding_digest` is the [`keys_digest`] of the seed's keys.
+fn render_fetch_script(url: &str, id: &str, pinned_sha256: &str, binding_digest: &str) -> String {
+    let mut out = String::from("#!/bin/sh\n");
+    out.push_str(&binding_line(id, binding_digest));
+    // The URL last, so nothing in it is ever taken for a placeholder.
+    out.push_str(
+        &FETCH_SCRIPT
+            .replace("@ID@", id)
+            .replace("@SHA256@", &sh_quote(pinned_sha256))
+            .replace("@URL@", &sh_quote(url)),
+    );
+    out
+}
+
+/// `s` as one single-quoted shell word.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 fn parse_s3_url(url: &str, id: &str) -> Result<(String, String)> {
@@ -390,20 +590,35 @@ fn parse_s3_url(url: &str, id: &str) -> Result<(String, String)> {
     Ok((bucket.to_string(), key))
 }
 
+/// Writes `data` to `path`, 0600 whatever was there before: into a new 0600
+/// temporary file beside it, renamed over `path`. A symlink at `path` is
+/// replaced itself; its target is never opened, let alone written.
 fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".ec2-hostkey-seed")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    // Exactly 0600, whatever the umask did to the mode it was created with.
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o600))?;
+    temp.write_all(data)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(data)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
 
     #[test]
@@ -419,6 +634,285 @@ mod tests {
             "  ecdsa_public: {}\n",
             KeyText::of(keys[1].public_key())
         )));
+    }
+
+    fn two_keys(id: &str) -> Vec<PrivateKey> {
+        vec![
+            generate_key(SeedKeyType::Ed25519, id).unwrap(),
+            generate_key(SeedKeyType::Ecdsa, id).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn keys_digest_is_order_and_comment_independent() {
+        let keys = public_key_texts(&two_keys("s-1"));
+        let digest = keys_digest(&keys);
+        assert!(is_keys_digest(&digest), "{digest}");
+        let reversed: Vec<String> = keys.iter().rev().cloned().collect();
+        assert_eq!(keys_digest(&reversed), digest);
+        let commented: Vec<String> = keys.iter().map(|k| format!("{k} root@host")).collect();
+        assert_eq!(keys_digest(&commented), digest);
+        assert_ne!(keys_digest(&keys[..1]), digest);
+        // SHA-256 of the sorted lines joined by "\n", unpadded base64.
+        let mut sorted = keys.clone();
+        sorted.sort();
+        let expected = base64::engine::general_purpose::STANDARD_NO_PAD
+            .encode(Sha256::digest(sorted.join("\n").as_bytes()));
+        assert_eq!(digest, format!("sha256:{expected}"));
+    }
+
+    #[test]
+    fn every_user_data_form_carries_the_binding_to_its_keys() {
+        let id = new_id();
+        assert!(is_seed_id(&id), "{id}");
+        let keys = two_keys(&id);
+        let record_keys = public_key_texts(&keys);
+        let digest = keys_digest(&record_keys);
+        let cloud_config = render_cloud_config(&keys, &id).unwrap();
+        let script = render_script(&keys, &id).unwrap();
+        let fetch = render_fetch_script(
+            "https://b.s3.amazonaws.com/s.sh?X-Amz-Signature=1&a=b",
+            &id,
+            &sha256_hex(script.as_bytes()),
+            &digest,
+        );
+        let line = format!("# ec2-hostkey-seed: {id} {digest}\n");
+        assert!(cloud_config.starts_with(&format!("#cloud-config\n{line}")));
+        assert!(script.starts_with(&format!("#!/bin/sh\n{line}")));
+        assert!(fetch.starts_with(&format!("#!/bin/sh\n{line}")));
+        for user_data in [cloud_config.as_str(), script.as_str(), fetch.as_str()] {
+            let (found_id, found_digest) = binding_in_user_data(user_data.as_bytes()).unwrap();
+            assert_eq!(found_id, id);
+            assert_eq!(found_digest, keys_digest(&record_keys));
+        }
+    }
+
+    #[test]
+    fn only_the_first_binding_line_counts_and_it_must_be_well_formed() {
+        let a = keys_digest(&["ssh-ed25519 AAAA".to_string()]);
+        let b = keys_digest(&["ssh-ed25519 BBBB".to_string()]);
+        let id = "s-0123456789abcdef";
+        let other = "s-fedcba9876543210";
+        let text = format!(
+            "#!/bin/sh\r\n# ec2-hostkey-seed: {id} {a}\r\n# ec2-hostkey-seed: {other} {b}\n"
+        );
+        assert_eq!(
+            binding_in_user_data(text.as_bytes()),
+            Some((id.to_string(), a.clone()))
+        );
+        // A malformed first binding line is no binding, whatever follows it.
+        for bad in [
+            format!("# ec2-hostkey-seed: {id}"),
+            format!("# ec2-hostkey-seed: {id}  {a}"),
+            format!("# ec2-hostkey-seed: {id} {a} extra"),
+            format!("# ec2-hostkey-seed: {id} {a}="),
+            format!("# ec2-hostkey-seed: s-0123 {a}"),
+            format!("# ec2-hostkey-seed: S-0123456789ABCDEF {a}"),
+            format!("# ec2-hostkey-seed: {id} md5:{}", &a["sha256:".len()..]),
+            format!("# ec2-hostkey-seed: {id} sha256:AAAA"),
+            format!("# ec2-hostkey-seed:{id} {a}"),
+        ] {
+            let text = format!("{bad}\n# ec2-hostkey-seed: {other} {b}\n");
+            assert_eq!(binding_in_user_data(text.as_bytes()), None, "{bad}");
+        }
+        // Not at the start of a line: not a binding line.
+        let text = format!("echo '# ec2-hostkey-seed: {id} {a}'\n");
+        assert_eq!(binding_in_user_data(text.as_bytes()), None);
+        assert_eq!(binding_in_user_data(b"\xff\xfe#cloud-config\n"), None);
+    }
+
+    #[test]
+    fn private_keys_are_rendered_without_reallocating_the_zeroized_buffer() {
+        // A debug_assert in each renderer checks the capacity (sized in
+        // proportion to the keys, so RSA, slow to generate here, fits as well).
+        let keys = two_keys("s-1");
+        let script = render_script(&keys, "s-1").unwrap();
+        assert!(script.contains(
+            "cat > /etc/ssh/ssh_host_ecdsa_key <<'EOF_KEY'\n-----BEGIN OPENSSH PRIVATE KEY-----\n"
+        ));
+        assert!(script.contains("-----END OPENSSH PRIVATE KEY-----\nEOF_KEY\n"));
+        let cloud_config = render_cloud_config(&keys, "s-1").unwrap();
+        assert!(
+            cloud_config.contains("  ecdsa_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n")
+        );
+    }
+
+    #[test]
+    fn output_file_is_replaced_0600_and_never_written_through_a_symlink() {
+        fn mode(path: &Path) -> u32 {
+            fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+        }
+        let dir = tempfile::tempdir().unwrap();
+
+        let path = dir.path().join("user-data.txt");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"new").unwrap();
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_file());
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+
+        let target = dir.path().join("target");
+        fs::write(&target, "precious").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_private(&link, b"secret").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file());
+        assert_eq!(mode(&link), 0o600);
+        assert_eq!(fs::read(&link).unwrap(), b"secret");
+        assert_eq!(fs::read(&target).unwrap(), b"precious");
+        assert_eq!(mode(&target), 0o644);
+
+        // A dangling symlink is replaced too, and no temporary file is left behind.
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        write_private(&dangling, b"secret").unwrap();
+        assert!(
+            fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_file()
+        );
+        assert!(!dir.path().join("nowhere").exists());
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["dangling.txt", "link.txt", "target", "user-data.txt"]
+        );
+    }
+
+    #[test]
+    fn fetch_script_pins_the_digest_and_quotes_the_url() {
+        let hex = sha256_hex(b"body");
+        let script = render_fetch_script(
+            "https://h/k?a=b&c='d'",
+            "s-0123456789abcdef",
+            &hex,
+            "sha256:x",
+        );
+        assert!(script.contains(&format!("\nwant='{hex}'\n")), "{script}");
+        assert!(
+            script.contains(
+                r#"
+url='https://h/k?a=b&c='\''d'\'''
+"#
+            ),
+            "{script}"
+        );
+        assert!(script.contains("\numask 077\n"));
+        assert!(script.contains(r#"got=$(sha256sum < "$tmp" | cut -d ' ' -f 1)"#));
+        assert!(script.contains(r#"got=$(openssl dgst -sha256 < "$tmp" | sed 's/^.*= *//')"#));
+        assert!(script.contains(r#"trap 'rm -f "$tmp"' EXIT"#));
+        // The download runs last, only after the comparison.
+        let check = script.find(r#"if [ "$got" != "$want" ]; then"#).unwrap();
+        let run = script.find(r#"sh "$tmp""#).unwrap();
+        assert!(run > check);
+        assert!(script.ends_with("fi\nsh \"$tmp\"\n"), "{script}");
+        assert!(!script.contains('@'), "{script}");
+    }
+
+    fn have(command: &str) -> Option<PathBuf> {
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {command}")])
+            .output()
+            .ok()?;
+        let path = String::from_utf8(out.stdout).ok()?;
+        let path = path.trim();
+        (out.status.success() && path.starts_with('/')).then(|| PathBuf::from(path))
+    }
+
+    /// Runs the fetch user-data with `sh` for a `file://` object (tampered
+    /// with after the digest was pinned, or not), `PATH` holding only `tools`:
+    /// whether the object ran, the exit status and stderr. None if a tool is missing.
+    fn run_fetch(tools: &[&str], tamper: bool) -> Option<(bool, std::process::ExitStatus, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        let tmp = dir.path().join("tmp");
+        fs::create_dir(&bin).unwrap();
+        fs::create_dir(&tmp).unwrap();
+        for tool in tools {
+            std::os::unix::fs::symlink(have(tool)?, bin.join(tool)).unwrap();
+        }
+        let marker = dir.path().join("ran");
+        let body = format!("#!/bin/sh\necho ran > '{}'\n", marker.display());
+        let object = dir.path().join("object.sh");
+        fs::write(&object, &body).unwrap();
+        let url = format!("file://{}", object.display());
+        let script = render_fetch_script(
+            &url,
+            "s-0123456789abcdef",
+            &sha256_hex(body.as_bytes()),
+            "sha256:x",
+        );
+        if tamper {
+            fs::write(&object, format!("{body}echo tampered\n")).unwrap();
+        }
+        let user_data = dir.path().join("user-data");
+        fs::write(&user_data, script).unwrap();
+        let out = std::process::Command::new(have("sh")?)
+            .arg(&user_data)
+            .env("PATH", &bin)
+            .env("TMPDIR", &tmp)
+            .output()
+            .unwrap();
+        // The downloaded script never outlives the run.
+        assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0);
+        Some((
+            marker.exists(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+
+    #[test]
+    fn fetch_script_runs_the_pinned_object_and_never_a_tampered_one() {
+        let tools = ["sh", "mktemp", "rm", "curl", "sha256sum", "cut"];
+        let Some((ran, status, stderr)) = run_fetch(&tools, false) else {
+            eprintln!("skipped: needs {tools:?}");
+            return;
+        };
+        assert!(ran && status.success(), "{status}: {stderr}");
+        let (ran, status, stderr) = run_fetch(&tools, true).unwrap();
+        assert!(!ran, "a tampered object ran");
+        assert_eq!(status.code(), Some(1));
+        assert!(
+            stderr.contains("does not match its pinned SHA-256"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn fetch_script_checks_with_openssl_when_sha256sum_is_missing() {
+        let tools = ["sh", "mktemp", "rm", "curl", "openssl", "sed"];
+        let Some((ran, status, stderr)) = run_fetch(&tools, false) else {
+            eprintln!("skipped: needs {tools:?}");
+            return;
+        };
+        assert!(ran && status.success(), "{status}: {stderr}");
+        let (ran, status, stderr) = run_fetch(&tools, true).unwrap();
+        assert!(!ran, "a tampered object ran");
+        assert_eq!(status.code(), Some(1));
+        assert!(
+            stderr.contains("does not match its pinned SHA-256"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn fetch_script_refuses_to_run_what_it_cannot_check() {
+        let tools = ["sh", "mktemp", "rm", "curl"];
+        let Some((ran, status, stderr)) = run_fetch(&tools, false) else {
+            eprintln!("skipped: needs {tools:?}");
+            return;
+        };
+        assert!(!ran);
+        assert_eq!(status.code(), Some(1));
+        assert!(stderr.contains("neither sha256sum nor openssl"), "{stderr}");
     }
 
     #[test]

@@ -15,13 +15,14 @@ use anyhow::Result;
 use serde::Serialize;
 use ssh_key::PublicKey;
 
-use crate::cache::{Cache, InstanceRecord};
+use crate::cache::Cache;
 use crate::cli::{Global, SyncArgs};
 use crate::ec2::{Ec2, Instance, Query};
 use crate::files::known_hosts_path;
 use crate::known_hosts::{self, KnownHosts};
-use crate::names::{is_plain_host_name, names_for};
-use crate::{fetch, resolve, sources, verify};
+use crate::names::{PublicNames, is_recordable_tag, names_for};
+use crate::verify::Cold;
+use crate::{resolve, sources, verify};
 
 /// One instance's result.
 #[derive(Serialize)]
@@ -36,8 +37,12 @@ struct Outcome {
     source: Option<&'static str>,
     reason: Option<String>,
     keys: Vec<String>,
+    /// Aliases left out: known_hosts has the user's own entries for them, with other keys.
+    not_recorded: Vec<String>,
     #[serde(skip)]
     public_keys: Vec<PublicKey>,
+    #[serde(skip)]
+    public_names: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -71,14 +76,30 @@ pub struct Mismatches {
 }
 
 pub fn run(global: &Global, args: &SyncArgs) -> Result<()> {
-    let cache = Cache::from_args(&args.cache);
+    let cache = Cache::from_args(
+        &args.cache,
+        crate::cache::scope(&global.region, global.profile.as_deref()),
+    );
     let path = known_hosts_path(&args.file)?;
     let mut outcomes = verify::block_on(collect(global, args, cache.clone()))?;
     outcomes.sort_by(|a, b| (&a.region, &a.instance).cmp(&(&b.region, &b.instance)));
+    if args.aliases {
+        drop_shared_aliases(&mut outcomes);
+    }
 
     if args.dry_run {
         let file = known_hosts::read(&path)?;
+        let public = PublicNames::from_addresses(outcomes.iter().flat_map(|o| &o.public_names));
         for outcome in &mut outcomes {
+            let foreign: Vec<String> = outcome
+                .names
+                .iter()
+                .filter(|n| !public.owns(n) && file.foreign_refuses(n, &outcome.public_keys))
+                .cloned()
+                .collect();
+            note_not_recorded(outcome, foreign);
+            let claimed = claimed_tag_aliases(&file, outcome);
+            note_not_recorded(outcome, claimed);
             classify(&file, outcome);
         }
     } else {
@@ -113,10 +134,20 @@ async fn collect(global: &Global, args: &SyncArgs, cache: Option<Cache>) -> Resu
     for (ec2, instance) in work {
         let permits = permits.clone();
         let cache = cache.clone();
-        let (address_mode, aliases, port) = (global.address, args.aliases, args.port);
+        let (address_mode, aliases, port, quiet) =
+            (global.address, args.aliases, args.port, global.quiet);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            verify_one(&ec2, instance, cache.as_ref(), address_mode, aliases, port).await
+            verify_one(
+                &ec2,
+                instance,
+                cache.as_ref(),
+                address_mode,
+                aliases,
+                port,
+                quiet,
+            )
+            .await
         });
     }
     let mut outcomes = Vec::new();
@@ -152,24 +183,41 @@ async fn verify_one(
     address_mode: crate::cli::AddressMode,
     aliases: bool,
     port: u16,
+    quiet: bool,
 ) -> Outcome {
     let mut outcome = Outcome {
         instance: instance.id.clone(),
         region: instance.region.clone(),
-        name: instance.name.clone(),
+        name: instance.name.as_deref().map(crate::text::sanitize),
         names: Vec::new(),
         status: "unavailable",
         source: None,
         reason: None,
         keys: Vec::new(),
+        not_recorded: Vec::new(),
         public_keys: Vec::new(),
+        public_names: [instance.public_dns.clone(), instance.public_ip.clone()]
+            .into_iter()
+            .flatten()
+            .collect(),
     };
     if let Err(err) = resolve::choose_side(&mut instance, None, address_mode) {
         outcome.reason = Some(err.to_string());
         return outcome;
     }
     outcome.names = names(&instance, aliases, port);
-    match keys_for(ec2, &instance, cache, port).await {
+    if let Some(tag) = instance
+        .name
+        .as_deref()
+        .filter(|t| aliases && !is_recordable_tag(t))
+    {
+        let tag = crate::text::sanitize(&tag.to_ascii_lowercase());
+        outcome.reason = Some(format!(
+            "Name tag {tag:?} not recorded as an alias: only a single plain label (like web-1) is, since a tag spelled like a host name or address could shadow someone else's host"
+        ));
+        outcome.not_recorded.push(tag);
+    }
+    match keys_for(ec2, instance, cache, port, quiet).await {
         Ok((keys, source)) => {
             outcome.keys = keys.iter().map(known_hosts::key_line).collect();
             outcome.public_keys = keys;
@@ -180,7 +228,12 @@ async fn verify_one(
             if err.chain().any(|c| {
                 matches!(
                     c.downcast_ref::<sources::Error>(),
-                    Some(sources::Error::Mismatch { .. })
+                    Some(
+                        sources::Error::Mismatch { .. }
+                            | sources::Error::Console(
+                                sources::console::ConsoleError::Contradictory { .. }
+                            )
+                    )
                 )
             }) {
                 outcome.status = "mismatch";
@@ -198,40 +251,63 @@ fn names(instance: &Instance, aliases: bool, port: u16) -> Vec<String> {
     let mut own: Vec<&str> = Vec::new();
     if aliases {
         own.push(&instance.id);
-        own.extend(name.as_deref().filter(|n| is_plain_host_name(n)));
+        own.extend(name.as_deref().filter(|n| is_recordable_tag(n)));
     }
     names_for(&own, port, instance)
 }
 
-/// Trusted keys: a bound seed, else keys verified before (ids are never
-/// reused), else the console output.
+/// A Name tag several matching instances carry (in any case) names none of
+/// them: it is not recorded for any, and each says so.
+fn drop_shared_aliases(outcomes: &mut [Outcome]) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for name in outcomes.iter().filter_map(|o| o.name.as_deref()) {
+        *seen.entry(name.to_ascii_lowercase()).or_default() += 1;
+    }
+    for outcome in outcomes.iter_mut() {
+        let Some(tag) = outcome.name.as_deref().map(str::to_ascii_lowercase) else {
+            continue;
+        };
+        if seen.get(&tag).copied().unwrap_or(0) < 2 {
+            continue;
+        }
+        let shared: Vec<String> = outcome
+            .names
+            .iter()
+            .filter(|n| crate::names::bare_host(n) == tag)
+            .cloned()
+            .collect();
+        if !shared.is_empty() {
+            outcome.names.retain(|n| !shared.contains(n));
+            outcome.reason = Some(format!(
+                "not recorded under {}: several instances carry that Name tag",
+                shared.join(", ")
+            ));
+            outcome.not_recorded.extend(shared);
+        }
+    }
+}
+
+/// The instance's keys by the one trust policy (`verify`): a proven seed,
+/// else its console output — a re-key shows there and wins — else keys
+/// verified earlier, only if the live server presents them now.
 async fn keys_for(
     ec2: &Ec2,
-    instance: &Instance,
+    instance: Instance,
     cache: Option<&Cache>,
     port: u16,
+    quiet: bool,
 ) -> Result<(Vec<PublicKey>, &'static str)> {
-    if let Some(record) = verify::seeded(instance)
-        && let Some(keys) = record.public_keys()
-    {
-        return Ok((keys, "seed"));
-    }
-    if let Some(keys) = cache
-        .and_then(|c| c.instance(&instance.id))
-        .and_then(|r| r.public_keys())
-    {
-        return Ok((keys, "cache"));
-    }
-    let console = sources::console_keys(ec2, &instance.id, Duration::ZERO).await?;
-    let (id, address) = (
-        instance.id.clone(),
-        instance.address().unwrap_or_default().to_string(),
-    );
+    let cold = Cold::of(ec2, instance, cache, Duration::ZERO, quiet).await?;
+    let cold = std::sync::Arc::new(cold);
+    let probing = cold.clone();
     let (keys, source) =
-        tokio::task::spawn_blocking(move || fetch::trusted_keys(&id, &console, &address, port))
-            .await??;
-    if let Some(cache) = cache {
-        cache.put_instance(&InstanceRecord::new(&instance.id, &keys, "console"));
+        tokio::task::spawn_blocking(move || probing.keys_without_connection(port)).await??;
+    if let (Some(cache), "seed" | "console-keys" | "console-fingerprints+probe") = (cache, source) {
+        cache.put_instance(&crate::cache::InstanceRecord::new(
+            &cold.instance.id,
+            &keys,
+            source,
+        ));
     }
     Ok((keys, source))
 }
@@ -256,24 +332,65 @@ fn classify(file: &KnownHosts, outcome: &mut Outcome) {
 
 fn write(path: &Path, args: &SyncArgs, outcomes: &mut [Outcome]) -> Result<()> {
     let hash_by_config = OnceCell::new();
+    let public = PublicNames::from_addresses(outcomes.iter().flat_map(|o| &o.public_names));
     known_hosts::update(path, |file| {
         let mut changed = false;
         for outcome in outcomes.iter_mut() {
+            let claimed = claimed_tag_aliases(file, outcome);
+            note_not_recorded(outcome, claimed);
             classify(file, outcome);
             if outcome.status == "unchanged" || outcome.public_keys.is_empty() {
                 continue;
             }
-            let comment = format!("ec2-hostkey:{}", outcome.instance);
             let hash = || {
                 args.file.hash
                     || *hash_by_config
                         .get_or_init(|| known_hosts::ssh_config_hashes(&outcome.names[0]))
             };
-            changed |= file.replace(&outcome.names, &outcome.public_keys, hash, Some(&comment));
+            let recorded = file.record(
+                &outcome.names,
+                &outcome.public_keys,
+                hash,
+                &known_hosts::mark(&outcome.instance),
+                |n| public.owns(n),
+            );
+            changed |= recorded.changed;
+            note_not_recorded(outcome, recorded.foreign);
         }
         (changed, ())
     })?;
     Ok(())
+}
+
+/// The Name-tag aliases of `outcome` that any line of the user's applies to
+/// (a wildcard or `@cert-authority` line included) without holding its keys.
+fn claimed_tag_aliases(file: &KnownHosts, outcome: &Outcome) -> Vec<String> {
+    let Some(tag) = outcome.name.as_deref().map(str::to_ascii_lowercase) else {
+        return Vec::new();
+    };
+    outcome
+        .names
+        .iter()
+        .filter(|n| crate::names::bare_host(n) == tag)
+        .filter(|n| {
+            file.claims(n)
+                && (file.foreign_refuses(n, &outcome.public_keys) || !file.has_foreign(n))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Leaves out aliases that the user's own entries hold with other keys, and says so.
+fn note_not_recorded(outcome: &mut Outcome, foreign: Vec<String>) {
+    if foreign.is_empty() {
+        return;
+    }
+    outcome.names.retain(|n| !foreign.contains(n));
+    outcome.reason = Some(format!(
+        "not recorded under {}: known_hosts has entries for them that ec2-hostkey did not write, with other keys (remove them with ssh-keygen -R if they are stale)",
+        foreign.join(", ")
+    ));
+    outcome.not_recorded.extend(foreign);
 }
 
 fn report(global: &Global, args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -> Result<()> {
@@ -299,7 +416,7 @@ fn report(global: &Global, args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -
             "ec2-hostkey: {} {}: {}",
             outcome.instance,
             outcome.status,
-            outcome.reason.as_deref().unwrap_or_default()
+            crate::text::sanitize(outcome.reason.as_deref().unwrap_or_default())
         );
     }
     if !global.quiet {

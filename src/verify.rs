@@ -1,15 +1,29 @@
-//! Deciding whether a presented host key is the instance's, shared by every
-//! command: from the cache when the name was verified recently (no AWS client
-//! is built), otherwise by resolving the target and reading its console output.
+//! The one trust policy: which keys belong to an instance (SECURITY.md,
+//! trust rules 1, 5 and 7). Every command that verifies goes through here,
+//! so each rule is enforced once:
+//!
+//! 1. a seed whose binding to the instance is proven (its launch data, or
+//!    `seed bind`) — never a tag alone;
+//! 2. else the instance's console output, read through the EC2 API: its KEYS
+//!    block, or its FINGERPRINTS block matched against a key the live server
+//!    presents;
+//! 3. else — the console no longer holds a block — keys verified earlier for
+//!    this instance id (the cache), but only for a key the live server
+//!    presents now. The cache is a memo: it never overrides the console.
+//!
+//! The warm path ([`Warm`]) answers a recently verified name from the cache
+//! without building any AWS client, again only for a key the live server
+//! presents.
 
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use ssh_key::PublicKey;
 
 use crate::cache::{Cache, InstanceRecord, NameRecord};
 use crate::cli::{AddressMode, Global};
-use crate::ec2::{Instance, Side};
+use crate::ec2::{Ec2, Instance, Side};
 use crate::resolve::{self, Target};
 use crate::seed::{self, SeedRecord, SeedStore};
 use crate::sources::{self, console::ConsoleKeys};
@@ -38,17 +52,22 @@ impl Warm {
     }
 }
 
-/// The instance a target names, and the keys a trusted source vouches for.
+/// An instance and what a trusted source vouches for about its keys.
 pub struct Cold {
     pub instance: Instance,
-    pub console: ConsoleKeys,
+    pub vouched: ConsoleKeys,
     pub source: Source,
 }
 
-/// Where trusted keys came from (DESIGN.md, trust rule 1).
+/// Where vouched-for keys came from.
 pub enum Source {
-    Console,
+    /// A seed proven to be this instance's (trust rule 1b).
     Seed(SeedRecord),
+    /// The instance's console output (trust rule 1a, 1c).
+    Console,
+    /// Keys verified earlier for this instance id; they vouch only for a key
+    /// the live server presents (trust rule 7).
+    Memo,
 }
 
 impl Source {
@@ -56,6 +75,10 @@ impl Source {
         match self {
             Source::Console => "the instance's console output".into(),
             Source::Seed(record) => format!("seed {}", record.id),
+            Source::Memo => {
+                "keys verified earlier for this instance (its console no longer holds a key block)"
+                    .into()
+            }
         }
     }
 
@@ -74,33 +97,203 @@ impl Source {
     }
 }
 
-/// Resolves `target` and fetches its console keys through the EC2 API.
-///
-/// # Errors
-/// Any resolve, AWS or console failure, typed for the exit code.
-pub fn cold_lookup(global: &Global, target: &Target, wait: Duration) -> Result<Cold> {
-    block_on(async {
-        let started = Instant::now();
-        let (ec2, instance) = locate_running(global, target, wait).await?;
-        let wait = wait.saturating_sub(started.elapsed());
-        tracing::debug!(?instance, "resolved");
-        if let Some(record) = seeded(&instance) {
-            let console = ConsoleKeys {
+impl Cold {
+    /// What the trusted sources say about `instance`'s keys, in the order of
+    /// the module doc.
+    ///
+    /// # Errors
+    /// No source vouches for anything (console not there yet, or without a
+    /// block, and nothing remembered), the console contradicts itself, or
+    /// the API failed.
+    pub async fn of(
+        ec2: &Ec2,
+        instance: Instance,
+        cache: Option<&Cache>,
+        wait: Duration,
+        quiet: bool,
+    ) -> Result<Cold, sources::Error> {
+        if let Some(record) = seeded(ec2, &instance, quiet).await {
+            let vouched = ConsoleKeys {
                 keys: record.public_keys().unwrap_or_default(),
                 fingerprints: Vec::new(),
             };
             return Ok(Cold {
                 instance,
-                console,
+                vouched,
                 source: Source::Seed(record),
             });
         }
-        let console = sources::console_keys(&ec2, &instance.id, wait).await?;
-        Ok(Cold {
-            instance,
-            console,
-            source: Source::Console,
+        match sources::console_keys(ec2, &instance.id, wait, quiet).await {
+            Ok(vouched) => Ok(Cold {
+                instance,
+                vouched,
+                source: Source::Console,
+            }),
+            Err(err @ (sources::Error::NotYet { .. } | sources::Error::NoKeyBlock { .. })) => {
+                let remembered = cache
+                    .and_then(|c| c.instance(&instance.id))
+                    .and_then(|r| r.public_keys());
+                let Some(keys) = remembered else {
+                    return Err(err);
+                };
+                tracing::debug!("{err}; falling back to the keys verified earlier");
+                Ok(Cold {
+                    instance,
+                    vouched: ConsoleKeys {
+                        keys,
+                        fingerprints: Vec::new(),
+                    },
+                    source: Source::Memo,
+                })
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Checks the key the live server presented at `address` and returns the
+    /// keys to record (trust rule 5).
+    ///
+    /// # Errors
+    /// [`sources::Error::Mismatch`] when the presented key is not vouched for.
+    pub fn check(&self, address: &str, presented: &PublicKey) -> Result<Vec<PublicKey>> {
+        let keys = sources::verify(
+            &self.instance.id,
+            address,
+            presented,
+            &self.vouched,
+            &self.source.describe(),
+        )?;
+        Ok(match self.source {
+            // A memo vouches for the key presented, and for the keys
+            // recorded with it at the same verification.
+            Source::Memo => self.vouched.keys.clone(),
+            _ => keys,
         })
+    }
+
+    /// The instance's keys for commands that write without a connection
+    /// (`fetch`, `sync`, `repair`): a seed's or the console's KEYS block as
+    /// they are; for a FINGERPRINTS-only console or a memo, the live server
+    /// is probed for each key type and every key it presents must be
+    /// vouched for. Blocking (it may probe).
+    ///
+    /// # Errors
+    /// A presented key is not vouched for (mismatch), or no key could be had.
+    pub fn keys_without_connection(&self, port: u16) -> Result<(Vec<PublicKey>, &'static str)> {
+        match self.source {
+            Source::Seed(_) => return Ok((self.vouched.keys.clone(), "seed")),
+            Source::Console if !self.vouched.keys.is_empty() => {
+                return Ok((self.vouched.keys.clone(), "console-keys"));
+            }
+            _ => {}
+        }
+        let address = self
+            .instance
+            .address()
+            .context("the instance has no address to probe")?;
+        let (vouched, unlisted) = probe_all(address, port, |key| match self.source {
+            Source::Memo => self
+                .vouched
+                .keys
+                .iter()
+                .any(|k| k.key_data() == key.key_data()),
+            _ => self.vouched.lists_fingerprint_of(key),
+        })?;
+        if !unlisted.is_empty() {
+            return Err(sources::Error::Mismatch {
+                id: self.instance.id.clone(),
+                vouched_by: self.source.describe(),
+                address: address.to_string(),
+                presented: unlisted.join(", "),
+                listed: if matches!(self.source, Source::Memo) {
+                    describe_keys(&self.vouched.keys)
+                } else {
+                    format!("{} fingerprint(s)", self.vouched.fingerprints.len())
+                },
+            }
+            .into());
+        }
+        if vouched.is_empty() {
+            bail!(
+                "{} vouches for no key the server at {address} port {port} presents",
+                self.source.describe()
+            );
+        }
+        Ok(match self.source {
+            Source::Memo => (self.vouched.keys.clone(), "cache"),
+            _ => (vouched, "console-fingerprints+probe"),
+        })
+    }
+}
+
+fn describe_keys(keys: &[PublicKey]) -> String {
+    keys.iter()
+        .map(sources::describe_key)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Host key algorithms a server is asked for, one probe each.
+const PROBE_ALGORITHMS: [&str; 5] = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+];
+/// Connect and read timeout of a probe: a tarpit must not hang us.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every key the server presents, split into those `vouched` accepts and
+/// the others (described for messages).
+fn probe_all(
+    address: &str,
+    port: u16,
+    vouched: impl Fn(&PublicKey) -> bool,
+) -> Result<(Vec<PublicKey>, Vec<String>)> {
+    let ip: IpAddr = address
+        .parse()
+        .context("EC2 returned an address that is not an IP")?;
+    let mut keys: Vec<PublicKey> = Vec::new();
+    let mut others = Vec::new();
+    for algorithm in PROBE_ALGORITHMS {
+        let Ok(mut socket) = TcpStream::connect_timeout(&SocketAddr::new(ip, port), PROBE_TIMEOUT)
+        else {
+            bail!("cannot connect to {address} port {port} to probe its host keys");
+        };
+        socket.set_read_timeout(Some(PROBE_TIMEOUT)).ok();
+        socket.set_write_timeout(Some(PROBE_TIMEOUT)).ok();
+        // A server without this key type ends the exchange: not an error.
+        let Ok(key) = crate::kex::probe(&mut socket, Some(algorithm)) else {
+            continue;
+        };
+        if vouched(&key) {
+            if !keys.iter().any(|k| k.key_data() == key.key_data()) {
+                keys.push(key);
+            }
+        } else {
+            others.push(sources::describe_key(&key));
+        }
+    }
+    Ok((keys, others))
+}
+
+/// Resolves `target` and gathers what the trusted sources say about its keys.
+///
+/// # Errors
+/// Any resolve, AWS or console failure, typed for the exit code.
+pub fn cold_lookup(
+    global: &Global,
+    target: &Target,
+    wait: Duration,
+    cache: Option<&Cache>,
+) -> Result<Cold> {
+    block_on(async {
+        let started = Instant::now();
+        let (ec2, instance) = locate_running(global, target, wait).await?;
+        let wait = wait.saturating_sub(started.elapsed());
+        tracing::debug!(?instance, "resolved");
+        Ok(Cold::of(&ec2, instance, cache, wait, global.quiet).await?)
     })
 }
 
@@ -140,21 +333,61 @@ async fn locate_running(
 /// How often a pending instance is asked about again.
 const PENDING_POLL: Duration = Duration::from_secs(2);
 
-/// The seed record for this instance — named by its seed tag, or bound to it
-/// with `seed bind` — if the local store has one.
-pub fn seeded(instance: &Instance) -> Option<SeedRecord> {
-    let store = SeedStore::open().ok()?;
-    let Some(seed_id) = instance.seed.as_deref() else {
-        return store.bound_to(&instance.id);
+/// The seed that holds this instance's keys, if its binding is proven: bound
+/// by `seed bind` or an earlier proof, or named with a matching digest by
+/// the instance's own user-data (which only someone who may launch or
+/// modify the instance can write). A seed tag alone proves nothing.
+pub async fn seeded(ec2: &Ec2, instance: &Instance, quiet: bool) -> Option<SeedRecord> {
+    let store = match SeedStore::open() {
+        Ok(store) => store,
+        Err(err) => {
+            tracing::debug!("no seed store: {err:#}");
+            return None;
+        }
     };
-    let record = store.trusted_for(&instance.id, seed_id);
-    if record.is_none() {
-        tracing::debug!(
-            "seed {seed_id} not usable for {}; using the console",
-            instance.id
+    if let Some(record) = store.bound_to(&instance.id) {
+        return Some(record);
+    }
+    if !store.has_unbound() {
+        note_unproven_tag(instance, "no unused seed in the local seed store", quiet);
+        return None;
+    }
+    let user_data = match ec2.user_data(&instance.id).await {
+        Ok(user_data) => user_data.unwrap_or_default(),
+        Err(err) => {
+            if !quiet || instance.seed.is_some() {
+                eprintln!(
+                    "ec2-hostkey: note: cannot read {}'s user-data to check for a seed ({err}); using its console output",
+                    instance.id
+                );
+            }
+            return None;
+        }
+    };
+    let Some((seed_id, digest)) = seed::binding_in_user_data(&user_data) else {
+        note_unproven_tag(instance, "its user-data names no seed", quiet);
+        return None;
+    };
+    match store.bind_proven(&instance.id, &seed_id, &digest) {
+        Ok(record) => Some(record),
+        Err(err) => {
+            eprintln!(
+                "ec2-hostkey: note: not using seed {seed_id} for {}: {err:#}; using its console output",
+                instance.id
+            );
+            None
+        }
+    }
+}
+
+fn note_unproven_tag(instance: &Instance, why: &str, quiet: bool) {
+    if let Some(tag) = instance.seed.as_deref().filter(|_| !quiet) {
+        eprintln!(
+            "ec2-hostkey: note: {} is tagged with seed {}, but {why}, and a tag alone never binds a seed; using its console output",
+            instance.id,
+            crate::text::sanitize(tag)
         );
     }
-    record
 }
 
 /// Runs the AWS part of a command to completion.
@@ -170,17 +403,25 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Records a console verification in the cache.
+/// Records a verification in the cache.
 pub fn remember(
     cache: Option<&Cache>,
     instance: &Instance,
     keys: &[PublicKey],
+    source: &Source,
     lookup_name: &str,
     address: &str,
     names: &[String],
 ) {
     let Some(cache) = cache else { return };
-    cache.put_instance(&InstanceRecord::new(&instance.id, keys, "console"));
+    let label = match source {
+        Source::Seed(_) => "seed",
+        Source::Console => "console",
+        Source::Memo => "cache",
+    };
+    if !matches!(source, Source::Memo) {
+        cache.put_instance(&InstanceRecord::new(&instance.id, keys, label));
+    }
     cache.put_name(&NameRecord {
         name: lookup_name.to_string(),
         instance: instance.id.clone(),
@@ -188,5 +429,6 @@ pub fn remember(
         names: names.to_vec(),
         resolved_at: crate::cache::now(),
         side: Some(instance.side),
+        scope: String::new(),
     });
 }

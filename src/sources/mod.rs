@@ -1,5 +1,5 @@
 //! Where trusted host keys come from, and the check of a live server's key
-//! against them (DESIGN.md, trust rules 1–3).
+//! against them (SECURITY.md, trust rules 1–2).
 //!
 //! The console output of the instance, fetched through the authenticated EC2
 //! API, is the source here: its KEYS block, or its FINGERPRINTS block matched
@@ -54,9 +54,14 @@ pub fn describe_key(key: &PublicKey) -> String {
 ///
 /// # Errors
 /// The blocks did not appear in time, a block is corrupt, or the API failed.
-pub async fn console_keys(ec2: &Ec2, id: &str, wait: Duration) -> Result<ConsoleKeys, Error> {
+pub async fn console_keys(
+    ec2: &Ec2,
+    id: &str,
+    wait: Duration,
+    quiet: bool,
+) -> Result<ConsoleKeys, Error> {
     let started = Instant::now();
-    let mut progress = Progress::new(id, wait);
+    let mut progress = Progress::new(id, wait, quiet);
     let mut latest = true;
     let mut interval = Duration::from_millis(500);
     let mut saw_output = false;
@@ -69,19 +74,27 @@ pub async fn console_keys(ec2: &Ec2, id: &str, wait: Duration) -> Result<Console
             }
             other => other?,
         };
+        let mut truncated = false;
         if let Some(bytes) = output {
             saw_output = true;
-            let keys = console::parse(&bytes)?;
-            if !keys.is_empty() {
-                progress.done();
-                return Ok(keys);
+            match console::parse(&bytes) {
+                Ok(keys) if !keys.is_empty() => {
+                    progress.done();
+                    return Ok(keys);
+                }
+                Ok(_) => {}
+                // cloud-init may still be printing the block: wait for its END.
+                Err(console::ConsoleError::Truncated) => truncated = true,
+                Err(err) => return Err(err.into()),
             }
         }
         let elapsed = started.elapsed();
         if elapsed >= wait {
             progress.done();
             let id = id.to_string();
-            return Err(if saw_output {
+            return Err(if truncated {
+                Error::Console(console::ConsoleError::Truncated)
+            } else if saw_output {
                 Error::NoKeyBlock { id }
             } else {
                 Error::NotYet { id }
@@ -143,22 +156,27 @@ struct Progress {
     id: String,
     wait: Duration,
     terminal: bool,
+    quiet: bool,
     shown: bool,
     last_line: Option<Instant>,
 }
 
 impl Progress {
-    fn new(id: &str, wait: Duration) -> Self {
+    fn new(id: &str, wait: Duration, quiet: bool) -> Self {
         Progress {
             id: id.to_string(),
             wait,
             terminal: std::io::stderr().is_terminal(),
+            quiet,
             shown: false,
             last_line: None,
         }
     }
 
     fn tick(&mut self, elapsed: Duration, saw_output: bool) {
+        if self.quiet {
+            return;
+        }
         let what = if saw_output {
             "host key block"
         } else {

@@ -8,7 +8,20 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 /// An endpoint nothing listens on: any AWS call through it fails.
-const DEAD_ENDPOINT: (&str, &str) = ("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+/// Makes every EC2 call the tool could make fail (HTTP 503), while keeping
+/// the user's settings as they are (another endpoint would be another cache
+/// scope): only the cache can then make a connection work, and any call
+/// still shows in `/_sim/calls`.
+fn api_down(sim: &Sim) {
+    for action in [
+        "DescribeInstances",
+        "GetConsoleOutput",
+        "DescribeInstanceAttribute",
+        "DescribeRegions",
+    ] {
+        sim.fault(action, "unavailable", None);
+    }
+}
 
 fn proxy_opt(kh: &std::path::Path, extra: &str) -> String {
     format!(
@@ -30,11 +43,12 @@ fn warm_proxy_makes_no_aws_request() {
     sim.reset_calls();
 
     // With the API unreachable, only the cache can make this work.
+    api_down(&sim);
     let out = sim.ssh_opts(
         "web",
         &kh,
         &[proxy_opt(&kh, "")],
-        &[DEAD_ENDPOINT],
+        &[],
         &["echo", "ok"],
         None,
     );
@@ -52,15 +66,19 @@ fn warm_proxy_makes_no_aws_request() {
         "web",
         &kh,
         &[proxy_opt(&kh, "--no-cache")],
-        &[DEAD_ENDPOINT],
+        &[],
         &["true"],
         None,
     );
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("cannot reach the EC2 API"),
+        stderr(&out).contains("ec2:DescribeInstances"),
         "{}",
         stderr(&out)
+    );
+    assert_eq!(
+        sim.calls().first().map(String::as_str),
+        Some("DescribeInstances")
     );
 }
 
@@ -159,11 +177,12 @@ fn known_hosts_mode_verifies_and_writes_nothing() {
 
     // Second connection: answered from the cache, no AWS request at all.
     sim.reset_calls();
+    api_down(&sim);
     let out = sim.ssh_opts(
         &web.ip,
         &kh,
         &[known_hosts_command("")],
-        &[DEAD_ENDPOINT],
+        &[],
         &["echo", "ok"],
         None,
     );
@@ -267,7 +286,8 @@ fn fdpass_carries_50_mb_and_verifies_cold_and_warm() {
     assert_eq!(keygen_find(&kh, &web.ip), sim.keyscan(&web.ip));
 
     sim.reset_calls();
-    let out = sim.ssh_opts("web", &kh, &opts, &[DEAD_ENDPOINT], &["echo", "ok"], None);
+    api_down(&sim);
+    let out = sim.ssh_opts("web", &kh, &opts, &[], &["echo", "ok"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(sim.calls().is_empty());
 }

@@ -14,3 +14,4 @@ mod maintenance;
 mod proxy;
 mod seed;
 mod sync;
+mod trust;

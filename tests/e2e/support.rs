@@ -256,6 +256,28 @@ impl Sim {
         serde_json::from_str(&http_get(self.port, "/_sim/keys")).unwrap()
     }
 
+    /// Appends `text`, as is, to instance `id`'s console output, after
+    /// everything it shows so far (as a program on the instance would).
+    pub fn append_console(&self, id: &str, text: &str) {
+        let body = http_get(
+            self.port,
+            &format!(
+                "/_sim/console?id={}&append={}",
+                percent_encode(id),
+                percent_encode(text)
+            ),
+        );
+        assert_eq!(body, "ok", "append to {id}'s console");
+    }
+
+    /// Re-keys instance `id` as a legitimate re-key would: new host keys of
+    /// the same types, sshd restarted, a new boot on the console. The new
+    /// keys, sorted `type base64`.
+    pub fn rekey(&self, id: &str) -> Vec<String> {
+        let body = http_get(self.port, &format!("/_sim/rekey?id={}", percent_encode(id)));
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("rekey {id}: {e}: {body:?}"))
+    }
+
     pub fn clear_faults(&self) {
         http_get(self.port, "/_sim/fault/clear");
     }
@@ -504,6 +526,19 @@ fn http_get(port: u16, path: &str) -> String {
     body.split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()
+}
+
+/// `text` for a URL query value: every byte but the unreserved ones as `%XX`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub fn user() -> String {

@@ -37,6 +37,22 @@ unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
 after S seconds). GET /_sim/fault/clear removes them. GET /_sim/keys: the host
 keys each instance's sshd holds, {id: ["type base64", …]}.
 
+GET /_sim/console?id=ID&append=TEXT (TEXT percent-encoded) appends TEXT, raw
+(no `crlf` conversion), to the instance's console after everything it shows
+so far, as a program on the instance writing to the console would (fake
+host-key blocks, stray END markers, …); appends accumulate in order, and show
+once the console delay has passed. GET /_sim/rekey?id=ID is a legitimate
+re-key: new host keys of the same types, sshd restarted on the same addresses
+(if it was running), then a new boot on the console after the existing output
+(kernel banner, then a cloud-init block with the new keys, same prefix and
+flags); answers the new keys as JSON ["type base64", …], sorted, and
+/_sim/keys reports them from then on. Both answer 404 for an unknown id;
+rekey answers 409 for a terminated instance.
+
+DescribeInstanceAttribute with Attribute=userData answers the RunInstances
+user-data (base64), as AWS does (moto's own handler); like every action it is
+recorded by /_sim/calls and can be given faults.
+
 Prints `READY <port> <state-dir> <net> <dns-port>` on stdout once serving. Exits, stopping every
 sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
 """
@@ -198,6 +214,12 @@ class SimInstance:
             self.console_keys = self.sshd_keys
         # An earlier boot's block (other keys) precedes the current one with `reboot`.
         self.old_boot_keys = [generate_key("ed25519", comment)] if "reboot" in self.console_flags else []
+        # The first boot's block keeps its keys after a rekey; later output (text
+        # appended with /_sim/console, boots from /_sim/rekey) follows in order.
+        self.first_boot_keys = self.console_keys
+        self.tail = []  # ("text", raw str) or ("boot", console keys)
+        self.console_lock = threading.Lock()
+        self.rekey_lock = threading.Lock()
         self.address = sim.allocate(tags.get("sim:address"))
         self.private_address = sim.allocate_private()
         self.public = tags.get("sim:public") != "none"
@@ -252,12 +274,37 @@ class SimInstance:
                 self.sshd.kill()
         self.sshd = None
 
-    def console(self):
-        if time.monotonic() - self.launched < self.delay:
-            return ""
-        flags = self.console_flags
+    def append_console(self, text):
+        """Raw text after everything the console shows so far (a program on the instance writing to it)."""
+        with self.console_lock:
+            self.tail.append(("text", text))
+
+    def rekey(self):
+        """A legitimate re-key: new host keys of the same types, sshd restarted
+        on the same addresses, then a new boot with them on the console."""
+        with self.rekey_lock:
+            if self.address is None:
+                raise LookupError(f"{self.id} is terminated")
+            comment = f"root@{self.hostname}"
+            new_keys = [generate_key(k.kind, comment) for k in self.sshd_keys]
+            if self.tags.get("sim:mitm") == "true":
+                console_keys = [generate_key(k.kind, comment) for k in new_keys]
+            else:
+                console_keys = new_keys
+            running = self.sshd is not None
+            self.stop_sshd()
+            self.sshd_keys = new_keys
+            if running:  # not when stopped, or with sim:sshd=off
+                self.start_sshd()
+            # cloud-init prints the keys at the end of boot, once sshd has them.
+            with self.console_lock:
+                self.console_keys = console_keys
+                self.tail.append(("boot", console_keys))
+            return new_keys
+
+    def console_prefix(self):
         prefix = "ec2: "
-        for f in flags:
+        for f in self.console_flags:
             if f.startswith("prefix="):
                 prefix = {
                     "ec2": "ec2: ",
@@ -265,16 +312,29 @@ class SimInstance:
                     "syslog": "<14>Apr 22 19:51:35 cloud-init: ",
                     "none": "",
                 }[f.split("=", 1)[1]]
+        return prefix
+
+    def console(self):
+        if time.monotonic() - self.launched < self.delay:
+            return ""
+        flags = self.console_flags
+        prefix = self.console_prefix()
+        with self.console_lock:
+            first_boot_keys, tail = self.first_boot_keys, list(self.tail)
         out = kernel_noise(self.hostname)
         if "reboot" in flags:
             out += self.cloud_init_block(self.old_boot_keys, prefix, flags)
             out += kernel_noise(self.hostname)
-        out += self.cloud_init_block(self.console_keys, prefix, flags)
-        out += "[   41.337812] cloud-init[1021]: Cloud-init v. 23.1.2 finished at %s. Datasource DataSourceEc2Local.  Up 41.33 seconds\n" % time.strftime(
-            "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()
-        )
+        out += self.cloud_init_block(first_boot_keys, prefix, flags)
+        out += cloud_init_finished()
         if "crlf" in flags:
             out = out.replace("\n", "\r\n")
+        for kind, item in tail:
+            if kind == "text":
+                out += item  # raw, as written
+                continue
+            boot = kernel_noise(self.hostname) + self.cloud_init_block(item, prefix, flags) + cloud_init_finished()
+            out += boot.replace("\n", "\r\n") if "crlf" in flags else boot
         return out
 
     def cloud_init_block(self, keys, prefix, flags):
@@ -297,6 +357,12 @@ class SimInstance:
                 out += line
             out += "-----END SSH HOST KEY KEYS-----\n"
         return out
+
+
+def cloud_init_finished():
+    return "[   41.337812] cloud-init[1021]: Cloud-init v. 23.1.2 finished at %s. Datasource DataSourceEc2Local.  Up 41.33 seconds\n" % time.strftime(
+        "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()
+    )
 
 
 def kernel_noise(hostname):
@@ -481,6 +547,21 @@ def harness_app(moto_app):
                 SIM.dns[name] = ("A", params["a"][0])
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
+        if path in ("/_sim/console", "/_sim/rekey"):
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            sim_inst = SIM.instances.get(params.get("id", [""])[0])
+            if sim_inst is None:
+                return text_response(start_response, "404 Not Found", "no such instance")
+            if path == "/_sim/console":
+                sim_inst.append_console(params.get("append", [""])[0])
+                return text_response(start_response, "200 OK", "ok")
+            try:
+                keys = sim_inst.rekey()
+            except LookupError as e:
+                return text_response(start_response, "409 Conflict", str(e))
+            body = json.dumps(sorted(" ".join(k.public_line.split()[:2]) for k in keys)).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         if path == "/_sim/fault/clear":
             SIM.faults.clear()
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
@@ -508,6 +589,12 @@ def harness_app(moto_app):
         return moto_app(environ, start_response)
 
     return app
+
+
+def text_response(start_response, status, text):
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 FAULTS = {

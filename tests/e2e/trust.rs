@@ -1,0 +1,466 @@
+//! The trust rules against the attacks they exist for (SECURITY.md, trust
+//! rules 1–3 and 7): a tag-writer, a program writing to the console, a DNS
+//! answer, a cache made under other settings. Each test sets the attack up on
+//! the testbed and checks it is refused with the victim's files untouched.
+
+use std::fs;
+use std::process::Output;
+
+use crate::support::*;
+
+const GITHUB: &str =
+    "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n";
+/// `intranet.example` hashed, as `ssh-keygen -H` leaves it.
+const INTRANET_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv1wNP4mf0CEj0ZCbNuNX4ne5ooMuzsr5Xjuzpsm7Ny";
+
+/// A known_hosts file holding two non-EC2 hosts the user trusts: one plain,
+/// one hashed.
+fn victim_file(sim: &Sim) -> std::path::PathBuf {
+    let kh = sim.path("known_hosts");
+    let plain = sim.path("hash-me");
+    fs::write(&plain, format!("intranet.example {INTRANET_KEY}\n")).unwrap();
+    let out = std::process::Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hashed = fs::read_to_string(&plain).unwrap();
+    assert!(hashed.starts_with("|1|"), "{hashed}");
+    fs::write(&kh, format!("{GITHUB}{hashed}")).unwrap();
+    kh
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}
+
+#[test]
+fn name_tags_of_foreign_hosts_never_claim_their_lines() {
+    let sim = Sim::start();
+    let evil = sim.launch(Launch::named("github.com"));
+    let evil2 = sim.launch(Launch::named("intranet.example"));
+    let kh = victim_file(&sim);
+    let victim = fs::read(&kh).unwrap();
+    let file = kh.to_str().unwrap();
+
+    for args in [
+        vec!["repair", "--known-hosts", file],
+        vec!["repair", "--prune", "--known-hosts", file],
+    ] {
+        let out = sim.run_bin(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            fs::read(&kh).unwrap(),
+            victim,
+            "{args:?} changed the victim's lines"
+        );
+    }
+    let out = sim.run_bin(&["repair", "--dry-run", "--json", "--known-hosts", file]);
+    let report = json(&out);
+    assert_eq!(report["not_ours"], 1, "{report:#}"); // the plain github.com line; the hashed one is not even tested
+    assert_eq!(report["stale"], 0, "{report:#}");
+    assert!(
+        report["entries"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&evil.id)
+    );
+
+    let nameserver = sim.nameserver();
+    for target in ["github.com", "intranet.example"] {
+        let out = sim.run_bin(&[
+            "forget",
+            "--json",
+            "--nameserver",
+            &nameserver,
+            "--known-hosts",
+            file,
+            target,
+        ]);
+        assert!(out.status.success(), "forget {target}: {}", stderr(&out));
+        let report = json(&out);
+        assert_eq!(report["removed"].as_array().unwrap().len(), 0, "{report:#}");
+        assert_eq!(
+            report["not_ours"].as_array().unwrap().len(),
+            1,
+            "{report:#}"
+        );
+        assert_eq!(
+            fs::read(&kh).unwrap(),
+            victim,
+            "forget {target} removed the victim's line"
+        );
+    }
+
+    let out = sim.run_bin(&["sync", "--aliases", "--json", "--known-hosts", file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    let text = fs::read_to_string(&kh).unwrap();
+    assert!(
+        text.starts_with(std::str::from_utf8(&victim).unwrap()),
+        "sync --aliases changed the victim's lines:\n{text}"
+    );
+    for (inst, alias) in [(&evil, "github.com"), (&evil2, "intranet.example")] {
+        let entry = report["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["instance"] == inst.id.as_str())
+            .unwrap();
+        assert_eq!(entry["not_recorded"][0], alias, "{entry:#}");
+        // Its own names are still recorded, and plain ssh-keygen finds them.
+        assert_eq!(keygen_find(&kh, &inst.ip), sim.keyscan(&inst.ip));
+        assert_eq!(keygen_find(&kh, inst.id.as_str()), sim.keyscan(&inst.ip));
+    }
+    // ssh-keygen still finds only the user's key for both foreign hosts.
+    assert_eq!(keygen_find(&kh, "github.com").len(), 1);
+    assert_eq!(
+        keygen_find(&kh, "intranet.example"),
+        vec![INTRANET_KEY.to_string()]
+    );
+}
+
+#[test]
+fn recycled_public_entries_the_user_wrote_are_still_replaced() {
+    let sim = Sim::start();
+    let old = sim.launch(Launch::named("old"));
+    let kh = sim.path("known_hosts");
+    // The user accepted the old instance's key by hand (no mark), by IP and DNS name.
+    let keys = sim.keyscan(&old.ip);
+    let mut text = GITHUB.to_string();
+    for key in &keys {
+        text += &format!("{},{} {key}\n", old.ip, old.dns);
+    }
+    fs::write(&kh, &text).unwrap();
+    sim.terminate(&old.id);
+    let new = sim.launch(Launch::named("new").tag("sim:address", &old.ip));
+    let out = sim.run_bin(&["repair", "--known-hosts", kh.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &new.ip), sim.keyscan(&new.ip));
+    assert!(fs::read_to_string(&kh).unwrap().starts_with(GITHUB));
+}
+
+#[test]
+fn a_copied_seed_tag_binds_nothing() {
+    let sim = Sim::start();
+    let ud = sim.path("user-data");
+    let out = sim.run_bin(&["seed", "--output", ud.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seed_id = stderr(&out)
+        .split("ec2-hostkey:seed,Value=")
+        .nth(1)
+        .and_then(|r| r.split('}').next())
+        .unwrap()
+        .to_string();
+    // The attacker copies the (public) tag onto an instance of theirs.
+    let evil = sim.launch(Launch::named("evil").tag("ec2-hostkey:seed", &seed_id));
+    let kh = sim.path("known_hosts");
+    let out = sim.run_bin(&[
+        "fetch",
+        "--json",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &evil.id,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)[0]["source"], "console-keys");
+    assert!(
+        stderr(&out).contains("a tag alone never binds a seed"),
+        "{}",
+        stderr(&out)
+    );
+    let store = sim
+        .home()
+        .join(format!(".local/share/ec2-hostkey/seeds/{seed_id}.json"));
+    let record: serde_json::Value = serde_json::from_slice(&fs::read(&store).unwrap()).unwrap();
+    assert!(
+        record["instance"].is_null(),
+        "the tag bound the seed: {record:#}"
+    );
+
+    // The real instance, launched with the user-data, is proven by it: no console needed.
+    let real = sim.launch(Launch {
+        user_data: Some(fs::read_to_string(&ud).unwrap()),
+        ..Launch::named("real").tag("sim:console-delay", "3600")
+    });
+    let out = sim.ssh_ok("real", &kh);
+    assert!(
+        stderr(&out).contains(&format!("source: seed {seed_id}")),
+        "{}",
+        stderr(&out)
+    );
+    let record: serde_json::Value = serde_json::from_slice(&fs::read(&store).unwrap()).unwrap();
+    assert_eq!(record["instance"], real.id.as_str());
+    // Once bound, the tag on the attacker's instance still moves nothing.
+    let out = sim.run_bin(&["fetch", "--json", &evil.id]);
+    assert_eq!(json(&out)[0]["source"], "console-keys");
+}
+
+#[test]
+fn concurrent_first_connections_bind_a_seed_once() {
+    let sim = Sim::start();
+    let ud = sim.path("user-data");
+    let out = sim.run_bin(&["seed", "--output", ud.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let user_data = fs::read_to_string(&ud).unwrap();
+    // Two instances whose user-data both name the seed (one launched twice by mistake).
+    let twins: Vec<Launched> = (0..2)
+        .map(|i| {
+            sim.launch(Launch {
+                user_data: Some(user_data.clone()),
+                ..Launch::named(&format!("twin{i}"))
+            })
+        })
+        .collect();
+    let children: Vec<_> = twins
+        .iter()
+        .flat_map(|t| [t, t])
+        .map(|t| {
+            let mut cmd = sim.bin();
+            cmd.args(["fetch", "--json", &t.id])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut seeded = std::collections::HashSet::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report = json(&out);
+        if report[0]["source"] == "seed" {
+            seeded.insert(report[0]["instance"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(seeded.len(), 1, "the seed vouched for {seeded:?}");
+}
+
+#[test]
+fn case_variants_of_a_name_are_ambiguous() {
+    let sim = Sim::start();
+    let upper = sim.launch(Launch::named("Web-1"));
+    let lower = sim.launch(Launch::named("web-1"));
+    let kh = sim.path("known_hosts");
+    let out = sim.run_bin(&["fetch", "--known-hosts", kh.to_str().unwrap(), "web-1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    for id in [&upper.id, &lower.id] {
+        assert!(stderr(&out).contains(id.as_str()), "{}", stderr(&out));
+    }
+    let out = sim.ssh("web-1", &kh, "", &["true"]);
+    assert!(!out.status.success());
+    assert!(!kh.exists() || fs::read(&kh).unwrap().is_empty());
+}
+
+#[test]
+fn a_positive_dns_answer_is_final() {
+    let sim = Sim::start();
+    sim.launch(Launch::named("app.example.test"));
+    // DNS sends app.example.test somewhere outside the account.
+    sim.dns("app.example.test", "192.0.2.7");
+    let ns = sim.nameserver();
+    let out = sim.run_bin(&["fetch", "--nameserver", &ns, "app.example.test"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("192.0.2.7"), "{}", stderr(&out));
+    // A resolver that fails is an error, not a reason to try Name tags.
+    let out = sim.run_bin(&["fetch", "--nameserver", "127.0.0.1:9", "app.example.test"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("DNS lookup"), "{}", stderr(&out));
+    // A name DNS does not know may still be a Name tag.
+    let tagged = sim.launch(Launch::named("db.example.test"));
+    let out = sim.run_bin(&["fetch", "--json", "--nameserver", &ns, "db.example.test"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)[0]["instance"], tagged.id.as_str());
+}
+
+#[test]
+fn name_records_never_serve_another_region() {
+    let sim = Sim::start();
+    let east = sim.launch(Launch::named("web"));
+    let west = sim.launch_in("eu-west-1", Launch::named("web"));
+    let kh = sim.path("known_hosts");
+    sim.ssh_ok("web", &kh);
+    let server = |region: &str| {
+        let proxy = format!("{BIN} proxy --known-hosts {} %h %p", kh.display());
+        let out = sim.ssh_opts(
+            "web",
+            &kh,
+            &[format!("ProxyCommand={proxy}")],
+            &[("AWS_REGION", region)],
+            &["sh", "-c", "'echo $SSH_CONNECTION'"],
+            None,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+            .split_whitespace()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Within the TTL, the us-east-1 record must not answer for eu-west-1.
+    assert_eq!(server("eu-west-1"), west.ip);
+    assert_eq!(server("us-east-1"), east.ip);
+}
+
+/// A complete host-key block printed after cloud-init's, in the same boot.
+fn fake_block(prefix: &str, key: &str) -> String {
+    format!(
+        "{prefix}-----BEGIN SSH HOST KEY KEYS-----\n{prefix}{key}\n{prefix}-----END SSH HOST KEY KEYS-----\n"
+    )
+}
+
+#[test]
+fn a_later_block_in_the_same_boot_is_refused() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    sim.append_console(&web.id, &fake_block("app: ", INTRANET_KEY));
+    let kh = sim.path("known_hosts");
+    fs::write(&kh, GITHUB).unwrap();
+    let out = sim.run_bin(&[
+        "fetch",
+        "--write",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("self-contradictory"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sim.ssh("web", &kh, "", &["true"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("self-contradictory"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sim.run_bin(&["sync", "--known-hosts", kh.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&kh).unwrap(), GITHUB, "nothing written");
+}
+
+#[test]
+fn a_fingerprints_block_that_contradicts_the_keys_is_refused() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web").tag("sim:key-types", "ed25519"));
+    let other = sim.launch(Launch::named("other").tag("sim:key-types", "ed25519"));
+    // The other instance's real fingerprint line, printed on web's console.
+    let out = sim.run_bin(&["fetch", "--json", &other.id]);
+    let fp = json(&out)[0]["keys"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sim.append_console(
+        &web.id,
+        &format!(
+            "ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----\nec2: 256 {fp} root@x (ED25519)\nec2: -----END SSH HOST KEY FINGERPRINTS-----\n"
+        ),
+    );
+    let kh = sim.path("known_hosts");
+    let out = sim.run_bin(&[
+        "fetch",
+        "--write",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(!kh.exists());
+}
+
+#[test]
+fn a_stray_end_marker_merges_nothing_into_the_block() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    sim.append_console(
+        &web.id,
+        &format!("{INTRANET_KEY}\n-----END SSH HOST KEY KEYS-----\n"),
+    );
+    let out = sim.run_bin(&["fetch", &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(INTRANET_KEY), "{}", stdout(&out));
+    let mut got: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| l.starts_with(&web.ip))
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .collect();
+    got.sort();
+    assert_eq!(got, sim.keyscan(&web.ip));
+}
+
+#[test]
+fn a_rekey_wins_over_the_cache_everywhere() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("known_hosts");
+    sim.ssh_ok("web", &kh);
+    let old = sim.keyscan(&web.ip);
+    let new = sim.rekey(&web.id);
+    assert_ne!(old, new);
+    let file = kh.to_str().unwrap();
+
+    let out = sim.run_bin(&["repair", "--dry-run", "--json", "--known-hosts", file]);
+    let report = json(&out);
+    assert!(report["stale"].as_u64().unwrap() > 0, "{report:#}");
+    assert_eq!(report["fine"], 0, "{report:#}");
+
+    let out = sim.run_bin(&["fetch", &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for key in &new {
+        assert!(stdout(&out).contains(key.as_str()), "{}", stdout(&out));
+    }
+
+    let out = sim.run_bin(&["sync", "--json", "--known-hosts", file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["replaced"], 1);
+    assert_eq!(keygen_find(&kh, &web.ip), new);
+    // sync records the DNS name and address; the alias typed through ssh
+    // earlier (our own line) is repair's to fix.
+    let out = sim.run_bin(&["repair", "--json", "--known-hosts", file]);
+    let report = json(&out);
+    assert_eq!(report["stale"], 3, "{report:#}");
+    assert!(
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["names"][0] == "web" || e["status"] == "fine")
+    );
+    let out = sim.run_bin(&["repair", "--json", "--known-hosts", file]);
+    assert_eq!(json(&out)["stale"], 0);
+    // The alias was replaced by repair, so ssh to it works again.
+    sim.ssh_ok("web", &kh);
+    assert_eq!(keygen_find(&kh, "web"), new);
+}
+
+#[test]
+fn seed_output_replaces_a_file_or_symlink_with_a_private_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Sim::start();
+    let existing = sim.path("ud-existing");
+    fs::write(&existing, "old").unwrap();
+    fs::set_permissions(&existing, fs::Permissions::from_mode(0o644)).unwrap();
+    let target = sim.path("precious");
+    fs::write(&target, "do not touch").unwrap();
+    let link = sim.path("ud-link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for path in [&existing, &link] {
+        let out = sim.run_bin(&["seed", "--output", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("> "), "{}", stderr(&out));
+        let meta = fs::symlink_metadata(path).unwrap();
+        assert!(meta.is_file(), "{path:?} is not a regular file");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert!(
+            fs::read_to_string(path)
+                .unwrap()
+                .starts_with("#cloud-config")
+        );
+    }
+    assert_eq!(fs::read_to_string(&target).unwrap(), "do not touch");
+}
