@@ -88,34 +88,32 @@ pub struct NameRecord {
 /// client; two invocations that could reach different accounts or regions
 /// get different scopes, and one's name records never serve the other.
 pub fn scope(regions: &[String], profile: Option<&str>) -> String {
-    let env = |name: &str| std::env::var(name).unwrap_or_default();
-    let profile = profile.map(str::to_string).unwrap_or_else(|| {
-        let p = env("AWS_PROFILE");
-        if p.is_empty() { "default".into() } else { p }
-    });
+    let profile = profile.map_or_else(|| first_set(&["AWS_PROFILE"]), str::to_string);
     let region = if regions.is_empty() {
-        let r = env("AWS_REGION");
-        if r.is_empty() {
-            env("AWS_DEFAULT_REGION")
-        } else {
-            r
-        }
+        first_set(&["AWS_REGION", "AWS_DEFAULT_REGION"])
     } else {
         regions.join(",")
     };
-    let endpoint = {
-        let e = env("AWS_ENDPOINT_URL_EC2");
-        if e.is_empty() {
-            env("AWS_ENDPOINT_URL")
-        } else {
-            e
-        }
-    };
     format!(
-        "profile={profile} region={region} endpoint={endpoint} key={} config={}",
-        env("AWS_ACCESS_KEY_ID"),
-        env("AWS_CONFIG_FILE")
+        "profile={} region={region} endpoint={} key={} config={}",
+        if profile.is_empty() {
+            "default"
+        } else {
+            &profile
+        },
+        first_set(&["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"]),
+        first_set(&["AWS_ACCESS_KEY_ID"]),
+        first_set(&["AWS_CONFIG_FILE"])
     )
+}
+
+/// The value of the first of these environment variables that is set and not empty.
+fn first_set(names: &[&str]) -> String {
+    names
+        .iter()
+        .filter_map(|n| std::env::var(n).ok())
+        .find(|v| !v.is_empty())
+        .unwrap_or_default()
 }
 
 #[derive(Clone)]
@@ -191,21 +189,6 @@ impl Cache {
             ..record.clone()
         };
         self.write(&self.name_path(&record.name), &record);
-    }
-
-    /// Every name recorded in known_hosts through the cache's name records,
-    /// expired ones included: what `repair` tests hashed entries against.
-    pub fn recorded_names(&self) -> Vec<String> {
-        let Ok(entries) = fs::read_dir(self.dir.join("names")) else {
-            return Vec::new();
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| self.read::<NameRecord>(&e.ok()?.path()))
-            .flat_map(|r| r.names)
-            .collect();
-        names.sort();
-        names.dedup();
-        names
     }
 
     pub fn forget_name(&self, name: &str) {
@@ -288,11 +271,9 @@ mod tests {
         assert!(cache.instance("i-12345678").is_none());
     }
 
-    #[test]
-    fn expired_names_are_not_returned() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::open_at(tmp.path().join("c"), Duration::from_secs(60)).unwrap();
-        let mut record = NameRecord {
+    /// A fresh record: `web` led to i-12345678 at 10.0.0.1.
+    fn web_record() -> NameRecord {
+        NameRecord {
             name: "web".into(),
             instance: "i-12345678".into(),
             address: "10.0.0.1".into(),
@@ -300,7 +281,14 @@ mod tests {
             resolved_at: now(),
             side: None,
             scope: String::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn expired_names_are_not_returned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open_at(tmp.path().join("c"), Duration::from_secs(60)).unwrap();
+        let mut record = web_record();
         cache.put_name(&record);
         assert!(cache.name("web").is_some());
         record.resolved_at = now() - 61;
@@ -315,15 +303,7 @@ mod tests {
         prod.scope = "profile=prod region=us-east-1 endpoint= key=".into();
         let mut dev = prod.clone();
         dev.scope = "profile=dev region=us-east-1 endpoint= key=".into();
-        prod.put_name(&NameRecord {
-            name: "web".into(),
-            instance: "i-12345678".into(),
-            address: "10.0.0.1".into(),
-            names: vec!["web".into()],
-            resolved_at: now(),
-            side: None,
-            scope: String::new(),
-        });
+        prod.put_name(&web_record());
         assert!(prod.name("web").is_some());
         assert!(dev.name("web").is_none());
     }

@@ -46,6 +46,13 @@ impl Instance {
         }
     }
 
+    /// The AWS-assigned public DNS name and public IP, when it has them.
+    pub fn public_names(&self) -> impl Iterator<Item = &str> {
+        [self.public_dns.as_deref(), self.public_ip.as_deref()]
+            .into_iter()
+            .flatten()
+    }
+
     /// The DNS name that goes with [`Instance::address`].
     pub fn dns_name(&self) -> Option<&str> {
         match self.side {

@@ -78,15 +78,8 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
                 );
                 (recorded.changed, recorded)
             })?;
-            for name in &recorded.foreign {
-                crate::text::note(
-                    global.quiet,
-                    &format!(
-                        "not recording {name} for {}: {} has an entry for it that ec2-hostkey did not write, with another key; remove it if it is stale (ssh-keygen -R '{name}')",
-                        cold.instance.id,
-                        path.display()
-                    ),
-                );
+            for note in recorded.notes(&cold.instance.id, &path, &names) {
+                crate::text::note(global.quiet, &note);
             }
             names.retain(|n| !recorded.foreign.contains(n));
         }

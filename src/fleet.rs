@@ -5,14 +5,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ssh_key::PublicKey;
 
-use crate::cache::{Cache, InstanceRecord};
+use crate::cache::Cache;
 use crate::ec2::{Ec2, Instance, Query};
 use crate::names::PublicNames;
-use crate::verify::Cold;
 
 /// Verifications in flight at once: well inside EC2's API rate limits.
 const CONCURRENCY: usize = 8;
@@ -77,11 +75,7 @@ impl Fleet {
     pub fn public_holder(&self, name: &str) -> Option<&Instance> {
         let name = name.to_ascii_lowercase();
         self.instances.iter().find(|i| {
-            i.state == "running"
-                && [i.public_dns.as_deref(), i.public_ip.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .any(|n| n.eq_ignore_ascii_case(&name))
+            i.state == "running" && i.public_names().any(|n| n.eq_ignore_ascii_case(&name))
         })
     }
 
@@ -95,8 +89,7 @@ impl Fleet {
         self.instances
             .iter()
             .filter(|i| i.state == "running")
-            .flat_map(|i| [i.public_dns.as_deref(), i.public_ip.as_deref()])
-            .flatten()
+            .flat_map(Instance::public_names)
     }
 
     /// Verified keys for each of `ids` by the one trust policy. Instances
@@ -117,20 +110,15 @@ impl Fleet {
             let (ec2, permits, cache) = (ec2.clone(), permits.clone(), cache.cloned());
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
-                let found = async {
-                    let cold =
-                        Cold::of(&ec2, instance, cache.as_ref(), Duration::ZERO, true).await?;
-                    let cold = Arc::new(cold);
-                    let probing = cold.clone();
-                    let (keys, source) =
-                        tokio::task::spawn_blocking(move || probing.keys_without_connection(port))
-                            .await??;
-                    if let (Some(cache), false) = (&cache, source == "cache") {
-                        cache.put_instance(&InstanceRecord::new(&id, &keys, source));
-                    }
-                    anyhow::Ok(keys)
-                }
-                .await;
+                let found = crate::verify::keys_without_connection(
+                    &ec2,
+                    instance,
+                    cache.as_ref(),
+                    port,
+                    true,
+                )
+                .await
+                .map(|(keys, _)| keys);
                 (id, found)
             });
         }

@@ -42,9 +42,8 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
     // only through lines marked with its id.
     let public_names: Vec<String> = instance
         .iter()
-        .flat_map(|i| [i.public_dns.clone(), i.public_ip.clone()])
-        .flatten()
-        .map(|n| n.to_ascii_lowercase())
+        .flat_map(|i| i.public_names())
+        .map(str::to_ascii_lowercase)
         .chain([args.target.to_ascii_lowercase()])
         .collect();
     let taken = on_ports(&mut public_names.iter());

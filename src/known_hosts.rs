@@ -214,6 +214,26 @@ pub struct Recorded {
     pub foreign: Vec<String>,
 }
 
+impl Recorded {
+    /// One message per name left out of `names`, recorded for `instance` in
+    /// `path`: why, and what the user can do.
+    pub fn notes(&self, instance: &str, path: &Path, names: &[String]) -> Vec<String> {
+        let other = names
+            .iter()
+            .find(|n| !self.foreign.contains(n))
+            .map_or("the instance id", String::as_str);
+        self.foreign
+            .iter()
+            .map(|name| {
+                format!(
+                    "not recording {name} for {instance}: {} has an entry for it that ec2-hostkey did not write, with another key, so ssh will refuse it; if that entry is stale, remove it (ssh-keygen -R '{name}'), or connect by {other}",
+                    path.display()
+                )
+            })
+            .collect()
+    }
+}
+
 /// A parsed known_hosts file.
 #[derive(Debug, Clone, Default)]
 pub struct KnownHosts {
@@ -351,15 +371,16 @@ impl KnownHosts {
         mark: &str,
         owns: impl Fn(&str) -> bool,
     ) -> Recorded {
-        let mut recorded = Recorded::default();
-        let mut ours: Vec<String> = Vec::new();
-        for name in names {
-            if owns(name) || !self.has_foreign(name) {
-                ours.push(name.clone());
-            } else if self.foreign_refuses(name, keys) {
-                recorded.foreign.push(name.clone());
-            }
-        }
+        let foreign = self.refused(names, keys, &owns);
+        let ours: Vec<String> = names
+            .iter()
+            .filter(|n| owns(n) || !self.has_foreign(n))
+            .cloned()
+            .collect();
+        let mut recorded = Recorded {
+            changed: false,
+            foreign,
+        };
         if ours.iter().all(|n| self.has_exactly(n, keys)) {
             return recorded;
         }
@@ -386,22 +407,37 @@ impl KnownHosts {
 
     /// Whether `name` has an entry (literal or hashed, no marker) the tool did not write.
     pub fn has_foreign(&self, name: &str) -> bool {
-        self.entries().any(|(_, e)| {
-            e.marker.is_none() && e.marked_instance().is_none() && e.names_exactly(name)
-        })
+        self.foreign_entries(name).next().is_some()
     }
 
-    /// Whether the entries for `name` the tool did not write hold none of
-    /// `keys` (so ssh, which takes any matching line, will refuse them).
+    /// Those of `names` the tool may not take over (`owns` says no) whose
+    /// entries, written by the user, hold none of `keys`: ssh, which takes
+    /// any matching line, will refuse them, and the tool leaves them alone.
+    pub fn refused(
+        &self,
+        names: &[String],
+        keys: &[PublicKey],
+        owns: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| !owns(n) && self.foreign_refuses(n, keys))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `name` has entries the tool did not write and they hold none of `keys`.
     pub fn foreign_refuses(&self, name: &str, keys: &[PublicKey]) -> bool {
         let keys: Vec<KeyText> = keys.iter().map(KeyText::of).collect();
-        self.has_foreign(name)
-            && !self.entries().any(|(_, e)| {
-                e.marker.is_none()
-                    && e.marked_instance().is_none()
-                    && e.names_exactly(name)
-                    && keys.contains(&e.key)
-            })
+        let mut foreign = self.foreign_entries(name).peekable();
+        foreign.peek().is_some() && !foreign.any(|e| keys.contains(&e.key))
+    }
+
+    /// The user's own entries for `name`: literal or hashed, no `@` marker, no mark of ours.
+    fn foreign_entries<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries().map(|(_, e)| e).filter(move |e| {
+            e.marker.is_none() && e.marked_instance().is_none() && e.names_exactly(name)
+        })
     }
 
     /// Removes the tool's entries for `names`: its marked lines, and the
@@ -432,11 +468,6 @@ impl KnownHosts {
             taken.push(line);
         }
         taken
-    }
-
-    /// Appends an entry for `name` with a key as the file spelled it.
-    pub fn add_text(&mut self, name: &str, key: &KeyText, hashed: bool) {
-        self.push_entry(name, &key.to_string(), hashed, None);
     }
 
     /// Appends an entry for `name`, hashed when asked, in the file's line-ending style.

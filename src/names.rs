@@ -59,8 +59,7 @@ impl PublicNames {
         let names = instances
             .into_iter()
             .filter(|i| i.state == "running")
-            .flat_map(|i| [i.public_dns.as_deref(), i.public_ip.as_deref()])
-            .flatten()
+            .flat_map(Instance::public_names)
             .map(str::to_ascii_lowercase)
             .collect();
         PublicNames { names }
@@ -165,5 +164,22 @@ mod tests {
             ..running
         };
         assert!(!PublicNames::of([&stopped]).owns("3.4.5.6"));
+    }
+
+    #[test]
+    fn only_plain_labels_are_recordable_tags() {
+        assert!(is_recordable_tag("web-1"));
+        for shadowing in [
+            "github.com",
+            "3.4.5.6",
+            "::1",
+            "i-0123456789abcdef0",
+            "ec2-3-4-5-6.compute-1.amazonaws.com",
+            "ip-10-0-0-1.ec2.internal",
+            "a,b",
+            "*",
+        ] {
+            assert!(!is_recordable_tag(shadowing), "{shadowing}");
+        }
     }
 }

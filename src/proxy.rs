@@ -31,7 +31,7 @@ const WARM_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How we came to the address we connected to.
 enum Plan {
-    Warm(Warm),
+    Warm(Box<Warm>),
     Cold(Box<Cold>),
 }
 
@@ -128,7 +128,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
         match connect(&warm.name.address, ctx.args.port, WARM_CONNECT_TIMEOUT) {
             Ok(socket) => {
                 tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");
-                return Ok((socket, Plan::Warm(warm)));
+                return Ok((socket, Plan::Warm(Box::new(warm))));
             }
             Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
         }
@@ -231,20 +231,8 @@ fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
         (recorded.changed, recorded)
     })?;
     let changed = recorded.changed;
-    for name in &recorded.foreign {
-        crate::text::note(
-            ctx.global.quiet,
-            &format!(
-                "not recording {name} for {}: {} has an entry for it that ec2-hostkey did not write, with another key, so ssh will refuse it; if that entry is stale, remove it (ssh-keygen -R '{name}'), or connect by {}",
-                verified.instance_id,
-                path.display(),
-                verified
-                    .names
-                    .iter()
-                    .find(|n| !recorded.foreign.contains(n))
-                    .map_or("the instance id", String::as_str)
-            ),
-        );
+    for note in recorded.notes(&verified.instance_id, path, &verified.names) {
+        crate::text::note(ctx.global.quiet, &note);
     }
     if changed && !ctx.global.quiet {
         let names: Vec<&str> = verified

@@ -21,7 +21,6 @@ use crate::ec2::{Ec2, Instance, Query};
 use crate::files::known_hosts_path;
 use crate::known_hosts::{self, KnownHosts};
 use crate::names::{PublicNames, is_recordable_tag, names_for};
-use crate::verify::Cold;
 use crate::{resolve, sources, verify};
 
 /// One instance's result.
@@ -91,16 +90,7 @@ pub fn run(global: &Global, args: &SyncArgs) -> Result<()> {
         let file = known_hosts::read(&path)?;
         let public = PublicNames::from_addresses(outcomes.iter().flat_map(|o| &o.public_names));
         for outcome in &mut outcomes {
-            let foreign: Vec<String> = outcome
-                .names
-                .iter()
-                .filter(|n| !public.owns(n) && file.foreign_refuses(n, &outcome.public_keys))
-                .cloned()
-                .collect();
-            note_not_recorded(outcome, foreign);
-            let claimed = claimed_tag_aliases(&file, outcome);
-            note_not_recorded(outcome, claimed);
-            classify(&file, outcome);
+            plan(&file, outcome, &public);
         }
     } else {
         write(&path, args, &mut outcomes)?;
@@ -196,10 +186,7 @@ async fn verify_one(
         keys: Vec::new(),
         not_recorded: Vec::new(),
         public_keys: Vec::new(),
-        public_names: [instance.public_dns.clone(), instance.public_ip.clone()]
-            .into_iter()
-            .flatten()
-            .collect(),
+        public_names: instance.public_names().map(str::to_string).collect(),
     };
     if let Err(err) = resolve::choose_side(&mut instance, None, address_mode) {
         outcome.reason = Some(err.to_string());
@@ -217,7 +204,7 @@ async fn verify_one(
         ));
         outcome.not_recorded.push(tag);
     }
-    match keys_for(ec2, instance, cache, port, quiet).await {
+    match verify::keys_without_connection(ec2, instance, cache, port, quiet).await {
         Ok((keys, source)) => {
             outcome.keys = keys.iter().map(known_hosts::key_line).collect();
             outcome.public_keys = keys;
@@ -287,31 +274,6 @@ fn drop_shared_aliases(outcomes: &mut [Outcome]) {
     }
 }
 
-/// The instance's keys by the one trust policy (`verify`): a proven seed,
-/// else its console output — a re-key shows there and wins — else keys
-/// verified earlier, only if the live server presents them now.
-async fn keys_for(
-    ec2: &Ec2,
-    instance: Instance,
-    cache: Option<&Cache>,
-    port: u16,
-    quiet: bool,
-) -> Result<(Vec<PublicKey>, &'static str)> {
-    let cold = Cold::of(ec2, instance, cache, Duration::ZERO, quiet).await?;
-    let cold = std::sync::Arc::new(cold);
-    let probing = cold.clone();
-    let (keys, source) =
-        tokio::task::spawn_blocking(move || probing.keys_without_connection(port)).await??;
-    if let (Some(cache), "seed" | "console-keys" | "console-fingerprints+probe") = (cache, source) {
-        cache.put_instance(&crate::cache::InstanceRecord::new(
-            &cold.instance.id,
-            &keys,
-            source,
-        ));
-    }
-    Ok((keys, source))
-}
-
 /// Sets a verified outcome's status to what recording it does to `file`.
 fn classify(file: &KnownHosts, outcome: &mut Outcome) {
     if outcome.status != "verified" {
@@ -336,9 +298,7 @@ fn write(path: &Path, args: &SyncArgs, outcomes: &mut [Outcome]) -> Result<()> {
     known_hosts::update(path, |file| {
         let mut changed = false;
         for outcome in outcomes.iter_mut() {
-            let claimed = claimed_tag_aliases(file, outcome);
-            note_not_recorded(outcome, claimed);
-            classify(file, outcome);
+            plan(file, outcome, &public);
             if outcome.status == "unchanged" || outcome.public_keys.is_empty() {
                 continue;
             }
@@ -355,11 +315,21 @@ fn write(path: &Path, args: &SyncArgs, outcomes: &mut [Outcome]) -> Result<()> {
                 |n| public.owns(n),
             );
             changed |= recorded.changed;
-            note_not_recorded(outcome, recorded.foreign);
         }
         (changed, ())
     })?;
     Ok(())
+}
+
+/// Leaves out of `outcome` the names the user's own lines keep from us (with
+/// a note), and sets its status to what recording the rest does to `file`:
+/// the same for `--dry-run` and a real run.
+fn plan(file: &KnownHosts, outcome: &mut Outcome, public: &PublicNames) {
+    let foreign = file.refused(&outcome.names, &outcome.public_keys, |n| public.owns(n));
+    note_not_recorded(outcome, foreign);
+    let claimed = claimed_tag_aliases(file, outcome);
+    note_not_recorded(outcome, claimed);
+    classify(file, outcome);
 }
 
 /// The Name-tag aliases of `outcome` that any line of the user's applies to

@@ -156,19 +156,13 @@ impl Cold {
     /// # Errors
     /// [`sources::Error::Mismatch`] when the presented key is not vouched for.
     pub fn check(&self, address: &str, presented: &PublicKey) -> Result<Vec<PublicKey>> {
-        let keys = sources::verify(
+        Ok(sources::verify(
             &self.instance.id,
             address,
             presented,
             &self.vouched,
             &self.source.describe(),
-        )?;
-        Ok(match self.source {
-            // A memo vouches for the key presented, and for the keys
-            // recorded with it at the same verification.
-            Source::Memo => self.vouched.keys.clone(),
-            _ => keys,
-        })
+        )?)
     }
 
     /// The instance's keys for commands that write without a connection
@@ -191,25 +185,14 @@ impl Cold {
             .instance
             .address()
             .context("the instance has no address to probe")?;
-        let (vouched, unlisted) = probe_all(address, port, |key| match self.source {
-            Source::Memo => self
-                .vouched
-                .keys
-                .iter()
-                .any(|k| k.key_data() == key.key_data()),
-            _ => self.vouched.lists_fingerprint_of(key),
-        })?;
+        let (vouched, unlisted) = probe_all(address, port, |key| self.vouched.vouches_for(key))?;
         if !unlisted.is_empty() {
             return Err(sources::Error::Mismatch {
                 id: self.instance.id.clone(),
                 vouched_by: self.source.describe(),
                 address: address.to_string(),
                 presented: unlisted.join(", "),
-                listed: if matches!(self.source, Source::Memo) {
-                    describe_keys(&self.vouched.keys)
-                } else {
-                    format!("{} fingerprint(s)", self.vouched.fingerprints.len())
-                },
+                listed: self.vouched.describe(),
             }
             .into());
         }
@@ -226,11 +209,31 @@ impl Cold {
     }
 }
 
-fn describe_keys(keys: &[PublicKey]) -> String {
-    keys.iter()
-        .map(sources::describe_key)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The instance's keys for commands that write without a connection
+/// (`sync`, `repair`): [`Cold::of`], then [`Cold::keys_without_connection`]
+/// off the async threads (it may probe); a verification from a source (not
+/// the memo) is remembered by instance id.
+///
+/// # Errors
+/// As [`Cold::of`] and [`Cold::keys_without_connection`].
+pub async fn keys_without_connection(
+    ec2: &Ec2,
+    instance: Instance,
+    cache: Option<&Cache>,
+    port: u16,
+    quiet: bool,
+) -> Result<(Vec<PublicKey>, &'static str)> {
+    let cold = Cold::of(ec2, instance, cache, Duration::ZERO, quiet).await?;
+    let (cold, found) = tokio::task::spawn_blocking(move || {
+        let found = cold.keys_without_connection(port);
+        (cold, found)
+    })
+    .await?;
+    let (keys, source) = found?;
+    if let (Some(cache), false) = (cache, matches!(cold.source, Source::Memo)) {
+        cache.put_instance(&InstanceRecord::new(&cold.instance.id, &keys, source));
+    }
+    Ok((keys, source))
 }
 
 /// Host key algorithms a server is asked for, one probe each.

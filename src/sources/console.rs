@@ -73,10 +73,42 @@ impl ConsoleKeys {
         self.keys.is_empty() && self.fingerprints.is_empty()
     }
 
+    /// Whether this vouches for `key`: it is in the KEYS block, or — without
+    /// a KEYS block — its recomputed fingerprint is listed.
+    pub fn vouches_for(&self, key: &PublicKey) -> bool {
+        if self.keys.is_empty() {
+            self.lists_fingerprint_of(key)
+        } else {
+            self.keys.iter().any(|k| k.key_data() == key.key_data())
+        }
+    }
+
+    /// What this lists, for messages: the keys, or how many fingerprints.
+    pub fn describe(&self) -> String {
+        if self.keys.is_empty() {
+            format!("{} fingerprint(s)", self.fingerprints.len())
+        } else {
+            self.keys
+                .iter()
+                .map(describe_key)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+
     /// Whether `key`'s recomputed fingerprint appears in the fingerprint block.
     pub fn lists_fingerprint_of(&self, key: &PublicKey) -> bool {
         self.fingerprints.iter().any(|listed| listed.matches(key))
     }
+}
+
+/// `SHA256:… (ED25519)` for messages.
+pub fn describe_key(key: &PublicKey) -> String {
+    format!(
+        "{} ({})",
+        key.fingerprint(HashAlg::Sha256),
+        key.algorithm().as_str()
+    )
 }
 
 /// A fingerprint line as printed by `ssh-keygen -l`.
@@ -835,6 +867,25 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn a_banner_printed_by_a_program_starts_no_boot() {
+        // A program logs a fake banner, then a block of its own: still the
+        // same boot as cloud-init's block, so the console contradicts itself.
+        for fake in [
+            "app: [    0.000000] Linux version 6.1\n",
+            "<14>Apr 22 19:51:35 app: Linux version 6.1\n",
+            "[ 12.5] systemd[1]: Linux version 6.1\n",
+        ] {
+            let text = console("ec2: ", &[ED])
+                + fake
+                + &console_split("", &[OTHER_ED], &[OTHER_ED])
+                    .replace("[    0.000000] Linux version 6.1\n", "");
+            assert!(is_contradictory(&parse(text.as_bytes())), "{fake:?}");
+        }
+        assert!(is_boot_banner("[    0.000000] Linux version 6.1"));
+        assert!(is_boot_banner("Linux version 6.1"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod console;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use ssh_key::{HashAlg, PublicKey};
+use ssh_key::PublicKey;
 
 use crate::ec2::{self, Ec2};
 use console::ConsoleKeys;
@@ -41,14 +41,7 @@ pub enum Error {
     },
 }
 
-/// `SHA256:… (ED25519)` for messages.
-pub fn describe_key(key: &PublicKey) -> String {
-    format!(
-        "{} ({})",
-        key.fingerprint(HashAlg::Sha256),
-        key.algorithm().as_str()
-    )
-}
+pub use console::describe_key;
 
 /// Fetches and parses console output, waiting up to `wait` for the host-key blocks.
 ///
@@ -121,33 +114,19 @@ pub fn verify(
     trusted: &ConsoleKeys,
     source: &str,
 ) -> Result<Vec<PublicKey>, Error> {
-    if !trusted.keys.is_empty() {
-        if trusted
-            .keys
-            .iter()
-            .any(|k| k.key_data() == presented.key_data())
-        {
-            return Ok(trusted.keys.clone());
-        }
-    } else if trusted.lists_fingerprint_of(presented) {
-        return Ok(vec![presented.clone()]);
+    if !trusted.vouches_for(presented) {
+        return Err(Error::Mismatch {
+            id: id.to_string(),
+            vouched_by: source.to_string(),
+            address: address.to_string(),
+            presented: describe_key(presented),
+            listed: trusted.describe(),
+        });
     }
-    let listed = if trusted.keys.is_empty() {
-        format!("{} fingerprint(s)", trusted.fingerprints.len())
+    Ok(if trusted.keys.is_empty() {
+        vec![presented.clone()]
     } else {
-        trusted
-            .keys
-            .iter()
-            .map(describe_key)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    Err(Error::Mismatch {
-        id: id.to_string(),
-        vouched_by: source.to_string(),
-        address: address.to_string(),
-        presented: describe_key(presented),
-        listed,
+        trusted.keys.clone()
     })
 }
 

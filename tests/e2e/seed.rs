@@ -5,34 +5,10 @@ use std::fs;
 
 use crate::support::*;
 
-/// Runs `seed ARGS…` and returns (seed id, user-data).
-fn seed(sim: &Sim, args: &[&str]) -> (String, String) {
-    let ud = sim.path(&format!("user-data-{}", rand_suffix()));
-    let mut all = vec!["seed", "--output", ud.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let out = sim.run_bin(&all);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
-    let id = err
-        .split("ec2-hostkey:seed,Value=")
-        .nth(1)
-        .and_then(|rest| rest.split('}').next())
-        .unwrap_or_else(|| panic!("no tag fragment in: {err}"))
-        .to_string();
-    (id, fs::read_to_string(ud).unwrap())
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
-
 #[test]
 fn seeded_instance_connects_with_no_console_output() {
     let sim = Sim::start();
-    let (id, user_data) = seed(&sim, &["--type", "ed25519", "--type", "ecdsa"]);
+    let (id, user_data) = sim.seed(&["--type", "ed25519", "--type", "ecdsa"]);
     assert!(user_data.starts_with("#cloud-config\n") && user_data.contains("ssh_keys:"));
     let web = sim.launch(Launch {
         user_data: Some(user_data),
@@ -75,7 +51,7 @@ fn seeded_instance_connects_with_no_console_output() {
 #[test]
 fn script_format_and_seed_bind_work_without_a_tag() {
     let sim = Sim::start();
-    let (id, user_data) = seed(&sim, &["--format", "script"]);
+    let (id, user_data) = sim.seed(&["--format", "script"]);
     assert!(user_data.starts_with("#!/bin/sh\n"));
     let web = sim.launch(Launch {
         user_data: Some(user_data),
@@ -95,7 +71,7 @@ fn script_format_and_seed_bind_work_without_a_tag() {
 #[test]
 fn a_seed_bound_to_one_instance_never_vouches_for_another() {
     let sim = Sim::start();
-    let (id, user_data) = seed(&sim, &[]);
+    let (id, user_data) = sim.seed(&[]);
     let _first = sim.launch(Launch {
         user_data: Some(user_data),
         ..Launch::named("first").tag("ec2-hostkey:seed", &id)
@@ -123,7 +99,7 @@ fn a_seed_bound_to_one_instance_never_vouches_for_another() {
 fn s3_delivery_fetches_once_then_the_object_is_gone_and_the_url_expires() {
     let sim = Sim::start();
     sim.create_bucket("seeds");
-    let (id, user_data) = seed(&sim, &["--s3", "s3://seeds/hostkeys", "--expires", "5m"]);
+    let (id, user_data) = sim.seed(&["--s3", "s3://seeds/hostkeys", "--expires", "5m"]);
     assert!(
         !user_data.contains("PRIVATE KEY"),
         "user-data must hold no private key:\n{user_data}"
@@ -157,7 +133,7 @@ fn s3_delivery_fetches_once_then_the_object_is_gone_and_the_url_expires() {
     assert_ne!(http_status(&url), 200, "the URL no longer works");
 
     // A seed whose URL expired unused: dead URL, and `seed cleanup` removes the object.
-    let (id2, user_data2) = seed(&sim, &["--s3", "s3://seeds/hostkeys", "--expires", "1s"]);
+    let (id2, user_data2) = sim.seed(&["--s3", "s3://seeds/hostkeys", "--expires", "1s"]);
     let url2 = user_data2
         .lines()
         .find_map(|l| l.strip_prefix("url='").and_then(|u| u.strip_suffix('\'')))

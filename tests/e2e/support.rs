@@ -448,6 +448,27 @@ impl Sim {
         run(cmd, None)
     }
 
+    /// Runs `seed --output FILE ARGS…` and returns (seed id, user-data).
+    pub fn seed(&self, args: &[&str]) -> (String, String) {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let ud = self.path(&format!("user-data-{stamp}"));
+        let mut all = vec!["seed", "--output", ud.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = self.run_bin(&all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let err = stderr(&out);
+        let id = err
+            .split("ec2-hostkey:seed,Value=")
+            .nth(1)
+            .and_then(|rest| rest.split('}').next())
+            .unwrap_or_else(|| panic!("no tag fragment in: {err}"))
+            .to_string();
+        (id, std::fs::read_to_string(ud).unwrap())
+    }
+
     /// `ec2-hostkey fetch --write --known-hosts FILE -- TARGET`.
     pub fn fetch_write(&self, known_hosts: &Path, target: &str) -> Output {
         self.run_bin(&[

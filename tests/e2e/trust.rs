@@ -38,6 +38,14 @@ fn json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
+/// The seed store's record of `seed_id`.
+fn seed_record(sim: &Sim, seed_id: &str) -> serde_json::Value {
+    let store = sim
+        .home()
+        .join(format!(".local/share/ec2-hostkey/seeds/{seed_id}.json"));
+    serde_json::from_slice(&fs::read(store).unwrap()).unwrap()
+}
+
 #[test]
 fn name_tags_of_foreign_hosts_never_claim_their_lines() {
     let sim = Sim::start();
@@ -147,15 +155,7 @@ fn recycled_public_entries_the_user_wrote_are_still_replaced() {
 #[test]
 fn a_copied_seed_tag_binds_nothing() {
     let sim = Sim::start();
-    let ud = sim.path("user-data");
-    let out = sim.run_bin(&["seed", "--output", ud.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let seed_id = stderr(&out)
-        .split("ec2-hostkey:seed,Value=")
-        .nth(1)
-        .and_then(|r| r.split('}').next())
-        .unwrap()
-        .to_string();
+    let (seed_id, user_data) = sim.seed(&[]);
     // The attacker copies the (public) tag onto an instance of theirs.
     let evil = sim.launch(Launch::named("evil").tag("ec2-hostkey:seed", &seed_id));
     let kh = sim.path("known_hosts");
@@ -173,10 +173,7 @@ fn a_copied_seed_tag_binds_nothing() {
         "{}",
         stderr(&out)
     );
-    let store = sim
-        .home()
-        .join(format!(".local/share/ec2-hostkey/seeds/{seed_id}.json"));
-    let record: serde_json::Value = serde_json::from_slice(&fs::read(&store).unwrap()).unwrap();
+    let record = seed_record(&sim, &seed_id);
     assert!(
         record["instance"].is_null(),
         "the tag bound the seed: {record:#}"
@@ -184,7 +181,7 @@ fn a_copied_seed_tag_binds_nothing() {
 
     // The real instance, launched with the user-data, is proven by it: no console needed.
     let real = sim.launch(Launch {
-        user_data: Some(fs::read_to_string(&ud).unwrap()),
+        user_data: Some(user_data),
         ..Launch::named("real").tag("sim:console-delay", "3600")
     });
     let out = sim.ssh_ok("real", &kh);
@@ -193,20 +190,72 @@ fn a_copied_seed_tag_binds_nothing() {
         "{}",
         stderr(&out)
     );
-    let record: serde_json::Value = serde_json::from_slice(&fs::read(&store).unwrap()).unwrap();
-    assert_eq!(record["instance"], real.id.as_str());
+    assert_eq!(seed_record(&sim, &seed_id)["instance"], real.id.as_str());
     // Once bound, the tag on the attacker's instance still moves nothing.
     let out = sim.run_bin(&["fetch", "--json", &evil.id]);
     assert_eq!(json(&out)[0]["source"], "console-keys");
 }
 
 #[test]
+fn a_binding_line_with_another_digest_binds_nothing() {
+    let sim = Sim::start();
+    let (seed_id, user_data) = sim.seed(&[]);
+    // The seed's id with a digest of other keys (anyone may read the id).
+    let line = user_data
+        .lines()
+        .find(|l| l.starts_with("# ec2-hostkey-seed: "))
+        .unwrap()
+        .to_string();
+    let forged = format!(
+        "#!/bin/sh\n# ec2-hostkey-seed: {seed_id} sha256:{}\n",
+        "A".repeat(43)
+    );
+    assert_ne!(line, forged.lines().nth(1).unwrap());
+    let evil = sim.launch(Launch {
+        user_data: Some(forged),
+        ..Launch::named("evil")
+    });
+    let out = sim.run_bin(&["fetch", "--json", &evil.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)[0]["source"], "console-keys");
+    assert!(stderr(&out).contains("digest"), "{}", stderr(&out));
+    let record = seed_record(&sim, &seed_id);
+    assert!(
+        record["instance"].is_null(),
+        "bound by a forged line: {record:#}"
+    );
+}
+
+#[test]
+fn a_name_tag_spelled_like_an_address_decides_nothing_in_repair() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("known_hosts");
+    sim.ssh_ok("web", &kh);
+    // Another instance is tagged with web's public IP and DNS name.
+    sim.launch(Launch::named(&web.ip));
+    sim.launch(Launch::named(&web.dns));
+    let out = sim.run_bin(&[
+        "repair",
+        "--dry-run",
+        "--json",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    let report = json(&out);
+    assert_eq!(report["stale"], 0, "{report:#}");
+    assert_eq!(report["unverified"], 0, "{report:#}");
+    assert_eq!(
+        report["fine"],
+        report["entries"].as_array().unwrap().len(),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn concurrent_first_connections_bind_a_seed_once() {
     let sim = Sim::start();
-    let ud = sim.path("user-data");
-    let out = sim.run_bin(&["seed", "--output", ud.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let user_data = fs::read_to_string(&ud).unwrap();
+    let (_, user_data) = sim.seed(&[]);
     // Two instances whose user-data both name the seed (one launched twice by mistake).
     let twins: Vec<Launched> = (0..2)
         .map(|i| {
@@ -319,13 +368,7 @@ fn a_later_block_in_the_same_boot_is_refused() {
     sim.append_console(&web.id, &fake_block("app: ", INTRANET_KEY));
     let kh = sim.path("known_hosts");
     fs::write(&kh, GITHUB).unwrap();
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("self-contradictory"),
@@ -362,13 +405,7 @@ fn a_fingerprints_block_that_contradicts_the_keys_is_refused() {
         ),
     );
     let kh = sim.path("known_hosts");
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(!kh.exists());
 }
