@@ -1,4 +1,8 @@
-//! The command line: clap definitions only, no I/O.
+//! The command line: clap definitions only, no I/O. Only `cmd` reads these
+//! structs; its settings step turns them into the plain settings the layers
+//! below take.
+//!
+//! May import: nothing of the crate.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,21 +56,27 @@ pub struct Global {
     /// Which address to connect to and record: auto (the side of the name you typed,
     /// else public when there is one), public, or private (VPN, Direct Connect, bastion)
     #[arg(long, global = true, value_enum, default_value = "auto")]
-    pub address: AddressMode,
+    pub address: AddressArg,
     /// DNS server for names that are aliases of instances (default: the system resolver configuration)
-    #[arg(long, global = true, value_name = "IP[:PORT]", env = "EC2_HOSTKEY_NAMESERVER", value_parser = crate::dns::parse_nameserver)]
+    #[arg(long, global = true, value_name = "IP[:PORT]", env = "EC2_HOSTKEY_NAMESERVER", value_parser = parse_nameserver)]
     pub nameserver: Option<SocketAddr>,
 }
 
-impl Global {
-    /// The one region given, if any (commands that work in one region).
-    pub fn first_region(&self) -> Option<&str> {
-        self.region.first().map(String::as_str)
+/// `IP` or `IP:PORT` (port 53 by default), as `--nameserver` takes it.
+///
+/// # Errors
+/// Not an address.
+pub fn parse_nameserver(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
     }
+    text.parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| format!("{text:?} is not an IP address or IP:PORT"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AddressMode {
+pub enum AddressArg {
     Auto,
     Public,
     Private,
@@ -348,4 +358,26 @@ pub struct KnownHostsArgs {
     /// Write hashed entries (default: when ssh's HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)
     #[arg(long)]
     pub hash: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nameserver_takes_an_address_with_or_without_port() {
+        assert_eq!(
+            parse_nameserver("10.0.0.2").unwrap(),
+            "10.0.0.2:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_nameserver("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(
+            parse_nameserver("[::1]:53").unwrap(),
+            "[::1]:53".parse().unwrap()
+        );
+        assert!(parse_nameserver("dns.example").is_err());
+    }
 }

@@ -8,17 +8,17 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ec2_hostkey::{cli, exit, text};
+use ec2_hostkey::{cli, cmd, error, text};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(&cli.global);
-    match ec2_hostkey::run(&cli) {
+    match cmd::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let message = text::sanitize(&format!("{err:#}"));
             eprintln!("ec2-hostkey: error: {message}");
-            ExitCode::from(exit::code(&err))
+            ExitCode::from(error::exit_code(&err))
         }
     }
 }

@@ -328,7 +328,7 @@ fn half_close_propagates_both_ways() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin
-        .write_all(&ec2_hostkey::kex::client_hello(Some("ssh-ed25519")))
+        .write_all(&ec2_hostkey::net::kex::client_hello(Some("ssh-ed25519")))
         .unwrap();
     let mut stdout = child.stdout.take().unwrap();
     // Read until the server's reply has come through (the proxy verified it).

@@ -6,9 +6,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::cli::{AddressMode, Global};
-use crate::ec2::{self, Ec2, Instance, Query, Side};
-use crate::names;
+use crate::aws::{
+    self,
+    ec2::{Ec2, Instance, Query, Side},
+};
+use crate::trust::names;
 
 /// How a target is looked up: which address to use, and where DNS aliases are resolved.
 #[derive(Debug, Clone, Copy)]
@@ -17,11 +19,23 @@ pub struct Options {
     pub nameserver: Option<SocketAddr>,
 }
 
-impl Options {
-    pub fn from_global(global: &Global) -> Options {
-        Options {
-            address: global.address,
-            nameserver: global.nameserver,
+/// Which address of an instance to connect to and record (`--address`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressMode {
+    /// The side of the name typed, else public when there is one.
+    #[default]
+    Auto,
+    Public,
+    Private,
+}
+
+impl AddressMode {
+    /// The side asked for, if not left to the name typed.
+    pub fn side(self) -> Option<Side> {
+        match self {
+            AddressMode::Auto => None,
+            AddressMode::Public => Some(Side::Public),
+            AddressMode::Private => Some(Side::Private),
         }
     }
 }
@@ -65,45 +79,7 @@ impl std::fmt::Display for Target {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(
-        "no instance found for {target} in {regions}; check the name, or pass --region (repeatable)"
-    )]
-    NotFound { target: String, regions: String },
-    #[error(
-        "{target} matches {count} running instances ({ids}); names are compared without case, as ssh lowercases them, so say which one: connect by instance id, or narrow the search with --region"
-    )]
-    Ambiguous {
-        target: String,
-        count: usize,
-        ids: String,
-    },
-    #[error("instance {id} is {state}; {remedy}")]
-    NotRunning {
-        id: String,
-        state: String,
-        remedy: &'static str,
-    },
-    #[error("instance {id} has no {side} address; {remedy}")]
-    NoAddress {
-        id: String,
-        side: &'static str,
-        remedy: &'static str,
-    },
-    #[error(
-        "DNS says {name} is {addresses}, which no running instance in {regions} holds; DNS decides where {name} goes (as for plain ssh), so it is not looked up as a Name tag — connect by instance id or Name tag instead"
-    )]
-    DnsNotAnInstance {
-        name: String,
-        addresses: String,
-        regions: String,
-    },
-    #[error(transparent)]
-    Ec2(#[from] ec2::Error),
-    #[error(transparent)]
-    Dns(#[from] crate::dns::Error),
-}
+pub use crate::error::LocateError as Error;
 
 /// Finds the one running instance `target` names, searching `regions` in
 /// order (none: the configured region, then — for an instance id, which is
@@ -113,12 +89,12 @@ pub enum Error {
 /// # Errors
 /// None or several match, the instance is not running, or the API failed.
 pub async fn locate(
-    regions: &[String],
-    profile: Option<&str>,
+    config: &aws::Config,
     target: &Target,
     options: Options,
 ) -> Result<(Ec2, Instance), Error> {
-    let home = Ec2::new(regions.first().map(String::as_str), profile).await?;
+    let regions = &config.regions;
+    let home = Ec2::new(config).await?;
     let clients = home.with_regions(regions);
     let mut dns_said = None;
     // An id is unique across regions; a name may be held in several of the
@@ -310,10 +286,10 @@ async fn by_dns(
     name: &str,
     options: Options,
 ) -> Result<Option<(Vec<Instance>, Option<Side>)>, Error> {
-    let Some(answer) = crate::dns::resolve(name, options.nameserver).await? else {
+    let Some(answer) = crate::net::dns::resolve(name, options.nameserver).await? else {
         return Ok(None);
     };
-    for ec2_name in &answer.ec2_names {
+    for ec2_name in &answer.cnames {
         let found = match Target::classify(ec2_name) {
             Target::PublicDns(name) => by_dns_name(ec2, &name, Side::Public).await?,
             Target::PrivateDns(name) => by_dns_name(ec2, &name, Side::Private).await?,
@@ -329,7 +305,12 @@ async fn by_dns(
             return Ok(Some(found));
         }
     }
-    let mut said: Vec<String> = answer.ec2_names.clone();
+    let mut said: Vec<String> = answer
+        .cnames
+        .iter()
+        .filter(|n| names::is_ec2_public_dns(n) || names::is_ec2_private_dns(n))
+        .cloned()
+        .collect();
     said.extend(answer.addresses.iter().map(ToString::to_string));
     Err(Error::DnsNotAnInstance {
         name: name.to_string(),

@@ -15,13 +15,16 @@ use anyhow::Result;
 use serde::Serialize;
 use ssh_key::PublicKey;
 
-use crate::cache::Cache;
-use crate::cli::{Global, SyncArgs};
-use crate::ec2::{Ec2, Instance, Query};
-use crate::files::known_hosts_path;
-use crate::known_hosts::{self, KnownHosts};
-use crate::names::{PublicNames, is_recordable_tag, names_for};
-use crate::{resolve, sources, verify};
+use super::{KnownHostsFile, Settings};
+use crate::aws::{
+    self,
+    ec2::{Ec2, Instance, Query},
+};
+use crate::cli::SyncArgs;
+use crate::store::cache::Cache;
+use crate::store::known_hosts::{self, KnownHosts};
+use crate::trust::names::{PublicNames, is_recordable_tag, names_for};
+use crate::trust::{policy, resolve, sources};
 
 /// One instance's result.
 #[derive(Serialize)]
@@ -56,31 +59,11 @@ struct Report<'a> {
     mismatch: usize,
 }
 
-/// Some instances could not be verified; the rest were recorded.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{count} instance(s) could not be verified (listed above); the others were recorded — retry later, or with --wait for fresh instances"
-)]
-pub struct Incomplete {
-    pub count: usize,
-}
-
-/// A presented key was not the one the console vouches for.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "HOST KEY MISMATCH on {count} instance(s) (listed above): a live server presented a key its console does not list; nothing was written for them"
-)]
-pub struct Mismatches {
-    pub count: usize,
-}
-
-pub fn run(global: &Global, args: &SyncArgs) -> Result<()> {
-    let cache = Cache::from_args(
-        &args.cache,
-        crate::cache::scope(&global.region, global.profile.as_deref()),
-    );
-    let path = known_hosts_path(&args.file)?;
-    let mut outcomes = verify::block_on(collect(global, args, cache.clone()))?;
+pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
+    let cache = settings.cache(&args.cache);
+    let destination = settings.known_hosts(&args.file)?;
+    let path = destination.path.clone();
+    let mut outcomes = aws::block_on(collect(settings, args, cache.clone()))?;
     outcomes.sort_by(|a, b| (&a.region, &a.instance).cmp(&(&b.region, &b.instance)));
     if args.aliases {
         drop_shared_aliases(&mut outcomes);
@@ -93,22 +76,26 @@ pub fn run(global: &Global, args: &SyncArgs) -> Result<()> {
             plan(&file, outcome, &public);
         }
     } else {
-        write(&path, args, &mut outcomes)?;
+        write(&destination, &mut outcomes)?;
     }
-    report(global, args, &path, &outcomes)?;
+    report(args, &path, &outcomes)?;
 
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
     match (count("mismatch"), count("unavailable")) {
         (0, 0) => Ok(()),
-        (0, count) => Err(Incomplete { count }.into()),
-        (count, _) => Err(Mismatches { count }.into()),
+        (0, count) => Err(crate::error::SyncIncomplete { count }.into()),
+        (count, _) => Err(crate::error::SyncMismatches { count }.into()),
     }
 }
 
 /// Every matching running instance in each region, with its verified keys or why not.
-async fn collect(global: &Global, args: &SyncArgs, cache: Option<Cache>) -> Result<Vec<Outcome>> {
-    let home = Ec2::for_fleet(global.first_region(), global.profile.as_deref()).await?;
-    let clients = home.with_regions(&global.region);
+async fn collect(
+    settings: &Settings,
+    args: &SyncArgs,
+    cache: Option<Cache>,
+) -> Result<Vec<Outcome>> {
+    let home = Ec2::for_fleet(&settings.aws).await?;
+    let clients = home.with_regions(&settings.aws.regions);
     let mut filters = args.filter.clone();
     filters.push(("instance-state-name".into(), vec!["running".into()]));
 
@@ -118,14 +105,18 @@ async fn collect(global: &Global, args: &SyncArgs, cache: Option<Cache>) -> Resu
             work.push((ec2.clone(), instance));
         }
     }
-    let progress = progress_bar(global, work.len());
+    let progress = progress_bar(settings.quiet, work.len());
     let permits = Arc::new(tokio::sync::Semaphore::new(usize::from(args.concurrency)));
     let mut tasks = tokio::task::JoinSet::new();
     for (ec2, instance) in work {
         let permits = permits.clone();
         let cache = cache.clone();
-        let (address_mode, aliases, port, quiet) =
-            (global.address, args.aliases, args.port, global.quiet);
+        let (address_mode, aliases, port, quiet) = (
+            settings.resolve.address,
+            args.aliases,
+            args.port,
+            settings.quiet,
+        );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             verify_one(
@@ -151,8 +142,8 @@ async fn collect(global: &Global, args: &SyncArgs, cache: Option<Cache>) -> Resu
     Ok(outcomes)
 }
 
-fn progress_bar(global: &Global, len: usize) -> indicatif::ProgressBar {
-    if global.quiet || !std::io::stderr().is_terminal() {
+fn progress_bar(quiet: bool, len: usize) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len as u64);
@@ -170,7 +161,7 @@ async fn verify_one(
     ec2: &Ec2,
     mut instance: Instance,
     cache: Option<&Cache>,
-    address_mode: crate::cli::AddressMode,
+    address_mode: resolve::AddressMode,
     aliases: bool,
     port: u16,
     quiet: bool,
@@ -204,7 +195,7 @@ async fn verify_one(
         ));
         outcome.not_recorded.push(tag);
     }
-    match verify::keys_without_connection(ec2, instance, cache, port, quiet).await {
+    match policy::keys_without_connection(ec2, instance, cache, port, quiet).await {
         Ok((keys, source)) => {
             outcome.keys = keys.iter().map(known_hosts::key_line).collect();
             outcome.public_keys = keys;
@@ -218,7 +209,7 @@ async fn verify_one(
                     Some(
                         sources::Error::Mismatch { .. }
                             | sources::Error::Console(
-                                sources::console::ConsoleError::Contradictory { .. }
+                                crate::error::ConsoleError::Contradictory { .. }
                             )
                     )
                 )
@@ -260,7 +251,7 @@ fn drop_shared_aliases(outcomes: &mut [Outcome]) {
         let shared: Vec<String> = outcome
             .names
             .iter()
-            .filter(|n| crate::names::bare_host(n) == tag)
+            .filter(|n| crate::trust::names::bare_host(n) == tag)
             .cloned()
             .collect();
         if !shared.is_empty() {
@@ -292,21 +283,17 @@ fn classify(file: &KnownHosts, outcome: &mut Outcome) {
     };
 }
 
-fn write(path: &Path, args: &SyncArgs, outcomes: &mut [Outcome]) -> Result<()> {
+fn write(destination: &KnownHostsFile, outcomes: &mut [Outcome]) -> Result<()> {
     let hash_by_config = OnceCell::new();
     let public = PublicNames::from_addresses(outcomes.iter().flat_map(|o| &o.public_names));
-    known_hosts::update(path, |file| {
+    known_hosts::update(&destination.path, |file| {
         let mut changed = false;
         for outcome in outcomes.iter_mut() {
             plan(file, outcome, &public);
             if outcome.status == "unchanged" || outcome.public_keys.is_empty() {
                 continue;
             }
-            let hash = || {
-                args.file.hash
-                    || *hash_by_config
-                        .get_or_init(|| known_hosts::ssh_config_hashes(&outcome.names[0]))
-            };
+            let hash = || *hash_by_config.get_or_init(|| destination.hash_for(&outcome.names[0]));
             let recorded = file.record(
                 &outcome.names,
                 &outcome.public_keys,
@@ -341,7 +328,7 @@ fn claimed_tag_aliases(file: &KnownHosts, outcome: &Outcome) -> Vec<String> {
     outcome
         .names
         .iter()
-        .filter(|n| crate::names::bare_host(n) == tag)
+        .filter(|n| crate::trust::names::bare_host(n) == tag)
         .filter(|n| {
             file.claims(n)
                 && (file.foreign_refuses(n, &outcome.public_keys) || !file.has_foreign(n))
@@ -363,7 +350,7 @@ fn note_not_recorded(outcome: &mut Outcome, foreign: Vec<String>) {
     outcome.not_recorded.extend(foreign);
 }
 
-fn report(global: &Global, args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -> Result<()> {
+fn report(args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -> Result<()> {
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -382,29 +369,29 @@ fn report(global: &Global, args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -
         return Ok(());
     }
     for outcome in outcomes.iter().filter(|o| o.reason.is_some()) {
-        eprintln!(
-            "ec2-hostkey: {} {}: {}",
+        writeln!(
+            out,
+            "{} {}: {}",
             outcome.instance,
             outcome.status,
             crate::text::sanitize(outcome.reason.as_deref().unwrap_or_default())
-        );
+        )?;
     }
-    if !global.quiet {
-        let verb = if args.dry_run {
-            "would record"
-        } else {
-            "recorded"
-        };
-        eprintln!(
-            "ec2-hostkey: {} instance(s): {} added, {} replaced, {} unchanged, {} unavailable, {} mismatch; {verb} in {}",
-            outcomes.len(),
-            count("added"),
-            count("replaced"),
-            count("unchanged"),
-            count("unavailable"),
-            count("mismatch"),
-            path.display()
-        );
-    }
+    let verb = if args.dry_run {
+        "would record"
+    } else {
+        "recorded"
+    };
+    writeln!(
+        out,
+        "{} instance(s): {} added, {} replaced, {} unchanged, {} unavailable, {} mismatch; {verb} in {}",
+        outcomes.len(),
+        count("added"),
+        count("replaced"),
+        count("unchanged"),
+        count("unavailable"),
+        count("mismatch"),
+        path.display()
+    )?;
     Ok(())
 }

@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
-use crate::ec2::Instance;
-use crate::known_hosts::lookup_name;
+use crate::aws::ec2::Instance;
+use crate::store::known_hosts::lookup_name;
 
 /// `i-` and 8 or 17 hex digits.
 pub fn is_instance_id(name: &str) -> bool {
@@ -144,7 +144,7 @@ mod tests {
             private_dns: Some("ip-10-0-0-1.ec2.internal".into()),
             seed: None,
             region: "us-east-1".into(),
-            side: crate::ec2::Side::Public,
+            side: crate::aws::ec2::Side::Public,
         };
         let owned = PublicNames::of([&running]);
         assert!(owned.owns("3.4.5.6"));

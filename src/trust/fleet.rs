@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use ssh_key::PublicKey;
 
-use crate::cache::Cache;
-use crate::ec2::{Ec2, Instance, Query};
-use crate::names::PublicNames;
+use crate::aws::ec2::{Ec2, Instance, Query};
+use crate::store::cache::Cache;
+use crate::trust::names::PublicNames;
 
 /// Verifications in flight at once: well inside EC2's API rate limits.
 const CONCURRENCY: usize = 8;
@@ -32,7 +32,7 @@ pub enum Holder<'a> {
 }
 
 impl Fleet {
-    pub async fn load(ec2: &Ec2) -> Result<Fleet, crate::ec2::Error> {
+    pub async fn load(ec2: &Ec2) -> Result<Fleet, crate::aws::ec2::Error> {
         let mut instances = ec2.describe(&Query::All).await?;
         // Running instances win a name over stopped ones; terminated ones hold none.
         instances.retain(|i| i.state != "terminated" && i.state != "shutting-down");
@@ -110,7 +110,7 @@ impl Fleet {
             let (ec2, permits, cache) = (ec2.clone(), permits.clone(), cache.cloned());
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
-                let found = crate::verify::keys_without_connection(
+                let found = crate::trust::policy::keys_without_connection(
                     &ec2,
                     instance,
                     cache.as_ref(),

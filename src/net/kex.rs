@@ -9,6 +9,8 @@
 //! except on that one packet, and we make no extra connection.
 
 use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::Duration;
 
 use ssh_key::PublicKey;
 
@@ -22,21 +24,7 @@ const MAX_PACKET: usize = 256 * 1024;
 /// Lines the server may send before its version line (RFC 4253 §4.2).
 const MAX_PREAMBLE: usize = 64 * 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(
-        "the server closed the connection before sending its host key; is sshd running on that port?"
-    )]
-    Closed,
-    #[error("the server does not speak SSH (no version line); check the port")]
-    NotSsh,
-    #[error("the server disconnected during key exchange: {0}")]
-    Disconnected(String),
-    #[error("malformed SSH packet from the server during key exchange ({0})")]
-    Malformed(&'static str),
-    #[error("network error during key exchange: {0}")]
-    Io(#[from] io::Error),
-}
+pub use crate::error::KexError as Error;
 
 /// The server's host key and the bytes held back (the reply packet and anything after it).
 #[derive(Debug)]
@@ -236,8 +224,44 @@ fn disconnect_reason(payload: &[u8]) -> String {
     payload
         .get(5..)
         .and_then(read_string)
-        .map(|(text, _)| crate::sources::console::sanitize(text))
+        .map(|(text, _)| crate::text::sanitize_lines(text))
         .unwrap_or_else(|| "no reason given".into())
+}
+
+/// Host key algorithms a server is asked for, one probe each.
+const PROBE_ALGORITHMS: [&str; 5] = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+];
+/// Connect and read timeout of a probe: a tarpit must not hang us.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every host key the server at `ip`:`port` presents, one connection per
+/// key type, each key once.
+///
+/// # Errors
+/// The server cannot be reached.
+pub fn probe_all(ip: IpAddr, port: u16) -> anyhow::Result<Vec<PublicKey>> {
+    let mut keys: Vec<PublicKey> = Vec::new();
+    for algorithm in PROBE_ALGORITHMS {
+        let Ok(mut socket) = TcpStream::connect_timeout(&SocketAddr::new(ip, port), PROBE_TIMEOUT)
+        else {
+            anyhow::bail!("cannot connect to {ip} port {port} to probe its host keys");
+        };
+        socket.set_read_timeout(Some(PROBE_TIMEOUT)).ok();
+        socket.set_write_timeout(Some(PROBE_TIMEOUT)).ok();
+        // A server without this key type ends the exchange: not an error.
+        let Ok(key) = probe(&mut socket, Some(algorithm)) else {
+            continue;
+        };
+        if !keys.iter().any(|k| k.key_data() == key.key_data()) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]

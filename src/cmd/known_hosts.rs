@@ -14,23 +14,20 @@ use std::io::Write;
 use anyhow::Result;
 use ssh_key::PublicKey;
 
-use crate::cache::Cache;
-use crate::cli::{Global, KnownHostsCmdArgs};
-use crate::known_hosts::{KeyText, lookup_name};
-use crate::resolve::Target;
-use crate::verify::{self, Warm};
-use crate::{resolve, sources};
+use super::Settings;
+use crate::cli::KnownHostsCmdArgs;
+use crate::store::known_hosts::{KeyText, lookup_name};
+use crate::trust::policy::{self, Warm};
+use crate::trust::resolve::Target;
+use crate::trust::{resolve, sources};
 
-pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
+pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     let (host, port) = split_host_port(&args.host);
     let lookup = lookup_name(host, port);
-    let cache = Cache::from_args(
-        &args.cache,
-        crate::cache::scope(&global.region, global.profile.as_deref()),
-    );
+    let cache = settings.cache(&args.cache);
     let warm = cache
         .as_ref()
-        .and_then(|c| Warm::load(c, &lookup, global.address));
+        .and_then(|c| Warm::load(c, &lookup, settings.resolve.address));
 
     let offered = match (args.key_type.as_deref(), args.key.as_deref()) {
         (Some(t), Some(k)) if t != "NONE" && k != "NONE" => {
@@ -38,7 +35,7 @@ pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
                 Ok(key) => Some(key),
                 Err(_) => {
                     note(
-                        global,
+                        settings,
                         &format!(
                             "cannot vouch for a {t} key (not a plain host key); leaving it to known_hosts"
                         ),
@@ -65,19 +62,20 @@ pub fn run(global: &Global, args: &KnownHostsCmdArgs) -> Result<()> {
     }
 
     let target = Target::classify(host);
-    let cold = match verify::cold_lookup(global, &target, args.wait, cache.as_ref()) {
+    let cold = match policy::cold_lookup(settings.lookup(), &target, args.wait, cache.as_ref()) {
         Ok(cold) => cold,
         Err(err) if cannot_vouch(&err) => {
-            note(global, &format!("{err:#}"));
+            note(settings, &format!("{err:#}"));
             return Ok(());
         }
         Err(err) => return Err(err),
     };
     let address = cold.instance.address().unwrap_or_default().to_string();
     let keys = cold.check(&address, &offered)?;
-    cold.source.after_verified_connection(global);
+    cold.source
+        .after_verified_connection(&settings.aws, settings.quiet);
     let names = vec![lookup.clone()];
-    verify::remember(
+    policy::remember(
         cache.as_ref(),
         &cold.instance,
         &keys,
@@ -100,14 +98,14 @@ fn cannot_vouch(err: &anyhow::Error) -> bool {
             Some(
                 sources::Error::NotYet { .. }
                     | sources::Error::NoKeyBlock { .. }
-                    | sources::Error::Console(sources::console::ConsoleError::Truncated)
+                    | sources::Error::Console(crate::error::ConsoleError::Truncated)
             )
         )
     })
 }
 
-fn note(global: &Global, text: &str) {
-    crate::text::note(global.quiet, text);
+fn note(settings: &Settings, text: &str) {
+    crate::text::note(settings.quiet, text);
 }
 
 fn print_lines(host: &str, keys: &[PublicKey]) -> Result<()> {

@@ -13,14 +13,14 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use ssh_key::PublicKey;
 
-use crate::cache::Cache;
-use crate::cli::{Global, ProxyArgs};
-use crate::files::known_hosts_path;
-use crate::known_hosts::{self, lookup_name};
-use crate::names::{PublicNames, names_for};
-use crate::resolve::Target;
-use crate::verify::{self, Cold, Warm};
-use crate::{kex, pipe};
+use super::{KnownHostsFile, Settings};
+use crate::cli::ProxyArgs;
+use crate::net::{kex, pipe};
+use crate::store::cache::Cache;
+use crate::store::known_hosts::{self, lookup_name};
+use crate::trust::names::{PublicNames, names_for};
+use crate::trust::policy::{self, Cold, Warm};
+use crate::trust::resolve::Target;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long an unverified server may stay silent before its host key arrives.
@@ -46,25 +46,24 @@ struct Verified {
 }
 
 struct Session<'a> {
-    global: &'a Global,
+    settings: &'a Settings,
     args: &'a ProxyArgs,
+    destination: KnownHostsFile,
     cache: Option<Cache>,
     lookup: String,
     target: Target,
 }
 
-pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
+pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
     let ctx = Session {
-        global,
+        settings,
         args,
-        cache: Cache::from_args(
-            &args.cache,
-            crate::cache::scope(&global.region, global.profile.as_deref()),
-        ),
+        destination: settings.known_hosts(&args.file)?,
+        cache: settings.cache(&args.cache),
         lookup: lookup_name(&args.host, args.port),
         target: Target::classify(&args.host),
     };
-    let path = known_hosts_path(&args.file)?;
+    let path = &ctx.destination.path;
     let (socket, plan) = connect_planned(&ctx)?;
     let address = socket.peer_addr()?.ip().to_string();
 
@@ -73,7 +72,7 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
             // Already verified and recorded: ssh checks the socket's key against known_hosts itself.
             Plan::Warm(w)
                 if recorded(
-                    &path,
+                    path,
                     &w.name.names,
                     &w.keys.public_keys().unwrap_or_default(),
                 )? =>
@@ -83,15 +82,15 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
             _ => {
                 let mut probe_socket = connect(&address, args.port, CONNECT_TIMEOUT)?;
                 // A tarpit that accepts and never answers must not hang ssh.
-                probe_socket.set_read_timeout(Some(verify::PROBE_TIMEOUT))?;
-                probe_socket.set_write_timeout(Some(verify::PROBE_TIMEOUT))?;
+                probe_socket.set_read_timeout(Some(kex::PROBE_TIMEOUT))?;
+                probe_socket.set_write_timeout(Some(kex::PROBE_TIMEOUT))?;
                 let presented = kex::probe(&mut probe_socket, None)
                     .with_context(|| format!("probing {address}:{}", args.port))?;
                 Some(verify_presented(&ctx, plan, &presented, &address)?)
             }
         };
         if let Some(verified) = verified {
-            record(&ctx, &path, &verified)?;
+            record(&ctx, path, &verified)?;
         }
         return pipe::pass_socket(&socket)
             .context("cannot hand the socket to ssh (is ProxyUseFdpass yes set?)");
@@ -109,7 +108,7 @@ pub fn run(global: &Global, args: &ProxyArgs) -> Result<()> {
     )
     .with_context(|| format!("{address}:{}", args.port))?;
     let verified = verify_presented(&ctx, plan, &intercepted.key, &address)?;
-    record(&ctx, &path, &verified)?;
+    record(&ctx, path, &verified)?;
 
     pipe::downstream(&socket, &intercepted.held).context("connection to the instance failed")?;
     match upstream.join() {
@@ -123,7 +122,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
     if let Some(warm) = ctx
         .cache
         .as_ref()
-        .and_then(|c| Warm::load(c, &ctx.lookup, ctx.global.address))
+        .and_then(|c| Warm::load(c, &ctx.lookup, ctx.settings.resolve.address))
     {
         match connect(&warm.name.address, ctx.args.port, WARM_CONNECT_TIMEOUT) {
             Ok(socket) => {
@@ -133,7 +132,12 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
             Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
         }
     }
-    let cold = verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait, ctx.cache.as_ref())?;
+    let cold = policy::cold_lookup(
+        ctx.settings.lookup(),
+        &ctx.target,
+        ctx.args.wait,
+        ctx.cache.as_ref(),
+    )?;
     let address = cold
         .instance
         .address()
@@ -151,7 +155,9 @@ fn verify_presented(
     let cold = match plan {
         Plan::Warm(warm) if warm.keys.vouches_for(presented) => {
             let public = match warm.name.side {
-                Some(crate::ec2::Side::Public) => PublicNames::from_addresses([&warm.name.address]),
+                Some(crate::aws::ec2::Side::Public) => {
+                    PublicNames::from_addresses([&warm.name.address])
+                }
                 _ => PublicNames::default(),
             };
             return Ok(Verified {
@@ -172,8 +178,12 @@ fn verify_presented(
             if let Some(cache) = &ctx.cache {
                 cache.forget_name(&ctx.lookup);
             }
-            let cold =
-                verify::cold_lookup(ctx.global, &ctx.target, ctx.args.wait, ctx.cache.as_ref())?;
+            let cold = policy::cold_lookup(
+                ctx.settings.lookup(),
+                &ctx.target,
+                ctx.args.wait,
+                ctx.cache.as_ref(),
+            )?;
             if cold.instance.address() != Some(address) {
                 bail!(
                     "{} now leads to {} at {}, not the cached {address}; the cache was refreshed, run ssh again",
@@ -187,9 +197,10 @@ fn verify_presented(
         Plan::Cold(cold) => *cold,
     };
     let keys = cold.check(address, presented)?;
-    cold.source.after_verified_connection(ctx.global);
+    cold.source
+        .after_verified_connection(&ctx.settings.aws, ctx.settings.quiet);
     let names = names_for(&[&ctx.args.host], ctx.args.port, &cold.instance);
-    verify::remember(
+    policy::remember(
         ctx.cache.as_ref(),
         &cold.instance,
         &keys,
@@ -224,7 +235,7 @@ fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
         let recorded = file.record(
             &verified.names,
             &verified.keys,
-            || ctx.args.file.hash || known_hosts::ssh_config_hashes(&ctx.args.host),
+            || ctx.destination.hash_for(&ctx.args.host),
             &known_hosts::mark(&verified.instance_id),
             |name| verified.public.owns(name),
         );
@@ -232,21 +243,24 @@ fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
     })?;
     let changed = recorded.changed;
     for note in recorded.notes(&verified.instance_id, path, &verified.names) {
-        crate::text::note(ctx.global.quiet, &note);
+        crate::text::note(ctx.settings.quiet, &note);
     }
-    if changed && !ctx.global.quiet {
+    if changed {
         let names: Vec<&str> = verified
             .names
             .iter()
             .filter(|n| !recorded.foreign.contains(n))
             .map(String::as_str)
             .collect();
-        eprintln!(
-            "ec2-hostkey: verified {}'s host keys (source: {}); recorded {} in {}",
-            verified.instance_id,
-            verified.source,
-            names.join(", "),
-            path.display()
+        crate::text::note(
+            ctx.settings.quiet,
+            &format!(
+                "verified {}'s host keys (source: {}); recorded {} in {}",
+                verified.instance_id,
+                verified.source,
+                names.join(", "),
+                path.display()
+            ),
         );
     }
     tracing::debug!(instance = %verified.instance_id, names = ?verified.names, changed, "host key verified");

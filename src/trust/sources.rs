@@ -5,41 +5,15 @@
 //! API, is the source here: its KEYS block, or its FINGERPRINTS block matched
 //! against the key the live server presents. Nothing else is trusted.
 
-pub mod console;
-
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use ssh_key::PublicKey;
 
-use crate::ec2::{self, Ec2};
-use console::ConsoleKeys;
+use crate::aws::ec2::{self, Ec2};
+use crate::trust::console::{self, ConsoleKeys};
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(
-        "console output of {id} is not available yet (it appears minutes after boot); retry with a longer wait, e.g. --wait 10m"
-    )]
-    NotYet { id: String },
-    #[error(
-        "console output of {id} holds no SSH host key block (cloud-init prints it once, late in the first boot, and it scrolls out of the 64 KB console buffer); retry with --wait if the instance is still booting, or verify the key by hand"
-    )]
-    NoKeyBlock { id: String },
-    #[error(transparent)]
-    Console(#[from] console::ConsoleError),
-    #[error(transparent)]
-    Ec2(#[from] ec2::Error),
-    #[error(
-        "HOST KEY MISMATCH for {id}: the server at {address} presented {presented}, which {vouched_by} does not list (it lists {listed}); this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
-    )]
-    Mismatch {
-        id: String,
-        vouched_by: String,
-        address: String,
-        presented: String,
-        listed: String,
-    },
-}
+pub use crate::error::KeysError as Error;
 
 pub use console::describe_key;
 

@@ -10,21 +10,20 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 
-use crate::cache::Cache;
-use crate::cli::{ForgetArgs, Global};
-use crate::ec2::Ec2;
-use crate::files::known_hosts_path;
-use crate::fleet::names_of;
-use crate::known_hosts::{self, Kind, KnownHosts, Line, lookup_name};
-use crate::names::PublicNames;
-use crate::resolve::{self, Target};
+use super::Settings;
+use crate::aws::{self, ec2::Ec2};
+use crate::cli::ForgetArgs;
+use crate::store::known_hosts::{self, Kind, KnownHosts, Line, lookup_name};
+use crate::trust::fleet::names_of;
+use crate::trust::names::PublicNames;
+use crate::trust::resolve::{self, Target};
 
-pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
-    let path = known_hosts_path(&args.file)?;
+pub fn run(settings: &Settings, args: &ForgetArgs) -> Result<()> {
+    let path = settings.known_hosts(&args.file)?.path;
     let target = Target::classify(&args.target);
-    let instance = crate::verify::block_on(async {
-        let ec2 = Ec2::new(global.first_region(), global.profile.as_deref()).await?;
-        Ok(resolve::find_any(&ec2, &target, resolve::Options::from_global(global)).await?)
+    let instance = aws::block_on(async {
+        let ec2 = Ec2::new(&settings.aws).await?;
+        Ok(resolve::find_any(&ec2, &target, settings.resolve).await?)
     })?;
     let mut bare: BTreeSet<String> = BTreeSet::from([args.target.to_ascii_lowercase()]);
     if let Some(instance) = &instance {
@@ -63,10 +62,7 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
             (!removed.is_empty(), (removed, kept))
         })?
     };
-    let cache = Cache::from_args(
-        &args.cache,
-        crate::cache::scope(&global.region, global.profile.as_deref()),
-    );
+    let cache = settings.cache(&args.cache);
     if let Some(cache) = cache {
         for name in &names {
             cache.forget_name(name);
@@ -136,7 +132,7 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
                 removed.len(),
                 path.display()
             );
-        } else if !global.quiet {
+        } else {
             println!(
                 "removed {} line(s) for {who} from {}",
                 removed.len(),
@@ -145,7 +141,7 @@ pub fn run(global: &Global, args: &ForgetArgs) -> Result<()> {
         }
         for line in &kept {
             crate::text::note(
-                global.quiet,
+                settings.quiet,
                 &format!(
                     "kept {}:{}: ec2-hostkey did not write it and its names are not AWS-assigned public names (remove it with ssh-keygen -R if you mean to)",
                     path.display(),

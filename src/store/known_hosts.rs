@@ -19,22 +19,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use ssh_key::PublicKey;
 
-/// Errors reading or writing a known_hosts file; each names the file and the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("cannot read known_hosts file {path}: {source}; check that it exists and is readable")]
-    Read { path: PathBuf, source: io::Error },
-    #[error(
-        "cannot write known_hosts file {path}: {source}; the file was left unchanged (check free space and that its directory is writable)"
-    )]
-    Write { path: PathBuf, source: io::Error },
-    #[error("cannot lock {path}: {source}; check that its directory is writable")]
-    Lock { path: PathBuf, source: io::Error },
-    #[error(
-        "the directory {path} of the known_hosts file does not exist; create it or pass another --known-hosts"
-    )]
-    MissingDir { path: PathBuf },
-}
+pub use crate::error::KnownHostsError as Error;
 
 /// How an entry's host field matched a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -519,22 +504,6 @@ impl KnownHosts {
             .count();
         let lf = self.lines.iter().filter(|l| l.ending == Ending::Lf).count();
         if crlf > lf { Ending::CrLf } else { Ending::Lf }
-    }
-}
-
-/// Whether the user's ssh configuration asks for hashed entries for `host`
-/// (`HashKnownHosts`, as `ssh -G` resolves it; Debian's default is yes).
-pub fn ssh_config_hashes(host: &str) -> bool {
-    let output = std::process::Command::new("ssh")
-        .args(["-G", "--", host])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output();
-    match output {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .any(|l| l.trim().eq_ignore_ascii_case("hashknownhosts yes")),
-        _ => false,
     }
 }
 

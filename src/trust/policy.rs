@@ -15,18 +15,31 @@
 //! without building any AWS client, again only for a key the live server
 //! presents.
 
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ssh_key::PublicKey;
 
-use crate::cache::{Cache, InstanceRecord, NameRecord};
-use crate::cli::{AddressMode, Global};
-use crate::ec2::{Ec2, Instance, Side};
-use crate::resolve::{self, Target};
-use crate::seed::{self, SeedRecord, SeedStore};
-use crate::sources::{self, console::ConsoleKeys};
+use crate::aws::{
+    self,
+    ec2::{Ec2, Instance},
+};
+use crate::net::kex;
+use crate::store::cache::{Cache, InstanceRecord, NameRecord};
+use crate::store::seeds::{self, SeedRecord, SeedStore};
+use crate::text::note;
+use crate::trust::console::ConsoleKeys;
+use crate::trust::resolve::{self, AddressMode, Target};
+use crate::trust::{seed, sources};
+
+/// What a lookup needs from the command line (built once, by `cmd`).
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup<'a> {
+    pub aws: &'a aws::Config,
+    pub resolve: resolve::Options,
+    pub quiet: bool,
+}
 
 /// What the cache remembers about a name: where it led, and the keys verified there.
 pub struct Warm {
@@ -38,11 +51,7 @@ impl Warm {
     /// The cached verification of `lookup_name`, if fresh and on the side `--address` asks for.
     pub fn load(cache: &Cache, lookup_name: &str, mode: AddressMode) -> Option<Warm> {
         let name = cache.name(lookup_name)?;
-        let wanted = match mode {
-            AddressMode::Auto => None,
-            AddressMode::Public => Some(Side::Public),
-            AddressMode::Private => Some(Side::Private),
-        };
+        let wanted = mode.side();
         if wanted.is_some() && name.side != wanted {
             return None;
         }
@@ -83,16 +92,16 @@ impl Source {
     }
 
     /// A seed's S3 object has done its job once a connection verified: delete it.
-    pub fn after_verified_connection(&self, global: &Global) {
+    pub fn after_verified_connection(&self, aws: &aws::Config, quiet: bool) {
         let Source::Seed(record) = self else { return };
         if record.s3.as_ref().is_none_or(|o| o.deleted) {
             return;
         }
         let mut record = record.clone();
-        let result =
-            SeedStore::open().and_then(|store| seed::delete_s3_object(global, &store, &mut record));
+        let result = SeedStore::open()
+            .and_then(|store| seed::delete_s3_object(aws, quiet, &store, &mut record));
         if let Err(err) = result {
-            eprintln!("ec2-hostkey: warning: {err:#}");
+            crate::text::warn(false, &format!("{err:#}"));
         }
     }
 }
@@ -185,7 +194,13 @@ impl Cold {
             .instance
             .address()
             .context("the instance has no address to probe")?;
-        let (vouched, unlisted) = probe_all(address, port, |key| self.vouched.vouches_for(key))?;
+        let ip: IpAddr = address
+            .parse()
+            .context("EC2 returned an address that is not an IP")?;
+        let (vouched, unlisted): (Vec<PublicKey>, Vec<PublicKey>) = kex::probe_all(ip, port)?
+            .into_iter()
+            .partition(|key| self.vouched.vouches_for(key));
+        let unlisted: Vec<String> = unlisted.iter().map(sources::describe_key).collect();
         if !unlisted.is_empty() {
             return Err(sources::Error::Mismatch {
                 id: self.instance.id.clone(),
@@ -236,96 +251,44 @@ pub async fn keys_without_connection(
     Ok((keys, source))
 }
 
-/// Host key algorithms a server is asked for, one probe each.
-const PROBE_ALGORITHMS: [&str; 5] = [
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "rsa-sha2-512",
-];
-/// Connect and read timeout of a probe: a tarpit must not hang us.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Every key the server presents, split into those `vouched` accepts and
-/// the others (described for messages).
-fn probe_all(
-    address: &str,
-    port: u16,
-    vouched: impl Fn(&PublicKey) -> bool,
-) -> Result<(Vec<PublicKey>, Vec<String>)> {
-    let ip: IpAddr = address
-        .parse()
-        .context("EC2 returned an address that is not an IP")?;
-    let mut keys: Vec<PublicKey> = Vec::new();
-    let mut others = Vec::new();
-    for algorithm in PROBE_ALGORITHMS {
-        let Ok(mut socket) = TcpStream::connect_timeout(&SocketAddr::new(ip, port), PROBE_TIMEOUT)
-        else {
-            bail!("cannot connect to {address} port {port} to probe its host keys");
-        };
-        socket.set_read_timeout(Some(PROBE_TIMEOUT)).ok();
-        socket.set_write_timeout(Some(PROBE_TIMEOUT)).ok();
-        // A server without this key type ends the exchange: not an error.
-        let Ok(key) = crate::kex::probe(&mut socket, Some(algorithm)) else {
-            continue;
-        };
-        if vouched(&key) {
-            if !keys.iter().any(|k| k.key_data() == key.key_data()) {
-                keys.push(key);
-            }
-        } else {
-            others.push(sources::describe_key(&key));
-        }
-    }
-    Ok((keys, others))
-}
-
 /// Resolves `target` and gathers what the trusted sources say about its keys.
 ///
 /// # Errors
 /// Any resolve, AWS or console failure, typed for the exit code.
 pub fn cold_lookup(
-    global: &Global,
+    lookup: Lookup<'_>,
     target: &Target,
     wait: Duration,
     cache: Option<&Cache>,
 ) -> Result<Cold> {
-    block_on(async {
+    aws::block_on(async {
         let started = Instant::now();
-        let (ec2, instance) = locate_running(global, target, wait).await?;
+        let (ec2, instance) = locate_running(lookup, target, wait).await?;
         let wait = wait.saturating_sub(started.elapsed());
         tracing::debug!(?instance, "resolved");
-        Ok(Cold::of(&ec2, instance, cache, wait, global.quiet).await?)
+        Ok(Cold::of(&ec2, instance, cache, wait, lookup.quiet).await?)
     })
 }
 
 /// Locates the instance, waiting up to `wait` while it is still pending
 /// (ssh run right after run-instances).
 async fn locate_running(
-    global: &Global,
+    lookup: Lookup<'_>,
     target: &Target,
     wait: Duration,
-) -> Result<(crate::ec2::Ec2, Instance), resolve::Error> {
+) -> Result<(Ec2, Instance), resolve::Error> {
     let deadline = Instant::now() + wait;
     loop {
-        let found = resolve::locate(
-            &global.region,
-            global.profile.as_deref(),
-            target,
-            resolve::Options::from_global(global),
-        )
-        .await;
+        let found = resolve::locate(lookup.aws, target, lookup.resolve).await;
         match found {
             Err(resolve::Error::NotRunning { id, state, .. })
                 if state == "pending" && Instant::now() + PENDING_POLL < deadline =>
             {
-                if !global.quiet {
-                    let left = deadline.saturating_duration_since(Instant::now()).as_secs();
-                    eprintln!(
-                        "ec2-hostkey: waiting for {id} to start (pending; up to {left}s more)"
-                    );
-                }
+                let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                note(
+                    lookup.quiet,
+                    &format!("waiting for {id} to start (pending; up to {left}s more)"),
+                );
                 tokio::time::sleep(PENDING_POLL).await;
             }
             other => return other,
@@ -358,12 +321,13 @@ pub async fn seeded(ec2: &Ec2, instance: &Instance, quiet: bool) -> Option<SeedR
     let user_data = match ec2.user_data(&instance.id).await {
         Ok(user_data) => user_data.unwrap_or_default(),
         Err(err) => {
-            if !quiet || instance.seed.is_some() {
-                eprintln!(
-                    "ec2-hostkey: note: cannot read {}'s user-data to check for a seed ({err}); using its console output",
+            note(
+                quiet && instance.seed.is_none(),
+                &format!(
+                    "note: cannot read {}'s user-data to check for a seed ({err}); using its console output",
                     instance.id
-                );
-            }
+                ),
+            );
             return None;
         }
     };
@@ -371,12 +335,24 @@ pub async fn seeded(ec2: &Ec2, instance: &Instance, quiet: bool) -> Option<SeedR
         note_unproven_tag(instance, "its user-data names no seed", quiet);
         return None;
     };
-    match store.bind_proven(&instance.id, &seed_id, &digest) {
+    let proven = match store.get(&seed_id) {
+        Some(record) if seeds::keys_digest(&record.keys) == digest => {
+            store.bind(&seed_id, &instance.id)
+        }
+        Some(_) => Err(anyhow::anyhow!(
+            "the user-data's digest is not that of seed {seed_id}'s public keys"
+        )),
+        None => Err(anyhow::anyhow!("no seed {seed_id} in the local seed store")),
+    };
+    match proven {
         Ok(record) => Some(record),
         Err(err) => {
-            eprintln!(
-                "ec2-hostkey: note: not using seed {seed_id} for {}: {err:#}; using its console output",
-                instance.id
+            note(
+                false,
+                &format!(
+                    "note: not using seed {seed_id} for {}: {err:#}; using its console output",
+                    instance.id
+                ),
             );
             None
         }
@@ -384,26 +360,15 @@ pub async fn seeded(ec2: &Ec2, instance: &Instance, quiet: bool) -> Option<SeedR
 }
 
 fn note_unproven_tag(instance: &Instance, why: &str, quiet: bool) {
-    if let Some(tag) = instance.seed.as_deref().filter(|_| !quiet) {
-        eprintln!(
-            "ec2-hostkey: note: {} is tagged with seed {}, but {why}, and a tag alone never binds a seed; using its console output",
-            instance.id,
-            crate::text::sanitize(tag)
+    if let Some(tag) = instance.seed.as_deref() {
+        note(
+            quiet,
+            &format!(
+                "note: {} is tagged with seed {tag}, but {why}, and a tag alone never binds a seed; using its console output",
+                instance.id
+            ),
         );
     }
-}
-
-/// Runs the AWS part of a command to completion.
-pub fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    runtime()?.block_on(future)
-}
-
-/// A single-threaded runtime: the SDK's futures need one, nothing else does.
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 /// Records a verification in the cache.
@@ -430,7 +395,7 @@ pub fn remember(
         instance: instance.id.clone(),
         address: address.to_string(),
         names: names.to_vec(),
-        resolved_at: crate::cache::now(),
+        resolved_at: crate::store::cache::now(),
         side: Some(instance.side),
         scope: String::new(),
     });

@@ -15,217 +15,75 @@
 //! public keys), read with ec2:DescribeInstanceAttribute — or made explicit
 //! with `seed bind`. A record bound to one instance never vouches for another.
 //!
-//! Store: `$XDG_DATA_HOME/ec2-hostkey/seeds` (usually
-//! `~/.local/share/ec2-hostkey/seeds`), 0700, one 0600 JSON file per seed.
+//! The public keys stay in the seed store (`store::seeds`).
 
-use std::fs;
-use std::io::{IsTerminal, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use ssh_key::{Algorithm, EcdsaCurve, LineEnding, PrivateKey, PublicKey};
+use ssh_key::{Algorithm, EcdsaCurve, LineEnding, PrivateKey};
 use zeroize::Zeroizing;
 
-use crate::cli::{Global, SeedAction, SeedArgs, SeedFormat, SeedGenArgs, SeedKeyType};
-use crate::known_hosts::KeyText;
+use crate::aws;
+use crate::store::known_hosts::KeyText;
+use crate::store::seeds::{S3Object, SeedRecord, SeedStore, is_keys_digest, keys_digest};
 
-pub use crate::ec2::SEED_TAG;
+pub use crate::aws::ec2::SEED_TAG;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedRecord {
-    pub id: String,
-    /// `algorithm base64` public keys.
-    pub keys: Vec<String>,
-    pub created_at: u64,
-    /// The instance this seed belongs to, once known.
-    pub instance: Option<String>,
-    pub s3: Option<S3Object>,
+/// A host key type `seed` generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Ed25519,
+    Ecdsa,
+    Rsa,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct S3Object {
-    pub bucket: String,
-    pub key: String,
-    pub deleted: bool,
+/// How the user-data installs the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    CloudConfig,
+    Script,
 }
 
-impl SeedRecord {
-    pub fn public_keys(&self) -> Option<Vec<PublicKey>> {
-        self.keys
-            .iter()
-            .map(|k| PublicKey::from_openssh(k).ok())
-            .collect()
-    }
+/// Where the private keys travel.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// In the user-data itself.
+    UserData(Format),
+    /// In a private S3 object (`s3://bucket/prefix`) the user-data fetches
+    /// once through a presigned URL valid for `expires`.
+    S3 { url: String, expires: Duration },
 }
 
-pub struct SeedStore {
-    dir: PathBuf,
-}
-
-impl SeedStore {
-    /// `~/.local/share/ec2-hostkey/seeds` (or under `$XDG_DATA_HOME`).
-    pub fn default_dir() -> Option<PathBuf> {
-        Some(dirs::data_dir()?.join("ec2-hostkey/seeds"))
-    }
-
-    /// The store, created 0700 if missing.
-    ///
-    /// # Errors
-    /// It cannot be created, or is group/world-writable (then it is not trusted).
-    pub fn open() -> Result<SeedStore> {
-        let dir = SeedStore::default_dir()
-            .context("cannot find your data directory (set HOME or XDG_DATA_HOME)")?;
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .with_context(|| format!("cannot create the seed store {}", dir.display()))?;
-        if let Err(problem) = crate::files::private_dir(&dir) {
-            bail!(
-                "the seed store {} cannot be trusted: {problem}",
-                dir.display()
-            );
-        }
-        Ok(SeedStore { dir })
-    }
-
-    /// An exclusive lock on the store, so that two first connections (or a
-    /// connection and `seed bind`) bind a seed once.
-    fn lock(&self) -> Result<fs::File> {
-        let handle = fs::File::open(&self.dir)
-            .with_context(|| format!("cannot open the seed store {}", self.dir.display()))?;
-        handle
-            .lock()
-            .with_context(|| format!("cannot lock the seed store {}", self.dir.display()))?;
-        Ok(handle)
-    }
-
-    pub fn get(&self, id: &str) -> Option<SeedRecord> {
-        let bytes = fs::read(self.path(id)).ok()?;
-        let record: SeedRecord = serde_json::from_slice(&bytes).ok()?;
-        (record.id == id).then_some(record)
-    }
-
-    pub fn put(&self, record: &SeedRecord) -> Result<()> {
-        let path = self.path(&record.id);
-        let mut temp = tempfile::Builder::new()
-            .prefix(".seed")
-            .permissions(fs::Permissions::from_mode(0o600))
-            .tempfile_in(&self.dir)?;
-        temp.write_all(&serde_json::to_vec_pretty(record)?)?;
-        temp.as_file().sync_all()?;
-        temp.persist(&path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
-    }
-
-    pub fn all(&self) -> Vec<SeedRecord> {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| {
-                let name = e.ok()?.file_name().to_string_lossy().into_owned();
-                self.get(name.strip_suffix(".json")?)
-            })
-            .collect()
-    }
-
-    fn path(&self, id: &str) -> PathBuf {
-        let safe: String = id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect();
-        self.dir.join(format!("{safe}.json"))
-    }
-
-    /// The record bound to `instance` (by `seed bind`, or a proof seen earlier).
-    pub fn bound_to(&self, instance: &str) -> Option<SeedRecord> {
-        self.all()
-            .into_iter()
-            .find(|r| r.instance.as_deref() == Some(instance) && r.public_keys().is_some())
-    }
-
-    /// Whether some seed is still waiting for its instance.
-    pub fn has_unbound(&self) -> bool {
-        self.all().iter().any(|r| r.instance.is_none())
-    }
-
-    /// Binds seed `seed_id` to `instance`, whose user-data names it with
-    /// `digest`: only if the digest is that of the seed's public keys, and
-    /// the seed is not bound to another instance. Under the store's lock.
-    ///
-    /// # Errors
-    /// No such seed here, the digest does not match, or it is bound elsewhere.
-    pub fn bind_proven(&self, instance: &str, seed_id: &str, digest: &str) -> Result<SeedRecord> {
-        let _lock = self.lock()?;
-        let mut record = self
-            .get(seed_id)
-            .with_context(|| format!("no seed {seed_id} in the local seed store"))?;
-        if keys_digest(&record.keys) != digest {
-            bail!("the user-data's digest is not that of seed {seed_id}'s public keys");
-        }
-        match record.instance.as_deref() {
-            Some(bound) if bound == instance => {}
-            Some(other) => bail!("seed {seed_id} is already bound to {other}"),
-            None => {
-                record.instance = Some(instance.to_string());
-                self.put(&record)?;
-            }
-        }
-        record
-            .public_keys()
-            .context("the seed record holds a key that does not parse")?;
-        Ok(record)
-    }
-}
-
-pub fn run(global: &Global, args: &SeedArgs) -> Result<()> {
-    match &args.action {
-        Some(SeedAction::Bind { id, instance }) => bind(global, id, instance),
-        Some(SeedAction::Cleanup) => cleanup(global),
-        None => generate(global, &args.generate),
-    }
-}
-
-fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    if to_terminal && args.s3.is_none() {
-        bail!(
-            "refusing to print private host keys to a terminal; write them to a file with --output user-data.txt (created 0600), or use --s3 to keep them out of the user-data"
-        );
-    }
-    // Refuse an untrustworthy store before any key exists or leaves the machine.
-    let store = SeedStore::open()?;
+/// A new seed of `types`: its record for the seed store (not yet bound to
+/// any instance) and the user-data that installs its keys, which names the
+/// seed and carries the proof of the binding.
+///
+/// # Errors
+/// A key cannot be generated, the S3 URL is malformed, or the upload failed.
+pub fn generate(
+    aws: &aws::Config,
+    types: &[KeyType],
+    delivery: &Delivery,
+) -> Result<(SeedRecord, Zeroizing<String>)> {
     let id = new_id();
-    let types = if args.key_type.is_empty() {
-        vec![SeedKeyType::Ed25519]
-    } else {
-        args.key_type.clone()
-    };
     let keys: Vec<PrivateKey> = types
         .iter()
         .map(|t| generate_key(*t, &id))
         .collect::<Result<_>>()?;
-
     let mut s3 = None;
-    let user_data = match &args.s3 {
-        Some(url) => {
+    let user_data = match delivery {
+        Delivery::S3 { url, expires } => {
             let (bucket, key) = parse_s3_url(url, &id)?;
             let bundle = render_script(&keys, &id)?;
             // Pinned in the user-data: computed over exactly the bytes uploaded.
             let pinned = sha256_hex(bundle.as_bytes());
-            let presigned = crate::verify::block_on(crate::s3::upload_and_presign(
-                global,
+            let presigned = aws::block_on(aws::s3::upload_and_presign(
+                aws,
                 &bucket,
                 &key,
                 bundle.as_bytes(),
-                args.expires,
+                *expires,
             ))?;
             s3 = Some(S3Object {
                 bucket,
@@ -235,91 +93,41 @@ fn generate(global: &Global, args: &SeedGenArgs) -> Result<()> {
             let digest = keys_digest(&public_key_texts(&keys));
             Zeroizing::new(render_fetch_script(&presigned, &id, &pinned, &digest))
         }
-        None => match args.format {
-            SeedFormat::CloudConfig => render_cloud_config(&keys, &id)?,
-            SeedFormat::Script => render_script(&keys, &id)?,
-        },
+        Delivery::UserData(Format::CloudConfig) => render_cloud_config(&keys, &id)?,
+        Delivery::UserData(Format::Script) => render_script(&keys, &id)?,
     };
-
     let record = SeedRecord {
-        id: id.clone(),
+        id,
         keys: public_key_texts(&keys),
-        created_at: crate::cache::now(),
+        created_at: crate::store::cache::now(),
         instance: None,
         s3,
     };
-    store.put(&record)?;
-    match &args.output {
-        Some(path) => write_private(path, user_data.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(user_data.as_bytes())?;
-            out.flush()?;
-        }
-    }
-    if !global.quiet {
-        eprintln!(
-            "ec2-hostkey: seed {id}: {} host key(s) generated; public keys kept in the seed store",
-            keys.len()
-        );
-        eprintln!(
-            "ec2-hostkey: launch with --user-data file://… : the user-data names the seed and proves which instance it belongs to"
-        );
-        eprintln!(
-            "  (optional, for people reading the console: --tag-specifications 'ResourceType=instance,Tags=[{{Key={SEED_TAG},Value={id}}}]')"
-        );
-        eprintln!(
-            "ec2-hostkey: or, if the user-data cannot carry it, link it yourself: ec2-hostkey seed bind {id} INSTANCE-ID"
-        );
-    }
-    Ok(())
-}
-
-fn bind(global: &Global, id: &str, instance: &str) -> Result<()> {
-    let store = SeedStore::open()?;
-    let _lock = store.lock()?;
-    let mut record = store
-        .get(id)
-        .with_context(|| format!("no seed {id} in the seed store"))?;
-    if let Some(bound) = &record.instance
-        && bound != instance
-    {
-        bail!("seed {id} is already bound to {bound}; a seed vouches for one instance only");
-    }
-    record.instance = Some(instance.to_string());
-    store.put(&record)?;
-    if !global.quiet {
-        eprintln!("ec2-hostkey: seed {id} bound to {instance}");
-    }
-    Ok(())
-}
-
-fn cleanup(global: &Global) -> Result<()> {
-    let store = SeedStore::open()?;
-    let pending: Vec<SeedRecord> = store
-        .all()
-        .into_iter()
-        .filter(|r| r.s3.as_ref().is_some_and(|o| !o.deleted))
-        .collect();
-    for mut record in pending {
-        delete_s3_object(global, &store, &mut record)?;
-    }
-    Ok(())
+    Ok((record, user_data))
 }
 
 /// Deletes a seed's private-key object and records that it is gone.
-pub fn delete_s3_object(global: &Global, store: &SeedStore, record: &mut SeedRecord) -> Result<()> {
+///
+/// # Errors
+/// S3 refused the delete, or the record cannot be written.
+pub fn delete_s3_object(
+    aws: &aws::Config,
+    quiet: bool,
+    store: &SeedStore,
+    record: &mut SeedRecord,
+) -> Result<()> {
     let Some(object) = record.s3.as_mut().filter(|o| !o.deleted) else {
         return Ok(());
     };
-    crate::verify::block_on(crate::s3::delete(global, &object.bucket, &object.key))?;
+    aws::block_on(aws::s3::delete(aws, &object.bucket, &object.key))?;
     object.deleted = true;
-    if !global.quiet {
-        eprintln!(
-            "ec2-hostkey: deleted s3://{}/{} (seed {}'s private keys)",
+    crate::text::note(
+        quiet,
+        &format!(
+            "deleted s3://{}/{} (seed {}'s private keys)",
             object.bucket, object.key, record.id
-        );
-    }
+        ),
+    );
     store.put(record)
 }
 
@@ -330,16 +138,16 @@ fn new_id() -> String {
     format!("s-{hex}")
 }
 
-fn generate_key(key_type: SeedKeyType, id: &str) -> Result<PrivateKey> {
+fn generate_key(key_type: KeyType, id: &str) -> Result<PrivateKey> {
     let algorithm = match key_type {
-        SeedKeyType::Ed25519 => Algorithm::Ed25519,
-        SeedKeyType::Ecdsa => Algorithm::Ecdsa {
+        KeyType::Ed25519 => Algorithm::Ed25519,
+        KeyType::Ecdsa => Algorithm::Ecdsa {
             curve: EcdsaCurve::NistP256,
         },
-        SeedKeyType::Rsa => Algorithm::Rsa { hash: None },
+        KeyType::Rsa => Algorithm::Rsa { hash: None },
     };
     let mut key = match key_type {
-        SeedKeyType::Rsa => {
+        KeyType::Rsa => {
             let keypair =
                 ssh_key::private::RsaKeypair::random(&mut ssh_key::rand_core::OsRng, 3072)?;
             PrivateKey::from(keypair)
@@ -369,29 +177,6 @@ fn public_key_texts(keys: &[PrivateKey]) -> Vec<String> {
         .collect()
 }
 
-/// `sha256:<base64, no padding>` of a seed's public keys: SHA-256 over their
-/// `algorithm base64` forms (any comment dropped), sorted, joined by "\n".
-/// Order-independent, so a record and the user-data it was printed in agree
-/// however the keys are listed.
-pub fn keys_digest(public_keys: &[String]) -> String {
-    let mut lines: Vec<String> = public_keys
-        .iter()
-        .map(|k| {
-            let mut fields = k.split_whitespace();
-            match (fields.next(), fields.next()) {
-                (Some(algorithm), Some(data)) => format!("{algorithm} {data}"),
-                _ => k.trim().to_string(),
-            }
-        })
-        .collect();
-    lines.sort();
-    let digest = Sha256::digest(lines.join("\n").as_bytes());
-    format!(
-        "sha256:{}",
-        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
-    )
-}
-
 /// The seed and keys digest named by `user_data`'s binding line, the first
 /// line beginning `# ec2-hostkey-seed:` (a trailing `\r` ignored). That first
 /// such line decides: it must be exactly `# ec2-hostkey-seed: ID DIGEST`, with
@@ -417,16 +202,6 @@ pub fn is_seed_id(id: &str) -> bool {
             && hex
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
-/// `sha256:` followed by the unpadded base64 of 32 bytes.
-fn is_keys_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|b64| {
-        b64.len() == 43
-            && base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(b64)
-                .is_ok_and(|bytes| bytes.len() == 32)
     })
 }
 
@@ -590,42 +365,21 @@ fn parse_s3_url(url: &str, id: &str) -> Result<(String, String)> {
     Ok((bucket.to_string(), key))
 }
 
-/// Writes `data` to `path`, 0600 whatever was there before: into a new 0600
-/// temporary file beside it, renamed over `path`. A symlink at `path` is
-/// replaced itself; its target is never opened, let alone written.
-fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".ec2-hostkey-seed")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    // Exactly 0600, whatever the umask did to the mode it was created with.
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o600))?;
-    temp.write_all(data)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    temp.as_file().sync_all()?;
-    temp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::path::PathBuf;
+
     use base64::Engine as _;
+    use sha2::Digest as _;
 
     use super::*;
 
     #[test]
     fn cloud_config_carries_every_key_as_cloud_init_expects() {
         let keys = vec![
-            generate_key(SeedKeyType::Ed25519, "s-1").unwrap(),
-            generate_key(SeedKeyType::Ecdsa, "s-1").unwrap(),
+            generate_key(KeyType::Ed25519, "s-1").unwrap(),
+            generate_key(KeyType::Ecdsa, "s-1").unwrap(),
         ];
         let text = render_cloud_config(&keys, "s-1").unwrap();
         assert!(text.starts_with("#cloud-config\n"));
@@ -638,8 +392,8 @@ mod tests {
 
     fn two_keys(id: &str) -> Vec<PrivateKey> {
         vec![
-            generate_key(SeedKeyType::Ed25519, id).unwrap(),
-            generate_key(SeedKeyType::Ecdsa, id).unwrap(),
+            generate_key(KeyType::Ed25519, id).unwrap(),
+            generate_key(KeyType::Ecdsa, id).unwrap(),
         ]
     }
 
@@ -734,55 +488,6 @@ mod tests {
         let cloud_config = render_cloud_config(&keys, "s-1").unwrap();
         assert!(
             cloud_config.contains("  ecdsa_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n")
-        );
-    }
-
-    #[test]
-    fn output_file_is_replaced_0600_and_never_written_through_a_symlink() {
-        fn mode(path: &Path) -> u32 {
-            fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
-        }
-        let dir = tempfile::tempdir().unwrap();
-
-        let path = dir.path().join("user-data.txt");
-        fs::write(&path, "old").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        write_private(&path, b"new").unwrap();
-        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_file());
-        assert_eq!(mode(&path), 0o600);
-        assert_eq!(fs::read(&path).unwrap(), b"new");
-
-        let target = dir.path().join("target");
-        fs::write(&target, "precious").unwrap();
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
-        let link = dir.path().join("link.txt");
-        std::os::unix::fs::symlink(&target, &link).unwrap();
-        write_private(&link, b"secret").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file());
-        assert_eq!(mode(&link), 0o600);
-        assert_eq!(fs::read(&link).unwrap(), b"secret");
-        assert_eq!(fs::read(&target).unwrap(), b"precious");
-        assert_eq!(mode(&target), 0o644);
-
-        // A dangling symlink is replaced too, and no temporary file is left behind.
-        let dangling = dir.path().join("dangling.txt");
-        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
-        write_private(&dangling, b"secret").unwrap();
-        assert!(
-            fs::symlink_metadata(&dangling)
-                .unwrap()
-                .file_type()
-                .is_file()
-        );
-        assert!(!dir.path().join("nowhere").exists());
-        let mut names: Vec<String> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            ["dangling.txt", "link.txt", "target", "user-data.txt"]
         );
     }
 

@@ -16,13 +16,12 @@ use anyhow::Result;
 use serde::Serialize;
 use ssh_key::PublicKey;
 
-use crate::cache::Cache;
-use crate::cli::{Global, RepairArgs};
-use crate::ec2::Ec2;
-use crate::files::known_hosts_path;
-use crate::fleet::{Fleet, Holder, names_of};
-use crate::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
-use crate::names::{PublicNames, bare_host};
+use super::Settings;
+use crate::aws::{self, ec2::Ec2};
+use crate::cli::RepairArgs;
+use crate::store::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
+use crate::trust::fleet::{Fleet, Holder, names_of};
+use crate::trust::names::{PublicNames, bare_host};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -71,16 +70,14 @@ struct Report<'a> {
     changed: bool,
 }
 
-pub fn run(global: &Global, args: &RepairArgs) -> Result<()> {
-    let path = known_hosts_path(&args.file)?;
+pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
+    let destination = settings.known_hosts(&args.file)?;
+    let path = destination.path.clone();
     let file = known_hosts::read(&path)?;
-    let cache = Cache::from_args(
-        &args.cache,
-        crate::cache::scope(&global.region, global.profile.as_deref()),
-    );
+    let cache = settings.cache(&args.cache);
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
-    let findings = crate::verify::block_on(async {
-        let ec2 = Ec2::new(global.first_region(), global.profile.as_deref()).await?;
+    let findings = aws::block_on(async {
+        let ec2 = Ec2::new(&settings.aws).await?;
         let fleet = Fleet::load(&ec2).await?;
         let lines = ec2_lines(&file, &fleet, &ports);
         let ids: BTreeSet<String> = lines
@@ -98,14 +95,14 @@ pub fn run(global: &Global, args: &RepairArgs) -> Result<()> {
     let to_fix = |f: &Finding| f.status == Status::Stale || (args.prune && !f.orphans.is_empty());
     let changed = !args.dry_run && findings.iter().any(to_fix);
     if changed {
-        let hash = args.file.hash;
+        let hash = destination.always_hash();
         known_hosts::update(&path, |file| {
             let fixes: Vec<&Finding> = findings.iter().filter(|f| to_fix(f)).collect();
             (apply(file, &fixes, hash, args.prune, &public), ())
         })?;
     }
     print_report(
-        global,
+        settings,
         args,
         &path.display().to_string(),
         &findings,
@@ -205,7 +202,7 @@ fn ec2_lines(file: &KnownHosts, fleet: &Fleet, ports: &BTreeSet<u16>) -> Vec<Ec2
 /// A name of a kind AWS assigns (an address, an EC2 DNS name, an id): one an
 /// instance can lose, so a mark alone does not keep it.
 fn is_aws_assigned_kind(name: &str) -> bool {
-    name.parse::<std::net::IpAddr>().is_ok() || crate::names::is_ec2_shaped(name)
+    name.parse::<std::net::IpAddr>().is_ok() || crate::trust::names::is_ec2_shaped(name)
 }
 
 /// The plain host names on a line (no wildcards, no negations).
@@ -309,7 +306,7 @@ fn judge(
 
 fn describe(key: &KeyText) -> String {
     match PublicKey::from_openssh(&key.to_string()) {
-        Ok(k) => crate::sources::describe_key(&k),
+        Ok(k) => crate::trust::sources::describe_key(&k),
         Err(_) => key.algorithm.clone(),
     }
 }
@@ -363,7 +360,7 @@ fn apply(
 }
 
 fn print_report(
-    global: &Global,
+    settings: &Settings,
     args: &RepairArgs,
     file: &str,
     findings: &[Finding],
@@ -391,7 +388,7 @@ fn print_report(
     let verb = if args.dry_run { "would be" } else { "" };
     for f in findings
         .iter()
-        .filter(|f| f.status != Status::Fine || global.verbose > 0)
+        .filter(|f| f.status != Status::Fine || settings.verbose > 0)
     {
         let what = match f.status {
             Status::Fine => "matches the instance's verified key".to_string(),

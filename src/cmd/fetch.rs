@@ -1,7 +1,7 @@
 //! `fetch TARGET…`: print an instance's verified host keys as known_hosts
 //! lines (or JSON), and with `--write` record them — a verified `ssh-keyscan`.
 //!
-//! Which keys are trusted is decided by the one trust policy (`verify`):
+//! Which keys are trusted is decided by the one trust policy (`trust::policy`):
 //! a proven seed or the console's KEYS block as they are; for a
 //! fingerprints-only console, or keys remembered from an earlier
 //! verification, the live server is probed and every key it presents must
@@ -13,13 +13,12 @@ use anyhow::Result;
 use serde::Serialize;
 use ssh_key::{HashAlg, PublicKey};
 
-use crate::cache::Cache;
-use crate::cli::{FetchArgs, Global};
-use crate::files::known_hosts_path;
-use crate::known_hosts::{self, KeyText};
-use crate::names::{PublicNames, names_for};
-use crate::resolve::Target;
-use crate::verify;
+use super::Settings;
+use crate::cli::FetchArgs;
+use crate::store::known_hosts::{self, KeyText};
+use crate::trust::names::{PublicNames, names_for};
+use crate::trust::policy;
+use crate::trust::resolve::Target;
 
 #[derive(Serialize)]
 struct Report {
@@ -38,16 +37,18 @@ struct KeyReport {
     fingerprint: String,
 }
 
-pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
-    let cache = Cache::from_args(
-        &args.cache,
-        crate::cache::scope(&global.region, global.profile.as_deref()),
-    );
-    let path = known_hosts_path(&args.file)?;
+pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
+    let cache = settings.cache(&args.cache);
+    let destination = settings.known_hosts(&args.file)?;
+    let path = &destination.path;
     let mut reports = Vec::new();
     for target in &args.targets {
-        let cold =
-            verify::cold_lookup(global, &Target::classify(target), args.wait, cache.as_ref())?;
+        let cold = policy::cold_lookup(
+            settings.lookup(),
+            &Target::classify(target),
+            args.wait,
+            cache.as_ref(),
+        )?;
         let address = cold
             .instance
             .address()
@@ -56,7 +57,7 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
         let (keys, source) = cold.keys_without_connection(args.port)?;
         let mut names = names_for(&[target], args.port, &cold.instance);
         let lookup = known_hosts::lookup_name(target, args.port);
-        verify::remember(
+        policy::remember(
             cache.as_ref(),
             &cold.instance,
             &keys,
@@ -67,8 +68,8 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
         );
         if args.write {
             let public = PublicNames::of([&cold.instance]);
-            let recorded = known_hosts::update(&path, |file| {
-                let hash = || args.file.hash || known_hosts::ssh_config_hashes(target);
+            let recorded = known_hosts::update(path, |file| {
+                let hash = || destination.hash_for(target);
                 let recorded = file.record(
                     &names,
                     &keys,
@@ -78,8 +79,8 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
                 );
                 (recorded.changed, recorded)
             })?;
-            for note in recorded.notes(&cold.instance.id, &path, &names) {
-                crate::text::note(global.quiet, &note);
+            for note in recorded.notes(&cold.instance.id, path, &names) {
+                crate::text::note(settings.quiet, &note);
             }
             names.retain(|n| !recorded.foreign.contains(n));
         }
@@ -104,11 +105,14 @@ pub fn run(global: &Global, args: &FetchArgs) -> Result<()> {
             }
         }
     }
-    if args.write && !global.quiet {
-        eprintln!(
-            "ec2-hostkey: recorded verified keys for {} target(s) in {}",
-            reports.len(),
-            path.display()
+    if args.write {
+        crate::text::note(
+            settings.quiet,
+            &format!(
+                "recorded verified keys for {} target(s) in {}",
+                reports.len(),
+                path.display()
+            ),
         );
     }
     Ok(())

@@ -7,12 +7,10 @@ use anyhow::{Context, Result};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::cli::Global;
+use super::Config;
 
-async fn client(global: &Global) -> aws_sdk_s3::Client {
-    let config = crate::ec2::config_loader(global.first_region(), global.profile.as_deref())
-        .load()
-        .await;
+async fn client(config: &Config) -> aws_sdk_s3::Client {
+    let config = config.loader(config.first_region()).load().await;
     // S3-compatible endpoints (and local emulators) rarely serve
     // bucket-named hosts; path-style addressing works everywhere.
     let custom_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
@@ -29,13 +27,13 @@ async fn client(global: &Global) -> aws_sdk_s3::Client {
 /// `body` holds private keys. The SDK needs an owned body, so this makes the
 /// one copy of it outside a zeroized buffer; see below.
 pub async fn upload_and_presign(
-    global: &Global,
+    config: &Config,
     bucket: &str,
     key: &str,
     body: &[u8],
     expires: Duration,
 ) -> Result<String> {
-    let s3 = client(global).await;
+    let s3 = client(config).await;
     // The one unzeroized copy of the private keys: the request must own its
     // body, and the owning `bytes::Bytes` cannot be made to zeroize (that
     // would take `Bytes::from_owner(Zeroizing<Vec<u8>>)`, and `bytes` is not a
@@ -68,8 +66,8 @@ pub async fn upload_and_presign(
     Ok(presigned.uri().to_string())
 }
 
-pub async fn delete(global: &Global, bucket: &str, key: &str) -> Result<()> {
-    client(global)
+pub async fn delete(config: &Config, bucket: &str, key: &str) -> Result<()> {
+    client(config)
         .await
         .delete_object()
         .bucket(bucket)

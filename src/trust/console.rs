@@ -145,82 +145,11 @@ impl ListedFingerprint {
     }
 }
 
-/// Console output that cannot be trusted as it stands.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConsoleError {
-    #[error(
-        "console output line {line}: host key does not parse ({reason}); the console may be corrupt, retry later or verify by hand"
-    )]
-    BadKey { line: usize, reason: String },
-    #[error(
-        "console output line {line}: fingerprint line does not parse; the console may be corrupt, retry later or verify by hand"
-    )]
-    BadFingerprint { line: usize },
-    #[error(
-        "console output is self-contradictory: {reason}; this may be an attack by a program on the instance writing to its console, so nothing from it was trusted; verify the host key by hand, or launch the instance with seeded keys (ec2-hostkey seed)"
-    )]
-    Contradictory { reason: String },
-    #[error(
-        "the newest boot's host key block in the console output is incomplete (cut off or still being written); retry with --wait, or verify the host key by hand"
-    )]
-    Truncated,
-}
+pub use crate::error::ConsoleError;
 
 fn contradictory(reason: impl Into<String>) -> ConsoleError {
     ConsoleError::Contradictory {
         reason: reason.into(),
-    }
-}
-
-/// Removes terminal escape sequences and control bytes, keeping `\n` and `\t`.
-///
-/// The result is safe to print: nothing the instance wrote can move the
-/// user's cursor, retitle the terminal or hide text.
-pub fn sanitize(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => skip_escape(&mut chars),
-            // C1 control introducer for CSI; the rest of the sequence follows.
-            '\u{9b}' => skip_csi(&mut chars),
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    match chars.next() {
-        Some('[') => skip_csi(chars),
-        // OSC, DCS, SOS, PM, APC: strings ended by BEL or ESC \.
-        Some(']' | 'P' | 'X' | '^' | '_') => {
-            while let Some(c) = chars.next() {
-                if c == '\u{7}' || c == '\n' {
-                    break;
-                }
-                if c == '\u{1b}' {
-                    chars.next_if_eq(&'\\');
-                    break;
-                }
-            }
-        }
-        // Two-byte escapes with an intermediate byte, e.g. ESC ( B.
-        Some('(' | ')' | '*' | '+' | '#' | '%') => {
-            chars.next();
-        }
-        _ => {}
-    }
-}
-
-fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    for c in chars.by_ref() {
-        if ('@'..='~').contains(&c) || c == '\n' {
-            break;
-        }
     }
 }
 
@@ -415,7 +344,7 @@ fn block<'a>(lines: &[&'a str], span: &Span) -> Block<'a> {
 /// [`ConsoleError::BadFingerprint`] for a line inside one of that boot's
 /// complete blocks that looks like a key or a fingerprint but does not parse.
 pub fn parse(raw: &[u8]) -> Result<ConsoleKeys, ConsoleError> {
-    let text = sanitize(raw);
+    let text = crate::text::sanitize_lines(raw);
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
     let Some(boot) = boots(&lines)
         .into_iter()
@@ -1085,7 +1014,7 @@ mod tests {
             console("", &[ED]).replace(ED, &format!("\x1b[0;32m{ED}\x1b[0m\x1b]0;title\x07"));
         let got = parse(text.as_bytes()).unwrap();
         assert_eq!(got.keys, vec![key(ED)]);
-        assert!(!sanitize(text.as_bytes()).contains('\x1b'));
+        assert!(!crate::text::sanitize_lines(text.as_bytes()).contains('\x1b'));
     }
 
     #[test]
@@ -1189,7 +1118,7 @@ mod tests {
                 }
             }
             let _ = parse(&bytes);
-            let clean = sanitize(&bytes);
+            let clean = crate::text::sanitize_lines(&bytes);
             assert!(!clean.contains('\u{1b}') && !clean.contains('\u{9b}'));
         }
     }

@@ -14,24 +14,15 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 use hickory_resolver::{Resolver, TokioResolver};
 
-/// What a name led to: EC2 DNS names on the CNAME chain, and the final addresses.
+/// What a name led to: the names on its CNAME chain (lowercase, no final
+/// dot), and the final addresses.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Answer {
-    pub ec2_names: Vec<String>,
+    pub cnames: Vec<String>,
     pub addresses: Vec<IpAddr>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(
-        "cannot read the system resolver configuration ({0}); pass --nameserver IP[:PORT] or set EC2_HOSTKEY_NAMESERVER"
-    )]
-    Config(String),
-    #[error(
-        "DNS lookup of {name} failed ({detail}); check the name and your resolver (--nameserver)"
-    )]
-    Lookup { name: String, detail: String },
-}
+pub use crate::error::DnsError as Error;
 
 /// However resolv.conf sets timeouts and attempts, ssh is waiting: a lookup
 /// gets this long in all.
@@ -66,11 +57,7 @@ pub async fn resolve(name: &str, nameserver: Option<SocketAddr>) -> Result<Optio
             RData::CNAME(target) => {
                 let target = target.0.to_utf8();
                 let target = target.trim_end_matches('.').to_ascii_lowercase();
-                if crate::names::is_ec2_public_dns(&target)
-                    || crate::names::is_ec2_private_dns(&target)
-                {
-                    answer.ec2_names.push(target);
-                }
+                answer.cnames.push(target);
             }
             RData::A(a) => answer.addresses.push(IpAddr::V4(a.0)),
             RData::AAAA(aaaa) => answer.addresses.push(IpAddr::V6(aaaa.0)),
@@ -103,39 +90,4 @@ fn resolver(nameserver: Option<SocketAddr>) -> Result<TokioResolver, Error> {
         None => Resolver::builder(provider).map_err(|e| Error::Config(e.to_string()))?,
     };
     builder.build().map_err(|e| Error::Config(e.to_string()))
-}
-
-/// `IP` or `IP:PORT` (port 53 by default), as `--nameserver` takes it.
-///
-/// # Errors
-/// Not an address.
-pub fn parse_nameserver(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    text.parse::<IpAddr>()
-        .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| format!("{text:?} is not an IP address or IP:PORT"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nameserver_takes_an_address_with_or_without_port() {
-        assert_eq!(
-            parse_nameserver("10.0.0.2").unwrap(),
-            "10.0.0.2:53".parse().unwrap()
-        );
-        assert_eq!(
-            parse_nameserver("127.0.0.1:5353").unwrap(),
-            "127.0.0.1:5353".parse().unwrap()
-        );
-        assert_eq!(
-            parse_nameserver("[::1]:53").unwrap(),
-            "[::1]:53".parse().unwrap()
-        );
-        assert!(parse_nameserver("dns.example").is_err());
-    }
 }

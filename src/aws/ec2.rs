@@ -62,47 +62,7 @@ impl Instance {
     }
 }
 
-/// Failures talking to EC2, each with the remedy.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(
-        "no AWS region is configured; set AWS_REGION, pass --region, or set a region in your AWS profile"
-    )]
-    NoRegion,
-    #[error(
-        "access denied: the caller needs {action} (AWS said: {message}); grant it in the IAM policy of the role or user in use"
-    )]
-    AccessDenied {
-        action: &'static str,
-        message: String,
-    },
-    #[error(
-        "AWS rejected the credentials ({message}); refresh them (e.g. `aws sso login`) or check AWS_PROFILE / AWS_ACCESS_KEY_ID"
-    )]
-    Credentials { message: String },
-    #[error(
-        "no AWS credentials found ({detail}); set AWS_PROFILE, run `aws configure`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-    )]
-    NoCredentials { detail: String },
-    #[error(
-        "AWS is throttling {action} (RequestLimitExceeded) even after retries; wait a moment and retry"
-    )]
-    Throttled { action: &'static str },
-    #[error(
-        "cannot reach the EC2 API ({detail}); check the network, AWS_ENDPOINT_URL and the region"
-    )]
-    Unreachable { detail: String },
-    #[error(
-        "{action} timed out even after retries; the EC2 API is slow or unreachable, retry in a moment"
-    )]
-    TimedOut { action: &'static str },
-    #[error("{action} failed: {code}: {message}; retry in a moment, -vv shows the requests")]
-    Api {
-        action: &'static str,
-        code: String,
-        message: String,
-    },
-}
+pub use crate::error::AwsError as Error;
 
 impl Error {
     fn from_sdk<E, R>(action: &'static str, err: SdkError<E, R>) -> Self
@@ -190,8 +150,8 @@ impl Ec2 {
     ///
     /// # Errors
     /// No region could be found.
-    pub async fn new(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
-        Self::build(config_loader(region, profile)).await
+    pub async fn new(config: &super::Config) -> Result<Self, Error> {
+        Self::build(config.loader(config.first_region())).await
     }
 
     /// A client for fleet-wide commands: more attempts with jittered
@@ -201,11 +161,11 @@ impl Ec2 {
     ///
     /// # Errors
     /// No region could be found.
-    pub async fn for_fleet(region: Option<&str>, profile: Option<&str>) -> Result<Self, Error> {
+    pub async fn for_fleet(config: &super::Config) -> Result<Self, Error> {
         let retry = aws_config::retry::RetryConfig::standard()
             .with_max_attempts(10)
             .with_max_backoff(Duration::from_secs(5));
-        Self::build(config_loader(region, profile).retry_config(retry)).await
+        Self::build(config.loader(config.first_region()).retry_config(retry)).await
     }
 
     async fn build(loader: aws_config::ConfigLoader) -> Result<Self, Error> {
@@ -407,18 +367,6 @@ impl Ec2 {
             })?;
         Ok(Some(decoded))
     }
-}
-
-/// The standard AWS settings chain, with `--region` / `--profile` on top.
-pub fn config_loader(region: Option<&str>, profile: Option<&str>) -> aws_config::ConfigLoader {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region.to_string()));
-    }
-    if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
-    }
-    loader
 }
 
 fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {

@@ -27,8 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ssh_key::PublicKey;
 
-use crate::cli::CacheArgs;
-use crate::known_hosts::KeyText;
+use crate::store::known_hosts::KeyText;
 
 /// Verified keys of one instance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,7 +75,7 @@ pub struct NameRecord {
     pub resolved_at: u64,
     /// Which of the instance's addresses `address` is (absent in older records).
     #[serde(default)]
-    pub side: Option<crate::ec2::Side>,
+    pub side: Option<crate::aws::ec2::Side>,
     /// The AWS settings the name was resolved under ([`Scope`]).
     #[serde(default)]
     pub scope: String,
@@ -87,7 +86,8 @@ pub struct NameRecord {
 /// standard environment variables only, so the warm path builds no AWS
 /// client; two invocations that could reach different accounts or regions
 /// get different scopes, and one's name records never serve the other.
-pub fn scope(regions: &[String], profile: Option<&str>) -> String {
+pub fn scope(config: &crate::aws::Config) -> String {
+    let (regions, profile) = (&config.regions, config.profile.as_deref());
     let profile = profile.map_or_else(|| first_set(&["AWS_PROFILE"]), str::to_string);
     let region = if regions.is_empty() {
         first_set(&["AWS_REGION", "AWS_DEFAULT_REGION"])
@@ -124,13 +124,10 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The cache as the flags ask: `None` with `--no-cache` or when unusable.
-    /// `scope` is [`scope`] of the AWS settings in use.
-    pub fn from_args(args: &CacheArgs, scope: String) -> Option<Cache> {
-        if args.no_cache {
-            return None;
-        }
-        let mut cache = Cache::open_at(Cache::default_dir()?, args.cache_ttl)?;
+    /// The user's cache, with name records kept for `ttl` under `scope`
+    /// ([`scope`] of the AWS settings in use); `None` when unusable.
+    pub fn open(ttl: Duration, scope: String) -> Option<Cache> {
+        let mut cache = Cache::open_at(Cache::default_dir()?, ttl)?;
         cache.scope = scope;
         Some(cache)
     }
@@ -152,10 +149,10 @@ impl Cache {
                 return None;
             }
         }
-        if let Err(problem) = crate::files::private_dir(&dir) {
-            eprintln!(
-                "ec2-hostkey: warning: ignoring the cache at {}: {problem}",
-                dir.display()
+        if let Err(problem) = crate::store::files::private_dir(&dir) {
+            crate::text::warn(
+                false,
+                &format!("ignoring the cache at {}: {problem}", dir.display()),
             );
             return None;
         }

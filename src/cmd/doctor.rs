@@ -5,16 +5,18 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cache::Cache;
-use crate::cli::{DoctorArgs, Global};
-use crate::ec2::{self, Ec2, Permission};
-use crate::files::{mode_text, writable_by_others};
-use crate::seed::SeedStore;
+use super::Settings;
+use crate::aws;
+use crate::aws::ec2::{self, Ec2, Permission};
+use crate::cli::DoctorArgs;
+use crate::net::openssh;
+use crate::store::cache::Cache;
+use crate::store::files::{mode_text, writable_by_others};
+use crate::store::seeds::SeedStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -55,19 +57,14 @@ fn problem(
     }
 }
 
-/// Some checks failed (each printed with its fix).
-#[derive(Debug, thiserror::Error)]
-#[error("{0} check(s) failed; apply the fixes above and run `ec2-hostkey doctor` again")]
-pub struct Failed(usize);
-
 /// Hosts shaped like the ones the generated ssh_config block routes.
 const SAMPLE_HOSTS: [&str; 2] = [
     "i-0123456789abcdef0",
     "ec2-198-51-100-7.compute-1.amazonaws.com",
 ];
 
-pub fn run(global: &Global, args: &DoctorArgs) -> Result<()> {
-    let mut checks = crate::verify::block_on(async { Ok(aws_checks(global).await) })?;
+pub fn run(settings: &Settings, args: &DoctorArgs) -> Result<()> {
+    let mut checks = aws::block_on(async { Ok(aws_checks(&settings.aws).await) })?;
     checks.push(ssh_client());
     checks.extend(known_hosts_file(args.known_hosts.as_deref()));
     checks.extend(private_dirs());
@@ -107,21 +104,21 @@ pub fn run(global: &Global, args: &DoctorArgs) -> Result<()> {
         }
     }
     if failed > 0 {
-        return Err(Failed(failed).into());
+        return Err(crate::error::ChecksFailed(failed).into());
     }
     Ok(())
 }
 
-async fn aws_checks(global: &Global) -> Vec<Check> {
+async fn aws_checks(config: &aws::Config) -> Vec<Check> {
     let mut checks = Vec::new();
-    let ec2 = match Ec2::new(global.first_region(), global.profile.as_deref()).await {
+    let ec2 = match Ec2::new(config).await {
         Ok(ec2) => ec2,
-        Err(_) => {
+        Err(err) => {
             checks.push(problem(
                 Status::Fail,
                 "region",
                 "no AWS region is configured",
-                "set AWS_REGION, pass --region, or set `region` in your AWS profile",
+                err.remedy(),
             ));
             return checks;
         }
@@ -138,20 +135,20 @@ async fn aws_checks(global: &Global) -> Vec<Check> {
                 Status::Fail,
                 "credentials",
                 err.to_string(),
-                "refresh or configure them: `aws sso login`, `aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+                err.remedy(),
             ));
             return checks;
         }
-        Err(ec2::Error::AccessDenied { action, .. }) => {
+        Err(err @ ec2::Error::AccessDenied { action, .. }) => {
             checks.push(ok("credentials", "accepted by EC2"));
-            checks.push(denied(action, Status::Fail, "every lookup"));
+            checks.push(denied(&err, action, Status::Fail, "every lookup"));
         }
         Err(err) => {
             checks.push(problem(
                 Status::Fail,
                 "EC2 API",
                 err.to_string(),
-                "check the network, AWS_ENDPOINT_URL and the region",
+                err.remedy(),
             ));
             return checks;
         }
@@ -161,9 +158,12 @@ async fn aws_checks(global: &Global) -> Vec<Check> {
     let console = Permission::GetConsoleOutput("i-0123456789abcdef0");
     checks.push(match ec2.check_permission(console).await {
         Ok(()) => ok(console.name(), "allowed"),
-        Err(ec2::Error::AccessDenied { action, .. }) => {
-            denied(action, Status::Fail, "reading host keys from the console")
-        }
+        Err(err @ ec2::Error::AccessDenied { action, .. }) => denied(
+            &err,
+            action,
+            Status::Fail,
+            "reading host keys from the console",
+        ),
         Err(ec2::Error::Api { code, .. }) if code.starts_with("InvalidInstanceID") => ok(
             console.name(),
             "not denied (AWS wanted a real instance to say more)",
@@ -178,8 +178,7 @@ async fn aws_checks(global: &Global) -> Vec<Check> {
     let user_data = Permission::DescribeInstanceAttribute("i-0123456789abcdef0");
     checks.push(match ec2.check_permission(user_data).await {
         Ok(()) => ok(user_data.name(), "allowed"),
-        Err(ec2::Error::AccessDenied { action, .. }) => denied(
-            action,
+        Err(err @ ec2::Error::AccessDenied { action, .. }) => denied(&err, action,
             Status::Warn,
             "proving a seed's binding from the instance's user-data (without it, seeded instances need `seed bind` or their console)",
         ),
@@ -197,7 +196,8 @@ async fn aws_checks(global: &Global) -> Vec<Check> {
     checks.push(
         match ec2.check_permission(Permission::DescribeRegions).await {
             Ok(()) => ok(Permission::DescribeRegions.name(), "allowed"),
-            Err(ec2::Error::AccessDenied { action, .. }) => denied(
+            Err(err @ ec2::Error::AccessDenied { action, .. }) => denied(
+                &err,
                 action,
                 Status::Warn,
                 "finding an instance id outside the configured region (optional)",
@@ -213,22 +213,17 @@ async fn aws_checks(global: &Global) -> Vec<Check> {
     checks
 }
 
-fn denied(action: &str, status: Status, needed_for: &str) -> Check {
+fn denied(err: &ec2::Error, action: &str, status: Status, needed_for: &str) -> Check {
     problem(
         status,
         action,
         format!("denied; needed for {needed_for}"),
-        format!("allow {action} in the IAM policy of the role or user in use"),
+        err.remedy(),
     )
 }
 
 fn ssh_client() -> Check {
-    let output = Command::new("ssh")
-        .arg("-V")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .output();
-    let Ok(output) = output else {
+    let Some(banner) = openssh::version_banner() else {
         return problem(
             Status::Fail,
             "ssh",
@@ -236,13 +231,12 @@ fn ssh_client() -> Check {
             "install the OpenSSH client (e.g. apt install openssh-client)",
         );
     };
-    let banner = String::from_utf8_lossy(&output.stderr).trim().to_string();
     let version = banner
         .split([' ', ','])
         .next()
         .unwrap_or_default()
         .to_string();
-    match openssh_version(&version) {
+    match openssh::openssh_version(&version) {
         Some(v) if v >= (8, 5) => ok(
             "ssh",
             format!("{version}: ProxyCommand, ProxyUseFdpass and KnownHostsCommand supported"),
@@ -260,14 +254,6 @@ fn ssh_client() -> Check {
             "ec2-hostkey is tested with the OpenSSH client",
         ),
     }
-}
-
-/// `OpenSSH_9.2p1` → (9, 2).
-fn openssh_version(banner: &str) -> Option<(u32, u32)> {
-    let rest = banner.strip_prefix("OpenSSH_")?;
-    let (major, rest) = rest.split_once('.')?;
-    let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 fn known_hosts_file(path: Option<&Path>) -> Vec<Check> {
@@ -326,7 +312,7 @@ fn known_hosts_file(path: Option<&Path>) -> Vec<Check> {
         ));
         return checks;
     }
-    checks.push(match crate::known_hosts::read(&path) {
+    checks.push(match crate::store::known_hosts::read(&path) {
         Ok(file) => {
             let invalid = file.invalid_lines().count();
             if invalid == 0 {
@@ -355,7 +341,7 @@ fn private_dirs() -> Vec<Check> {
         .filter_map(|(what, dir)| {
             let dir = dir?;
             let meta = std::fs::metadata(&dir).ok()?;
-            Some(match crate::files::private_dir(&dir) {
+            Some(match crate::store::files::private_dir(&dir) {
                 Err(why) => problem(
                     Status::Fail,
                     format!("{what} {}", dir.display()),
@@ -383,39 +369,22 @@ fn ssh_config_routing(config: Option<&Path>) -> Vec<Check> {
     SAMPLE_HOSTS
         .iter()
         .map(|host| {
-            let mut command = Command::new("ssh");
-            if let Some(config) = config {
-                command.arg("-F").arg(config);
-            }
-            let output = command
-                .args(["-G", "--", host])
-                .stdin(Stdio::null())
-                .stderr(Stdio::piped())
-                .output();
             let check = format!("ssh_config for {host}");
-            let output = match output {
-                Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-                Ok(out) => {
+            let resolved = match openssh::resolved_config(config, host) {
+                Ok(resolved) => resolved,
+                Err(openssh::ConfigError::Rejected(why)) => {
                     return problem(
                         Status::Fail,
                         check,
-                        format!(
-                            "`ssh -G` failed: {}",
-                            String::from_utf8_lossy(&out.stderr).trim()
-                        ),
+                        format!("`ssh -G` failed: {why}"),
                         format!("fix the syntax error in {which}"),
                     );
                 }
-                Err(_) => {
+                Err(openssh::ConfigError::NoSsh) => {
                     return problem(Status::Fail, check, "cannot run `ssh -G`", "install the OpenSSH client");
                 }
             };
-            let option = |key: &str| {
-                output.lines().find_map(|line| {
-                    let (k, v) = line.split_once(' ')?;
-                    k.eq_ignore_ascii_case(key).then(|| v.to_string())
-                })
-            };
+            let option = |key: &str| resolved.option(key).map(str::to_string);
             let routed = ["proxycommand", "knownhostscommand"]
                 .iter()
                 .filter_map(|k| option(k).map(|v| (*k, v)))
@@ -438,17 +407,4 @@ fn ssh_config_routing(config: Option<&Path>) -> Vec<Check> {
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_openssh_versions() {
-        assert_eq!(openssh_version("OpenSSH_9.2p1"), Some((9, 2)));
-        assert_eq!(openssh_version("OpenSSH_8.4"), Some((8, 4)));
-        assert_eq!(openssh_version("OpenSSH_10.0p2"), Some((10, 0)));
-        assert_eq!(openssh_version("Dropbear"), None);
-    }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{AddressMode, Global, SshConfigArgs, SshConfigMode};
+use crate::cli::{AddressArg, Global, SshConfigArgs, SshConfigMode};
 
 /// Names only EC2 hands out; `--pattern` adds the user's own.
 pub const DEFAULT_PATTERNS: [&str; 4] = [
@@ -113,9 +113,9 @@ fn global_options(global: &Global) -> Result<Vec<String>> {
         out.push(format!("--profile={}", word(profile)?));
     }
     match global.address {
-        AddressMode::Auto => {}
-        AddressMode::Public => out.push("--address=public".into()),
-        AddressMode::Private => out.push("--address=private".into()),
+        AddressArg::Auto => {}
+        AddressArg::Public => out.push("--address=public".into()),
+        AddressArg::Private => out.push("--address=private".into()),
     }
     if let Some(server) = global.nameserver {
         out.push(format!("--nameserver={server}"));

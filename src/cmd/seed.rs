@@ -1,0 +1,110 @@
+//! `seed`: generate an instance's host keys before it exists, so the first
+//! connection needs no console output (SECURITY.md, trust rule 1b); `seed
+//! bind` links a seed to an instance by hand; `seed cleanup` deletes S3
+//! objects of seeds never used. The keys and user-data come from
+//! `trust::seed`; the public keys are kept in `store::seeds`.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Result, bail};
+
+use super::Settings;
+use crate::cli::{SeedAction, SeedArgs, SeedFormat, SeedGenArgs, SeedKeyType};
+use crate::store::files::write_private;
+use crate::store::seeds::{SeedRecord, SeedStore};
+use crate::text::note;
+use crate::trust::seed::{self, Delivery, Format, KeyType, SEED_TAG};
+
+pub fn run(settings: &Settings, args: &SeedArgs) -> Result<()> {
+    match &args.action {
+        Some(SeedAction::Bind { id, instance }) => bind(settings, id, instance),
+        Some(SeedAction::Cleanup) => cleanup(settings),
+        None => generate(settings, &args.generate),
+    }
+}
+
+fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    if to_terminal && args.s3.is_none() {
+        bail!(
+            "refusing to print private host keys to a terminal; write them to a file with --output user-data.txt (created 0600), or use --s3 to keep them out of the user-data"
+        );
+    }
+    // Refuse an untrustworthy store before any key exists or leaves the machine.
+    let store = SeedStore::open()?;
+    let types: Vec<KeyType> = if args.key_type.is_empty() {
+        vec![KeyType::Ed25519]
+    } else {
+        args.key_type
+            .iter()
+            .map(|t| match t {
+                SeedKeyType::Ed25519 => KeyType::Ed25519,
+                SeedKeyType::Ecdsa => KeyType::Ecdsa,
+                SeedKeyType::Rsa => KeyType::Rsa,
+            })
+            .collect()
+    };
+    let delivery = match (&args.s3, args.format) {
+        (Some(url), _) => Delivery::S3 {
+            url: url.clone(),
+            expires: args.expires,
+        },
+        (None, SeedFormat::CloudConfig) => Delivery::UserData(Format::CloudConfig),
+        (None, SeedFormat::Script) => Delivery::UserData(Format::Script),
+    };
+    let (record, user_data) = seed::generate(&settings.aws, &types, &delivery)?;
+    store.put(&record)?;
+    match &args.output {
+        Some(path) => write_private(path, user_data.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(user_data.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    let id = &record.id;
+    let quiet = settings.quiet;
+    note(
+        quiet,
+        &format!(
+            "seed {id}: {} host key(s) generated; public keys kept in the seed store",
+            record.keys.len()
+        ),
+    );
+    note(
+        quiet,
+        "launch with --user-data file://… : the user-data names the seed and proves which instance it belongs to",
+    );
+    if !quiet {
+        eprintln!(
+            "  (optional, for people reading the console: --tag-specifications 'ResourceType=instance,Tags=[{{Key={SEED_TAG},Value={id}}}]')"
+        );
+    }
+    note(
+        quiet,
+        &format!(
+            "or, if the user-data cannot carry it, link it yourself: ec2-hostkey seed bind {id} INSTANCE-ID"
+        ),
+    );
+    Ok(())
+}
+
+fn bind(settings: &Settings, id: &str, instance: &str) -> Result<()> {
+    let store = SeedStore::open()?;
+    store.bind(id, instance)?;
+    note(settings.quiet, &format!("seed {id} bound to {instance}"));
+    Ok(())
+}
+
+fn cleanup(settings: &Settings) -> Result<()> {
+    let store = SeedStore::open()?;
+    let pending: Vec<SeedRecord> = store
+        .all()
+        .into_iter()
+        .filter(|r| r.s3.as_ref().is_some_and(|o| !o.deleted))
+        .collect();
+    for mut record in pending {
+        seed::delete_s3_object(&settings.aws, settings.quiet, &store, &mut record)?;
+    }
+    Ok(())
+}

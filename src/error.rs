@@ -1,0 +1,373 @@
+//! Every error that decides an exit code, in one place: its message (the
+//! cause, then `; ` and the remedy), its [`remedy`](AwsError::remedy) (also
+//! what `doctor` prints as the fix), and its exit code. The exit codes are
+//! part of the interface (`--help`, README).
+//!
+//! The layers raise these; `main` prints `ec2-hostkey: error: <message>` and
+//! exits with [`exit_code`]. Messages are pinned verbatim by
+//! `tests/messages.rs`, so a changed message is a reviewed change.
+//!
+//! May import: nothing of the crate.
+
+use std::io;
+use std::path::PathBuf;
+
+pub const FAILURE: u8 = 1;
+pub const NOT_FOUND: u8 = 3;
+pub const NO_KEY: u8 = 4;
+pub const MISMATCH: u8 = 5;
+pub const AWS: u8 = 6;
+
+/// Failures talking to AWS (EC2, S3).
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("no AWS region is configured; {}", self.remedy())]
+    NoRegion,
+    #[error("access denied: the caller needs {action} (AWS said: {message}); {}", self.remedy())]
+    AccessDenied {
+        action: &'static str,
+        message: String,
+    },
+    #[error("AWS rejected the credentials ({message}); {}", self.remedy())]
+    Credentials { message: String },
+    #[error("no AWS credentials found ({detail}); {}", self.remedy())]
+    NoCredentials { detail: String },
+    #[error("AWS is throttling {action} (RequestLimitExceeded) even after retries; {}", self.remedy())]
+    Throttled { action: &'static str },
+    #[error("cannot reach the EC2 API ({detail}); {}", self.remedy())]
+    Unreachable { detail: String },
+    #[error("{action} timed out even after retries; {}", self.remedy())]
+    TimedOut { action: &'static str },
+    #[error("{action} failed: {code}: {message}; {}", self.remedy())]
+    Api {
+        action: &'static str,
+        code: String,
+        message: String,
+    },
+}
+
+impl AwsError {
+    pub fn remedy(&self) -> String {
+        match self {
+            AwsError::NoRegion => {
+                "set AWS_REGION, pass --region, or set a region in your AWS profile".into()
+            }
+            AwsError::AccessDenied { action, .. } => {
+                format!("allow {action} in the IAM policy of the role or user in use")
+            }
+            AwsError::Credentials { .. } => {
+                "refresh them (e.g. `aws sso login`) or check AWS_PROFILE / AWS_ACCESS_KEY_ID".into()
+            }
+            AwsError::NoCredentials { .. } => {
+                "set AWS_PROFILE, run `aws configure`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+                    .into()
+            }
+            AwsError::Throttled { .. } => "wait a moment and retry".into(),
+            AwsError::Unreachable { .. } => {
+                "check the network, AWS_ENDPOINT_URL and the region".into()
+            }
+            AwsError::TimedOut { .. } => {
+                "the EC2 API is slow or unreachable, retry in a moment".into()
+            }
+            AwsError::Api { .. } => "retry in a moment, -vv shows the requests".into(),
+        }
+    }
+
+    /// Transient failures exit 1; configuration, credentials and permissions exit 6.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AwsError::Unreachable { .. }
+            | AwsError::Throttled { .. }
+            | AwsError::TimedOut { .. }
+            | AwsError::Api { .. } => FAILURE,
+            _ => AWS,
+        }
+    }
+}
+
+/// Failures finding the one running instance a target names.
+#[derive(Debug, thiserror::Error)]
+pub enum LocateError {
+    #[error("no instance found for {target} in {regions}; {}", self.remedy())]
+    NotFound { target: String, regions: String },
+    #[error(
+        "{target} matches {count} running instances ({ids}); names are compared without case, as ssh lowercases them, so {}",
+        self.remedy()
+    )]
+    Ambiguous {
+        target: String,
+        count: usize,
+        ids: String,
+    },
+    #[error("instance {id} is {state}; {remedy}")]
+    NotRunning {
+        id: String,
+        state: String,
+        remedy: &'static str,
+    },
+    #[error("instance {id} has no {side} address; {remedy}")]
+    NoAddress {
+        id: String,
+        side: &'static str,
+        remedy: &'static str,
+    },
+    #[error(
+        "DNS says {name} is {addresses}, which no running instance in {regions} holds; DNS decides where {name} goes (as for plain ssh), so it is not looked up as a Name tag — {}",
+        self.remedy()
+    )]
+    DnsNotAnInstance {
+        name: String,
+        addresses: String,
+        regions: String,
+    },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Dns(#[from] DnsError),
+}
+
+impl LocateError {
+    pub fn remedy(&self) -> String {
+        match self {
+            LocateError::NotFound { .. } => "check the name, or pass --region (repeatable)".into(),
+            LocateError::Ambiguous { .. } => {
+                "say which one: connect by instance id, or narrow the search with --region".into()
+            }
+            LocateError::NotRunning { remedy, .. } | LocateError::NoAddress { remedy, .. } => {
+                (*remedy).into()
+            }
+            LocateError::DnsNotAnInstance { .. } => {
+                "connect by instance id or Name tag instead".into()
+            }
+            LocateError::Aws(e) => e.remedy(),
+            LocateError::Dns(e) => e.remedy(),
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LocateError::Aws(e) => e.exit_code(),
+            LocateError::Dns(_) => FAILURE,
+            _ => NOT_FOUND,
+        }
+    }
+}
+
+/// Failures following a DNS alias.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsError {
+    #[error("cannot read the system resolver configuration ({}); {}", .0, self.remedy())]
+    Config(String),
+    #[error("DNS lookup of {name} failed ({detail}); {}", self.remedy())]
+    Lookup { name: String, detail: String },
+}
+
+impl DnsError {
+    pub fn remedy(&self) -> String {
+        match self {
+            DnsError::Config(_) => {
+                "pass --nameserver IP[:PORT] or set EC2_HOSTKEY_NAMESERVER".into()
+            }
+            DnsError::Lookup { .. } => "check the name and your resolver (--nameserver)".into(),
+        }
+    }
+}
+
+/// Why no trusted source vouches for the key in front of us.
+#[derive(Debug, thiserror::Error)]
+pub enum KeysError {
+    #[error(
+        "console output of {id} is not available yet (it appears minutes after boot); {}",
+        self.remedy()
+    )]
+    NotYet { id: String },
+    #[error(
+        "console output of {id} holds no SSH host key block (cloud-init prints it once, late in the first boot, and it scrolls out of the 64 KB console buffer); {}",
+        self.remedy()
+    )]
+    NoKeyBlock { id: String },
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "HOST KEY MISMATCH for {id}: the server at {address} presented {presented}, which {vouched_by} does not list (it lists {listed}); {}",
+        self.remedy()
+    )]
+    Mismatch {
+        id: String,
+        vouched_by: String,
+        address: String,
+        presented: String,
+        listed: String,
+    },
+}
+
+impl KeysError {
+    pub fn remedy(&self) -> String {
+        match self {
+            KeysError::NotYet { .. } => "retry with a longer wait, e.g. --wait 10m".into(),
+            KeysError::NoKeyBlock { .. } => {
+                "retry with --wait if the instance is still booting, or verify the key by hand"
+                    .into()
+            }
+            KeysError::Console(e) => e.remedy().into(),
+            KeysError::Aws(e) => e.remedy(),
+            KeysError::Mismatch { .. } => {
+                "this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
+                    .into()
+            }
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            KeysError::Mismatch { .. } => MISMATCH,
+            KeysError::Console(e) => e.exit_code(),
+            KeysError::Aws(e) => e.exit_code(),
+            KeysError::NotYet { .. } | KeysError::NoKeyBlock { .. } => NO_KEY,
+        }
+    }
+}
+
+/// Console output that cannot be trusted as it stands.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConsoleError {
+    #[error("console output line {line}: host key does not parse ({reason}); {}", self.remedy())]
+    BadKey { line: usize, reason: String },
+    #[error("console output line {line}: fingerprint line does not parse; {}", self.remedy())]
+    BadFingerprint { line: usize },
+    #[error(
+        "console output is self-contradictory: {reason}; this may be an attack by a program on the instance writing to its console, so nothing from it was trusted; {}",
+        self.remedy()
+    )]
+    Contradictory { reason: String },
+    #[error(
+        "the newest boot's host key block in the console output is incomplete (cut off or still being written); {}",
+        self.remedy()
+    )]
+    Truncated,
+}
+
+impl ConsoleError {
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            ConsoleError::BadKey { .. } | ConsoleError::BadFingerprint { .. } => {
+                "the console may be corrupt, retry later or verify by hand"
+            }
+            ConsoleError::Contradictory { .. } => {
+                "verify the host key by hand, or launch the instance with seeded keys (ec2-hostkey seed)"
+            }
+            ConsoleError::Truncated => "retry with --wait, or verify the host key by hand",
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ConsoleError::Contradictory { .. } => MISMATCH,
+            _ => NO_KEY,
+        }
+    }
+}
+
+/// Errors reading or writing a known_hosts file; each names the file and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum KnownHostsError {
+    #[error("cannot read known_hosts file {path}: {source}; {}", self.remedy())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write known_hosts file {path}: {source}; {}", self.remedy())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot lock {path}: {source}; {}", self.remedy())]
+    Lock { path: PathBuf, source: io::Error },
+    #[error("the directory {path} of the known_hosts file does not exist; {}", self.remedy())]
+    MissingDir { path: PathBuf },
+}
+
+impl KnownHostsError {
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            KnownHostsError::Read { .. } => "check that it exists and is readable",
+            KnownHostsError::Write { .. } => {
+                "the file was left unchanged (check free space and that its directory is writable)"
+            }
+            KnownHostsError::Lock { .. } => "check that its directory is writable",
+            KnownHostsError::MissingDir { .. } => "create it or pass another --known-hosts",
+        }
+    }
+}
+
+/// Failures reading the server's side of the SSH key exchange.
+#[derive(Debug, thiserror::Error)]
+pub enum KexError {
+    #[error("the server closed the connection before sending its host key; {}", self.remedy())]
+    Closed,
+    #[error("the server does not speak SSH (no version line); {}", self.remedy())]
+    NotSsh,
+    #[error("the server disconnected during key exchange: {0}")]
+    Disconnected(String),
+    #[error("malformed SSH packet from the server during key exchange ({0})")]
+    Malformed(&'static str),
+    #[error("network error during key exchange: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl KexError {
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            KexError::Closed => "is sshd running on that port?",
+            KexError::NotSsh => "check the port",
+            _ => "",
+        }
+    }
+}
+
+/// `sync`: some instances could not be verified; the rest were recorded.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{count} instance(s) could not be verified (listed above); the others were recorded — retry later, or with --wait for fresh instances"
+)]
+pub struct SyncIncomplete {
+    pub count: usize,
+}
+
+/// `sync`: a presented key was not the one the console vouches for.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "HOST KEY MISMATCH on {count} instance(s) (listed above): a live server presented a key its console does not list; nothing was written for them"
+)]
+pub struct SyncMismatches {
+    pub count: usize,
+}
+
+/// `doctor`: some checks failed (each printed with its fix).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} check(s) failed; apply the fixes above and run `ec2-hostkey doctor` again")]
+pub struct ChecksFailed(pub usize);
+
+/// The exit code for the first typed error in the chain (1 for any other).
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<SyncMismatches>() {
+            return MISMATCH;
+        }
+        if cause.is::<SyncIncomplete>() {
+            return NO_KEY;
+        }
+        if let Some(e) = cause.downcast_ref::<KeysError>() {
+            return e.exit_code();
+        }
+        if let Some(e) = cause.downcast_ref::<ConsoleError>() {
+            return e.exit_code();
+        }
+        if let Some(e) = cause.downcast_ref::<LocateError>() {
+            return e.exit_code();
+        }
+        if let Some(e) = cause.downcast_ref::<AwsError>() {
+            return e.exit_code();
+        }
+        if cause.is::<KnownHostsError>() || cause.is::<KexError>() || cause.is::<DnsError>() {
+            return FAILURE;
+        }
+    }
+    FAILURE
+}

@@ -1,0 +1,11 @@
+//! The network and OpenSSH edge: DNS lookups ([`dns`]), reading the host key
+//! out of a relayed SSH key exchange and probing a server for its keys
+//! ([`kex`]), carrying the connection after verification ([`pipe`]), and
+//! asking the local OpenSSH client about itself ([`openssh`]: `ssh -G`, `ssh -V`).
+//!
+//! May import: `error`, `text`.
+
+pub mod dns;
+pub mod kex;
+pub mod openssh;
+pub mod pipe;

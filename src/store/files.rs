@@ -1,0 +1,146 @@
+//! Where the user's known_hosts is, how a private file is written (0600,
+//! renamed into place), and the permission rule every file and
+//! directory we trust must pass: nobody but its owner may write to it (else
+//! anyone in the group could plant keys).
+
+use std::fs::{self, Metadata};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// Whether the group or others may write to it.
+pub fn writable_by_others(meta: &Metadata) -> bool {
+    meta.permissions().mode() & 0o022 != 0
+}
+
+/// Why a directory we keep trusted records in cannot be trusted: it is not
+/// owned by the user running us, or others may write to it.
+///
+/// # Errors
+/// The problem, with its fix, as a sentence fragment.
+pub fn private_dir(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot read it ({e})"))?;
+    if !meta.is_dir() {
+        return Err("it is not a directory (a symlink?); remove it".into());
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(format!(
+            "it is owned by uid {}, not by you (uid {me}); remove it or chown it",
+            meta.uid()
+        ));
+    }
+    if writable_by_others(&meta) {
+        return Err(format!(
+            "it is group- or world-writable (mode {}); chmod 700 it",
+            mode_text(&meta)
+        ));
+    }
+    Ok(())
+}
+
+/// The permission bits, for messages (`664`).
+pub fn mode_text(meta: &Metadata) -> String {
+    format!("{:o}", meta.permissions().mode() & 0o7777)
+}
+
+/// `explicit` (`--known-hosts`), or `~/.ssh/known_hosts` (creating `~/.ssh`
+/// 0700 as ssh does).
+pub fn known_hosts_path(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    let home =
+        dirs::home_dir().context("cannot find your home directory; pass --known-hosts FILE")?;
+    let ssh_dir = home.join(".ssh");
+    if !ssh_dir.exists() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&ssh_dir)
+            .with_context(|| format!("cannot create {}", ssh_dir.display()))?;
+    }
+    Ok(ssh_dir.join("known_hosts"))
+}
+
+/// Writes `data` to `path`, 0600 whatever was there before: into a new 0600
+/// temporary file beside it, renamed over `path`. A symlink at `path` is
+/// replaced itself; its target is never opened, let alone written.
+pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".ec2-hostkey-seed")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    // Exactly 0600, whatever the umask did to the mode it was created with.
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o600))?;
+    temp.write_all(data)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    temp.as_file().sync_all()?;
+    temp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_file_is_replaced_0600_and_never_written_through_a_symlink() {
+        fn mode(path: &Path) -> u32 {
+            fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+        }
+        let dir = tempfile::tempdir().unwrap();
+
+        let path = dir.path().join("user-data.txt");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"new").unwrap();
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_file());
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+
+        let target = dir.path().join("target");
+        fs::write(&target, "precious").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_private(&link, b"secret").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file());
+        assert_eq!(mode(&link), 0o600);
+        assert_eq!(fs::read(&link).unwrap(), b"secret");
+        assert_eq!(fs::read(&target).unwrap(), b"precious");
+        assert_eq!(mode(&target), 0o644);
+
+        // A dangling symlink is replaced too, and no temporary file is left behind.
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        write_private(&dangling, b"secret").unwrap();
+        assert!(
+            fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_file()
+        );
+        assert!(!dir.path().join("nowhere").exists());
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["dangling.txt", "link.txt", "target", "user-data.txt"]
+        );
+    }
+}

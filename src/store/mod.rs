@@ -1,0 +1,14 @@
+//! The files the tool owns or edits: the user's known_hosts file (the model
+//! that keeps every byte, and its locked atomic rewrite), the verified-key
+//! cache, the seed store, and the permission rules every trusted file and
+//! directory must pass.
+//!
+//! Nothing here decides whether a key is trusted; that is `trust`'s job.
+//!
+//! May import: `aws` (instance facts such as an address's side), `net`
+//! (`ssh -G` for HashKnownHosts), `error`, `text`.
+
+pub mod cache;
+pub mod files;
+pub mod known_hosts;
+pub mod seeds;

@@ -1,0 +1,19 @@
+//! Which keys belong to an instance (SECURITY.md, the trust rules).
+//!
+//! - [`resolve`]: from what the user typed to the one running instance (rule 6);
+//! - [`console`]: parsing cloud-init's host-key blocks out of console output (rule 2);
+//! - [`sources`]: reading the console through the EC2 API, with waiting (rule 1a);
+//! - [`seed`]: seeds generated before launch and the proof that binds one (rule 1b);
+//! - [`policy`]: the one trust policy every command goes through (rules 1, 5, 7);
+//! - [`names`]: which names keys are recorded under and which lines are ours (rule 3);
+//! - [`fleet`]: a snapshot of many instances for the commands that look at many names.
+//!
+//! May import: `store`, `aws`, `net`, `error`, `text`.
+
+pub mod console;
+pub mod fleet;
+pub mod names;
+pub mod policy;
+pub mod resolve;
+pub mod seed;
+pub mod sources;
