@@ -273,12 +273,14 @@ impl ConsoleError {
 /// Errors reading or writing a known_hosts file; each names the file and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum KnownHostsError {
-    #[error("cannot read known_hosts file {path}: {source}; {}", self.remedy())]
-    Read { path: PathBuf, source: io::Error },
-    #[error("cannot write known_hosts file {path}: {source}; {}", self.remedy())]
-    Write { path: PathBuf, source: io::Error },
-    #[error("cannot lock {path}: {source}; {}", self.remedy())]
-    Lock { path: PathBuf, source: io::Error },
+    // `error`, not `source`: the io error is part of the one line, not a
+    // cause printed again after it.
+    #[error("cannot read known_hosts file {path}: {error}; {}", self.remedy())]
+    Read { path: PathBuf, error: io::Error },
+    #[error("cannot write known_hosts file {path}: {error}; {}", self.remedy())]
+    Write { path: PathBuf, error: io::Error },
+    #[error("cannot lock {path}: {error}; {}", self.remedy())]
+    Lock { path: PathBuf, error: io::Error },
     #[error("the directory {path} of the known_hosts file does not exist; {}", self.remedy())]
     MissingDir { path: PathBuf },
 }

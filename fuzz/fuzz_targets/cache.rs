@@ -2,7 +2,7 @@
 //! record whose keys do not all parse vouches for nothing.
 #![no_main]
 
-use ec2_hostkey::cache::{InstanceRecord, NameRecord};
+use ec2_hostkey::store::cache::{InstanceRecord, NameRecord};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! are forwarded.
 #![no_main]
 
-use ec2_hostkey::kex;
+use ec2_hostkey::net::kex;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

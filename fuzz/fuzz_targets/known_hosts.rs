@@ -2,7 +2,7 @@
 //! matching, lookups and removal never panic.
 #![no_main]
 
-use ec2_hostkey::known_hosts::KnownHosts;
+use ec2_hostkey::store::known_hosts::KnownHosts;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

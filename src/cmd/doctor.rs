@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Settings;
+use super::settings::Settings;
 use crate::aws;
 use crate::aws::ec2::{self, Ec2, Permission};
 use crate::cli::DoctorArgs;

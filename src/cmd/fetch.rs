@@ -13,7 +13,7 @@ use anyhow::Result;
 use serde::Serialize;
 use ssh_key::{HashAlg, PublicKey};
 
-use super::Settings;
+use super::settings::Settings;
 use crate::cli::FetchArgs;
 use crate::store::known_hosts::{self, KeyText};
 use crate::trust::names::{PublicNames, names_for};

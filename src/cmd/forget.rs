@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 
-use super::Settings;
+use super::settings::Settings;
 use crate::aws::{self, ec2::Ec2};
 use crate::cli::ForgetArgs;
 use crate::store::known_hosts::{self, Kind, KnownHosts, Line, lookup_name};

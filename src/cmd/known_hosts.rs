@@ -14,7 +14,7 @@ use std::io::Write;
 use anyhow::Result;
 use ssh_key::PublicKey;
 
-use super::Settings;
+use super::settings::Settings;
 use crate::cli::KnownHostsCmdArgs;
 use crate::store::known_hosts::{KeyText, lookup_name};
 use crate::trust::policy::{self, Warm};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use ssh_key::PublicKey;
 
-use super::{KnownHostsFile, Settings};
+use super::settings::{KnownHostsFile, Settings};
 use crate::cli::ProxyArgs;
 use crate::net::{kex, pipe};
 use crate::store::cache::Cache;

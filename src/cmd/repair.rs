@@ -16,7 +16,7 @@ use anyhow::Result;
 use serde::Serialize;
 use ssh_key::PublicKey;
 
-use super::Settings;
+use super::settings::Settings;
 use crate::aws::{self, ec2::Ec2};
 use crate::cli::RepairArgs;
 use crate::store::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};

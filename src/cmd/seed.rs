@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Result, bail};
 
-use super::Settings;
+use super::settings::Settings;
 use crate::cli::{SeedAction, SeedArgs, SeedFormat, SeedGenArgs, SeedKeyType};
 use crate::store::files::write_private;
 use crate::store::seeds::{SeedRecord, SeedStore};

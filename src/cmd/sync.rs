@@ -15,7 +15,7 @@ use anyhow::Result;
 use serde::Serialize;
 use ssh_key::PublicKey;
 
-use super::{KnownHostsFile, Settings};
+use super::settings::{KnownHostsFile, Settings};
 use crate::aws::{
     self,
     ec2::{Ec2, Instance, Query},

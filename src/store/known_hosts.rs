@@ -666,19 +666,19 @@ pub fn update<T>(path: &Path, edit: impl FnOnce(&mut KnownHosts) -> (bool, T)) -
     let original = match fs::read(&target) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => {
+        Err(error) => {
             return Err(Error::Read {
                 path: target,
-                source,
+                error,
             });
         }
     };
     let mut file = KnownHosts::parse(original.as_deref().unwrap_or_default());
     let (changed, result) = edit(&mut file);
     if changed {
-        write_atomically(&target, &file.render()).map_err(|source| Error::Write {
+        write_atomically(&target, &file.render()).map_err(|error| Error::Write {
             path: target.clone(),
-            source,
+            error,
         })?;
     }
     drop(lock);
@@ -690,9 +690,9 @@ pub fn read(path: &Path) -> Result<KnownHosts, Error> {
     match fs::read(path) {
         Ok(bytes) => Ok(KnownHosts::parse(&bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(KnownHosts::default()),
-        Err(source) => Err(Error::Read {
+        Err(error) => Err(Error::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         }),
     }
 }
@@ -722,9 +722,9 @@ fn lock_dir(dir: &Path) -> Result<File, Error> {
             path: dir.to_path_buf(),
         });
     }
-    let lock_err = |source| Error::Lock {
+    let lock_err = |error| Error::Lock {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     let handle = File::open(dir).map_err(lock_err)?;
     handle.lock().map_err(lock_err)?;

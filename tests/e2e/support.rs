@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -63,12 +63,24 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The testbed's Python. Without one (`tests/sim/setup` never ran), this
+/// tier is skipped as a whole with one line on stderr instead of failing
+/// test by test — unless `EC2_HOSTKEY_TESTBED=required` (then it fails).
 fn sim_python() -> PathBuf {
     let python = repo().join("tests/sim/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "the testbed is not installed: run tests/sim/setup (see README, Testing)"
-    );
+    if !python.exists() {
+        let required = std::env::var_os("EC2_HOSTKEY_TESTBED").is_some_and(|v| v == "required");
+        assert!(
+            !required,
+            "the testbed is not installed: run tests/sim/setup (see README, Testing)"
+        );
+        // Straight to the stream: the test harness captures eprintln!.
+        let _ = writeln!(
+            std::io::stderr(),
+            "ec2-hostkey: skipping the testbed tier (tests/e2e): the testbed is not installed; run tests/sim/setup, then cargo nextest run (the fast tier ran: cargo test --test fast)"
+        );
+        std::process::exit(0);
+    }
     python
 }
 

@@ -140,7 +140,7 @@ fn sync_replaces_the_stale_entry_of_a_recycled_address_and_dry_run_writes_nothin
     let before = fs::read(&kh).unwrap();
     let out = sim.run_bin(&["sync", "--dry-run", "--known-hosts", kh.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("1 replaced"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 replaced"), "{}", stdout(&out));
     assert_eq!(fs::read(&kh).unwrap(), before, "--dry-run changes nothing");
 
     let out = sim.run_bin(&["sync", "--known-hosts", kh.to_str().unwrap()]);
@@ -224,5 +224,5 @@ fn sync_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe() {
         !stderr(&out).contains("/5 instances"),
         "no bar when stderr is not a terminal"
     );
-    assert!(stderr(&out).contains("5 unchanged"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("5 unchanged"), "{}", stdout(&out));
 }

@@ -1,0 +1,79 @@
+//! The command line as users meet it: clap's own consistency check, every
+//! `--help`, and usage errors (exit 2, before anything is looked up).
+
+use clap::CommandFactory;
+use ec2_hostkey::cli::Cli;
+
+use super::{run, stderr};
+
+#[test]
+fn clap_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn every_command_has_help_with_the_exit_codes_on_top() {
+    let home = tempfile::tempdir().unwrap();
+    let top = run(home.path(), &["--help"]);
+    assert!(top.status.success());
+    let text = String::from_utf8_lossy(&top.stdout);
+    assert!(text.contains("Exit codes:"), "{text}");
+    assert!(text.contains("5  host key mismatch"), "{text}");
+    let commands: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    assert!(commands.len() >= 10, "{commands:?}");
+    for command in &commands {
+        let out = run(home.path(), &[command, "--help"]);
+        assert!(out.status.success(), "{command} --help: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("Usage: ec2-hostkey {command}")),
+            "{command}: {text}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_problem() {
+    let home = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (&["proxy", "i-0123456789abcdef0"], "<PORT>"),
+        (
+            &["proxy", "host", "not-a-port"],
+            "invalid value 'not-a-port'",
+        ),
+        (
+            &["--nameserver", "dns.example", "fetch", "x"],
+            "is not an IP address or IP:PORT",
+        ),
+        (
+            &["sync", "--filter", "tag:Env=prod"],
+            "expected Name=NAME,Values=VALUE",
+        ),
+        (&["fetch", "--wait", "soon", "x"], "invalid value 'soon'"),
+        (&["--address", "both", "fetch", "x"], "invalid value 'both'"),
+        (&["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, says) in cases {
+        let out = run(home.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert!(
+        !home.path().join(".ssh").exists(),
+        "a usage error touched ~/.ssh"
+    );
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let home = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(home.path(), &["completions", shell]);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("ec2-hostkey"));
+    }
+}
