@@ -7,6 +7,7 @@
 
 pub mod ec2;
 pub mod s3;
+pub mod shapes;
 
 use anyhow::{Context, Result};
 

@@ -202,7 +202,7 @@ fn ec2_lines(file: &KnownHosts, fleet: &Fleet, ports: &BTreeSet<u16>) -> Vec<Ec2
 /// A name of a kind AWS assigns (an address, an EC2 DNS name, an id): one an
 /// instance can lose, so a mark alone does not keep it.
 fn is_aws_assigned_kind(name: &str) -> bool {
-    name.parse::<std::net::IpAddr>().is_ok() || crate::trust::names::is_ec2_shaped(name)
+    name.parse::<std::net::IpAddr>().is_ok() || crate::aws::shapes::is_ec2_shaped(name)
 }
 
 /// The plain host names on a line (no wildcards, no negations).

@@ -107,7 +107,7 @@ impl Entry {
         self.comment
             .split_whitespace()
             .filter_map(|w| w.strip_prefix(MARK_PREFIX))
-            .find(|id| id.starts_with("i-") && id.len() > 2)
+            .find(|id| crate::aws::shapes::is_instance_id(id))
     }
 
     /// Whether `name` is this line's literally or through its hash (not a wildcard).

@@ -57,18 +57,19 @@ const BOOT_BANNER: &str = "Linux version ";
 /// How many following lines a wrapped key line may continue over.
 const MAX_WRAP_LINES: usize = 16;
 
-/// What the console output vouches for.
+/// What a source vouches for: whole keys, or fingerprints of keys. The
+/// console parser fills both; a seed and the memo fill only `keys`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ConsoleKeys {
-    /// Keys from the first complete `SSH HOST KEY KEYS` block of the newest
-    /// boot that has a block.
+pub struct Vouched {
+    /// Whole keys (from the console: the first complete `SSH HOST KEY KEYS`
+    /// block of the newest boot that has a block).
     pub keys: Vec<PublicKey>,
-    /// Fingerprints from the first complete `SSH HOST KEY FINGERPRINTS` block
-    /// of that same boot.
+    /// Fingerprints (from the console: the first complete `SSH HOST KEY
+    /// FINGERPRINTS` block of that same boot).
     pub fingerprints: Vec<ListedFingerprint>,
 }
 
-impl ConsoleKeys {
+impl Vouched {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty() && self.fingerprints.is_empty()
     }
@@ -343,7 +344,7 @@ fn block<'a>(lines: &[&'a str], span: &Span) -> Block<'a> {
 /// blocks disagree with each other; [`ConsoleError::BadKey`] or
 /// [`ConsoleError::BadFingerprint`] for a line inside one of that boot's
 /// complete blocks that looks like a key or a fingerprint but does not parse.
-pub fn parse(raw: &[u8]) -> Result<ConsoleKeys, ConsoleError> {
+pub fn parse(raw: &[u8]) -> Result<Vouched, ConsoleError> {
     let text = crate::text::sanitize_lines(raw);
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
     let Some(boot) = boots(&lines)
@@ -352,7 +353,7 @@ pub fn parse(raw: &[u8]) -> Result<ConsoleKeys, ConsoleError> {
         .map(|range| scan_boot(&lines, range))
         .find(|scan| scan.any_marker)
     else {
-        return Ok(ConsoleKeys::default());
+        return Ok(Vouched::default());
     };
     if boot.complete.is_empty() {
         return Err(ConsoleError::Truncated);
@@ -370,7 +371,7 @@ pub fn parse(raw: &[u8]) -> Result<ConsoleKeys, ConsoleError> {
         }
     }
 
-    let mut result = ConsoleKeys::default();
+    let mut result = Vouched::default();
     let mut key_blocks = boot.blocks(Kind::Keys);
     if let Some(first) = key_blocks.next() {
         result.keys = parse_keys(&block(&lines, first))?;
@@ -644,7 +645,7 @@ mod tests {
         console_split(prefix, keys, keys)
     }
 
-    fn is_contradictory(result: &Result<ConsoleKeys, ConsoleError>) -> bool {
+    fn is_contradictory(result: &Result<Vouched, ConsoleError>) -> bool {
         matches!(result, Err(ConsoleError::Contradictory { .. }))
     }
 

@@ -29,7 +29,7 @@ use crate::net::kex;
 use crate::store::cache::{Cache, InstanceRecord, NameRecord};
 use crate::store::seeds::{self, SeedRecord, SeedStore};
 use crate::text::note;
-use crate::trust::console::ConsoleKeys;
+use crate::trust::console::Vouched;
 use crate::trust::resolve::{self, AddressMode, Target};
 use crate::trust::{seed, sources};
 
@@ -64,7 +64,7 @@ impl Warm {
 /// An instance and what a trusted source vouches for about its keys.
 pub struct Cold {
     pub instance: Instance,
-    pub vouched: ConsoleKeys,
+    pub vouched: Vouched,
     pub source: Source,
 }
 
@@ -122,7 +122,7 @@ impl Cold {
         quiet: bool,
     ) -> Result<Cold, sources::Error> {
         if let Some(record) = seeded(ec2, &instance, quiet).await {
-            let vouched = ConsoleKeys {
+            let vouched = Vouched {
                 keys: record.public_keys().unwrap_or_default(),
                 fingerprints: Vec::new(),
             };
@@ -148,7 +148,7 @@ impl Cold {
                 tracing::debug!("{err}; falling back to the keys verified earlier");
                 Ok(Cold {
                     instance,
-                    vouched: ConsoleKeys {
+                    vouched: Vouched {
                         keys,
                         fingerprints: Vec::new(),
                     },
@@ -165,13 +165,23 @@ impl Cold {
     /// # Errors
     /// [`sources::Error::Mismatch`] when the presented key is not vouched for.
     pub fn check(&self, address: &str, presented: &PublicKey) -> Result<Vec<PublicKey>> {
-        Ok(sources::verify(
-            &self.instance.id,
-            address,
-            presented,
-            &self.vouched,
-            &self.source.describe(),
-        )?)
+        if !self.vouched.vouches_for(presented) {
+            return Err(sources::Error::Mismatch {
+                id: self.instance.id.clone(),
+                vouched_by: self.source.describe(),
+                address: address.to_string(),
+                presented: sources::describe_key(presented),
+                listed: self.vouched.describe(),
+            }
+            .into());
+        }
+        // A key of a KEYS block vouches for the whole block; without one, a
+        // presented key whose fingerprint is listed vouches for itself.
+        Ok(if self.vouched.keys.is_empty() {
+            vec![presented.clone()]
+        } else {
+            self.vouched.keys.clone()
+        })
     }
 
     /// The instance's keys for commands that write without a connection

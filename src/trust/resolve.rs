@@ -9,8 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use crate::aws::{
     self,
     ec2::{Ec2, Instance, Query, Side},
+    shapes,
 };
-use crate::trust::names;
 
 /// How a target is looked up: which address to use, and where DNS aliases are resolved.
 #[derive(Debug, Clone, Copy)]
@@ -53,13 +53,13 @@ pub enum Target {
 impl Target {
     pub fn classify(host: &str) -> Target {
         let lower = host.to_ascii_lowercase();
-        if names::is_instance_id(&lower) {
+        if shapes::is_instance_id(&lower) {
             Target::InstanceId(lower)
         } else if let Ok(ip) = host.parse::<IpAddr>() {
             Target::Ip(ip)
-        } else if names::is_ec2_public_dns(&lower) {
+        } else if shapes::is_ec2_public_dns(&lower) {
             Target::PublicDns(lower)
-        } else if names::is_ec2_private_dns(&lower) {
+        } else if shapes::is_ec2_private_dns(&lower) {
             Target::PrivateDns(lower)
         } else {
             Target::Name(host.to_string())
@@ -308,7 +308,7 @@ async fn by_dns(
     let mut said: Vec<String> = answer
         .cnames
         .iter()
-        .filter(|n| names::is_ec2_public_dns(n) || names::is_ec2_private_dns(n))
+        .filter(|n| shapes::is_ec2_public_dns(n) || shapes::is_ec2_private_dns(n))
         .cloned()
         .collect();
     said.extend(answer.addresses.iter().map(ToString::to_string));

@@ -1,17 +1,13 @@
-//! Where trusted host keys come from, and the check of a live server's key
-//! against them (SECURITY.md, trust rules 1–2).
-//!
-//! The console output of the instance, fetched through the authenticated EC2
-//! API, is the source here: its KEYS block, or its FINGERPRINTS block matched
-//! against the key the live server presents. Nothing else is trusted.
+//! Reading the instance's console output through the authenticated EC2 API
+//! (SECURITY.md, trust rules 1a and 4): retried with growing intervals and
+//! visible progress until its host-key block is there or `--wait` runs out,
+//! then parsed by [`crate::trust::console`].
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use ssh_key::PublicKey;
-
 use crate::aws::ec2::{self, Ec2};
-use crate::trust::console::{self, ConsoleKeys};
+use crate::trust::console::{self, Vouched};
 
 pub use crate::error::KeysError as Error;
 
@@ -26,7 +22,7 @@ pub async fn console_keys(
     id: &str,
     wait: Duration,
     quiet: bool,
-) -> Result<ConsoleKeys, Error> {
+) -> Result<Vouched, Error> {
     let started = Instant::now();
     let mut progress = Progress::new(id, wait, quiet);
     let mut latest = true;
@@ -71,37 +67,6 @@ pub async fn console_keys(
         tokio::time::sleep(interval.min(wait - elapsed)).await;
         interval = (interval * 2).min(Duration::from_secs(10));
     }
-}
-
-/// Checks the live server's key against what the console vouches for and
-/// returns the keys to record.
-///
-/// A key in the KEYS block vouches for the whole block. Without a KEYS block, a
-/// presented key whose recomputed fingerprint is listed vouches for itself.
-///
-/// # Errors
-/// [`Error::Mismatch`] when the presented key is not vouched for.
-pub fn verify(
-    id: &str,
-    address: &str,
-    presented: &PublicKey,
-    trusted: &ConsoleKeys,
-    source: &str,
-) -> Result<Vec<PublicKey>, Error> {
-    if !trusted.vouches_for(presented) {
-        return Err(Error::Mismatch {
-            id: id.to_string(),
-            vouched_by: source.to_string(),
-            address: address.to_string(),
-            presented: describe_key(presented),
-            listed: trusted.describe(),
-        });
-    }
-    Ok(if trusted.keys.is_empty() {
-        vec![presented.clone()]
-    } else {
-        trusted.keys.clone()
-    })
 }
 
 /// Waiting feedback on stderr: one rewritten line on a terminal, plain lines otherwise.

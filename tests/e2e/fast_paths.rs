@@ -115,13 +115,7 @@ fn warm_cache_refuses_a_mitm_at_the_cached_address() {
     );
     let before = fs::read(&kh).unwrap();
     let out = sim.ssh(&web.ip, &kh, "", &["echo", "ok"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("HOST KEY MISMATCH"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(fs::read(&kh).unwrap(), before);
+    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, Some(&before));
 }
 
 #[test]
@@ -217,13 +211,7 @@ fn known_hosts_mode_follows_a_recycled_address_and_refuses_mitm() {
 
     let mitm = sim.launch(Launch::named("mitm").tag("sim:mitm", "true"));
     let out = ok(&mitm.ip);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("HOST KEY MISMATCH"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!kh.exists());
+    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, None);
 }
 
 #[test]
@@ -299,13 +287,7 @@ fn fdpass_refuses_mitm_before_handing_over_the_socket() {
     let kh = sim.path("known_hosts");
     let opts = [proxy_opt(&kh, "--fdpass"), "ProxyUseFdpass=yes".to_string()];
     let out = sim.ssh_opts(&mitm.ip, &kh, &opts, &[], &["echo", "ok"], None);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("HOST KEY MISMATCH"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!kh.exists());
+    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, None);
 }
 
 /// Drives the proxy with the probe's client hello (version, KEXINIT, ECDH init),

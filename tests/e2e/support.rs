@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
@@ -645,4 +646,26 @@ pub fn keygen_find(file: &Path, name: &str) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// A refused connection or command: it failed, stderr says `says`, and the
+/// known_hosts file is exactly as it was (`before`; `None`: still absent).
+/// Nothing the server sent may have reached stdout either.
+pub fn assert_refused_unwritten(
+    out: &Output,
+    says: &str,
+    known_hosts: &Path,
+    before: Option<&[u8]>,
+) {
+    assert!(!out.status.success(), "not refused: {}", stderr(out));
+    assert!(stderr(out).contains(says), "{}", stderr(out));
+    assert!(!stdout(out).contains("ok"), "{}", stdout(out));
+    match before {
+        Some(before) => assert_eq!(
+            fs::read(known_hosts).unwrap(),
+            before,
+            "known_hosts must be byte-identical"
+        ),
+        None => assert!(!known_hosts.exists(), "known_hosts was created"),
+    }
 }
