@@ -17,7 +17,7 @@ use super::settings::Settings;
 use crate::cli::FetchArgs;
 use crate::store::known_hosts::{self, KeyText};
 use crate::trust::names::{PublicNames, names_for};
-use crate::trust::policy;
+use crate::trust::policy::{self, Remembered};
 use crate::trust::resolve::Target;
 
 #[derive(Serialize)]
@@ -57,14 +57,14 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
         let (keys, source) = cold.keys_without_connection(args.port)?;
         let mut names = names_for(&[target], args.port, &cold.instance);
         let lookup = known_hosts::lookup_name(target, args.port);
-        policy::remember(
+        cold.remember(
             cache.as_ref(),
-            &cold.instance,
             &keys,
-            &cold.source,
-            &lookup,
-            &address,
-            &names,
+            Remembered {
+                lookup_name: &lookup,
+                address: &address,
+                names: &names,
+            },
         );
         if args.write {
             let public = PublicNames::of([&cold.instance]);

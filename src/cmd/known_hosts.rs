@@ -17,7 +17,7 @@ use ssh_key::PublicKey;
 use super::settings::Settings;
 use crate::cli::KnownHostsCmdArgs;
 use crate::store::known_hosts::{KeyText, lookup_name};
-use crate::trust::policy::{self, Warm};
+use crate::trust::policy::{self, Remembered, Warm};
 use crate::trust::resolve::Target;
 use crate::trust::{resolve, sources};
 
@@ -75,14 +75,14 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     cold.source
         .after_verified_connection(&settings.aws, settings.quiet);
     let names = vec![lookup.clone()];
-    policy::remember(
+    cold.remember(
         cache.as_ref(),
-        &cold.instance,
         &keys,
-        &cold.source,
-        &lookup,
-        &address,
-        &names,
+        Remembered {
+            lookup_name: &lookup,
+            address: &address,
+            names: &names,
+        },
     );
     print_lines(&args.host, &keys)
 }

@@ -19,7 +19,7 @@ use crate::net::{kex, pipe};
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
-use crate::trust::policy::{self, Cold, Warm};
+use crate::trust::policy::{self, Cold, Remembered, Warm};
 use crate::trust::resolve::Target;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -118,6 +118,16 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
 }
 
 /// Connects to the cached address when the name was verified recently, else looks it up.
+/// The instance and what the trusted sources say about its keys, from AWS.
+fn cold_lookup(ctx: &Session<'_>) -> Result<Cold> {
+    policy::cold_lookup(
+        ctx.settings.lookup(),
+        &ctx.target,
+        ctx.args.wait,
+        ctx.cache.as_ref(),
+    )
+}
+
 fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
     if let Some(warm) = ctx
         .cache
@@ -132,12 +142,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
             Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
         }
     }
-    let cold = policy::cold_lookup(
-        ctx.settings.lookup(),
-        &ctx.target,
-        ctx.args.wait,
-        ctx.cache.as_ref(),
-    )?;
+    let cold = cold_lookup(ctx)?;
     let address = cold
         .instance
         .address()
@@ -178,12 +183,7 @@ fn verify_presented(
             if let Some(cache) = &ctx.cache {
                 cache.forget_name(&ctx.lookup);
             }
-            let cold = policy::cold_lookup(
-                ctx.settings.lookup(),
-                &ctx.target,
-                ctx.args.wait,
-                ctx.cache.as_ref(),
-            )?;
+            let cold = cold_lookup(ctx)?;
             if cold.instance.address() != Some(address) {
                 bail!(
                     "{} now leads to {} at {}, not the cached {address}; the cache was refreshed, run ssh again",
@@ -200,14 +200,14 @@ fn verify_presented(
     cold.source
         .after_verified_connection(&ctx.settings.aws, ctx.settings.quiet);
     let names = names_for(&[&ctx.args.host], ctx.args.port, &cold.instance);
-    policy::remember(
+    cold.remember(
         ctx.cache.as_ref(),
-        &cold.instance,
         &keys,
-        &cold.source,
-        &ctx.lookup,
-        address,
-        &names,
+        Remembered {
+            lookup_name: &ctx.lookup,
+            address,
+            names: &names,
+        },
     );
     Ok(Verified {
         public: PublicNames::of([&cold.instance]),

@@ -159,6 +159,29 @@ impl Cold {
         }
     }
 
+    /// Records this verification in the cache: the keys by instance id
+    /// (unless they came from the memo itself), and where the name led.
+    pub fn remember(&self, cache: Option<&Cache>, keys: &[PublicKey], at: Remembered<'_>) {
+        let Some(cache) = cache else { return };
+        let label = match self.source {
+            Source::Seed(_) => "seed",
+            Source::Console => "console",
+            Source::Memo => "cache",
+        };
+        if !matches!(self.source, Source::Memo) {
+            cache.put_instance(&InstanceRecord::new(&self.instance.id, keys, label));
+        }
+        cache.put_name(&NameRecord {
+            name: at.lookup_name.to_string(),
+            instance: self.instance.id.clone(),
+            address: at.address.to_string(),
+            names: at.names.to_vec(),
+            resolved_at: crate::store::cache::now(),
+            side: Some(self.instance.side),
+            scope: String::new(),
+        });
+    }
+
     /// Checks the key the live server presented at `address` and returns the
     /// keys to record (trust rule 5).
     ///
@@ -381,32 +404,11 @@ fn note_unproven_tag(instance: &Instance, why: &str, quiet: bool) {
     }
 }
 
-/// Records a verification in the cache.
-pub fn remember(
-    cache: Option<&Cache>,
-    instance: &Instance,
-    keys: &[PublicKey],
-    source: &Source,
-    lookup_name: &str,
-    address: &str,
-    names: &[String],
-) {
-    let Some(cache) = cache else { return };
-    let label = match source {
-        Source::Seed(_) => "seed",
-        Source::Console => "console",
-        Source::Memo => "cache",
-    };
-    if !matches!(source, Source::Memo) {
-        cache.put_instance(&InstanceRecord::new(&instance.id, keys, label));
-    }
-    cache.put_name(&NameRecord {
-        name: lookup_name.to_string(),
-        instance: instance.id.clone(),
-        address: address.to_string(),
-        names: names.to_vec(),
-        resolved_at: crate::store::cache::now(),
-        side: Some(instance.side),
-        scope: String::new(),
-    });
+/// Where this verification leads and what to remember of it.
+pub struct Remembered<'a> {
+    /// The name looked up (`host` or `[host]:port`).
+    pub lookup_name: &'a str,
+    pub address: &'a str,
+    /// The names the keys were recorded under.
+    pub names: &'a [String],
 }
