@@ -102,6 +102,8 @@ pub enum Command {
     SshConfig(SshConfigArgs),
     /// Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem
     Doctor(DoctorArgs),
+    /// Print the Systems Manager document that reads host keys (for `aws ssm create-document`)
+    SsmDocument,
     /// Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)
     Completions {
         #[arg(value_enum)]
@@ -115,6 +117,8 @@ pub struct SyncArgs {
     pub file: KnownHostsArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Only instances matching this filter, as the AWS CLI takes it: Name=tag:Env,Values=prod,stage
     /// (repeatable; all must match)
     #[arg(long, value_name = "Name=…,Values=…", value_parser = parse_filter)]
@@ -191,6 +195,14 @@ pub struct DoctorArgs {
     /// ssh_config file to check the routing of EC2 hosts in (default: ssh's own)
     #[arg(long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
+    /// The Systems Manager document to look for (as `--ssm-document` elsewhere)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "ec2-hostkey-ReadHostKeys",
+        env = "EC2_HOSTKEY_SSM_DOCUMENT"
+    )]
+    pub ssm_document: String,
     /// Print a JSON report: {ok, checks: [{check, status, detail, fix}]}
     #[arg(long)]
     pub json: bool,
@@ -251,6 +263,8 @@ pub struct RepairArgs {
     pub file: KnownHostsArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Report what would change; change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -290,6 +304,8 @@ pub struct FetchArgs {
     pub file: KnownHostsArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Add the verified keys to known_hosts (replacing stale entries for the same names)
     #[arg(long)]
     pub write: bool,
@@ -311,6 +327,8 @@ pub struct FetchArgs {
 pub struct KnownHostsCmdArgs {
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub wait: Duration,
@@ -320,6 +338,31 @@ pub struct KnownHostsCmdArgs {
     pub key_type: Option<String>,
     /// The offered key, base64, or NONE (ssh's %K)
     pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Where host keys may come from: auto (a proven seed, then the console output, then
+    /// Systems Manager), or only one of them
+    #[arg(long, value_enum, default_value = "auto")]
+    pub source: SourceArg,
+    /// The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document`
+    /// prints it); AWS-RunShellScript is used when it is missing or denied
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "ec2-hostkey-ReadHostKeys",
+        env = "EC2_HOSTKEY_SSM_DOCUMENT"
+    )]
+    pub ssm_document: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    Auto,
+    Console,
+    Ssm,
+    Seed,
 }
 
 #[derive(Debug, Args)]
@@ -338,6 +381,8 @@ pub struct ProxyArgs {
     pub file: KnownHostsArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)
     #[arg(long)]
     pub fdpass: bool,

@@ -201,6 +201,34 @@ pub enum KeysError {
         presented: String,
         listed: String,
     },
+    #[error("{id} is not managed by Systems Manager (DescribeInstanceInformation does not list it); {}", self.remedy())]
+    SsmNotManaged { id: String },
+    #[error("the Systems Manager agent of {id} is {status}, not Online; {}", self.remedy())]
+    SsmOffline { id: String, status: String },
+    #[error("the host-key read through Systems Manager ({document}) on {id} did not finish in time; {}", self.remedy())]
+    SsmTimedOut { id: String, document: String },
+    #[error("the host-key read through Systems Manager ({document}) on {id} ended {status}{detail}; {}", self.remedy())]
+    SsmFailed {
+        id: String,
+        document: String,
+        status: String,
+        /// `: <what it printed>`, or empty.
+        detail: String,
+    },
+    #[error(
+        "Systems Manager may not run the host-key read on {id}: the document {document} {document_problem}, and ssm:SendCommand with AWS-RunShellScript is {fallback_problem}; {}",
+        self.remedy()
+    )]
+    SsmDenied {
+        id: String,
+        document: String,
+        document_problem: String,
+        fallback_problem: String,
+    },
+    #[error("the host-key read through Systems Manager on {id} printed a line that is not a host key ({line}); {}", self.remedy())]
+    SsmBadOutput { id: String, line: String },
+    #[error("no trusted source vouches for {id}'s host keys; tried, in order: {tried}; {}", self.remedy())]
+    NoSource { id: String, tried: String },
 }
 
 impl KeysError {
@@ -217,6 +245,28 @@ impl KeysError {
                 "this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
                     .into()
             }
+            KeysError::SsmNotManaged { .. } => {
+                "install and register the SSM agent (and an instance profile allowing it), or verify the key by hand"
+                    .into()
+            }
+            KeysError::SsmOffline { .. } => {
+                "check the agent on the instance and its route to Systems Manager, then retry".into()
+            }
+            KeysError::SsmTimedOut { .. } => "retry in a moment, or with a longer --wait".into(),
+            KeysError::SsmFailed { .. } => {
+                "the document must read /etc/ssh/ssh_host_*_key.pub as root (`ec2-hostkey ssm-document` prints one that does)"
+                    .into()
+            }
+            KeysError::SsmDenied { document, .. } => format!(
+                "create the read-only document (`ec2-hostkey ssm-document`, see README, Systems Manager) as {document} and allow ssm:SendCommand on it, or allow ssm:SendCommand on AWS-RunShellScript"
+            ),
+            KeysError::SsmBadOutput { .. } => {
+                "nothing from it was trusted; check what the document runs".into()
+            }
+            KeysError::NoSource { .. } => {
+                "launch instances with seeded keys (ec2-hostkey seed), make them reachable by Systems Manager, or verify the key by hand"
+                    .into()
+            }
         }
     }
 
@@ -225,7 +275,15 @@ impl KeysError {
             KeysError::Mismatch { .. } => MISMATCH,
             KeysError::Console(e) => e.exit_code(),
             KeysError::Aws(e) => e.exit_code(),
-            KeysError::NotYet { .. } | KeysError::NoKeyBlock { .. } => NO_KEY,
+            KeysError::SsmDenied { .. } => AWS,
+            KeysError::NotYet { .. }
+            | KeysError::NoKeyBlock { .. }
+            | KeysError::SsmNotManaged { .. }
+            | KeysError::SsmOffline { .. }
+            | KeysError::SsmTimedOut { .. }
+            | KeysError::SsmFailed { .. }
+            | KeysError::SsmBadOutput { .. }
+            | KeysError::NoSource { .. } => NO_KEY,
         }
     }
 }

@@ -46,6 +46,9 @@ _ec2__hostkey() {
             ec2__hostkey,ssh-config)
                 cmd="ec2__hostkey__subcmd__ssh__subcmd__config"
                 ;;
+            ec2__hostkey,ssm-document)
+                cmd="ec2__hostkey__subcmd__ssm__subcmd__document"
+                ;;
             ec2__hostkey,sync)
                 cmd="ec2__hostkey__subcmd__sync"
                 ;;
@@ -78,6 +81,9 @@ _ec2__hostkey() {
                 ;;
             ec2__hostkey__subcmd__help,ssh-config)
                 cmd="ec2__hostkey__subcmd__help__subcmd__ssh__subcmd__config"
+                ;;
+            ec2__hostkey__subcmd__help,ssm-document)
+                cmd="ec2__hostkey__subcmd__help__subcmd__ssm__subcmd__document"
                 ;;
             ec2__hostkey__subcmd__help,sync)
                 cmd="ec2__hostkey__subcmd__help__subcmd__sync"
@@ -113,7 +119,7 @@ _ec2__hostkey() {
 
     case "${cmd}" in
         ec2__hostkey)
-            opts="-v -q -h -V --region --profile --verbose --quiet --address --nameserver --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help"
+            opts="-v -q -h -V --region --profile --verbose --quiet --address --nameserver --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,7 +179,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__doctor)
-            opts="-v -q -h --known-hosts --ssh-config --json --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --ssh-config --ssm-document --json --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +190,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --ssh-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -211,7 +221,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__fetch)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --write --json --port --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --write --json --port --wait --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +232,14 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -299,7 +317,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__help)
-            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help"
+            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -480,6 +498,20 @@ _ec2__hostkey() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__ssm__subcmd__document)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ec2__subcmd__hostkey__subcmd__help__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -495,13 +527,21 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__known__subcmd__hosts)
-            opts="-v -q -h --no-cache --cache-ttl --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --no-cache --cache-ttl --source --ssm-document --wait --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -533,7 +573,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__proxy)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --fdpass --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --wait --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,6 +584,14 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -575,7 +623,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__repair)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --prune --json --port --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --dry-run --prune --json --port --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -586,6 +634,14 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -836,8 +892,38 @@ _ec2__hostkey() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ec2__subcmd__hostkey__subcmd__ssm__subcmd__document)
+            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ec2__subcmd__hostkey__subcmd__sync)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --filter --concurrency --aliases --dry-run --json --port --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --filter --concurrency --aliases --dry-run --json --port --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +934,14 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,10 +43,16 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "seed" -d 'G
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "sync" -d 'Verify and record the host keys of every matching running instance'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "ssh-config" -d 'Print an ssh_config block that routes EC2 hosts through ec2-hostkey'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "doctor" -d 'Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "ssm-document" -d 'Print the Systems Manager document that reads host keys (for `aws ssm create-document`)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "completions" -d 'Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+console\t''
+ssm\t''
+seed\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
@@ -61,6 +67,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s v -l v
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+console\t''
+ssm\t''
+seed\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
@@ -74,6 +85,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+console\t''
+ssm\t''
+seed\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
@@ -91,6 +107,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s q -l q
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+console\t''
+ssm\t''
+seed\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l port -d 'Also look for `[name]:PORT` entries on this port (repeatable; 22 always)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
@@ -165,6 +186,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+console\t''
+ssm\t''
+seed\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l filter -d 'Only instances matching this filter, as the AWS CLI takes it: Name=tag:Env,Values=prod,stage (repeatable; all must match)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l concurrency -d 'Console fetches in flight at once' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
@@ -201,6 +227,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s q
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l known-hosts -d 'known_hosts file to check (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssh-config -d 'ssh_config file to check the routing of EC2 hosts in (default: ssh\'s own)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssm-document -d 'The Systems Manager document to look for (as `--ssm-document` elsewhere)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
@@ -211,6 +238,15 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l json 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+public\t''
+private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
@@ -220,16 +256,17 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "proxy" -d 'Verify HOST\'s key, record it, then carry the connection (ProxyCommand ec2-hostkey proxy %h %p)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "known-hosts" -d 'Print verified known_hosts lines for HOST; writes nothing (KnownHostsCommand ec2-hostkey known-hosts %H %t %K)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "fetch" -d 'Print TARGETs\' verified host keys as known_hosts lines or JSON; --write records them'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "repair" -d 'Report and fix known_hosts entries for EC2 names whose key is not the current instance\'s'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "forget" -d 'Remove every known_hosts entry for an instance (alias, DNS names, IPs)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "seed" -d 'Generate host keys before launch and print user-data that installs them'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "sync" -d 'Verify and record the host keys of every matching running instance'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "ssh-config" -d 'Print an ssh_config block that routes EC2 hosts through ec2-hostkey'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "doctor" -d 'Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "completions" -d 'Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "proxy" -d 'Verify HOST\'s key, record it, then carry the connection (ProxyCommand ec2-hostkey proxy %h %p)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "known-hosts" -d 'Print verified known_hosts lines for HOST; writes nothing (KnownHostsCommand ec2-hostkey known-hosts %H %t %K)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "fetch" -d 'Print TARGETs\' verified host keys as known_hosts lines or JSON; --write records them'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "repair" -d 'Report and fix known_hosts entries for EC2 names whose key is not the current instance\'s'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "forget" -d 'Remove every known_hosts entry for an instance (alias, DNS names, IPs)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "seed" -d 'Generate host keys before launch and print user-data that installs them'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "sync" -d 'Verify and record the host keys of every matching running instance'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "ssh-config" -d 'Print an ssh_config block that routes EC2 hosts through ec2-hostkey'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "doctor" -d 'Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "ssm-document" -d 'Print the Systems Manager document that reads host keys (for `aws ssm create-document`)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "completions" -d 'Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and __fish_seen_subcommand_from seed" -f -a "bind" -d 'Link a seed to the instance launched with it (when it was not tagged)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and __fish_seen_subcommand_from seed" -f -a "cleanup" -d 'Delete the S3 objects of seeds whose keys were never fetched through a connection'

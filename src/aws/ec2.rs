@@ -65,7 +65,7 @@ impl Instance {
 pub use crate::error::AwsError as Error;
 
 impl Error {
-    fn from_sdk<E, R>(action: &'static str, err: SdkError<E, R>) -> Self
+    pub(crate) fn from_sdk<E, R>(action: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -204,6 +204,11 @@ impl Ec2 {
         std::iter::once(self.clone())
             .chain(regions.iter().skip(1).map(|r| self.in_region(r)))
             .collect()
+    }
+
+    /// The settings this client was built from (for other services' clients).
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
     }
 
     pub fn region(&self) -> String {

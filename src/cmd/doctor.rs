@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::settings::Settings;
 use crate::aws;
 use crate::aws::ec2::{self, Ec2, Permission};
+use crate::aws::ssm::Ssm;
 use crate::cli::DoctorArgs;
 use crate::net::openssh;
 use crate::store::cache::Cache;
@@ -64,7 +65,8 @@ const SAMPLE_HOSTS: [&str; 2] = [
 ];
 
 pub fn run(settings: &Settings, args: &DoctorArgs) -> Result<()> {
-    let mut checks = aws::block_on(async { Ok(aws_checks(&settings.aws).await) })?;
+    let mut checks =
+        aws::block_on(async { Ok(aws_checks(&settings.aws, &args.ssm_document).await) })?;
     checks.push(ssh_client());
     checks.extend(known_hosts_file(args.known_hosts.as_deref()));
     checks.extend(private_dirs());
@@ -109,7 +111,7 @@ pub fn run(settings: &Settings, args: &DoctorArgs) -> Result<()> {
     Ok(())
 }
 
-async fn aws_checks(config: &aws::Config) -> Vec<Check> {
+async fn aws_checks(config: &aws::Config, ssm_document: &str) -> Vec<Check> {
     let mut checks = Vec::new();
     let ec2 = match Ec2::new(config).await {
         Ok(ec2) => ec2,
@@ -210,6 +212,51 @@ async fn aws_checks(config: &aws::Config) -> Vec<Check> {
             ),
         },
     );
+    checks.extend(ssm_checks(&ec2, ssm_document).await);
+    checks
+}
+
+/// Systems Manager, the source for instances whose console no longer holds
+/// their keys: may we ask about agents, and does the read-only document
+/// exist? (Whether ssm:SendCommand is allowed cannot be asked without
+/// running a command, so that is left to the first use.)
+async fn ssm_checks(ec2: &Ec2, document: &str) -> Vec<Check> {
+    const OPTIONAL: &str = "reading host keys through Systems Manager when the console no longer holds them (optional)";
+    let ssm = Ssm::new(ec2);
+    let mut checks = Vec::new();
+    checks.push(match ssm.ping_status("i-0123456789abcdef0").await {
+        Ok(_) => ok("ssm:DescribeInstanceInformation", "allowed"),
+        Err(err @ ec2::Error::AccessDenied { action, .. }) => {
+            denied(&err, action, Status::Warn, OPTIONAL)
+        }
+        Err(err) => problem(
+            Status::Warn,
+            "ssm:DescribeInstanceInformation",
+            format!("could not check: {err}"),
+            err.remedy(),
+        ),
+    });
+    let create = format!(
+        "ec2-hostkey ssm-document > doc.json && aws ssm create-document --name {document} --document-type Command --document-format JSON --content file://doc.json (README, Systems Manager)"
+    );
+    checks.push(match ssm.document_exists(document).await {
+        Ok(true) => ok(
+            format!("SSM document {document}"),
+            "exists: host keys are read with it (allow ssm:SendCommand on it, not on AWS-RunShellScript)",
+        ),
+        Ok(false) => problem(
+            Status::Warn,
+            format!("SSM document {document}"),
+            "not found: host keys can be read through Systems Manager only with AWS-RunShellScript (a root shell), if that is allowed",
+            create,
+        ),
+        Err(err) => problem(
+            Status::Warn,
+            format!("SSM document {document}"),
+            format!("could not check: {err}"),
+            err.remedy(),
+        ),
+    });
     checks
 }
 

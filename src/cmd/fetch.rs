@@ -39,12 +39,13 @@ struct KeyReport {
 
 pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
     let cache = settings.cache(&args.cache);
+    let sources = settings.sources(&args.source);
     let destination = settings.known_hosts(&args.file)?;
     let path = &destination.path;
     let mut reports = Vec::new();
     for target in &args.targets {
         let cold = policy::cold_lookup(
-            settings.lookup(),
+            settings.lookup(&sources),
             &Target::classify(target),
             args.wait,
             cache.as_ref(),

@@ -62,7 +62,12 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     }
 
     let target = Target::classify(host);
-    let cold = match policy::cold_lookup(settings.lookup(), &target, args.wait, cache.as_ref()) {
+    let cold = match policy::cold_lookup(
+        settings.lookup(&settings.sources(&args.source)),
+        &target,
+        args.wait,
+        cache.as_ref(),
+    ) {
         Ok(cold) => cold,
         Err(err) if cannot_vouch(&err) => {
             note(settings, &format!("{err:#}"));
@@ -98,6 +103,10 @@ fn cannot_vouch(err: &anyhow::Error) -> bool {
             Some(
                 sources::Error::NotYet { .. }
                     | sources::Error::NoKeyBlock { .. }
+                    | sources::Error::NoSource { .. }
+                    | sources::Error::SsmNotManaged { .. }
+                    | sources::Error::SsmOffline { .. }
+                    | sources::Error::SsmTimedOut { .. }
                     | sources::Error::Console(crate::error::ConsoleError::Truncated)
             )
         )

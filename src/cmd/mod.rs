@@ -20,6 +20,7 @@ pub mod repair;
 pub mod seed;
 pub mod settings;
 pub mod ssh_config;
+pub mod ssm_document;
 pub mod sync;
 
 use anyhow::Result;
@@ -43,6 +44,7 @@ pub fn run(cli: &cli::Cli) -> Result<()> {
         Command::Sync(args) => sync::run(&settings, args),
         Command::SshConfig(args) => ssh_config::run(&cli.global, args),
         Command::Doctor(args) => doctor::run(&settings, args),
+        Command::SsmDocument => ssm_document::run(),
         Command::Completions { shell } => completions::run(*shell),
     }
 }

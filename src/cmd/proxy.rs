@@ -19,7 +19,7 @@ use crate::net::{kex, pipe};
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
-use crate::trust::policy::{self, Cold, Remembered, Warm};
+use crate::trust::policy::{self, Cold, Remembered, Sources, Warm};
 use crate::trust::resolve::Target;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -49,6 +49,7 @@ struct Session<'a> {
     settings: &'a Settings,
     args: &'a ProxyArgs,
     destination: KnownHostsFile,
+    sources: Sources,
     cache: Option<Cache>,
     lookup: String,
     target: Target,
@@ -59,6 +60,7 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         settings,
         args,
         destination: settings.known_hosts(&args.file)?,
+        sources: settings.sources(&args.source),
         cache: settings.cache(&args.cache),
         lookup: lookup_name(&args.host, args.port),
         target: Target::classify(&args.host),
@@ -121,7 +123,7 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
 /// The instance and what the trusted sources say about its keys, from AWS.
 fn cold_lookup(ctx: &Session<'_>) -> Result<Cold> {
     policy::cold_lookup(
-        ctx.settings.lookup(),
+        ctx.settings.lookup(&ctx.sources),
         &ctx.target,
         ctx.args.wait,
         ctx.cache.as_ref(),

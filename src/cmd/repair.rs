@@ -75,6 +75,7 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
     let path = destination.path.clone();
     let file = known_hosts::read(&path)?;
     let cache = settings.cache(&args.cache);
+    let sources = settings.sources(&args.source);
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
     let findings = aws::block_on(async {
         let ec2 = Ec2::new(&settings.aws).await?;
@@ -85,7 +86,13 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
             .flat_map(|l| l.held.iter().map(|(_, id)| id.clone()))
             .collect();
         let (keys, why) = fleet
-            .verified_keys(&ec2, cache.as_ref(), ids.into_iter().collect(), 22)
+            .verified_keys(
+                &ec2,
+                cache.as_ref(),
+                ids.into_iter().collect(),
+                22,
+                &sources,
+            )
             .await;
         let findings: Vec<Finding> = lines.into_iter().map(|l| judge(l, &keys, &why)).collect();
         anyhow::Ok((findings, fleet.public))

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cli::{self, AddressArg};
+use crate::cli::{self, AddressArg, SourceArg};
 use crate::store::cache::{self, Cache};
 use crate::store::files::known_hosts_path;
-use crate::trust::policy::Lookup;
+use crate::trust::policy::{Lookup, SourceKind, Sources};
 use crate::trust::resolve::{self, AddressMode};
 use crate::{aws, net};
 
@@ -43,11 +43,25 @@ impl Settings {
     }
 
     /// What a lookup through the trust policy needs.
-    pub fn lookup(&self) -> Lookup<'_> {
+    pub fn lookup<'a>(&'a self, sources: &'a Sources) -> Lookup<'a> {
         Lookup {
             aws: &self.aws,
             resolve: self.resolve,
+            sources,
             quiet: self.quiet,
+        }
+    }
+
+    /// The sources `--source` and `--ssm-document` ask for.
+    pub fn sources(&self, args: &cli::SourceArgs) -> Sources {
+        Sources {
+            only: match args.source {
+                SourceArg::Auto => None,
+                SourceArg::Seed => Some(SourceKind::Seed),
+                SourceArg::Console => Some(SourceKind::Console),
+                SourceArg::Ssm => Some(SourceKind::Ssm),
+            },
+            ssm_document: args.ssm_document.clone(),
         }
     }
 

@@ -24,7 +24,8 @@ use crate::cli::SyncArgs;
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
 use crate::trust::names::{PublicNames, is_recordable_tag, names_for};
-use crate::trust::{policy, resolve, sources};
+use crate::trust::policy::{self, Sources};
+use crate::trust::{resolve, sources};
 
 /// One instance's result.
 #[derive(Serialize)]
@@ -61,9 +62,10 @@ struct Report<'a> {
 
 pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
     let cache = settings.cache(&args.cache);
+    let sources = settings.sources(&args.source);
     let destination = settings.known_hosts(&args.file)?;
     let path = destination.path.clone();
-    let mut outcomes = aws::block_on(collect(settings, args, cache.clone()))?;
+    let mut outcomes = aws::block_on(collect(settings, args, &sources, cache.clone()))?;
     outcomes.sort_by(|a, b| (&a.region, &a.instance).cmp(&(&b.region, &b.instance)));
     if args.aliases {
         drop_shared_aliases(&mut outcomes);
@@ -92,6 +94,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
 async fn collect(
     settings: &Settings,
     args: &SyncArgs,
+    sources: &Sources,
     cache: Option<Cache>,
 ) -> Result<Vec<Outcome>> {
     let home = Ec2::for_fleet(&settings.aws).await?;
@@ -111,24 +114,16 @@ async fn collect(
     for (ec2, instance) in work {
         let permits = permits.clone();
         let cache = cache.clone();
-        let (address_mode, aliases, port, quiet) = (
-            settings.resolve.address,
-            args.aliases,
-            args.port,
-            settings.quiet,
-        );
+        let job = Job {
+            address_mode: settings.resolve.address,
+            aliases: args.aliases,
+            port: args.port,
+            quiet: settings.quiet,
+            sources: sources.clone(),
+        };
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            verify_one(
-                &ec2,
-                instance,
-                cache.as_ref(),
-                address_mode,
-                aliases,
-                port,
-                quiet,
-            )
-            .await
+            verify_one(&ec2, instance, cache.as_ref(), &job).await
         });
     }
     let mut outcomes = Vec::new();
@@ -157,15 +152,28 @@ fn progress_bar(quiet: bool, len: usize) -> indicatif::ProgressBar {
     bar
 }
 
-async fn verify_one(
-    ec2: &Ec2,
-    mut instance: Instance,
-    cache: Option<&Cache>,
+/// What every instance's verification is asked to do.
+struct Job {
     address_mode: resolve::AddressMode,
     aliases: bool,
     port: u16,
     quiet: bool,
+    sources: Sources,
+}
+
+async fn verify_one(
+    ec2: &Ec2,
+    mut instance: Instance,
+    cache: Option<&Cache>,
+    job: &Job,
 ) -> Outcome {
+    let Job {
+        address_mode,
+        aliases,
+        port,
+        quiet,
+        ref sources,
+    } = *job;
     let mut outcome = Outcome {
         instance: instance.id.clone(),
         region: instance.region.clone(),
@@ -195,7 +203,7 @@ async fn verify_one(
         ));
         outcome.not_recorded.push(tag);
     }
-    match policy::keys_without_connection(ec2, instance, cache, port, quiet).await {
+    match policy::keys_without_connection(ec2, instance, cache, port, quiet, sources).await {
         Ok((keys, source)) => {
             outcome.keys = keys.iter().map(known_hosts::key_line).collect();
             outcome.public_keys = keys;

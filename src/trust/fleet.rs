@@ -11,6 +11,7 @@ use ssh_key::PublicKey;
 use crate::aws::ec2::{Ec2, Instance, Query};
 use crate::store::cache::Cache;
 use crate::trust::names::PublicNames;
+use crate::trust::policy::Sources;
 
 /// Verifications in flight at once: well inside EC2's API rate limits.
 const CONCURRENCY: usize = 8;
@@ -100,6 +101,7 @@ impl Fleet {
         cache: Option<&Cache>,
         ids: Vec<String>,
         port: u16,
+        sources: &Sources,
     ) -> (HashMap<String, Vec<PublicKey>>, HashMap<String, String>) {
         let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
         let mut tasks = tokio::task::JoinSet::new();
@@ -108,6 +110,7 @@ impl Fleet {
                 continue;
             };
             let (ec2, permits, cache) = (ec2.clone(), permits.clone(), cache.cloned());
+            let sources = sources.clone();
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
                 let found = crate::trust::policy::keys_without_connection(
@@ -116,6 +119,7 @@ impl Fleet {
                     cache.as_ref(),
                     port,
                     true,
+                    &sources,
                 )
                 .await
                 .map(|(keys, _)| keys);

@@ -4,6 +4,7 @@
 //! - [`console`]: parsing cloud-init's host-key blocks out of console output (rule 2);
 //! - [`sources`]: reading the console through the EC2 API, with waiting (rule 1a);
 //! - [`seed`]: seeds generated before launch and the proof that binds one (rule 1b);
+//! - [`ssm`]: the keys as the instance's Systems Manager agent reads them (rule 1d);
 //! - [`policy`]: the one trust policy every command goes through (rules 1, 5, 7);
 //! - [`names`]: which names keys are recorded under and which lines are ours (rule 3);
 //! - [`fleet`]: a snapshot of many instances for the commands that look at many names.
@@ -17,3 +18,4 @@ pub mod policy;
 pub mod resolve;
 pub mod seed;
 pub mod sources;
+pub mod ssm;

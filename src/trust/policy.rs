@@ -7,9 +7,13 @@
 //! 2. else the instance's console output, read through the EC2 API: its KEYS
 //!    block, or its FINGERPRINTS block matched against a key the live server
 //!    presents;
-//! 3. else — the console no longer holds a block — keys verified earlier for
-//!    this instance id (the cache), but only for a key the live server
-//!    presents now. The cache is a memo: it never overrides the console.
+//! 3. else its public host keys as its Systems Manager agent reads them now;
+//! 4. else — no source has them — keys verified earlier for this instance id
+//!    (the cache), but only for a key the live server presents now. The
+//!    cache is a memo: it never overrides a source.
+//!
+//! `--source` narrows this to one source (the memo still applies); when every
+//! source tried fails, the error lists each, in order.
 //!
 //! The warm path ([`Warm`]) answers a recently verified name from the cache
 //! without building any AWS client, again only for a key the live server
@@ -31,14 +35,46 @@ use crate::store::seeds::{self, SeedRecord, SeedStore};
 use crate::text::note;
 use crate::trust::console::Vouched;
 use crate::trust::resolve::{self, AddressMode, Target};
-use crate::trust::{seed, sources};
+use crate::trust::{seed, sources, ssm};
 
 /// What a lookup needs from the command line (built once, by `cmd`).
 #[derive(Debug, Clone, Copy)]
 pub struct Lookup<'a> {
     pub aws: &'a aws::Config,
     pub resolve: resolve::Options,
+    pub sources: &'a Sources,
     pub quiet: bool,
+}
+
+/// Which sources to ask (`--source`), and the Systems Manager document.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub only: Option<SourceKind>,
+    /// The tool's own document (`--ssm-document`).
+    pub ssm_document: String,
+}
+
+/// A trusted source of host keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Seed,
+    Console,
+    Ssm,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources {
+            only: None,
+            ssm_document: ssm::DEFAULT_DOCUMENT.into(),
+        }
+    }
+}
+
+impl Sources {
+    fn asks(&self, kind: SourceKind) -> bool {
+        self.only.is_none_or(|only| only == kind)
+    }
 }
 
 /// What the cache remembers about a name: where it led, and the keys verified there.
@@ -74,6 +110,8 @@ pub enum Source {
     Seed(SeedRecord),
     /// The instance's console output (trust rule 1a, 1c).
     Console,
+    /// The instance's Systems Manager agent, with this document (trust rule 1d).
+    Ssm(String),
     /// Keys verified earlier for this instance id; they vouch only for a key
     /// the live server presents (trust rule 7).
     Memo,
@@ -84,10 +122,22 @@ impl Source {
         match self {
             Source::Console => "the instance's console output".into(),
             Source::Seed(record) => format!("seed {}", record.id),
-            Source::Memo => {
-                "keys verified earlier for this instance (its console no longer holds a key block)"
-                    .into()
+            Source::Ssm(document) => {
+                format!("the instance's Systems Manager agent (document {document})")
             }
+            Source::Memo => {
+                "keys verified earlier for this instance (no source holds its keys now)".into()
+            }
+        }
+    }
+
+    /// The short name in reports and the cache (`source` in JSON).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Source::Seed(_) => "seed",
+            Source::Console => "console",
+            Source::Ssm(_) => "ssm",
+            Source::Memo => "cache",
         }
     }
 
@@ -120,55 +170,90 @@ impl Cold {
         cache: Option<&Cache>,
         wait: Duration,
         quiet: bool,
+        sources: &Sources,
     ) -> Result<Cold, sources::Error> {
-        if let Some(record) = seeded(ec2, &instance, quiet).await {
+        let started = Instant::now();
+        let vouch = |instance, vouched, source| {
+            Ok(Cold {
+                instance,
+                vouched,
+                source,
+            })
+        };
+        // Each source that had nothing, with why, in the order asked.
+        let mut tried: Vec<(&str, sources::Error)> = Vec::new();
+        let mut no_seed = false;
+        if sources.asks(SourceKind::Seed) {
+            match seeded(ec2, &instance, quiet).await {
+                Some(record) => {
+                    let vouched = Vouched {
+                        keys: record.public_keys().unwrap_or_default(),
+                        fingerprints: Vec::new(),
+                    };
+                    return vouch(instance, vouched, Source::Seed(record));
+                }
+                None => no_seed = true,
+            }
+        }
+        if sources.asks(SourceKind::Console) {
+            match sources::console_keys(ec2, &instance.id, wait, quiet).await {
+                Ok(vouched) => return vouch(instance, vouched, Source::Console),
+                Err(err @ (sources::Error::NotYet { .. } | sources::Error::NoKeyBlock { .. })) => {
+                    tried.push(("console", err));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        if sources.asks(SourceKind::Ssm) {
+            let left = wait.saturating_sub(started.elapsed());
+            let document = &sources.ssm_document;
+            match ssm::ssm_keys(ec2, &instance.id, document, left, quiet).await {
+                Ok((vouched, used)) => return vouch(instance, vouched, Source::Ssm(used)),
+                // Asked for by name: its own error, exit code and all.
+                Err(err) if sources.only.is_some() => return Err(err),
+                Err(err) => tried.push(("Systems Manager", err)),
+            }
+        }
+        let remembered = cache
+            .and_then(|c| c.instance(&instance.id))
+            .and_then(|r| r.public_keys());
+        if let Some(keys) = remembered {
+            tracing::debug!(
+                "no source has the keys now; falling back to the keys verified earlier"
+            );
             let vouched = Vouched {
-                keys: record.public_keys().unwrap_or_default(),
+                keys,
                 fingerprints: Vec::new(),
             };
-            return Ok(Cold {
-                instance,
-                vouched,
-                source: Source::Seed(record),
+            return vouch(instance, vouched, Source::Memo);
+        }
+        if tried.len() == 1 && !no_seed {
+            return Err(tried.remove(0).1);
+        }
+        let mut listed: Vec<String> = Vec::new();
+        if no_seed {
+            listed.push("seed (none is proven to be this instance's)".into());
+        }
+        listed.extend(tried.iter().map(|(name, err)| format!("{name} ({err})")));
+        if listed.len() == 1 {
+            // Only a seed was asked for.
+            return Err(sources::Error::NoSource {
+                id: instance.id,
+                tried: listed.remove(0),
             });
         }
-        match sources::console_keys(ec2, &instance.id, wait, quiet).await {
-            Ok(vouched) => Ok(Cold {
-                instance,
-                vouched,
-                source: Source::Console,
-            }),
-            Err(err @ (sources::Error::NotYet { .. } | sources::Error::NoKeyBlock { .. })) => {
-                let remembered = cache
-                    .and_then(|c| c.instance(&instance.id))
-                    .and_then(|r| r.public_keys());
-                let Some(keys) = remembered else {
-                    return Err(err);
-                };
-                tracing::debug!("{err}; falling back to the keys verified earlier");
-                Ok(Cold {
-                    instance,
-                    vouched: Vouched {
-                        keys,
-                        fingerprints: Vec::new(),
-                    },
-                    source: Source::Memo,
-                })
-            }
-            Err(err) => Err(err),
-        }
+        Err(sources::Error::NoSource {
+            id: instance.id,
+            tried: listed.join(", then "),
+        })
     }
 
     /// Records this verification in the cache: the keys by instance id
     /// (unless they came from the memo itself), and where the name led.
     pub fn remember(&self, cache: Option<&Cache>, keys: &[PublicKey], at: Remembered<'_>) {
         let Some(cache) = cache else { return };
-        let label = match self.source {
-            Source::Seed(_) => "seed",
-            Source::Console => "console",
-            Source::Memo => "cache",
-        };
         if !matches!(self.source, Source::Memo) {
+            let label = self.source.label();
             cache.put_instance(&InstanceRecord::new(&self.instance.id, keys, label));
         }
         cache.put_name(&NameRecord {
@@ -218,6 +303,7 @@ impl Cold {
     pub fn keys_without_connection(&self, port: u16) -> Result<(Vec<PublicKey>, &'static str)> {
         match self.source {
             Source::Seed(_) => return Ok((self.vouched.keys.clone(), "seed")),
+            Source::Ssm(_) => return Ok((self.vouched.keys.clone(), "ssm")),
             Source::Console if !self.vouched.keys.is_empty() => {
                 return Ok((self.vouched.keys.clone(), "console-keys"));
             }
@@ -270,8 +356,9 @@ pub async fn keys_without_connection(
     cache: Option<&Cache>,
     port: u16,
     quiet: bool,
+    sources: &Sources,
 ) -> Result<(Vec<PublicKey>, &'static str)> {
-    let cold = Cold::of(ec2, instance, cache, Duration::ZERO, quiet).await?;
+    let cold = Cold::of(ec2, instance, cache, Duration::ZERO, quiet, sources).await?;
     let (cold, found) = tokio::task::spawn_blocking(move || {
         let found = cold.keys_without_connection(port);
         (cold, found)
@@ -299,7 +386,7 @@ pub fn cold_lookup(
         let (ec2, instance) = locate_running(lookup, target, wait).await?;
         let wait = wait.saturating_sub(started.elapsed());
         tracing::debug!(?instance, "resolved");
-        Ok(Cold::of(&ec2, instance, cache, wait, lookup.quiet).await?)
+        Ok(Cold::of(&ec2, instance, cache, wait, lookup.quiet, lookup.sources).await?)
     })
 }
 

@@ -63,14 +63,19 @@ pub async fn console_keys(
                 Error::NotYet { id }
             });
         }
-        progress.tick(elapsed, saw_output);
+        let what = if saw_output {
+            "the host key block of"
+        } else {
+            "the console output of"
+        };
+        progress.tick(elapsed, what);
         tokio::time::sleep(interval.min(wait - elapsed)).await;
         interval = (interval * 2).min(Duration::from_secs(10));
     }
 }
 
 /// Waiting feedback on stderr: one rewritten line on a terminal, plain lines otherwise.
-struct Progress {
+pub(crate) struct Progress {
     id: String,
     wait: Duration,
     terminal: bool,
@@ -80,7 +85,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(id: &str, wait: Duration, quiet: bool) -> Self {
+    pub(crate) fn new(id: &str, wait: Duration, quiet: bool) -> Self {
         Progress {
             id: id.to_string(),
             wait,
@@ -91,17 +96,13 @@ impl Progress {
         }
     }
 
-    fn tick(&mut self, elapsed: Duration, saw_output: bool) {
+    /// Shows that we are still waiting for `what` (`the console output of`).
+    pub(crate) fn tick(&mut self, elapsed: Duration, what: &str) {
         if self.quiet {
             return;
         }
-        let what = if saw_output {
-            "host key block"
-        } else {
-            "console output"
-        };
         let text = format!(
-            "ec2-hostkey: waiting for the {what} of {} ({}s of {}s)",
+            "ec2-hostkey: waiting for {what} {} ({}s of {}s)",
             self.id,
             elapsed.as_secs(),
             self.wait.as_secs()
@@ -119,7 +120,7 @@ impl Progress {
         self.shown = true;
     }
 
-    fn done(&mut self) {
+    pub(crate) fn done(&mut self) {
         if self.terminal && self.shown {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }

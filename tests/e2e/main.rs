@@ -13,5 +13,6 @@ mod hostile;
 mod maintenance;
 mod proxy;
 mod seed;
+mod ssm;
 mod sync;
 mod trust;

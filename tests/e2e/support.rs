@@ -27,6 +27,7 @@ pub struct Sim {
     rt: tokio::runtime::Runtime,
     ec2: aws_sdk_ec2::Client,
     s3: aws_sdk_s3::Client,
+    ssm: aws_sdk_ssm::Client,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +146,7 @@ impl Sim {
             dns_port,
             tmp,
             ec2: aws_sdk_ec2::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&config)
                     .force_path_style(true)
@@ -301,6 +303,21 @@ impl Sim {
             self.port,
             &format!("/_sim/fault?action={action}&kind={kind}&count={count}&after={after}"),
         );
+    }
+
+    /// Creates a Systems Manager command document with `content` (JSON).
+    pub fn create_ssm_document(&self, name: &str, content: &str) {
+        self.rt
+            .block_on(
+                self.ssm
+                    .create_document()
+                    .name(name)
+                    .content(content)
+                    .document_type(aws_sdk_ssm::types::DocumentType::Command)
+                    .document_format(aws_sdk_ssm::types::DocumentFormat::Json)
+                    .send(),
+            )
+            .expect("CreateDocument");
     }
 
     pub fn create_bucket(&self, name: &str) {

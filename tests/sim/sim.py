@@ -12,13 +12,18 @@ Per-instance controls are instance tags given at launch:
   sim:console-delay=SECONDS  console stays empty this long (default --console-delay)
   sim:mitm=true              console lists keys other than the ones sshd presents
   sim:console=FLAGS          comma list: keys-only, fingerprints-only, prefix=ec2|cloud-init|syslog|none,
-                             crlf, escapes, reboot (an older boot's block precedes), md5, noisy
+                             crlf, escapes, reboot (an older boot's block precedes), md5, noisy,
+                             scrolled (the block scrolled out: only later boot noise remains)
   sim:address=127.x.y.z      take this address (to recycle one deliberately)
   sim:sshd=off               no sshd (for fleets that only need consoles)
   sim:key-types=a,b          host key types to generate (ed25519,ecdsa,rsa)
   sim:state=pending          the instance stays in the pending state
   sim:pending-for=SECONDS    … only this long, then it is running
   sim:public=none            no public address (reachable on its private address only)
+  sim:ssm=STATE              managed by Systems Manager: online, offline (ping ConnectionLost),
+                             timeout (commands end TimedOut), failed (commands end Failed);
+                             absent: not managed
+  sim:ssm-delay=SECONDS      a command's output is ready this long after SendCommand (default 0.3)
 
 Every instance also gets a private address from a second loopback /24 (its
 PrivateIpAddress, with the matching ip-….ec2.internal name); its sshd listens
@@ -48,6 +53,16 @@ re-key: new host keys of the same types, sshd restarted on the same addresses
 flags); answers the new keys as JSON ["type base64", …], sorted, and
 /_sim/keys reports them from then on. Both answer 404 for an unknown id;
 rekey answers 409 for a terminated instance.
+
+Systems Manager (moto's SSM backend runs nothing): DescribeInstanceInformation,
+SendCommand and GetCommandInvocation are served here for the instances
+tagged sim:ssm. SendCommand takes AWS-RunShellScript (whose commands must
+read /etc/ssh/ssh_host_*_key.pub) or a document created with CreateDocument
+(passed on to moto, and remembered); the invocation then answers, as the
+instance's agent would, the instance's genuine public host keys (those its
+console lists: with sim:mitm they differ from what the wire presents).
+Faults apply per action (`SendCommand`), or per document
+(`SendCommand:DOCUMENT`), and come back in SSM's JSON error form.
 
 DescribeInstanceAttribute with Attribute=userData answers the RunInstances
 user-data (base64), as AWS does (moto's own handler); like every action it is
@@ -322,6 +337,8 @@ class SimInstance:
         with self.console_lock:
             first_boot_keys, tail = self.first_boot_keys, list(self.tail)
         out = kernel_noise(self.hostname)
+        if "scrolled" in flags:
+            return out + cloud_init_finished()
         if "reboot" in flags:
             out += self.cloud_init_block(self.old_boot_keys, prefix, flags)
             out += kernel_noise(self.hostname)
@@ -390,6 +407,8 @@ class Sim:
         self.used = set()
         self.calls = []
         self.faults = {}
+        self.ssm_documents = set()
+        self.ssm_commands = {}
         self.lock = threading.Lock()
         self.make_client_key()
 
@@ -570,6 +589,9 @@ def harness_app(moto_app):
             SIM.calls.clear()
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("AmazonSSM."):
+            return ssm_app(moto_app, target.split(".", 1)[1], environ, start_response)
         if presigned_url_expired(environ.get("QUERY_STRING", "")):
             # Real S3 refuses a presigned URL past X-Amz-Date + X-Amz-Expires; moto does not check.
             body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
@@ -589,6 +611,107 @@ def harness_app(moto_app):
         return moto_app(environ, start_response)
 
     return app
+
+
+SSM_FAULTS = {
+    "throttle": ("400 Bad Request", "ThrottlingException", "Rate exceeded"),
+    "internal": ("500 Internal Server Error", "InternalServerError", "An internal error has occurred."),
+    "unauthorized": (
+        "400 Bad Request",
+        "AccessDeniedException",
+        "User: arn:aws:iam::123456789012:user/test is not authorized to perform: ssm:{action} on resource: {resource}",
+    ),
+}
+
+
+def json_response(start_response, status, value):
+    body = json.dumps(value).encode()
+    start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def ssm_error(start_response, status, code, message):
+    return json_response(start_response, status, {"__type": code, "message": message})
+
+
+def ssm_app(moto_app, action, environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    request = json.loads(raw or b"{}")
+    SIM.calls.append(action)
+    document = request.get("DocumentName", "")
+    faults = [SIM.take_fault(action)]
+    if document:
+        faults.insert(0, SIM.take_fault(f"{action}:{document}"))
+    fault = next((f for f in faults if f), None)
+    if fault and fault["kind"] == "slow":
+        time.sleep(fault["seconds"])
+    elif fault:
+        status, code, message = SSM_FAULTS[fault["kind"]]
+        resource = f"arn:aws:ssm:us-east-1::document/{document}" if document else "*"
+        return ssm_error(start_response, status, code, message.format(action=action, resource=resource))
+    if action == "CreateDocument":
+        SIM.ssm_documents.add(request.get("Name", ""))
+        return moto_app(environ, start_response)
+    if action == "DescribeInstanceInformation":
+        ids = []
+        for f in request.get("Filters", []) + request.get("InstanceInformationFilterList", []):
+            if f.get("Key", f.get("key")) in ("InstanceIds", "InstanceIds".lower()):
+                ids += f.get("Values", f.get("valueSet", []))
+        managed = [i for i in SIM.instances.values() if i.tags.get("sim:ssm") and (not ids or i.id in ids)]
+        info = [
+            {
+                "InstanceId": i.id,
+                "PingStatus": "ConnectionLost" if i.tags["sim:ssm"] == "offline" else "Online",
+                "PlatformType": "Linux",
+                "AgentVersion": "3.3.0.0",
+            }
+            for i in managed
+        ]
+        return json_response(start_response, "200 OK", {"InstanceInformationList": info})
+    if action == "SendCommand":
+        if document != "AWS-RunShellScript" and document not in SIM.ssm_documents:
+            return ssm_error(start_response, "400 Bad Request", "InvalidDocument", f"Document {document} does not exist.")
+        if document == "AWS-RunShellScript":
+            commands = " ".join(request.get("Parameters", {}).get("commands", []))
+            if "/etc/ssh/ssh_host_" not in commands:
+                return ssm_error(start_response, "400 Bad Request", "InvalidParameters", "the testbed runs only the host key read")
+        ids = request.get("InstanceIds", [])
+        for instance_id in ids:
+            inst = SIM.instances.get(instance_id)
+            if inst is None or inst.tags.get("sim:ssm") in (None, "offline") or inst.address is None:
+                return ssm_error(start_response, "400 Bad Request", "InvalidInstanceId", "Instances not in a valid state for account")
+        command_id = "%08x-%04x-%04x-%04x-%012x" % tuple(random.getrandbits(b) for b in (32, 16, 16, 16, 48))
+        SIM.ssm_commands[command_id] = {"ids": ids, "sent": time.monotonic(), "document": document}
+        return json_response(
+            start_response,
+            "200 OK",
+            {"Command": {"CommandId": command_id, "DocumentName": document, "InstanceIds": ids, "Status": "Pending"}},
+        )
+    if action == "GetCommandInvocation":
+        command = SIM.ssm_commands.get(request.get("CommandId", ""))
+        instance_id = request.get("InstanceId", "")
+        if command is None or instance_id not in command["ids"]:
+            return ssm_error(start_response, "400 Bad Request", "InvocationDoesNotExist", "")
+        inst = SIM.instances[instance_id]
+        delay = float(inst.tags.get("sim:ssm-delay", "0.3"))
+        state = inst.tags.get("sim:ssm")
+        result = {"CommandId": request["CommandId"], "InstanceId": instance_id, "DocumentName": command["document"]}
+        if time.monotonic() - command["sent"] < delay:
+            result.update(Status="InProgress", StatusDetails="InProgress", StandardOutputContent="")
+        elif state == "timeout":
+            result.update(Status="TimedOut", StatusDetails="DeliveryTimedOut", StandardOutputContent="")
+        elif state == "failed":
+            result.update(Status="Failed", StatusDetails="Failed", StandardOutputContent="",
+                          StandardErrorContent="cat: /etc/ssh/ssh_host_ed25519_key.pub: Permission denied")
+        else:
+            with inst.console_lock:
+                keys = list(inst.console_keys)
+            out = "".join(k.public_line + "\n" for k in keys)
+            result.update(Status="Success", StatusDetails="Success", StandardOutputContent=out, ResponseCode=0)
+        return json_response(start_response, "200 OK", result)
+    return moto_app(environ, start_response)
 
 
 def text_response(start_response, status, text):

@@ -1,0 +1,216 @@
+//! The instance's host keys as its Systems Manager agent reads them
+//! (SECURITY.md, trust rule 1d).
+//!
+//! The agent runs as root and talks to AWS with the instance's own identity;
+//! what a command printed comes back through the authenticated API, so a
+//! non-root process on the instance cannot forge it, and it shows the keys as
+//! they are now. The read runs the tool's own document when it exists (it
+//! takes no parameters, so allowing it grants no shell), else
+//! AWS-RunShellScript with exactly the read, when that is allowed.
+
+use std::time::{Duration, Instant};
+
+use ssh_key::PublicKey;
+
+use crate::aws::ec2::Ec2;
+use crate::aws::ssm::{Invocation, RUN_SHELL_SCRIPT, Ssm};
+use crate::error::{AwsError, KeysError};
+use crate::trust::console::Vouched;
+use crate::trust::sources::Progress;
+
+/// The name `ec2-hostkey ssm-document` suggests creating the document under.
+pub const DEFAULT_DOCUMENT: &str = "ec2-hostkey-ReadHostKeys";
+/// The least time the read is given, whatever `--wait` says: an agent
+/// takes seconds to pick a command up.
+const MIN_WAIT: Duration = Duration::from_secs(30);
+
+/// The instance's public host keys, read by its agent with `document` (or
+/// AWS-RunShellScript when that document is missing or denied), waiting up
+/// to `wait` (at least 30 s) for the command to finish; with the document
+/// that ran the read.
+///
+/// # Errors
+/// Not managed, agent offline, both documents unusable, the command timed
+/// out or failed, it printed something that is not a key, or the API failed.
+pub async fn ssm_keys(
+    ec2: &Ec2,
+    id: &str,
+    document: &str,
+    wait: Duration,
+    quiet: bool,
+) -> Result<(Vouched, String), KeysError> {
+    let ssm = Ssm::new(ec2);
+    match ssm.ping_status(id).await? {
+        None => return Err(KeysError::SsmNotManaged { id: id.into() }),
+        Some(status) if status != "Online" => {
+            return Err(KeysError::SsmOffline {
+                id: id.into(),
+                status,
+            });
+        }
+        Some(_) => {}
+    }
+    let (command, used) = send(&ssm, id, document).await?;
+    let output = collect(&ssm, id, &command, used, wait.max(MIN_WAIT), quiet).await?;
+    Ok((parse(id, &output)?, used.to_string()))
+}
+
+/// Starts the read with `document`, else with AWS-RunShellScript; returns
+/// the command id and the document that took it.
+async fn send<'a>(ssm: &Ssm, id: &str, document: &'a str) -> Result<(String, &'a str), KeysError> {
+    let document_problem = match ssm.send_read(id, document).await {
+        Ok(command) => return Ok((command, document)),
+        Err(err) => match why_unusable(&err) {
+            Some(problem) => problem,
+            None => return Err(offline_or(id, err)),
+        },
+    };
+    tracing::debug!("document {document} {document_problem}; trying {RUN_SHELL_SCRIPT}");
+    match ssm.send_read(id, RUN_SHELL_SCRIPT).await {
+        Ok(command) => Ok((command, RUN_SHELL_SCRIPT)),
+        Err(err) => match why_unusable(&err) {
+            Some(fallback_problem) => Err(KeysError::SsmDenied {
+                id: id.into(),
+                document: document.into(),
+                document_problem,
+                fallback_problem,
+            }),
+            None => Err(offline_or(id, err)),
+        },
+    }
+}
+
+/// Why a document cannot be used, if that is what `err` says.
+fn why_unusable(err: &AwsError) -> Option<String> {
+    match err {
+        AwsError::Api { code, .. } if code == "InvalidDocument" => Some("does not exist".into()),
+        AwsError::AccessDenied { message, .. } => Some(format!("denied (AWS said: {message})")),
+        _ => None,
+    }
+}
+
+/// SendCommand's InvalidInstanceId: the agent cannot take commands now.
+fn offline_or(id: &str, err: AwsError) -> KeysError {
+    match err {
+        AwsError::Api { code, .. } if code == "InvalidInstanceId" => KeysError::SsmOffline {
+            id: id.into(),
+            status: "not ready for commands".into(),
+        },
+        err => err.into(),
+    }
+}
+
+/// Waits for the command to finish, with progress, up to `wait`.
+async fn collect(
+    ssm: &Ssm,
+    id: &str,
+    command: &str,
+    document: &str,
+    wait: Duration,
+    quiet: bool,
+) -> Result<String, KeysError> {
+    let started = Instant::now();
+    let mut progress = Progress::new(id, wait, quiet);
+    let mut interval = Duration::from_millis(250);
+    loop {
+        let state = ssm.invocation(command, id).await?;
+        let elapsed = started.elapsed();
+        let timed_out = KeysError::SsmTimedOut {
+            id: id.into(),
+            document: document.into(),
+        };
+        match state {
+            Invocation::Succeeded(output) => {
+                progress.done();
+                return Ok(output);
+            }
+            Invocation::TimedOut => {
+                progress.done();
+                return Err(timed_out);
+            }
+            Invocation::Ended { status, stderr } => {
+                progress.done();
+                let stderr = crate::text::sanitize(stderr.trim());
+                return Err(KeysError::SsmFailed {
+                    id: id.into(),
+                    document: document.into(),
+                    status,
+                    detail: if stderr.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {stderr}")
+                    },
+                });
+            }
+            Invocation::Running if elapsed >= wait => {
+                progress.done();
+                return Err(timed_out);
+            }
+            Invocation::Running => {}
+        }
+        progress.tick(elapsed, "the Systems Manager host-key read on");
+        tokio::time::sleep(interval.min(wait - elapsed)).await;
+        interval = (interval * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// The keys in what the read printed: `algorithm base64 [comment]` lines.
+/// DSA is skipped (never trusted); security-key types are no host keys; any
+/// other line that does not parse makes the whole output untrusted.
+fn parse(id: &str, output: &str) -> Result<Vouched, KeysError> {
+    let mut keys: Vec<PublicKey> = Vec::new();
+    for line in output.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with("ssh-dss ") {
+            continue;
+        }
+        let bad = || KeysError::SsmBadOutput {
+            id: id.into(),
+            line: crate::text::sanitize(&line.chars().take(60).collect::<String>()),
+        };
+        let key = PublicKey::from_openssh(line).map_err(|_| bad())?;
+        if key.algorithm().as_str().starts_with("sk-") {
+            return Err(bad());
+        }
+        if !keys.iter().any(|k| k.key_data() == key.key_data()) {
+            keys.push(key);
+        }
+    }
+    if keys.is_empty() {
+        return Err(KeysError::SsmFailed {
+            id: id.into(),
+            document: "the read".into(),
+            status: "without printing a host key".into(),
+            detail: String::new(),
+        });
+    }
+    Ok(Vouched {
+        keys,
+        fingerprints: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED25519: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy root@web";
+
+    #[test]
+    fn reads_key_lines_and_skips_dsa() {
+        let out = format!("{ED25519}\nssh-dss AAAAB3NzaC1kc3M= root@web\n\n{ED25519}\n");
+        let vouched = parse("i-1", &out).unwrap();
+        assert_eq!(vouched.keys.len(), 1);
+    }
+
+    #[test]
+    fn anything_else_makes_the_output_untrusted() {
+        for out in [
+            format!("{ED25519}\ncat: /etc/ssh/x: No such file"),
+            "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0QcyAAAABHNzaDo= x".to_string(),
+            String::new(),
+        ] {
+            assert!(parse("i-1", &out).is_err(), "{out}");
+        }
+    }
+}
