@@ -16,7 +16,8 @@ Exit codes:
   1  failure (I/O, network, DNS, known_hosts file; doctor: a check failed)
   2  usage error
   3  no such running instance (not found, ambiguous, not running, no address on the asked side)
-  4  no verified host key available yet (console output missing or without keys; sync: some instances)
+  4  no verified host key available yet (no source has them: console output missing or without keys,
+     Systems Manager unavailable; sync: some instances)
   5  host key mismatch: possible man-in-the-middle, nothing written for it
   6  AWS configuration, credentials or permission problem";
 

@@ -192,7 +192,8 @@ impl Cold {
                     };
                     return vouch(instance, vouched, Source::Seed(record));
                 }
-                None => no_seed = true,
+                // Worth naming only to someone who expected a seed.
+                None => no_seed = instance.seed.is_some(),
             }
         }
         if sources.asks(SourceKind::Console) {
@@ -229,6 +230,13 @@ impl Cold {
         }
         if tried.len() == 1 && !no_seed {
             return Err(tried.remove(0).1);
+        }
+        if tried.is_empty() && !no_seed {
+            // Only an untagged seed was asked for.
+            return Err(sources::Error::NoSource {
+                id: instance.id,
+                tried: "seed (none is proven to be this instance's)".into(),
+            });
         }
         let mut listed: Vec<String> = Vec::new();
         if no_seed {

@@ -8,6 +8,8 @@
 //! takes no parameters, so allowing it grants no shell), else
 //! AWS-RunShellScript with exactly the read, when that is allowed.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ssh_key::PublicKey;
@@ -55,14 +57,30 @@ pub async fn ssm_keys(
     Ok((parse(id, &output)?, used.to_string()))
 }
 
+/// Documents found missing or denied in this run, with why: a fleet-wide
+/// `sync` asks about each once, not once per instance.
+static UNUSABLE: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+fn known_unusable(document: &str) -> Option<String> {
+    UNUSABLE.lock().ok()?.get(document).cloned()
+}
+
 /// Starts the read with `document`, else with AWS-RunShellScript; returns
 /// the command id and the document that took it.
 async fn send<'a>(ssm: &Ssm, id: &str, document: &'a str) -> Result<(String, &'a str), KeysError> {
-    let document_problem = match ssm.send_read(id, document).await {
-        Ok(command) => return Ok((command, document)),
-        Err(err) => match why_unusable(&err) {
-            Some(problem) => problem,
-            None => return Err(offline_or(id, err)),
+    let document_problem = match known_unusable(document) {
+        Some(problem) => problem,
+        None => match ssm.send_read(id, document).await {
+            Ok(command) => return Ok((command, document)),
+            Err(err) => match why_unusable(&err) {
+                Some(problem) => {
+                    if let Ok(mut unusable) = UNUSABLE.lock() {
+                        unusable.insert(document.to_string(), problem.clone());
+                    }
+                    problem
+                }
+                None => return Err(offline_or(id, err)),
+            },
         },
     };
     tracing::debug!("document {document} {document_problem}; trying {RUN_SHELL_SCRIPT}");

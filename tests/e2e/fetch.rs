@@ -119,7 +119,21 @@ fn fetch_exit_codes_name_the_failure() {
     let slow = sim.launch(Launch::named("slow").tag("sim:console-delay", "600"));
     let out = sim.run_bin(&["fetch", "nosuch"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    // Every source in turn: the console has nothing yet, and SSM does not manage it.
     let out = sim.run_bin(&["fetch", &slow.id]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not available yet"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("not managed by Systems Manager"),
+        "{}",
+        stderr(&out)
+    );
+    // The console alone: its own message, verbatim.
+    let out = sim.run_bin(&["fetch", "--source", "console", &slow.id]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert_eq!(
         stderr(&out).trim(),

@@ -179,7 +179,6 @@ fn when_every_source_fails_the_error_lists_each_in_order() {
     let err = stderr(&out);
     let order = [
         "no trusted source vouches for",
-        "seed (none is proven",
         "console (console output of",
         "holds no SSH host key block",
         "Systems Manager (",
@@ -289,4 +288,58 @@ fn doctor_reports_whether_the_read_only_document_exists() {
     create_document(&sim);
     let out = sim.run_bin(&["doctor"]);
     assert!(line(&out).starts_with("ok"), "{}", line(&out));
+}
+
+#[test]
+fn sync_of_200_where_half_need_ssm_stays_bounded_despite_throttling() {
+    let sim = Sim::start();
+    let quiet = |launch: Launch| {
+        launch
+            .tag("sim:sshd", "off")
+            .tag("sim:key-types", "ed25519")
+    };
+    let consoles = sim.launch_many(quiet(Launch::named("c")), 100, None);
+    let agents = sim.launch_many(quiet(ssm_only("s")), 100, None);
+    let keys = sim.host_keys();
+    create_document(&sim);
+    // Throttling mid-run: after 50 answers, the next 30 polls are refused.
+    sim.fault_after("GetCommandInvocation", "throttle", 30, 50);
+    sim.reset_calls();
+    let kh = sim.path("known_hosts");
+    let started = std::time::Instant::now();
+    let out = sim.run_bin(&["sync", "--json", "--known-hosts", kh.to_str().unwrap()]);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["added"], 200, "{report:#}");
+    let source_of = |id: &str| {
+        report["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["instance"] == id)
+            .unwrap()["source"]
+            .clone()
+    };
+    for i in &consoles {
+        assert_eq!(source_of(&i.id), "console-keys");
+        assert_eq!(keygen_find(&kh, &i.ip), keys[&i.id]);
+    }
+    for i in &agents {
+        assert_eq!(source_of(&i.id), "ssm");
+        assert_eq!(keygen_find(&kh, &i.ip), keys[&i.id]);
+    }
+    let calls = sim.calls();
+    let count = |action: &str| calls.iter().filter(|c| *c == action).count();
+    // One read per instance that needs it, and none for the others.
+    assert_eq!(count("SendCommand"), 100);
+    assert_eq!(count("DescribeInstanceInformation"), 100);
+    assert_eq!(count("GetConsoleOutput"), 200);
+    // Polls back off: a handful per command, plus the throttled ones retried.
+    let polls = count("GetCommandInvocation");
+    assert!(polls <= 100 * 6 + 30, "{polls} polls");
+    eprintln!(
+        "sync of 200 (100 through SSM, 30 throttled polls): {:.1} s, {polls} GetCommandInvocation calls",
+        took.as_secs_f64()
+    );
 }
