@@ -227,6 +227,11 @@ pub enum KeysError {
     },
     #[error("the host-key read through Systems Manager on {id} printed a line that is not a host key ({line}); {}", self.remedy())]
     SsmBadOutput { id: String, line: String },
+    #[error(
+        "the Systems Manager read of {id} lists none of the host keys verified earlier from its {earlier} source: a re-key, or a forged read (a process that can use the instance's credentials can answer for its agent), so nothing was written; {}",
+        self.remedy()
+    )]
+    SsmContradicts { id: String, earlier: String },
     #[error("no trusted source vouches for {id}'s host keys; tried, in order: {tried}; {}", self.remedy())]
     NoSource { id: String, tried: String },
 }
@@ -263,6 +268,10 @@ impl KeysError {
             KeysError::SsmBadOutput { .. } => {
                 "nothing from it was trusted; check what the document runs".into()
             }
+            KeysError::SsmContradicts { .. } => {
+                "if the instance was re-keyed, check its keys by hand and accept them with --source ssm"
+                    .into()
+            }
             KeysError::NoSource { .. } => {
                 "launch instances with seeded keys (ec2-hostkey seed), make them reachable by Systems Manager, or verify the key by hand"
                     .into()
@@ -276,6 +285,7 @@ impl KeysError {
             KeysError::Console(e) => e.exit_code(),
             KeysError::Aws(e) => e.exit_code(),
             KeysError::SsmDenied { .. } => AWS,
+            KeysError::SsmContradicts { .. } => MISMATCH,
             KeysError::NotYet { .. }
             | KeysError::NoKeyBlock { .. }
             | KeysError::SsmNotManaged { .. }

@@ -27,6 +27,23 @@ pub fn warn(quiet: bool, text: &str) {
     note(quiet, &format!("warning: {text}"));
 }
 
+/// Unicode format characters that reorder or hide text on a terminal
+/// (bidirectional overrides and isolates, zero-width characters, soft
+/// hyphen, BOM): a tag could otherwise display as another name.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+    )
+}
+
 /// Removes terminal escape sequences and control bytes, keeping `\n` and `\t`.
 ///
 /// The result is safe to print: nothing the instance wrote can move the
@@ -41,7 +58,7 @@ pub fn sanitize_lines(raw: &[u8]) -> String {
             // C1 control introducer for CSI; the rest of the sequence follows.
             '\u{9b}' => skip_csi(&mut chars),
             '\n' | '\t' => out.push(c),
-            c if c.is_control() => {}
+            c if c.is_control() || is_invisible_format(c) => {}
             c => out.push(c),
         }
     }
@@ -76,5 +93,17 @@ fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
         if ('@'..='~').contains(&c) || c == '\n' {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_dropped() {
+        let tag = "web\u{202e}1-gnp\u{200b}\u{2066}x\u{2069}";
+        assert_eq!(sanitize(tag), "web1-gnpx");
+        assert_eq!(sanitize("naïve café ✓"), "naïve café ✓");
     }
 }

@@ -74,15 +74,39 @@ impl Ssm {
             }))
     }
 
-    /// Starts the host-key read on `id` with `document` (the tool's own
-    /// document, which takes no parameters, or AWS-RunShellScript given
-    /// exactly [`READ_COMMAND`]); returns the command id.
+    /// A document's default version and content, `None` when there is no
+    /// such document (or it is not a Command document).
+    ///
+    /// # Errors
+    /// The API failed or denied the call.
+    pub async fn document(&self, name: &str) -> Result<Option<(String, String)>, AwsError> {
+        match self.client.get_document().name(name).send().await {
+            Ok(doc) if doc.document_type() == Some(&aws_sdk_ssm::types::DocumentType::Command) => {
+                Ok(Some((
+                    doc.document_version().unwrap_or_default().to_string(),
+                    doc.content().unwrap_or_default().to_string(),
+                )))
+            }
+            Ok(_) => Ok(None),
+            Err(err) if err.code() == Some("InvalidDocument") => Ok(None),
+            Err(err) => Err(AwsError::from_sdk("ssm:GetDocument", err)),
+        }
+    }
+
+    /// Starts the host-key read on `id` with `document` at `version` (the
+    /// tool's own document, which takes no parameters, or AWS-RunShellScript
+    /// given exactly [`READ_COMMAND`]); returns the command id.
     ///
     /// # Errors
     /// Denied (`AccessDenied`), no such document (`Api` with code
     /// `InvalidDocument`), the instance cannot take commands
     /// (`InvalidInstanceId`), or the API failed.
-    pub async fn send_read(&self, id: &str, document: &str) -> Result<String, AwsError> {
+    pub async fn send_read(
+        &self,
+        id: &str,
+        document: &str,
+        version: Option<&str>,
+    ) -> Result<String, AwsError> {
         const ACTION: &str = "ssm:SendCommand";
         let mut request = self
             .client
@@ -93,6 +117,9 @@ impl Ssm {
             .comment("ec2-hostkey: read the public SSH host keys");
         if document == RUN_SHELL_SCRIPT {
             request = request.parameters("commands", vec![READ_COMMAND.to_string()]);
+        }
+        if let Some(version) = version {
+            request = request.document_version(version);
         }
         let output = request.send().await.map_err(|err| {
             // Named here, not folded into a generic failure: the caller falls
@@ -170,6 +197,13 @@ impl Ssm {
             Err(err) => Err(AwsError::from_sdk("ssm:DescribeDocument", err)),
         }
     }
+}
+
+/// Whether `content` is the tool's own document (compared as JSON, so
+/// whitespace and key order do not matter).
+pub fn is_our_document(content: &str) -> bool {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+    parse(content).is_some_and(|theirs| Some(theirs) == parse(&document_json()))
 }
 
 /// The tool's own Systems Manager document (`ec2-hostkey ssm-document`): it

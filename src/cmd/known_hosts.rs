@@ -17,7 +17,7 @@ use ssh_key::PublicKey;
 use super::settings::Settings;
 use crate::cli::KnownHostsCmdArgs;
 use crate::store::known_hosts::{KeyText, lookup_name};
-use crate::trust::policy::{self, Remembered, Warm};
+use crate::trust::policy::{self, Remembered, Source, Warm};
 use crate::trust::resolve::Target;
 use crate::trust::{resolve, sources};
 
@@ -25,9 +25,10 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     let (host, port) = split_host_port(&args.host);
     let lookup = lookup_name(host, port);
     let cache = settings.cache(&args.cache);
+    let sources = settings.sources(&args.source);
     let warm = cache
         .as_ref()
-        .and_then(|c| Warm::load(c, &lookup, settings.resolve.address));
+        .and_then(|c| Warm::load(c, &lookup, settings.resolve.address, &sources));
 
     let offered = match (args.key_type.as_deref(), args.key.as_deref()) {
         (Some(t), Some(k)) if t != "NONE" && k != "NONE" => {
@@ -62,12 +63,25 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     }
 
     let target = Target::classify(host);
-    let cold = match policy::cold_lookup(
-        settings.lookup(&settings.sources(&args.source)),
-        &target,
-        args.wait,
-        cache.as_ref(),
-    ) {
+    let lookup_with = |shortcut: bool| {
+        let lookup = settings.lookup(&sources);
+        if shortcut {
+            policy::connection_lookup(lookup, &target, args.wait, cache.as_ref(), |_| ())
+                .map(|(cold, ())| cold)
+        } else {
+            policy::cold_lookup(lookup, &target, args.wait, cache.as_ref())
+        }
+    };
+    let found = lookup_with(true).and_then(|cold| {
+        // Keys known for the instance that do not include the offered one
+        // (a re-key?): the sources decide.
+        if matches!(cold.source, Source::Known) && !cold.vouched.vouches_for(&offered) {
+            lookup_with(false)
+        } else {
+            Ok(cold)
+        }
+    });
+    let cold = match found {
         Ok(cold) => cold,
         Err(err) if cannot_vouch(&err) => {
             note(settings, &format!("{err:#}"));

@@ -19,7 +19,7 @@ use crate::net::{kex, pipe};
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
-use crate::trust::policy::{self, Cold, Remembered, Sources, Warm};
+use crate::trust::policy::{self, Cold, Remembered, Source, Sources, Warm};
 use crate::trust::resolve::Target;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -66,60 +66,84 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         target: Target::classify(&args.host),
     };
     let path = &ctx.destination.path;
-    let (socket, plan) = connect_planned(&ctx)?;
-    let address = socket.peer_addr()?.ip().to_string();
+    let (live, plan) = connect_planned(&ctx)?;
+    let address = live.socket.peer_addr()?.ip().to_string();
+    if let Some(presented) = &live.presented {
+        let verified = verify_presented(&ctx, plan, presented, &address)?;
+        record(&ctx, path, &verified)?;
+    }
+    live.release()
+}
 
-    if args.fdpass {
-        let verified = match &plan {
-            // Already verified and recorded: ssh checks the socket's key against known_hosts itself.
-            Plan::Warm(w)
-                if recorded(
-                    path,
-                    &w.name.names,
-                    &w.keys.public_keys().unwrap_or_default(),
-                )? =>
-            {
-                None
-            }
-            _ => {
-                let mut probe_socket = connect(&address, args.port, CONNECT_TIMEOUT)?;
+/// A connection to the instance whose host key has been read but not yet
+/// let through to ssh.
+struct Live {
+    socket: TcpStream,
+    /// The key the server presented; `None` when `--fdpass` needs no probe
+    /// (the name was verified and recorded: ssh checks the socket itself).
+    presented: Option<PublicKey>,
+    /// The relay: the data path to the server and the held key reply.
+    relay: Option<(std::thread::JoinHandle<io::Result<()>>, Vec<u8>)>,
+}
+
+impl Live {
+    /// Reads the server's host key on `socket`: with `--fdpass` by a probe
+    /// on a second connection (if `probe`), else from the key exchange as it
+    /// passes between ssh and the server, holding the key reply back.
+    fn open(socket: TcpStream, port: u16, fdpass: bool, probe: bool) -> Result<Live> {
+        let address = socket.peer_addr()?.ip().to_string();
+        if fdpass {
+            let presented = if probe {
+                let mut probe_socket = connect(&address, port, CONNECT_TIMEOUT)?;
                 // A tarpit that accepts and never answers must not hang ssh.
                 probe_socket.set_read_timeout(Some(kex::PROBE_TIMEOUT))?;
                 probe_socket.set_write_timeout(Some(kex::PROBE_TIMEOUT))?;
-                let presented = kex::probe(&mut probe_socket, None)
-                    .with_context(|| format!("probing {address}:{}", args.port))?;
-                Some(verify_presented(&ctx, plan, &presented, &address)?)
-            }
-        };
-        if let Some(verified) = verified {
-            record(&ctx, path, &verified)?;
+                Some(
+                    kex::probe(&mut probe_socket, None)
+                        .with_context(|| format!("probing {address}:{port}"))?,
+                )
+            } else {
+                None
+            };
+            return Ok(Live {
+                socket,
+                presented,
+                relay: None,
+            });
         }
-        return pipe::pass_socket(&socket)
-            .context("cannot hand the socket to ssh (is ProxyUseFdpass yes set?)");
+        pipe::prepare(&socket)?;
+        let upstream = pipe::spawn_upstream(&socket).context("cannot start the data path")?;
+        let stdout = io::stdout();
+        let intercepted = kex::intercept_host_key(
+            &mut pipe::TimedRead {
+                fd: socket.as_fd(),
+                idle: KEX_IDLE_TIMEOUT,
+            },
+            &mut pipe::FdIo(stdout.as_fd()),
+        )
+        .with_context(|| format!("{address}:{port}"))?;
+        Ok(Live {
+            socket,
+            presented: Some(intercepted.key),
+            relay: Some((upstream, intercepted.held)),
+        })
     }
 
-    pipe::prepare(&socket)?;
-    let upstream = pipe::spawn_upstream(&socket).context("cannot start the data path")?;
-    let stdout = io::stdout();
-    let intercepted = kex::intercept_host_key(
-        &mut pipe::TimedRead {
-            fd: socket.as_fd(),
-            idle: KEX_IDLE_TIMEOUT,
-        },
-        &mut pipe::FdIo(stdout.as_fd()),
-    )
-    .with_context(|| format!("{address}:{}", args.port))?;
-    let verified = verify_presented(&ctx, plan, &intercepted.key, &address)?;
-    record(&ctx, path, &verified)?;
-
-    pipe::downstream(&socket, &intercepted.held).context("connection to the instance failed")?;
-    match upstream.join() {
-        Ok(result) => result.context("connection to the instance failed"),
-        Err(_) => bail!("the data path thread panicked"),
+    /// After verification: hand ssh the socket, or release the held reply
+    /// and carry the connection.
+    fn release(self) -> Result<()> {
+        let Some((upstream, held)) = self.relay else {
+            return pipe::pass_socket(&self.socket)
+                .context("cannot hand the socket to ssh (is ProxyUseFdpass yes set?)");
+        };
+        pipe::downstream(&self.socket, &held).context("connection to the instance failed")?;
+        match upstream.join() {
+            Ok(result) => result.context("connection to the instance failed"),
+            Err(_) => bail!("the data path thread panicked"),
+        }
     }
 }
 
-/// Connects to the cached address when the name was verified recently, else looks it up.
 /// The instance and what the trusted sources say about its keys, from AWS.
 fn cold_lookup(ctx: &Session<'_>) -> Result<Cold> {
     policy::cold_lookup(
@@ -130,27 +154,48 @@ fn cold_lookup(ctx: &Session<'_>) -> Result<Cold> {
     )
 }
 
-fn connect_planned(ctx: &Session<'_>) -> Result<(TcpStream, Plan)> {
+/// Connects to the cached address when the name was verified recently;
+/// else looks the instance up and connects as soon as its address is known,
+/// reading the key exchange while the trusted sources are read.
+fn connect_planned(ctx: &Session<'_>) -> Result<(Live, Plan)> {
+    let (port, fdpass) = (ctx.args.port, ctx.args.fdpass);
     if let Some(warm) = ctx
         .cache
         .as_ref()
-        .and_then(|c| Warm::load(c, &ctx.lookup, ctx.settings.resolve.address))
+        .and_then(|c| Warm::load(c, &ctx.lookup, ctx.settings.resolve.address, &ctx.sources))
     {
-        match connect(&warm.name.address, ctx.args.port, WARM_CONNECT_TIMEOUT) {
+        match connect(&warm.name.address, port, WARM_CONNECT_TIMEOUT) {
             Ok(socket) => {
                 tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");
-                return Ok((socket, Plan::Warm(Box::new(warm))));
+                let keys = warm.keys.public_keys().unwrap_or_default();
+                let probe = !(fdpass && recorded(&ctx.destination.path, &warm.name.names, &keys)?);
+                let live = Live::open(socket, port, fdpass, probe)?;
+                return Ok((live, Plan::Warm(Box::new(warm))));
             }
             Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
         }
     }
-    let cold = cold_lookup(ctx)?;
-    let address = cold
-        .instance
-        .address()
-        .expect("resolve only returns instances with an address");
-    let socket = connect(address, ctx.args.port, CONNECT_TIMEOUT)?;
-    Ok((socket, Plan::Cold(Box::new(cold))))
+    let (cold, opening) = policy::connection_lookup(
+        ctx.settings.lookup(&ctx.sources),
+        &ctx.target,
+        ctx.args.wait,
+        ctx.cache.as_ref(),
+        |instance| {
+            let address = instance
+                .address()
+                .expect("resolve only returns instances with an address")
+                .to_string();
+            std::thread::spawn(move || {
+                let socket = connect(&address, port, CONNECT_TIMEOUT)?;
+                Live::open(socket, port, fdpass, true)
+            })
+        },
+    )?;
+    let live = match opening.join() {
+        Ok(live) => live?,
+        Err(_) => bail!("the connecting thread panicked"),
+    };
+    Ok((live, Plan::Cold(Box::new(cold))))
 }
 
 fn verify_presented(
@@ -195,6 +240,25 @@ fn verify_presented(
                 );
             }
             cold
+        }
+        Plan::Cold(cold)
+            if matches!(cold.source, Source::Known) && !cold.vouched.vouches_for(presented) =>
+        {
+            // Not one of the keys known for this instance (a re-key?): ask the sources.
+            tracing::debug!(
+                "presented key not among {}'s known keys; asking the sources",
+                cold.instance.id
+            );
+            let fresh = cold_lookup(ctx)?;
+            if fresh.instance.id != cold.instance.id || fresh.instance.address() != Some(address) {
+                bail!(
+                    "{} now leads to {} at {}, not {address}; run ssh again",
+                    ctx.args.host,
+                    fresh.instance.id,
+                    fresh.instance.address().unwrap_or("no address")
+                );
+            }
+            fresh
         }
         Plan::Cold(cold) => *cold,
     };

@@ -75,6 +75,27 @@ impl Sources {
     fn asks(&self, kind: SourceKind) -> bool {
         self.only.is_none_or(|only| only == kind)
     }
+
+    /// Whether keys verified earlier by the source named `label` (a cache
+    /// record's) may answer: `--source` narrows the cache too.
+    pub fn accepts_remembered(&self, label: &str) -> bool {
+        let kind = match label {
+            "seed" => Some(SourceKind::Seed),
+            "ssm" => Some(SourceKind::Ssm),
+            l if l.starts_with("console") => Some(SourceKind::Console),
+            _ => None,
+        };
+        self.only.is_none_or(|only| kind == Some(only))
+    }
+
+    /// Keys verified earlier for `id` that `--source` lets answer.
+    fn remembered(&self, cache: Option<&Cache>, id: &str) -> Option<(Vec<PublicKey>, String)> {
+        let record = cache?.instance(id)?;
+        if !self.accepts_remembered(&record.source) {
+            return None;
+        }
+        Some((record.public_keys()?, record.source))
+    }
 }
 
 /// What the cache remembers about a name: where it led, and the keys verified there.
@@ -84,8 +105,14 @@ pub struct Warm {
 }
 
 impl Warm {
-    /// The cached verification of `lookup_name`, if fresh and on the side `--address` asks for.
-    pub fn load(cache: &Cache, lookup_name: &str, mode: AddressMode) -> Option<Warm> {
+    /// The cached verification of `lookup_name`, if fresh, on the side
+    /// `--address` asks for, and made by a source `--source` allows.
+    pub fn load(
+        cache: &Cache,
+        lookup_name: &str,
+        mode: AddressMode,
+        sources: &Sources,
+    ) -> Option<Warm> {
         let name = cache.name(lookup_name)?;
         let wanted = mode.side();
         if wanted.is_some() && name.side != wanted {
@@ -93,6 +120,9 @@ impl Warm {
         }
         let keys = cache.instance(&name.instance)?;
         keys.public_keys()?;
+        if !sources.accepts_remembered(&keys.source) {
+            return None;
+        }
         Some(Warm { name, keys })
     }
 }
@@ -115,6 +145,10 @@ pub enum Source {
     /// Keys verified earlier for this instance id; they vouch only for a key
     /// the live server presents (trust rule 7).
     Memo,
+    /// The same, taken before any source was asked: a connection's shortcut
+    /// when the instance's keys are known. If the live key is not among
+    /// them, the sources are asked after all ([`connection_lookup`]).
+    Known,
 }
 
 impl Source {
@@ -128,6 +162,7 @@ impl Source {
             Source::Memo => {
                 "keys verified earlier for this instance (no source holds its keys now)".into()
             }
+            Source::Known => "keys verified earlier for this instance".into(),
         }
     }
 
@@ -137,7 +172,7 @@ impl Source {
             Source::Seed(_) => "seed",
             Source::Console => "console",
             Source::Ssm(_) => "ssm",
-            Source::Memo => "cache",
+            Source::Memo | Source::Known => "cache",
         }
     }
 
@@ -172,6 +207,21 @@ impl Cold {
         quiet: bool,
         sources: &Sources,
     ) -> Result<Cold, sources::Error> {
+        Cold::of_prefetched(ec2, instance, cache, wait, quiet, sources, None).await
+    }
+
+    /// [`Cold::of`], with the console read perhaps already under way
+    /// (started while the instance was being located).
+    async fn of_prefetched(
+        ec2: &Ec2,
+        instance: Instance,
+        cache: Option<&Cache>,
+        wait: Duration,
+        quiet: bool,
+        sources: &Sources,
+        prefetched: Option<Prefetched>,
+    ) -> Result<Cold, sources::Error> {
+        let prefetched = prefetched.filter(|p| p.id == instance.id && p.region == ec2.region());
         let started = Instant::now();
         let vouch = |instance, vouched, source| {
             Ok(Cold {
@@ -197,7 +247,17 @@ impl Cold {
             }
         }
         if sources.asks(SourceKind::Console) {
-            match sources::console_keys(ec2, &instance.id, wait, quiet).await {
+            let read = match prefetched {
+                Some(mut p) => (&mut p.read).await.unwrap_or_else(|e| {
+                    Err(sources::Error::Aws(crate::error::AwsError::Api {
+                        action: "ec2:GetConsoleOutput",
+                        code: "Join".into(),
+                        message: e.to_string(),
+                    }))
+                }),
+                None => sources::console_keys(ec2, &instance.id, wait, quiet).await,
+            };
+            match read {
                 Ok(vouched) => return vouch(instance, vouched, Source::Console),
                 Err(err @ (sources::Error::NotYet { .. } | sources::Error::NoKeyBlock { .. })) => {
                     tried.push(("console", err));
@@ -209,16 +269,23 @@ impl Cold {
             let left = wait.saturating_sub(started.elapsed());
             let document = &sources.ssm_document;
             match ssm::ssm_keys(ec2, &instance.id, document, left, quiet).await {
-                Ok((vouched, used)) => return vouch(instance, vouched, Source::Ssm(used)),
+                Ok((vouched, used)) => {
+                    if sources.only.is_none() {
+                        contradicts_remembered(cache, &instance.id, &vouched)?;
+                    }
+                    return vouch(instance, vouched, Source::Ssm(used));
+                }
+                Err(
+                    err @ (sources::Error::SsmNotManaged { .. }
+                    | sources::Error::SsmOffline { .. }
+                    | sources::Error::SsmTimedOut { .. }),
+                ) => tried.push(("Systems Manager", err)),
                 // Asked for by name: its own error, exit code and all.
                 Err(err) if sources.only.is_some() => return Err(err),
                 Err(err) => tried.push(("Systems Manager", err)),
             }
         }
-        let remembered = cache
-            .and_then(|c| c.instance(&instance.id))
-            .and_then(|r| r.public_keys());
-        if let Some(keys) = remembered {
+        if let Some((keys, _)) = sources.remembered(cache, &instance.id) {
             tracing::debug!(
                 "no source has the keys now; falling back to the keys verified earlier"
             );
@@ -260,7 +327,7 @@ impl Cold {
     /// (unless they came from the memo itself), and where the name led.
     pub fn remember(&self, cache: Option<&Cache>, keys: &[PublicKey], at: Remembered<'_>) {
         let Some(cache) = cache else { return };
-        if !matches!(self.source, Source::Memo) {
+        if !matches!(self.source, Source::Memo | Source::Known) {
             let label = self.source.label();
             cache.put_instance(&InstanceRecord::new(&self.instance.id, keys, label));
         }
@@ -379,6 +446,134 @@ pub async fn keys_without_connection(
     Ok((keys, source))
 }
 
+/// In `auto`, a Systems Manager read that shares no key with the keys
+/// verified earlier for the instance from its console or a seed is not
+/// taken on its word: it may be a re-key, or a forged read (any process
+/// that can use the instance's credentials can answer for its agent).
+fn contradicts_remembered(
+    cache: Option<&Cache>,
+    id: &str,
+    read: &Vouched,
+) -> Result<(), sources::Error> {
+    let Some(record) = cache.and_then(|c| c.instance(id)) else {
+        return Ok(());
+    };
+    let by_stronger = record.source == "seed" || record.source.starts_with("console");
+    let Some(earlier) = record.public_keys().filter(|_| by_stronger) else {
+        return Ok(());
+    };
+    if read
+        .keys
+        .iter()
+        .any(|k| earlier.iter().any(|e| e.key_data() == k.key_data()))
+    {
+        return Ok(());
+    }
+    Err(sources::Error::SsmContradicts {
+        id: id.into(),
+        earlier: record.source,
+    })
+}
+
+/// A console read started before the instance was located (an instance id
+/// names it already), on the first region's client.
+struct Prefetched {
+    id: String,
+    region: String,
+    read: tokio::task::JoinHandle<Result<Vouched, sources::Error>>,
+}
+
+impl Drop for Prefetched {
+    fn drop(&mut self) {
+        // Not needed after all (a seed applied, or another instance): stop it.
+        self.read.abort();
+    }
+}
+
+/// The cold path of a connection (`proxy`, `known-hosts`), overlapped so it
+/// costs about one API round trip more than the warm one:
+///
+/// - for an instance id, its console is read while it is being located;
+/// - `on_located` gets the instance as soon as it is known, so the caller can
+///   connect and read the key exchange while the sources are read;
+/// - when keys were verified earlier for the located instance id (ids are
+///   never reused), they answer without asking any source
+///   ([`Source::Known`]); the caller must then check the live key against
+///   them and, if it is not among them, call [`cold_lookup`] for the sources.
+///
+/// # Errors
+/// As [`cold_lookup`].
+pub fn connection_lookup<T>(
+    lookup: Lookup<'_>,
+    target: &Target,
+    wait: Duration,
+    cache: Option<&Cache>,
+    on_located: impl FnOnce(&Instance) -> T,
+) -> Result<(Cold, T)> {
+    aws::block_on(async {
+        let started = Instant::now();
+        let home = Ec2::new(lookup.aws).await?;
+        let known = |id: &str| lookup.sources.remembered(cache, id).map(|(keys, _)| keys);
+        let prefetched = match target {
+            Target::InstanceId(id) if known(id).is_none() && may_prefetch(lookup.sources, id) => {
+                let (ec2, read_id, quiet) = (home.clone(), id.clone(), lookup.quiet);
+                Some(Prefetched {
+                    region: home.region(),
+                    read: tokio::spawn(async move {
+                        sources::console_keys(&ec2, &read_id, wait, quiet).await
+                    }),
+                    id: id.clone(),
+                })
+            }
+            _ => None,
+        };
+        let (ec2, instance) = locate_running_from(&home, lookup, target, wait).await?;
+        tracing::debug!(?instance, elapsed = ?started.elapsed(), "located");
+        let connecting = on_located(&instance);
+        if let Some(keys) = known(&instance.id) {
+            let vouched = Vouched {
+                keys,
+                fingerprints: Vec::new(),
+            };
+            let cold = Cold {
+                instance,
+                vouched,
+                source: Source::Known,
+            };
+            return Ok((cold, connecting));
+        }
+        let wait = wait.saturating_sub(started.elapsed());
+        let cold = Cold::of_prefetched(
+            &ec2,
+            instance,
+            cache,
+            wait,
+            lookup.quiet,
+            lookup.sources,
+            prefetched,
+        )
+        .await?;
+        tracing::debug!(source = cold.source.label(), elapsed = ?started.elapsed(), "sources read");
+        Ok((cold, connecting))
+    })
+}
+
+/// Whether the console may be read before the instance is located: it is
+/// asked for, and no seed can be in the way (a seed bound to this id, or
+/// any seed still waiting for its instance, would come first).
+fn may_prefetch(sources: &Sources, id: &str) -> bool {
+    if !sources.asks(SourceKind::Console) {
+        return false;
+    }
+    if !sources.asks(SourceKind::Seed) {
+        return true;
+    }
+    match SeedStore::open() {
+        Ok(store) => store.bound_to(id).is_none() && !store.has_unbound(),
+        Err(_) => true,
+    }
+}
+
 /// Resolves `target` and gathers what the trusted sources say about its keys.
 ///
 /// # Errors
@@ -405,9 +600,19 @@ async fn locate_running(
     target: &Target,
     wait: Duration,
 ) -> Result<(Ec2, Instance), resolve::Error> {
+    locate_running_from(&Ec2::new(lookup.aws).await?, lookup, target, wait).await
+}
+
+/// [`locate_running`] with the first region's client already built.
+async fn locate_running_from(
+    home: &Ec2,
+    lookup: Lookup<'_>,
+    target: &Target,
+    wait: Duration,
+) -> Result<(Ec2, Instance), resolve::Error> {
     let deadline = Instant::now() + wait;
     loop {
-        let found = resolve::locate(lookup.aws, target, lookup.resolve).await;
+        let found = resolve::locate_from(home, &lookup.aws.regions, target, lookup.resolve).await;
         match found {
             Err(resolve::Error::NotRunning { id, state, .. })
                 if state == "pending" && Instant::now() + PENDING_POLL < deadline =>

@@ -93,8 +93,19 @@ pub async fn locate(
     target: &Target,
     options: Options,
 ) -> Result<(Ec2, Instance), Error> {
-    let regions = &config.regions;
-    let home = Ec2::new(config).await?;
+    locate_from(&Ec2::new(config).await?, &config.regions, target, options).await
+}
+
+/// [`locate`], with the client for the first region already built.
+///
+/// # Errors
+/// As [`locate`].
+pub async fn locate_from(
+    home: &Ec2,
+    regions: &[String],
+    target: &Target,
+    options: Options,
+) -> Result<(Ec2, Instance), Error> {
     let clients = home.with_regions(regions);
     let mut dns_said = None;
     // An id is unique across regions; a name may be held in several of the
@@ -136,7 +147,7 @@ pub async fn locate(
         });
     }
     if regions.is_empty() && matches!(target, Target::InstanceId(_)) {
-        if let Some(found) = search_other_regions(&home, target, options).await? {
+        if let Some(found) = search_other_regions(home, target, options).await? {
             return Ok(found);
         }
         return Err(Error::NotFound {

@@ -52,39 +52,67 @@ pub async fn ssm_keys(
         }
         Some(_) => {}
     }
-    let (command, used) = send(&ssm, id, document).await?;
+    let (command, used) = send(&ssm, &ec2.region(), id, document).await?;
     let output = collect(&ssm, id, &command, used, wait.max(MIN_WAIT), quiet).await?;
     Ok((parse(id, &output)?, used.to_string()))
 }
 
-/// Documents found missing or denied in this run, with why: a fleet-wide
-/// `sync` asks about each once, not once per instance.
-static UNUSABLE: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+/// Documents found missing or not ours in this run, by region: a
+/// fleet-wide `sync` asks about each once per region, not once per instance.
+/// (A denial is never remembered: IAM may allow one instance and not another.)
+static UNUSABLE: Mutex<BTreeMap<(String, String), String>> = Mutex::new(BTreeMap::new());
 
-fn known_unusable(document: &str) -> Option<String> {
-    UNUSABLE.lock().ok()?.get(document).cloned()
+/// Whether `document` is the tool's read-only document, at which version.
+///
+/// Anyone allowed `ssm:CreateDocument` could create a document under this
+/// name that prints other keys, or update the user's: its content must be
+/// exactly the tool's, and the read runs that very version.
+async fn checked_version(ssm: &Ssm, region: &str, document: &str) -> Result<String, String> {
+    let key = (region.to_string(), document.to_string());
+    if let Some(problem) = UNUSABLE.lock().ok().and_then(|u| u.get(&key).cloned()) {
+        return Err(problem);
+    }
+    let problem = match ssm.document(document).await {
+        Ok(Some((version, content))) if crate::aws::ssm::is_our_document(&content) => {
+            return Ok(version);
+        }
+        Ok(Some(_)) => {
+            "is not ec2-hostkey's read-only document (its content differs from `ec2-hostkey ssm-document`)".to_string()
+        }
+        Ok(None) => "does not exist".to_string(),
+        Err(AwsError::AccessDenied { message, .. }) => {
+            return Err(format!(
+                "cannot be checked (ssm:GetDocument denied; AWS said: {message})"
+            ));
+        }
+        Err(err) => return Err(format!("cannot be checked ({err})")),
+    };
+    if let Ok(mut unusable) = UNUSABLE.lock() {
+        unusable.insert(key, problem.clone());
+    }
+    Err(problem)
 }
 
 /// Starts the read with `document`, else with AWS-RunShellScript; returns
 /// the command id and the document that took it.
-async fn send<'a>(ssm: &Ssm, id: &str, document: &'a str) -> Result<(String, &'a str), KeysError> {
-    let document_problem = match known_unusable(document) {
-        Some(problem) => problem,
-        None => match ssm.send_read(id, document).await {
+async fn send<'a>(
+    ssm: &Ssm,
+    region: &str,
+    id: &str,
+    document: &'a str,
+) -> Result<(String, &'a str), KeysError> {
+    let document_problem = match checked_version(ssm, region, document).await {
+        Err(problem) => problem,
+        Ok(version) => match ssm.send_read(id, document, Some(&version)).await {
             Ok(command) => return Ok((command, document)),
             Err(err) => match why_unusable(&err) {
-                Some(problem) => {
-                    if let Ok(mut unusable) = UNUSABLE.lock() {
-                        unusable.insert(document.to_string(), problem.clone());
-                    }
-                    problem
-                }
+                Some(problem) => problem,
                 None => return Err(offline_or(id, err)),
             },
         },
     };
     tracing::debug!("document {document} {document_problem}; trying {RUN_SHELL_SCRIPT}");
-    match ssm.send_read(id, RUN_SHELL_SCRIPT).await {
+    match ssm.send_read(id, RUN_SHELL_SCRIPT, None).await {
         Ok(command) => Ok((command, RUN_SHELL_SCRIPT)),
         Err(err) => match why_unusable(&err) {
             Some(fallback_problem) => Err(KeysError::SsmDenied {
