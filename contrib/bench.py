@@ -29,6 +29,10 @@ def main():
     ap.add_argument("--bulk-mib", type=int, default=1024)
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--bulk-rounds", type=int, default=7)
+    ap.add_argument("--latency-ms", type=int, default=100,
+                    help="delay the testbed adds to every API call for the cold-path rows")
+    ap.add_argument("--latency-runs", type=int, default=7)
+    ap.add_argument("--only-latency", action="store_true", help="run only the cold-path latency rows")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="ec2-hostkey-bench-")
@@ -87,6 +91,9 @@ def run(args, work, port, state):
         "known-hosts mode": ["-o", f"KnownHostsCommand={args.bin} known-hosts %H %t %K",
                              "-o", "UserKnownHostsFile=/dev/null"],
     }
+    if args.only_latency:
+        latency(args, env, port, base, kh, iid, ip)
+        return
     # Warm the cache for every mode once (also checks each works).
     for name, opts in modes.items():
         subprocess.run(base + opts + [ip, "true"], env=env, check=True)
@@ -145,6 +152,8 @@ def run(args, work, port, state):
     else:
         print("  aws CLI not installed: no comparison")
 
+    latency(args, env, port, base, kh, iid, ip)
+
     file_pass(args, env, work, iid, ip, inst["PublicDnsName"])
 
     # `forget` above cleared the cache for this instance: warm it again.
@@ -165,6 +174,43 @@ def run(args, work, port, state):
         with open(rss) as f:
             kib = int(f.read().split()[-1])
         print(f"  {label:26} {kib:8d} KiB  ({kib / 1024:.1f} MiB)")
+
+
+def latency(args, env, port, base, kh, iid, ip):
+    """The cold path against an API that answers in --latency-ms, as the real
+    one does from afar: each row's extra cost over the warm connect, in units
+    of that delay (goals: cold by id <= 1.3, by Name tag <= 2.3, expired name <= 1.2)."""
+    import urllib.request
+
+    def sim(path):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
+
+    proxy = f"ProxyCommand={args.bin} proxy --known-hosts {kh}"
+    rows = {
+        "warm (cached name)": (["-o", f"{proxy} %h %p"], "bench"),
+        "cold by id": (["-o", f"{proxy} --no-cache %h %p"], iid),
+        "cold by Name tag": (["-o", f"{proxy} --no-cache %h %p"], "bench"),
+        "expired name": (["-o", f"{proxy} --cache-ttl 0s %h %p"], "bench"),
+        "cold by id, --fdpass": (["-o", "ProxyUseFdpass=yes", "-o", f"{proxy} --fdpass --no-cache %h %p"], iid),
+    }
+    for opts, host in rows.values():  # warm every row (and check it works) before any delay
+        subprocess.run(base + opts + [host, "true"], env=env, check=True)
+    delay = args.latency_ms / 1000
+    for action in ["DescribeInstances", "GetConsoleOutput", "DescribeInstanceAttribute", "DescribeRegions"]:
+        sim(f"/_sim/fault?action={action}&kind=slow&seconds={delay}")
+    print(f"\n== cold path with {args.latency_ms} ms per API call, {args.latency_runs} runs each (median, ms)")
+    samples = {name: [] for name in rows}
+    for _ in range(args.latency_runs):
+        for name, (opts, host) in rows.items():
+            t = time.perf_counter()
+            subprocess.run(base + opts + [host, "true"], env=env, check=True)
+            samples[name].append((time.perf_counter() - t) * 1000)
+    sim("/_sim/fault/clear")
+    median = {name: statistics.median(t) for name, t in samples.items()}
+    warm = median["warm (cached name)"]
+    for name, ms in median.items():
+        extra = (ms - warm) / args.latency_ms
+        print(f"  {name:22} {ms:8.1f} ms   +{ms - warm:7.1f} ms over warm = {extra:5.2f} delays")
 
 
 def file_pass(args, env, work, iid, ip, dns):

@@ -185,18 +185,6 @@ impl Ssm {
             },
         })
     }
-
-    /// Whether a document of this name exists and the caller may read it (`doctor`).
-    ///
-    /// # Errors
-    /// The API failed or denied the call.
-    pub async fn document_exists(&self, name: &str) -> Result<bool, AwsError> {
-        match self.client.describe_document().name(name).send().await {
-            Ok(_) => Ok(true),
-            Err(err) if err.code() == Some("InvalidDocument") => Ok(false),
-            Err(err) => Err(AwsError::from_sdk("ssm:DescribeDocument", err)),
-        }
-    }
 }
 
 /// Whether `content` is the tool's own document (compared as JSON, so

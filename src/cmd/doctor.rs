@@ -239,12 +239,18 @@ async fn ssm_checks(ec2: &Ec2, document: &str) -> Vec<Check> {
     let create = format!(
         "ec2-hostkey ssm-document > doc.json && aws ssm create-document --name {document} --document-type Command --document-format JSON --content file://doc.json (README, Systems Manager)"
     );
-    checks.push(match ssm.document_exists(document).await {
-        Ok(true) => ok(
+    checks.push(match ssm.document(document).await {
+        Ok(Some((_, content))) if crate::aws::ssm::is_our_document(&content) => ok(
             format!("SSM document {document}"),
             "exists: host keys are read with it (allow ssm:SendCommand on it, not on AWS-RunShellScript)",
         ),
-        Ok(false) => problem(
+        Ok(Some(_)) => problem(
+            Status::Fail,
+            format!("SSM document {document}"),
+            "exists, but its content differs from `ec2-hostkey ssm-document`, so it is never run: someone else's document under this name, or an older one of ours",
+            format!("check who created it (aws ssm describe-document --name {document}); replace it with ours, or pass --ssm-document with the name of ours"),
+        ),
+        Ok(None) => problem(
             Status::Warn,
             format!("SSM document {document}"),
             "not found: host keys can be read through Systems Manager only with AWS-RunShellScript (a root shell), if that is allowed",

@@ -62,10 +62,12 @@ pub fn run(settings: &Settings, args: &ForgetArgs) -> Result<()> {
             (!removed.is_empty(), (removed, kept))
         })?
     };
-    let cache = settings.cache(&args.cache);
-    if let Some(cache) = cache {
+    if let Some(cache) = settings.cache(&args.cache).filter(|_| !args.dry_run) {
         for name in &names {
             cache.forget_name(name);
+        }
+        if let Some(id) = &mark {
+            cache.forget_instance(id);
         }
     }
 

@@ -192,6 +192,12 @@ impl Cache {
         let _ = fs::remove_file(self.name_path(name));
     }
 
+    /// Forgets the keys verified for an instance (after a re-key because
+    /// its old keys leaked, they must not answer again).
+    pub fn forget_instance(&self, id: &str) {
+        let _ = fs::remove_file(self.instance_path(id));
+    }
+
     fn instance_path(&self, id: &str) -> PathBuf {
         // Ids come from EC2 (`i-` + hex), but never trust them as path parts.
         let safe: String = id

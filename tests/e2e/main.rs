@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cold_path;
 mod doctor;
 mod ecosystem;
 mod fast_paths;

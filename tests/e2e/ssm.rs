@@ -3,6 +3,7 @@
 //! agent — the tool's own document when it exists, else AWS-RunShellScript —
 //! with every trust rule unchanged.
 
+use std::fs;
 use std::process::Output;
 
 use crate::support::*;
@@ -341,5 +342,100 @@ fn sync_of_200_where_half_need_ssm_stays_bounded_despite_throttling() {
     eprintln!(
         "sync of 200 (100 through SSM, 30 throttled polls): {:.1} s, {polls} GetCommandInvocation calls",
         took.as_secs_f64()
+    );
+}
+
+#[test]
+fn a_document_under_our_name_that_is_not_ours_is_never_run() {
+    let sim = Sim::start();
+    let web = sim.launch(ssm_only("web"));
+    // Someone allowed ssm:CreateDocument got there first, with a read of their own.
+    let forged = stdout(&sim.run_bin(&["ssm-document"])).replace(
+        "cat /etc/ssh/ssh_host_*_key.pub",
+        "echo ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy",
+    );
+    sim.create_ssm_document(DOCUMENT, &forged);
+    let out = sim.run_bin(&["doctor"]);
+    assert!(
+        stdout(&out).contains("its content differs"),
+        "{}",
+        stdout(&out)
+    );
+
+    // With the shell allowed, the read runs with it instead: the real keys.
+    let kh = sim.path("known_hosts");
+    let out = sim.ssh("web", &kh, "", &["echo", "ok"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(document AWS-RunShellScript)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(keygen_find(&kh, &web.ip), sim.host_keys()[&web.id]);
+
+    // With the shell denied: refused, saying why.
+    sim.fault("SendCommand:AWS-RunShellScript", "unauthorized", None);
+    let out = sim.run_bin(&["fetch", "--no-cache", "--source", "ssm", &web.id]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not ec2-hostkey's read-only document"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_ssm_read_that_contradicts_console_verified_keys_is_refused_in_auto() {
+    let sim = Sim::start();
+    // The console lists the genuine keys at first boot...
+    let web = sim.launch(Launch::named("web").tag("sim:ssm", "online"));
+    let kh = sim.path("known_hosts");
+    assert!(sim.ssh("web", &kh, "", &["true"]).status.success());
+    let before = fs::read(&kh).unwrap();
+    // ...later its console block is gone and the agent answers other keys
+    // (a re-key, or a process answering for the agent with the instance's credentials).
+    sim.scroll_console(&web.id);
+    sim.rekey_quietly(&web.id);
+    let out = sim.run_bin(&[
+        "fetch",
+        "--write",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("lists none of the host keys verified earlier"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(&kh).unwrap(), before, "nothing written");
+    // Asked for by name, the agent's answer is taken.
+    let out = sim.run_bin(&[
+        "fetch",
+        "--write",
+        "--source",
+        "ssm",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &web.ip), sim.host_keys()[&web.id]);
+}
+
+#[test]
+fn source_console_never_answers_from_keys_ssm_verified() {
+    let sim = Sim::start();
+    sim.launch(ssm_only("old"));
+    let kh = sim.path("known_hosts");
+    assert!(sim.ssh("old", &kh, "", &["true"]).status.success());
+    // Warm, or known by id: the cache holds the agent's keys, which --source console does not accept.
+    let out = sim.ssh("old", &kh, "--source console", &["echo", "ok"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("holds no SSH host key block"),
+        "{}",
+        stderr(&out)
     );
 }

@@ -288,6 +288,16 @@ impl Sim {
     /// Re-keys instance `id` as a legitimate re-key would: new host keys of
     /// the same types, sshd restarted, a new boot on the console. The new
     /// keys, sorted `type base64`.
+    /// Every host-key block scrolls out of the instance's console.
+    pub fn scroll_console(&self, id: &str) {
+        http_get(self.port, &format!("/_sim/console?id={id}&scroll=1"));
+    }
+
+    /// A re-key that leaves no trace on the console (its agent sees it).
+    pub fn rekey_quietly(&self, id: &str) {
+        http_get(self.port, &format!("/_sim/rekey?id={id}&quiet=1"));
+    }
+
     pub fn rekey(&self, id: &str) -> Vec<String> {
         let body = http_get(self.port, &format!("/_sim/rekey?id={}", percent_encode(id)));
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("rekey {id}: {e}: {body:?}"))
@@ -348,6 +358,23 @@ impl Sim {
     pub fn calls(&self) -> Vec<String> {
         let body = http_get(self.port, "/_sim/calls");
         serde_json::from_str(&body).unwrap()
+    }
+
+    /// The API calls served, in order, each with when it started and ended
+    /// (seconds on the testbed's clock).
+    pub fn timed_calls(&self) -> Vec<(String, f64, f64)> {
+        let body = http_get(self.port, "/_sim/calls?detail=1");
+        let calls: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+        calls
+            .iter()
+            .map(|c| {
+                (
+                    c["action"].as_str().unwrap().to_string(),
+                    c["start"].as_f64().unwrap(),
+                    c["end"].as_f64().unwrap_or(f64::INFINITY),
+                )
+            })
+            .collect()
     }
 
     /// Makes the next `count` calls of `action` fail as `kind` (see tests/sim/sim.py).

@@ -34,7 +34,7 @@ records the tests add with GET /_sim/dns?name=NAME&cname=TARGET or
 &a=ADDRESS; NXDOMAIN for everything else.
 
 Test-harness endpoints on the same port: GET /_sim/calls (API actions served,
-in order), GET /_sim/calls/reset, and fault injection:
+in order; with ?detail=1 each as {action, start, end} in seconds on one clock), GET /_sim/calls/reset, and fault injection:
 GET /_sim/fault?action=ACTION&kind=KIND[&count=N][&seconds=S][&after=M] makes
 the next N (default: all) calls of ACTION, after M that succeed, fail as AWS would: throttle
 (RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
@@ -42,6 +42,9 @@ unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
 after S seconds). GET /_sim/fault/clear removes them. GET /_sim/keys: the host
 keys each instance's sshd holds, {id: ["type base64", …]}.
 
+GET /_sim/console?id=ID&scroll=1 makes every host-key block scroll out of the
+console (as the `scrolled` flag). GET /_sim/rekey?id=ID&quiet=1 re-keys without
+a new boot on the console (what the agent reads changes, the console does not).
 GET /_sim/console?id=ID&append=TEXT (TEXT percent-encoded) appends TEXT, raw
 (no `crlf` conversion), to the instance's console after everything it shows
 so far, as a program on the instance writing to the console would (fake
@@ -294,7 +297,7 @@ class SimInstance:
         with self.console_lock:
             self.tail.append(("text", text))
 
-    def rekey(self):
+    def rekey(self, on_console=True):
         """A legitimate re-key: new host keys of the same types, sshd restarted
         on the same addresses, then a new boot with them on the console."""
         with self.rekey_lock:
@@ -314,7 +317,8 @@ class SimInstance:
             # cloud-init prints the keys at the end of boot, once sshd has them.
             with self.console_lock:
                 self.console_keys = console_keys
-                self.tail.append(("boot", console_keys))
+                if on_console:
+                    self.tail.append(("boot", console_keys))
             return new_keys
 
     def console_prefix(self):
@@ -406,6 +410,7 @@ class Sim:
         self.instances = {}
         self.used = set()
         self.calls = []
+        self.call_log = []  # {"action", "start", "end"}: seconds on one monotonic clock
         self.faults = {}
         self.ssm_documents = set()
         self.ssm_commands = {}
@@ -539,7 +544,8 @@ def harness_app(moto_app):
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/_sim/calls":
-            body = json.dumps(SIM.calls).encode()
+            detail = "detail=1" in environ.get("QUERY_STRING", "")
+            body = json.dumps(SIM.call_log if detail else SIM.calls).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/_sim/fault":
@@ -572,10 +578,13 @@ def harness_app(moto_app):
             if sim_inst is None:
                 return text_response(start_response, "404 Not Found", "no such instance")
             if path == "/_sim/console":
-                sim_inst.append_console(params.get("append", [""])[0])
+                if "scroll" in params:
+                    sim_inst.console_flags.append("scrolled")
+                else:
+                    sim_inst.append_console(params.get("append", [""])[0])
                 return text_response(start_response, "200 OK", "ok")
             try:
-                keys = sim_inst.rekey()
+                keys = sim_inst.rekey(on_console="quiet" not in params)
             except LookupError as e:
                 return text_response(start_response, "409 Conflict", str(e))
             body = json.dumps(sorted(" ".join(k.public_line.split()[:2]) for k in keys)).encode()
@@ -587,6 +596,7 @@ def harness_app(moto_app):
             return [b"ok"]
         if path == "/_sim/calls/reset":
             SIM.calls.clear()
+            SIM.call_log.clear()
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -601,14 +611,20 @@ def harness_app(moto_app):
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
         action = urllib.parse.parse_qs(raw.decode("utf-8", "replace")).get("Action", [None])[0]
-        if action:
-            SIM.calls.append(action)
+        if not action:
+            return moto_app(environ, start_response)
+        SIM.calls.append(action)
+        entry = {"action": action, "start": time.monotonic(), "end": None}
+        SIM.call_log.append(entry)
+        try:
             fault = SIM.take_fault(action)
             if fault and fault["kind"] == "slow":
                 time.sleep(fault["seconds"])
             elif fault:
                 return fault_response(fault["kind"], action, start_response)
-        return moto_app(environ, start_response)
+            return moto_app(environ, start_response)
+        finally:
+            entry["end"] = time.monotonic()
 
     return app
 
@@ -640,6 +656,8 @@ def ssm_app(moto_app, action, environ, start_response):
     environ["wsgi.input"] = io.BytesIO(raw)
     request = json.loads(raw or b"{}")
     SIM.calls.append(action)
+    now = time.monotonic()
+    SIM.call_log.append({"action": action, "start": now, "end": now})
     document = request.get("DocumentName", "")
     faults = [SIM.take_fault(action)]
     if document:
