@@ -21,6 +21,10 @@ Exit codes:
   5  host key mismatch: possible man-in-the-middle, nothing written for it
   6  AWS configuration, credentials or permission problem";
 
+/// The name `ec2-hostkey ssm-document` suggests for its document (the same as
+/// `trust::ssm::DEFAULT_DOCUMENT`; cli imports nothing of the crate, a fast test keeps them equal).
+pub const DEFAULT_SSM_DOCUMENT: &str = "ec2-hostkey-ReadHostKeys";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ec2-hostkey",
@@ -168,9 +172,14 @@ pub struct SshConfigArgs {
     /// (ssh connects itself; only names ssh can resolve)
     #[arg(long, value_enum, default_value = "proxy")]
     pub mode: SshConfigMode,
-    /// Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path
-    #[arg(long)]
+    /// ProxyUseFdpass (the default): after verification ec2-hostkey hands ssh the socket and
+    /// leaves the data path, so bulk transfers run at the speed of a direct connection
+    #[arg(long, overrides_with = "no_fdpass")]
     pub fdpass: bool,
+    /// No ProxyUseFdpass: ec2-hostkey relays the connection itself (for ssh clients without
+    /// ProxyUseFdpass, OpenSSH < 6.5)
+    #[arg(long, overrides_with = "fdpass")]
+    pub no_fdpass: bool,
     /// The known_hosts file ec2-hostkey writes and ssh reads (default: ssh's own)
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
@@ -200,7 +209,7 @@ pub struct DoctorArgs {
     #[arg(
         long,
         value_name = "NAME",
-        default_value = "ec2-hostkey-ReadHostKeys",
+        default_value = DEFAULT_SSM_DOCUMENT,
         env = "EC2_HOSTKEY_SSM_DOCUMENT"
     )]
     pub ssm_document: String,
@@ -352,7 +361,7 @@ pub struct SourceArgs {
     #[arg(
         long,
         value_name = "NAME",
-        default_value = "ec2-hostkey-ReadHostKeys",
+        default_value = DEFAULT_SSM_DOCUMENT,
         env = "EC2_HOSTKEY_SSM_DOCUMENT"
     )]
     pub ssm_document: String,

@@ -73,7 +73,11 @@ pub fn render(global: &Global, args: &SshConfigArgs) -> Result<String> {
     match args.mode {
         SshConfigMode::Proxy => {
             command.push("proxy".into());
-            if args.fdpass {
+            // Handing ssh the socket keeps ec2-hostkey out of the data path
+            // (a relay measured 0.80–0.95× of a direct connection on bulk
+            // copies); the probe it needs first costs one more connect.
+            let fdpass = !args.no_fdpass;
+            if fdpass {
                 command.push("--fdpass".into());
             }
             push_known_hosts(&mut command, args.known_hosts.as_deref())?;
@@ -82,7 +86,7 @@ pub fn render(global: &Global, args: &SshConfigArgs) -> Result<String> {
             }
             command.extend(["%h".into(), "%p".into()]);
             lines.push(format!("    ProxyCommand {}", command.join(" ")));
-            if args.fdpass {
+            if fdpass {
                 lines.push("    ProxyUseFdpass yes".into());
             }
         }
@@ -184,11 +188,12 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("    ProxyCommand '/opt/my tools/ec2-hostkey' --region=eu-west-1 --address=private proxy %h %p\n"),
+            text.contains("    ProxyCommand '/opt/my tools/ec2-hostkey' --region=eu-west-1 --address=private proxy --fdpass %h %p\n"),
             "{text}"
         );
         assert!(text.contains("StrictHostKeyChecking yes"));
-        assert!(!text.contains("ProxyUseFdpass"));
+        // ssh gets the socket by default.
+        assert!(text.contains("    ProxyUseFdpass yes\n"), "{text}");
     }
 
     #[test]

@@ -336,6 +336,15 @@ fn block<'a>(lines: &[&'a str], span: &Span) -> Block<'a> {
     Block { lines: body }
 }
 
+/// Whether cloud-init says it finished (`Cloud-init v. … finished at …`)
+/// anywhere in the output. Only ever used to stop waiting for a block,
+/// never to trust anything.
+pub fn cloud_init_finished(raw: &[u8]) -> bool {
+    crate::text::sanitize_lines(raw)
+        .lines()
+        .any(|l| l.contains("Cloud-init v. ") && l.contains(" finished at "))
+}
+
 /// Parses console output into the keys and fingerprints it vouches for.
 ///
 /// # Errors

@@ -38,6 +38,7 @@ pub async fn console_keys(
             other => other?,
         };
         let mut truncated = false;
+        let mut finished = false;
         if let Some(bytes) = output {
             saw_output = true;
             match console::parse(&bytes) {
@@ -45,14 +46,17 @@ pub async fn console_keys(
                     progress.done();
                     return Ok(keys);
                 }
-                Ok(_) => {}
+                // cloud-init prints the block before it says it finished:
+                // no block now means none is coming (it scrolled out), so
+                // waiting longer only delays the next source.
+                Ok(_) => finished = console::cloud_init_finished(&bytes),
                 // cloud-init may still be printing the block: wait for its END.
                 Err(console::ConsoleError::Truncated) => truncated = true,
                 Err(err) => return Err(err.into()),
             }
         }
         let elapsed = started.elapsed();
-        if elapsed >= wait {
+        if elapsed >= wait || finished {
             progress.done();
             let id = id.to_string();
             return Err(if truncated {

@@ -439,3 +439,21 @@ fn source_console_never_answers_from_keys_ssm_verified() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_console_whose_block_scrolled_out_is_not_waited_on() {
+    let sim = Sim::start();
+    let old = sim.launch(ssm_only("old"));
+    // cloud-init said it finished and no block is left: waiting cannot bring
+    // one back, so the next source is asked at once, whatever --wait says.
+    sim.reset_calls();
+    let out = sim.run_bin(&["fetch", "--json", "--wait", "10m", &old.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)[0]["source"], "ssm");
+    let consoles = sim
+        .calls()
+        .iter()
+        .filter(|c| *c == "GetConsoleOutput")
+        .count();
+    assert_eq!(consoles, 1, "{:?}", sim.calls());
+}
