@@ -21,15 +21,12 @@ Exit codes:
   5  host key mismatch: possible man-in-the-middle, nothing written for it
   6  AWS configuration, credentials or permission problem";
 
-/// The name `ec2-hostkey ssm-document` suggests for its document (the same as
-/// `trust::ssm::DEFAULT_DOCUMENT`; cli imports nothing of the crate, a fast test keeps them equal).
-pub const DEFAULT_SSM_DOCUMENT: &str = "ec2-hostkey-ReadHostKeys";
-
 #[derive(Debug, Parser)]
 #[command(
     name = "ec2-hostkey",
     version,
     about = "Verified SSH host keys for AWS EC2 instances, for OpenSSH's ProxyCommand",
+    before_long_help = "Defaults for the flags marked so can be set in $XDG_CONFIG_HOME/ec2-hostkey/config.toml (README, Settings); flags win.",
     long_about = "Looks up an EC2 instance, takes its real host keys from the console output the \
 authenticated EC2 API returns, checks the key the live server presents against them, writes \
 verified known_hosts entries for every name you connect by, and carries the connection. \
@@ -60,8 +57,9 @@ pub struct Global {
     pub quiet: bool,
     /// Which address to connect to and record: auto (the side of the name you typed,
     /// else public when there is one), public, or private (VPN, Direct Connect, bastion)
-    #[arg(long, global = true, value_enum, default_value = "auto")]
-    pub address: AddressArg,
+    /// [default: auto]
+    #[arg(long, global = true, value_enum)]
+    pub address: Option<AddressArg>,
     /// DNS server for names that are aliases of instances (default: the system resolver configuration)
     #[arg(long, global = true, value_name = "IP[:PORT]", env = "EC2_HOSTKEY_NAMESERVER", value_parser = parse_nameserver)]
     pub nameserver: Option<SocketAddr>,
@@ -172,14 +170,10 @@ pub struct SshConfigArgs {
     /// (ssh connects itself; only names ssh can resolve)
     #[arg(long, value_enum, default_value = "proxy")]
     pub mode: SshConfigMode,
-    /// ProxyUseFdpass (the default): after verification ec2-hostkey hands ssh the socket and
-    /// leaves the data path, so bulk transfers run at the speed of a direct connection
-    #[arg(long, overrides_with = "no_fdpass")]
+    /// Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster
+    /// bulk copies; the key is read on a probe connection, not the one ssh gets: see README)
+    #[arg(long)]
     pub fdpass: bool,
-    /// No ProxyUseFdpass: ec2-hostkey relays the connection itself (for ssh clients without
-    /// ProxyUseFdpass, OpenSSH < 6.5)
-    #[arg(long, overrides_with = "fdpass")]
-    pub no_fdpass: bool,
     /// The known_hosts file ec2-hostkey writes and ssh reads (default: ssh's own)
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
@@ -206,13 +200,9 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
     /// The Systems Manager document to look for (as `--ssm-document` elsewhere)
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = DEFAULT_SSM_DOCUMENT,
-        env = "EC2_HOSTKEY_SSM_DOCUMENT"
-    )]
-    pub ssm_document: String,
+    /// [default: ec2-hostkey-ReadHostKeys]
+    #[arg(long, value_name = "NAME", env = "EC2_HOSTKEY_SSM_DOCUMENT")]
+    pub ssm_document: Option<String>,
     /// Print a JSON report: {ok, checks: [{check, status, detail, fix}]}
     #[arg(long)]
     pub json: bool,
@@ -325,9 +315,10 @@ pub struct FetchArgs {
     /// The SSH port, for entry names and fingerprint probes
     #[arg(long, default_value_t = 22)]
     pub port: u16,
-    /// How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
-    pub wait: Duration,
+    /// How long to wait for a booting instance: while it is pending, then for its console output
+    /// (e.g. 90s, 10m) [default: 0s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
     /// Instance ids, Name tags, DNS names or IPs
     #[arg(required = true)]
     pub targets: Vec<String>,
@@ -339,9 +330,10 @@ pub struct KnownHostsCmdArgs {
     pub cache: CacheArgs,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
-    pub wait: Duration,
+    /// How long to wait for a booting instance: while it is pending, then for its console output
+    /// (e.g. 90s, 10m) [default: 0s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
     /// The name ssh looks up, `host` or `[host]:port` (ssh's %H)
     pub host: String,
     /// The offered key's type, or NONE (ssh's %t)
@@ -353,18 +345,14 @@ pub struct KnownHostsCmdArgs {
 #[derive(Debug, Args)]
 pub struct SourceArgs {
     /// Where host keys may come from: auto (a proven seed, then the console output, then
-    /// Systems Manager), or only one of them
-    #[arg(long, value_enum, default_value = "auto")]
-    pub source: SourceArg,
+    /// Systems Manager), or only one of them [default: auto]
+    #[arg(long, value_enum)]
+    pub source: Option<SourceArg>,
     /// The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document`
     /// prints it); AWS-RunShellScript is used when it is missing or denied
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = DEFAULT_SSM_DOCUMENT,
-        env = "EC2_HOSTKEY_SSM_DOCUMENT"
-    )]
-    pub ssm_document: String,
+    /// [default: ec2-hostkey-ReadHostKeys]
+    #[arg(long, value_name = "NAME", env = "EC2_HOSTKEY_SSM_DOCUMENT")]
+    pub ssm_document: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -380,9 +368,9 @@ pub struct CacheArgs {
     /// Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)
     #[arg(long)]
     pub no_cache: bool,
-    /// How long a name's verified instance and address are reused without asking AWS
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
-    pub cache_ttl: Duration,
+    /// How long a name's verified instance and address are reused without asking AWS [default: 1h]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub cache_ttl: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -396,9 +384,10 @@ pub struct ProxyArgs {
     /// Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)
     #[arg(long)]
     pub fdpass: bool,
-    /// How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
-    pub wait: Duration,
+    /// How long to wait for a booting instance: while it is pending, then for its console output
+    /// (e.g. 90s, 10m) [default: 0s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
     /// Instance id, Name tag, public or private DNS name, or IP (ssh's %h)
     pub host: String,
     /// Port to connect to (ssh's %p)
@@ -407,7 +396,7 @@ pub struct ProxyArgs {
 
 #[derive(Debug, Args)]
 pub struct KnownHostsArgs {
-    /// known_hosts file to update (default: ~/.ssh/known_hosts)
+    /// known_hosts file to update (default: the config file's, else ~/.ssh/known_hosts)
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
     /// Write hashed entries (default: when ssh's HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)

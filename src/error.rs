@@ -13,6 +13,7 @@ use std::io;
 use std::path::PathBuf;
 
 pub const FAILURE: u8 = 1;
+pub const USAGE: u8 = 2;
 pub const NOT_FOUND: u8 = 3;
 pub const NO_KEY: u8 = 4;
 pub const MISMATCH: u8 = 5;
@@ -391,6 +392,37 @@ impl KexError {
     }
 }
 
+/// The config file cannot be used (exit 2, as a usage error).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {error}; {}", self.remedy())]
+    Unreadable { path: PathBuf, error: String },
+    #[error("config file {path} line {line}: {message}; {}", self.remedy())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("config file {path} line {line}: {key} must be {expected}; {}", self.remedy())]
+    Value {
+        path: PathBuf,
+        line: usize,
+        key: &'static str,
+        expected: &'static str,
+    },
+}
+
+impl ConfigError {
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            ConfigError::Unreadable { .. } => "check its permissions, or move it aside",
+            ConfigError::Syntax { .. } | ConfigError::Value { .. } => {
+                "fix the line or remove it (flags do not need the file)"
+            }
+        }
+    }
+}
+
 /// `sync`: some instances could not be verified; the rest were recorded.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -422,6 +454,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if cause.is::<SyncIncomplete>() {
             return NO_KEY;
+        }
+        if cause.is::<ConfigError>() {
+            return USAGE;
         }
         if let Some(e) = cause.downcast_ref::<KeysError>() {
             return e.exit_code();

@@ -843,7 +843,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssh__subcmd__config)
-            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --no-fdpass --known-hosts --bin --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --region --profile --verbose --quiet --address --nameserver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -26,7 +26,7 @@ end
 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -46,17 +46,17 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "doctor" -d 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "ssm-document" -d 'Print the Systems Manager document that reads host keys (for `aws ssm create-document`)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "completions" -d 'Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
 console\t''
 ssm\t''
 seed\t''"
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -66,16 +66,16 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l fdpass
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s h -l help -d 'Print help'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
 console\t''
 ssm\t''
 seed\t''"
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -83,18 +83,18 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s h -l help -d 'Print help'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
 console\t''
 ssm\t''
 seed\t''"
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -105,17 +105,17 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l json -
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s h -l help -d 'Print help'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
 console\t''
 ssm\t''
 seed\t''"
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l port -d 'Also look for `[name]:PORT` entries on this port (repeatable; 22 always)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -127,12 +127,12 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l json 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s h -l help -d 'Print help'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l port -d 'Also remove `[name]:PORT` entries on this port (repeatable; 22 always)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -153,7 +153,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s o -l output -d 'Write the user-data to FILE (0600) instead of stdout' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -165,7 +165,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -174,7 +174,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -184,19 +184,19 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "bind" -d 'Link a seed to the instance launched with it (when it was not tagged)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "cleanup" -d 'Delete the S3 objects of seeds whose keys were never fetched through a connection'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l known-hosts -d 'known_hosts file to update (default: ~/.ssh/known_hosts)' -r -F
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
 console\t''
 ssm\t''
 seed\t''"
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l filter -d 'Only instances matching this filter, as the AWS CLI takes it: Name=tag:Env,Values=prod,stage (repeatable; all must match)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l concurrency -d 'Console fetches in flight at once' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -216,22 +216,21 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l b
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l wait -d 'How long the proxy waits for console output after boot' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l no-default-patterns -d 'Leave out the default EC2 patterns (i-*, ec2-*.amazonaws.com, *.compute.internal, *.ec2.internal)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'ProxyUseFdpass (the default): after verification ec2-hostkey hands ssh the socket and leaves the data path, so bulk transfers run at the speed of a direct connection'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l no-fdpass -d 'No ProxyUseFdpass: ec2-hostkey relays the connection itself (for ssh clients without ProxyUseFdpass, OpenSSH < 6.5)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster bulk copies; the key is read on a probe connection, not the one ssh gets: see README)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l known-hosts -d 'known_hosts file to check (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssh-config -d 'ssh_config file to check the routing of EC2 hosts in (default: ssh\'s own)' -r -F
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssm-document -d 'The Systems Manager document to look for (as `--ssm-document` elsewhere)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssm-document -d 'The Systems Manager document to look for (as `--ssm-document` elsewhere) [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -241,7 +240,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s q -l 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
@@ -250,7 +249,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion)' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r

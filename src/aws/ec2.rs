@@ -27,6 +27,8 @@ pub struct Instance {
     pub region: String,
     /// Which of its addresses we connect to and record (`--address`).
     pub side: Side,
+    /// When it was launched (seconds since the epoch), if EC2 said.
+    pub launched_at: Option<i64>,
 }
 
 /// An instance's public or private address and DNS name.
@@ -450,5 +452,6 @@ fn convert(i: &SdkInstance, region: &str) -> Instance {
         } else {
             Side::Private
         },
+        launched_at: i.launch_time().map(|t| t.secs()),
     }
 }

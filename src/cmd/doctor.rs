@@ -13,7 +13,7 @@ use super::settings::Settings;
 use crate::aws;
 use crate::aws::ec2::{self, Ec2, Permission};
 use crate::aws::ssm::Ssm;
-use crate::cli::DoctorArgs;
+use crate::cli::{DoctorArgs, Global};
 use crate::net::openssh;
 use crate::store::cache::Cache;
 use crate::store::files::{mode_text, writable_by_others};
@@ -64,9 +64,15 @@ const SAMPLE_HOSTS: [&str; 2] = [
     "ec2-198-51-100-7.compute-1.amazonaws.com",
 ];
 
-pub fn run(settings: &Settings, args: &DoctorArgs) -> Result<()> {
-    let mut checks =
-        aws::block_on(async { Ok(aws_checks(&settings.aws, &args.ssm_document).await) })?;
+pub fn run(settings: &Settings, global: &Global, args: &DoctorArgs) -> Result<()> {
+    let mut checks = aws::block_on(async {
+        Ok(aws_checks(
+            &settings.aws,
+            &settings.ssm_document(args.ssm_document.as_deref()),
+        )
+        .await)
+    })?;
+    checks.extend(settings_checks(settings, global));
     checks.push(ssh_client());
     checks.extend(known_hosts_file(args.known_hosts.as_deref()));
     checks.extend(private_dirs());
@@ -273,6 +279,28 @@ fn denied(err: &ec2::Error, action: &str, status: Status, needed_for: &str) -> C
         format!("denied; needed for {needed_for}"),
         err.remedy(),
     )
+}
+
+/// The config file, and each setting it can hold with where its value came from.
+fn settings_checks(settings: &Settings, global: &Global) -> Vec<Check> {
+    let file = match (&settings.file.path, super::config::default_path()) {
+        (Some(path), _) => ok("config file", format!("{} (read)", path.display())),
+        (None, Some(path)) => ok(
+            "config file",
+            format!("none at {} (flags and defaults only)", path.display()),
+        ),
+        (None, None) => ok("config file", "no configuration directory"),
+    };
+    std::iter::once(file)
+        .chain(
+            settings
+                .origins(global)
+                .into_iter()
+                .map(|(key, value, origin)| {
+                    ok(format!("setting {key}"), format!("{value} ({origin})"))
+                }),
+        )
+        .collect()
 }
 
 fn ssh_client() -> Check {

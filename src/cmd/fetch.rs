@@ -47,7 +47,7 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
         let cold = policy::cold_lookup(
             settings.lookup(&sources),
             &Target::classify(target),
-            args.wait,
+            settings.wait(args.wait),
             cache.as_ref(),
         )?;
         let address = cold

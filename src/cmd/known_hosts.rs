@@ -63,13 +63,14 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     }
 
     let target = Target::classify(host);
+    let wait = settings.wait(args.wait);
     let lookup_with = |shortcut: bool| {
         let lookup = settings.lookup(&sources);
         if shortcut {
-            policy::connection_lookup(lookup, &target, args.wait, cache.as_ref(), |_| ())
+            policy::connection_lookup(lookup, &target, wait, cache.as_ref(), |_| ())
                 .map(|(cold, ())| cold)
         } else {
-            policy::cold_lookup(lookup, &target, args.wait, cache.as_ref())
+            policy::cold_lookup(lookup, &target, wait, cache.as_ref())
         }
     };
     let found = lookup_with(true).and_then(|cold| {
@@ -91,8 +92,7 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     };
     let address = cold.instance.address().unwrap_or_default().to_string();
     let keys = cold.check(&address, &offered)?;
-    cold.source
-        .after_verified_connection(&settings.aws, settings.quiet);
+    cold.after_verified_connection(&settings.aws, settings.quiet);
     let names = vec![lookup.clone()];
     cold.remember(
         cache.as_ref(),

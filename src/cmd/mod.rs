@@ -11,6 +11,7 @@
 //! `text`) and `cli`.
 
 pub mod completions;
+pub mod config;
 pub mod doctor;
 pub mod fetch;
 pub mod forget;
@@ -33,7 +34,7 @@ use settings::Settings;
 /// # Errors
 /// The command failed; [`crate::error::exit_code`] maps the error to the exit code.
 pub fn run(cli: &cli::Cli) -> Result<()> {
-    let settings = Settings::from_cli(&cli.global);
+    let settings = Settings::from_cli(&cli.global)?;
     match &cli.command {
         Command::Proxy(args) => proxy::run(&settings, args),
         Command::KnownHosts(args) => known_hosts::run(&settings, args),
@@ -43,7 +44,7 @@ pub fn run(cli: &cli::Cli) -> Result<()> {
         Command::Seed(args) => seed::run(&settings, args),
         Command::Sync(args) => sync::run(&settings, args),
         Command::SshConfig(args) => ssh_config::run(&cli.global, args),
-        Command::Doctor(args) => doctor::run(&settings, args),
+        Command::Doctor(args) => doctor::run(&settings, &cli.global, args),
         Command::SsmDocument => ssm_document::run(),
         Command::Completions { shell } => completions::run(*shell),
     }

@@ -149,7 +149,7 @@ fn cold_lookup(ctx: &Session<'_>) -> Result<Cold> {
     policy::cold_lookup(
         ctx.settings.lookup(&ctx.sources),
         &ctx.target,
-        ctx.args.wait,
+        ctx.settings.wait(ctx.args.wait),
         ctx.cache.as_ref(),
     )
 }
@@ -178,7 +178,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(Live, Plan)> {
     let (cold, opening) = policy::connection_lookup(
         ctx.settings.lookup(&ctx.sources),
         &ctx.target,
-        ctx.args.wait,
+        ctx.settings.wait(ctx.args.wait),
         ctx.cache.as_ref(),
         |instance| {
             let address = instance
@@ -263,8 +263,7 @@ fn verify_presented(
         Plan::Cold(cold) => *cold,
     };
     let keys = cold.check(address, presented)?;
-    cold.source
-        .after_verified_connection(&ctx.settings.aws, ctx.settings.quiet);
+    cold.after_verified_connection(&ctx.settings.aws, ctx.settings.quiet);
     let names = names_for(&[&ctx.args.host], ctx.args.port, &cold.instance);
     cold.remember(
         ctx.cache.as_ref(),

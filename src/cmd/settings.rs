@@ -2,9 +2,11 @@
 //! plain settings the layers below take. Nothing below `cmd` sees clap.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Result;
 
+use super::config::FileConfig;
 use crate::cli::{self, AddressArg, SourceArg};
 use crate::store::cache::{self, Cache};
 use crate::store::files::known_hosts_path;
@@ -20,26 +22,143 @@ pub struct Settings {
     /// `--quiet`: messages off (results and errors still print).
     pub quiet: bool,
     pub verbose: u8,
+    /// The config file's defaults, for the per-command flags.
+    pub file: FileConfig,
 }
 
+/// How long a name's record is used without asking AWS, unless told.
+const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
+
 impl Settings {
-    pub fn from_cli(global: &cli::Global) -> Settings {
+    /// The global flags over the config file over the defaults.
+    ///
+    /// # Errors
+    /// The config file cannot be used.
+    pub fn from_cli(global: &cli::Global) -> Result<Settings> {
+        let file = FileConfig::load()?;
+        Ok(Settings::merge(global, file))
+    }
+
+    fn merge(global: &cli::Global, file: FileConfig) -> Settings {
+        let env_set = |names: &[&str]| {
+            names
+                .iter()
+                .any(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
+        };
+        // The environment (AWS_REGION, AWS_PROFILE) is more specific than a file.
+        let regions = if !global.region.is_empty() || env_set(&["AWS_REGION", "AWS_DEFAULT_REGION"])
+        {
+            global.region.clone()
+        } else {
+            file.regions.clone().unwrap_or_default()
+        };
+        let profile = match &global.profile {
+            Some(p) => Some(p.clone()),
+            None if env_set(&["AWS_PROFILE"]) => None,
+            None => file.profile.clone(),
+        };
+        let address = global.address.or(file.address).unwrap_or(AddressArg::Auto);
         Settings {
-            aws: aws::Config {
-                regions: global.region.clone(),
-                profile: global.profile.clone(),
-            },
+            aws: aws::Config { regions, profile },
             resolve: resolve::Options {
-                address: match global.address {
+                address: match address {
                     AddressArg::Auto => AddressMode::Auto,
                     AddressArg::Public => AddressMode::Public,
                     AddressArg::Private => AddressMode::Private,
                 },
-                nameserver: global.nameserver,
+                nameserver: global.nameserver.or(file.nameserver),
             },
             quiet: global.quiet,
             verbose: global.verbose,
+            file,
         }
+    }
+
+    /// `--wait`, else the file's, else none.
+    pub fn wait(&self, flag: Option<Duration>) -> Duration {
+        flag.or(self.file.wait).unwrap_or(Duration::ZERO)
+    }
+
+    /// The settings the config file can hold: each one's effective value
+    /// (as the layers below see it, before per-command flags) and where it
+    /// came from, for `doctor`.
+    pub fn origins(&self, global: &cli::Global) -> Vec<(&'static str, String, String)> {
+        let file = &self.file;
+        let origin = |flag: bool, in_file: bool| {
+            if flag {
+                "flag or environment".to_string()
+            } else if in_file {
+                file.origin()
+            } else {
+                "default".to_string()
+            }
+        };
+        let duration = |d: Duration| humantime::format_duration(d).to_string();
+        let regions_from_file = global.region.is_empty()
+            && file.regions.is_some()
+            && self.aws.regions == file.regions.clone().unwrap_or_default();
+        vec![
+            (
+                "regions",
+                if self.aws.regions.is_empty() {
+                    "AWS_REGION, else the profile's".into()
+                } else {
+                    self.aws.regions.join(", ")
+                },
+                origin(!global.region.is_empty(), regions_from_file),
+            ),
+            (
+                "profile",
+                self.aws
+                    .profile
+                    .clone()
+                    .unwrap_or_else(|| "AWS_PROFILE, else default".into()),
+                origin(
+                    global.profile.is_some(),
+                    global.profile.is_none() && self.aws.profile.is_some(),
+                ),
+            ),
+            (
+                "address",
+                format!("{:?}", self.resolve.address).to_lowercase(),
+                origin(global.address.is_some(), file.address.is_some()),
+            ),
+            (
+                "nameserver",
+                self.resolve
+                    .nameserver
+                    .map_or_else(|| "the system resolver".into(), |n| n.to_string()),
+                origin(global.nameserver.is_some(), file.nameserver.is_some()),
+            ),
+            (
+                "source",
+                file.source
+                    .map_or_else(|| "auto".into(), |s| format!("{s:?}").to_lowercase()),
+                origin(false, file.source.is_some()),
+            ),
+            (
+                "ssm_document",
+                self.ssm_document(None),
+                origin(false, file.ssm_document.is_some()),
+            ),
+            (
+                "wait",
+                duration(self.wait(None)),
+                origin(false, file.wait.is_some()),
+            ),
+            (
+                "cache_ttl",
+                duration(file.cache_ttl.unwrap_or(DEFAULT_CACHE_TTL)),
+                origin(false, file.cache_ttl.is_some()),
+            ),
+            (
+                "known_hosts",
+                file.known_hosts
+                    .as_ref()
+                    .map_or_else(|| "~/.ssh/known_hosts".into(), |p| p.display().to_string()),
+                origin(false, file.known_hosts.is_some()),
+            ),
+        ]
     }
 
     /// What a lookup through the trust policy needs.
@@ -52,17 +171,24 @@ impl Settings {
         }
     }
 
-    /// The sources `--source` and `--ssm-document` ask for.
+    /// The sources `--source` and `--ssm-document` (or the file) ask for.
     pub fn sources(&self, args: &cli::SourceArgs) -> Sources {
         Sources {
-            only: match args.source {
+            only: match args.source.or(self.file.source).unwrap_or(SourceArg::Auto) {
                 SourceArg::Auto => None,
                 SourceArg::Seed => Some(SourceKind::Seed),
                 SourceArg::Console => Some(SourceKind::Console),
                 SourceArg::Ssm => Some(SourceKind::Ssm),
             },
-            ssm_document: args.ssm_document.clone(),
+            ssm_document: self.ssm_document(args.ssm_document.as_deref()),
         }
+    }
+
+    /// `--ssm-document`, else the file's, else the tool's default name.
+    pub fn ssm_document(&self, flag: Option<&str>) -> String {
+        flag.map(str::to_string)
+            .or_else(|| self.file.ssm_document.clone())
+            .unwrap_or_else(|| crate::trust::ssm::DEFAULT_DOCUMENT.to_string())
     }
 
     /// The verified-key cache as `--no-cache` / `--cache-ttl` ask, its name
@@ -71,7 +197,11 @@ impl Settings {
         if args.no_cache {
             return None;
         }
-        Cache::open(args.cache_ttl, cache::scope(&self.aws))
+        let ttl = args
+            .cache_ttl
+            .or(self.file.cache_ttl)
+            .unwrap_or(DEFAULT_CACHE_TTL);
+        Cache::open(ttl, cache::scope(&self.aws))
     }
 
     /// The known_hosts file a command writes (`--known-hosts`, `--hash`).
@@ -80,7 +210,11 @@ impl Settings {
     /// No home directory, or `~/.ssh` cannot be created.
     pub fn known_hosts(&self, args: &cli::KnownHostsArgs) -> Result<KnownHostsFile> {
         Ok(KnownHostsFile {
-            path: known_hosts_path(args.known_hosts.as_deref())?,
+            path: known_hosts_path(
+                args.known_hosts
+                    .as_deref()
+                    .or(self.file.known_hosts.as_deref()),
+            )?,
             always_hash: args.hash,
         })
     }

@@ -73,10 +73,11 @@ pub fn render(global: &Global, args: &SshConfigArgs) -> Result<String> {
     match args.mode {
         SshConfigMode::Proxy => {
             command.push("proxy".into());
-            // Handing ssh the socket keeps ec2-hostkey out of the data path
-            // (a relay measured 0.80–0.95× of a direct connection on bulk
-            // copies); the probe it needs first costs one more connect.
-            let fdpass = !args.no_fdpass;
+            // The relay stays the default: it reads the key on the very
+            // connection ssh uses. With fdpass the key comes from a probe
+            // connection, and a man-in-the-middle able to tell the two
+            // apart is left to ssh's own StrictHostKeyChecking.
+            let fdpass = args.fdpass;
             if fdpass {
                 command.push("--fdpass".into());
             }
@@ -117,9 +118,9 @@ fn global_options(global: &Global) -> Result<Vec<String>> {
         out.push(format!("--profile={}", word(profile)?));
     }
     match global.address {
-        AddressArg::Auto => {}
-        AddressArg::Public => out.push("--address=public".into()),
-        AddressArg::Private => out.push("--address=private".into()),
+        None | Some(AddressArg::Auto) => {}
+        Some(AddressArg::Public) => out.push("--address=public".into()),
+        Some(AddressArg::Private) => out.push("--address=private".into()),
     }
     if let Some(server) = global.nameserver {
         out.push(format!("--nameserver={server}"));
@@ -188,12 +189,12 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("    ProxyCommand '/opt/my tools/ec2-hostkey' --region=eu-west-1 --address=private proxy --fdpass %h %p\n"),
+            text.contains("    ProxyCommand '/opt/my tools/ec2-hostkey' --region=eu-west-1 --address=private proxy %h %p\n"),
             "{text}"
         );
         assert!(text.contains("StrictHostKeyChecking yes"));
-        // ssh gets the socket by default.
-        assert!(text.contains("    ProxyUseFdpass yes\n"), "{text}");
+        // The relay by default: the key is read on the connection ssh uses.
+        assert!(!text.contains("ProxyUseFdpass"), "{text}");
     }
 
     #[test]

@@ -73,14 +73,22 @@ pub fn intercept_host_key(
             if payload.first() == Some(&MSG_DISCONNECT) {
                 return Err(Error::Disconnected(disconnect_reason(payload)));
             }
-            if payload.first().is_some_and(|m| REPLY_MESSAGES.contains(m))
-                && let Some(key) = leading_key(&payload[1..])
-            {
-                client.flush()?;
-                return Ok(Intercepted {
-                    key,
-                    held: buf[pos..].to_vec(),
-                });
+            if payload.first().is_some_and(|m| REPLY_MESSAGES.contains(m)) {
+                if let Some(key) = leading_key(&payload[1..]) {
+                    client.flush()?;
+                    return Ok(Intercepted {
+                        key,
+                        held: buf[pos..].to_vec(),
+                    });
+                }
+                // Message 31 is also the group-exchange offer (no host key),
+                // which passes. A reply naming a key type whose key we cannot
+                // read must not: ssh might read it, and it was not verified.
+                if names_a_key(&payload[1..]) {
+                    return Err(Error::Malformed(
+                        "a host key in the key-exchange reply that does not parse",
+                    ));
+                }
             }
             let end = pos + packet.len;
             client.write_all(&buf[pos..end])?;
@@ -215,6 +223,21 @@ fn read_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((body, &data[4 + len..]))
 }
 
+/// Whether `payload` starts with a key blob: a string whose own first string
+/// is a host key algorithm's name.
+fn names_a_key(payload: &[u8]) -> bool {
+    let Some((blob, _)) = read_string(payload) else {
+        return false;
+    };
+    let Some((name, _)) = read_string(blob) else {
+        return false;
+    };
+    name.len() < 64
+        && ["ssh-", "ecdsa-", "rsa-", "sk-", "x509"]
+            .iter()
+            .any(|p| name.starts_with(p.as_bytes()))
+}
+
 fn leading_key(payload: &[u8]) -> Option<PublicKey> {
     let (blob, _) = read_string(payload)?;
     PublicKey::from_bytes(blob).ok()
@@ -293,6 +316,34 @@ mod tests {
         assert_eq!(got.key, PublicKey::from_openssh(ED).unwrap());
         assert_eq!(forwarded, before);
         assert_eq!(got.held, after);
+    }
+
+    #[test]
+    fn a_reply_whose_host_key_does_not_parse_is_refused_and_never_forwarded() {
+        let mut before = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
+        before.extend(packet(&[20, 1, 2, 3]));
+        // An RSA key with an exponent OpenSSH may read but we cannot.
+        let mut blob = string(b"ssh-rsa");
+        blob.extend(string(&[0, 1, 0, 1]));
+        blob.extend(string(&[0; 3]));
+        let mut reply = vec![31];
+        reply.extend(string(&blob));
+        reply.extend(string(b"ephemeral"));
+        let mut input = before.clone();
+        input.extend(packet(&reply));
+        let mut forwarded = Vec::new();
+        assert!(intercept_host_key(&mut input.as_slice(), &mut forwarded).is_err());
+        assert_eq!(forwarded, before, "the reply never reached the client");
+
+        // The group-exchange offer (also message 31, no host key) still passes.
+        let mut offer = vec![31];
+        offer.extend(string(&[0x00, 0xff, 0xee]));
+        offer.extend(string(&[2]));
+        let mut input = before.clone();
+        input.extend(packet(&offer));
+        let mut forwarded = Vec::new();
+        let _ = intercept_host_key(&mut input.as_slice(), &mut forwarded);
+        assert!(forwarded.len() > before.len(), "the offer was forwarded");
     }
 
     #[test]

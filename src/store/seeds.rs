@@ -54,6 +54,14 @@ impl SeedStore {
         Some(dirs::data_dir()?.join("ec2-hostkey/seeds"))
     }
 
+    /// The store, if it exists (without creating it) and can be trusted.
+    pub fn existing() -> Option<SeedStore> {
+        SeedStore::default_dir()?
+            .is_dir()
+            .then(SeedStore::open)?
+            .ok()
+    }
+
     /// The store, created 0700 if missing.
     ///
     /// # Errors

@@ -118,6 +118,7 @@ mod tests {
             seed: None,
             region: "us-east-1".into(),
             side: crate::aws::ec2::Side::Public,
+            launched_at: None,
         };
         let owned = PublicNames::of([&running]);
         assert!(owned.owns("3.4.5.6"));

@@ -175,20 +175,6 @@ impl Source {
             Source::Memo | Source::Known => "cache",
         }
     }
-
-    /// A seed's S3 object has done its job once a connection verified: delete it.
-    pub fn after_verified_connection(&self, aws: &aws::Config, quiet: bool) {
-        let Source::Seed(record) = self else { return };
-        if record.s3.as_ref().is_none_or(|o| o.deleted) {
-            return;
-        }
-        let mut record = record.clone();
-        let result = SeedStore::open()
-            .and_then(|store| seed::delete_s3_object(aws, quiet, &store, &mut record));
-        if let Err(err) = result {
-            crate::text::warn(false, &format!("{err:#}"));
-        }
-    }
 }
 
 impl Cold {
@@ -255,7 +241,12 @@ impl Cold {
                         message: e.to_string(),
                     }))
                 }),
-                None => sources::console_keys(ec2, &instance.id, wait, quiet).await,
+                None => {
+                    let long_running = instance
+                        .launched_at
+                        .is_some_and(|t| crate::store::cache::now() as i64 - t > LONG_RUNNING_SECS);
+                    sources::console_keys(ec2, &instance.id, wait, quiet, long_running).await
+                }
             };
             match read {
                 Ok(vouched) => return vouch(instance, vouched, Source::Console),
@@ -321,6 +312,24 @@ impl Cold {
             id: instance.id,
             tried: listed.join(", then "),
         })
+    }
+
+    /// A seed's S3 object has done its job once a connection to its instance
+    /// verified: delete it — whatever vouched this time (`sync` may have
+    /// verified first, or an earlier deletion failed).
+    pub fn after_verified_connection(&self, aws: &aws::Config, quiet: bool) {
+        let record = match &self.source {
+            Source::Seed(record) => Some(record.clone()),
+            _ => SeedStore::existing().and_then(|s| s.bound_to(&self.instance.id)),
+        };
+        let Some(mut record) = record.filter(|r| r.s3.as_ref().is_some_and(|o| !o.deleted)) else {
+            return;
+        };
+        let result = SeedStore::open()
+            .and_then(|store| seed::delete_s3_object(aws, quiet, &store, &mut record));
+        if let Err(err) = result {
+            crate::text::warn(false, &format!("{err:#}"));
+        }
     }
 
     /// Records this verification in the cache: the keys by instance id
@@ -475,6 +484,10 @@ fn contradicts_remembered(
     })
 }
 
+/// An instance up this long has long finished its first boot: a console
+/// without a block will not grow one.
+const LONG_RUNNING_SECS: i64 = 15 * 60;
+
 /// A console read started before the instance was located (an instance id
 /// names it already), on the first region's client.
 struct Prefetched {
@@ -520,7 +533,7 @@ pub fn connection_lookup<T>(
                 Some(Prefetched {
                     region: home.region(),
                     read: tokio::spawn(async move {
-                        sources::console_keys(&ec2, &read_id, wait, quiet).await
+                        sources::console_keys(&ec2, &read_id, wait, quiet, false).await
                     }),
                     id: id.clone(),
                 })

@@ -22,6 +22,7 @@ pub async fn console_keys(
     id: &str,
     wait: Duration,
     quiet: bool,
+    long_running: bool,
 ) -> Result<Vouched, Error> {
     let started = Instant::now();
     let mut progress = Progress::new(id, wait, quiet);
@@ -46,10 +47,12 @@ pub async fn console_keys(
                     progress.done();
                     return Ok(keys);
                 }
-                // cloud-init prints the block before it says it finished:
-                // no block now means none is coming (it scrolled out), so
-                // waiting longer only delays the next source.
-                Ok(_) => finished = console::cloud_init_finished(&bytes),
+                // On an instance up for a while, cloud-init saying it
+                // finished with no block left means the block scrolled out:
+                // waiting longer only delays the next source. (Not on a
+                // fresh one: a program could print that line before
+                // cloud-init prints the block.)
+                Ok(_) => finished = long_running && console::cloud_init_finished(&bytes),
                 // cloud-init may still be printing the block: wait for its END.
                 Err(console::ConsoleError::Truncated) => truncated = true,
                 Err(err) => return Err(err.into()),

@@ -45,9 +45,6 @@ fn generated_ssh_config_connects_by_id_dns_private_address_and_dns_alias() {
     );
     let text = fs::read_to_string(&config).unwrap();
     assert!(text.contains("StrictHostKeyChecking yes"), "{text}");
-    // ssh gets the socket by default: the tool leaves the data path.
-    assert!(text.contains("ProxyUseFdpass yes"), "{text}");
-    assert!(text.contains(" proxy --fdpass "), "{text}");
 
     let web_keys = sim.keyscan(&web.ip);
     let db_keys = sim.keyscan(&db.private_ip);
@@ -68,22 +65,23 @@ fn generated_ssh_config_connects_by_id_dns_private_address_and_dns_alias() {
     assert_eq!(keygen_find(&kh, &web.ip), web_keys);
     assert_eq!(keygen_find(&kh, &db.private_dns), db_keys);
 
-    // The same block with --no-fdpass: the tool relays the connection itself.
-    let relay_kh = sim.path("known_hosts-relay");
-    let relay_config = sim.path("ssh_config-relay");
+    // The same block with ProxyUseFdpass: ssh gets the socket itself.
+    let fdpass_kh = sim.path("known_hosts-fdpass");
+    let fdpass_config = sim.path("ssh_config-fdpass");
     generate_config(
         &sim,
         &[],
-        &["--no-fdpass", "--known-hosts", relay_kh.to_str().unwrap()],
-        &relay_config,
+        &["--fdpass", "--known-hosts", fdpass_kh.to_str().unwrap()],
+        &fdpass_config,
     );
-    let relay_text = fs::read_to_string(&relay_config).unwrap();
-    assert!(!relay_text.contains("ProxyUseFdpass"), "{relay_text}");
-    assert!(!relay_text.contains("--fdpass"), "{relay_text}");
-    let out = sim.ssh_config(&relay_config, &web.id, &["echo", "ok"]);
-    assert!(out.status.success(), "relay: {}", stderr(&out));
-    assert_eq!(stdout(&out).trim(), "ok");
-    assert_eq!(keygen_find(&relay_kh, &web.id), web_keys);
+    assert!(
+        fs::read_to_string(&fdpass_config)
+            .unwrap()
+            .contains("ProxyUseFdpass yes")
+    );
+    let out = sim.ssh_config(&fdpass_config, &web.id, &["echo", "ok"]);
+    assert!(out.status.success(), "fdpass: {}", stderr(&out));
+    assert_eq!(keygen_find(&fdpass_kh, &web.id), web_keys);
 }
 
 /// ssh runs ProxyCommand with the user's login shell; the generated quoting

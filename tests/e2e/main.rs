@@ -4,6 +4,7 @@
 mod support;
 
 mod cold_path;
+mod config;
 mod doctor;
 mod ecosystem;
 mod fast_paths;

@@ -443,9 +443,10 @@ fn source_console_never_answers_from_keys_ssm_verified() {
 #[test]
 fn a_console_whose_block_scrolled_out_is_not_waited_on() {
     let sim = Sim::start();
-    let old = sim.launch(ssm_only("old"));
-    // cloud-init said it finished and no block is left: waiting cannot bring
-    // one back, so the next source is asked at once, whatever --wait says.
+    let old = sim.launch(ssm_only("old").tag("sim:launched-ago", "86400"));
+    // Up for a day, cloud-init said it finished and no block is left:
+    // waiting cannot bring one back, so the next source is asked at once,
+    // whatever --wait says. (On a fresh instance it is waited for.)
     sim.reset_calls();
     let out = sim.run_bin(&["fetch", "--json", "--wait", "10m", &old.id]);
     assert!(out.status.success(), "{}", stderr(&out));

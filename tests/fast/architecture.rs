@@ -188,7 +188,7 @@ fn arrows_only_point_down() {
                 ("lib", _) => true,
                 ("cmd", "cmd") => {
                     // A command may use the settings step, never another command.
-                    to == "cmd::settings" || to == "cmd"
+                    matches!(to.as_str(), "cmd" | "cmd::settings" | "cmd::config")
                 }
                 _ if a == b => true,
                 _ => match (rank(a), rank(b)) {

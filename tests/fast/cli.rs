@@ -77,11 +77,3 @@ fn completions_are_printed_for_each_shell() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("ec2-hostkey"));
     }
 }
-
-#[test]
-fn the_default_ssm_document_is_named_once_for_users() {
-    assert_eq!(
-        ec2_hostkey::cli::DEFAULT_SSM_DOCUMENT,
-        ec2_hostkey::trust::ssm::DEFAULT_DOCUMENT
-    );
-}

@@ -7,8 +7,8 @@ use std::io;
 use std::path::PathBuf;
 
 use ec2_hostkey::error::{
-    AwsError, ChecksFailed, ConsoleError, DnsError, KexError, KeysError, KnownHostsError,
-    LocateError, SyncIncomplete, SyncMismatches, exit_code,
+    AwsError, ChecksFailed, ConfigError, ConsoleError, DnsError, KexError, KeysError,
+    KnownHostsError, LocateError, SyncIncomplete, SyncMismatches, exit_code,
 };
 
 use super::{bin, run, stderr};
@@ -239,6 +239,36 @@ fn file_network_and_summary_errors() {
         ("kex_malformed", KexError::Malformed("packet length")),
     ];
     for (name, err) in kex {
+        let remedy = err.remedy();
+        insta::assert_snapshot!(name, shown(err, remedy));
+    }
+    let config: Vec<(&str, ConfigError)> = vec![
+        (
+            "config_unreadable",
+            ConfigError::Unreadable {
+                path: PathBuf::from("/home/me/.config/ec2-hostkey/config.toml"),
+                error: "Permission denied (os error 13)".into(),
+            },
+        ),
+        (
+            "config_syntax",
+            ConfigError::Syntax {
+                path: PathBuf::from("/home/me/.config/ec2-hostkey/config.toml"),
+                line: 4,
+                message: "invalid string\nexpected `\"`, `'`".into(),
+            },
+        ),
+        (
+            "config_value",
+            ConfigError::Value {
+                path: PathBuf::from("/home/me/.config/ec2-hostkey/config.toml"),
+                line: 2,
+                key: "address",
+                expected: "auto, public or private",
+            },
+        ),
+    ];
+    for (name, err) in config {
         let remedy = err.remedy();
         insta::assert_snapshot!(name, shown(err, remedy));
     }

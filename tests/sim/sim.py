@@ -20,6 +20,7 @@ Per-instance controls are instance tags given at launch:
   sim:state=pending          the instance stays in the pending state
   sim:pending-for=SECONDS    … only this long, then it is running
   sim:public=none            no public address (reachable on its private address only)
+  sim:launched-ago=SECONDS   LaunchTime this long ago (a long-running instance)
   sim:ssm=STATE              managed by Systems Manager: online, offline (ping ConnectionLost),
                              timeout (commands end TimedOut), failed (commands end Failed);
                              absent: not managed
@@ -78,6 +79,7 @@ sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
 import argparse
 import base64
 import calendar
+import datetime
 import hashlib
 import io
 import json
@@ -468,6 +470,8 @@ class Sim:
         sim_inst = SimInstance(self, instance, tags, text)
         instance.nics[0].public_ip = sim_inst.address if sim_inst.public else None
         instance.nics[0].private_ip_address = sim_inst.private_address
+        if "sim:launched-ago" in tags:
+            instance.launch_time = instance.launch_time - datetime.timedelta(seconds=float(tags["sim:launched-ago"]))
         if tags.get("sim:state") == "pending":
             instance._state.name, instance._state.code = "pending", 0
             if "sim:pending-for" in tags:

@@ -1,0 +1,228 @@
+//! The config file: defaults for the flags people otherwise repeat on every
+//! ProxyCommand line, read once by the settings step. Flags win over the
+//! file, the file over the built-in defaults.
+//!
+//! `$XDG_CONFIG_HOME/ec2-hostkey/config.toml` (usually
+//! `~/.config/ec2-hostkey/config.toml`):
+//!
+//! ```toml
+//! regions = ["eu-west-1", "us-east-1"]   # --region, in order
+//! profile = "prod"                       # --profile
+//! address = "private"                    # --address auto|public|private
+//! nameserver = "10.0.0.2"                # --nameserver IP[:PORT]
+//! source = "auto"                        # --source auto|console|ssm|seed
+//! ssm_document = "ec2-hostkey-ReadHostKeys"
+//! wait = "2m"                            # --wait
+//! cache_ttl = "1h"                       # --cache-ttl
+//! known_hosts = "~/.ssh/known_hosts"     # --known-hosts (~ is your home)
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cli::{AddressArg, SourceArg};
+use crate::error::ConfigError;
+
+/// The file's settings; `None` where it says nothing.
+#[derive(Debug, Default, Clone)]
+pub struct FileConfig {
+    pub path: Option<PathBuf>,
+    pub regions: Option<Vec<String>>,
+    pub profile: Option<String>,
+    pub address: Option<AddressArg>,
+    pub nameserver: Option<SocketAddr>,
+    pub source: Option<SourceArg>,
+    pub ssm_document: Option<String>,
+    pub wait: Option<Duration>,
+    pub cache_ttl: Option<Duration>,
+    pub known_hosts: Option<PathBuf>,
+}
+
+/// The file as written: every value still text, checked below so that an
+/// error can name its key and line.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    regions: Option<Vec<String>>,
+    profile: Option<String>,
+    address: Option<String>,
+    nameserver: Option<String>,
+    source: Option<String>,
+    ssm_document: Option<String>,
+    wait: Option<String>,
+    cache_ttl: Option<String>,
+    known_hosts: Option<String>,
+}
+
+/// Where the config file is.
+pub fn default_path() -> Option<PathBuf> {
+    Some(dirs::config_dir()?.join("ec2-hostkey/config.toml"))
+}
+
+impl FileConfig {
+    /// The user's config file, or nothing when there is none.
+    ///
+    /// # Errors
+    /// It exists but cannot be read, is not TOML, has an unknown key, or a
+    /// value that does not parse.
+    pub fn load() -> Result<FileConfig, ConfigError> {
+        let Some(path) = default_path() else {
+            return Ok(FileConfig::default());
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => FileConfig::parse(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+            Err(e) => Err(ConfigError::Unreadable {
+                path,
+                error: e.to_string(),
+            }),
+        }
+    }
+
+    /// # Errors
+    /// As [`FileConfig::load`].
+    pub fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().to_string();
+            // An unknown key's error carries no position of its own: find the key.
+            let unknown = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split_once('`'))
+                .map(|(key, _)| line_of(text, key));
+            let at = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line: unknown.or(at).unwrap_or(1),
+                message,
+            }
+        })?;
+        let bad = |key: &'static str, expected: &'static str| ConfigError::Value {
+            path: path.to_path_buf(),
+            line: line_of(text, key),
+            key,
+            expected,
+        };
+        let duration = |key: &'static str, value: Option<String>| {
+            value
+                .map(|v| {
+                    humantime::parse_duration(&v)
+                        .map_err(|_| bad(key, "a duration like 90s or 10m"))
+                })
+                .transpose()
+        };
+        Ok(FileConfig {
+            path: Some(path.to_path_buf()),
+            regions: raw.regions,
+            profile: raw.profile,
+            address: raw
+                .address
+                .map(|a| match a.as_str() {
+                    "auto" => Ok(AddressArg::Auto),
+                    "public" => Ok(AddressArg::Public),
+                    "private" => Ok(AddressArg::Private),
+                    _ => Err(bad("address", "auto, public or private")),
+                })
+                .transpose()?,
+            nameserver: raw
+                .nameserver
+                .map(|n| {
+                    crate::cli::parse_nameserver(&n)
+                        .map_err(|_| bad("nameserver", "an IP or IP:PORT"))
+                })
+                .transpose()?,
+            source: raw
+                .source
+                .map(|s| match s.as_str() {
+                    "auto" => Ok(SourceArg::Auto),
+                    "console" => Ok(SourceArg::Console),
+                    "ssm" => Ok(SourceArg::Ssm),
+                    "seed" => Ok(SourceArg::Seed),
+                    _ => Err(bad("source", "auto, console, ssm or seed")),
+                })
+                .transpose()?,
+            ssm_document: raw.ssm_document,
+            wait: duration("wait", raw.wait)?,
+            cache_ttl: duration("cache_ttl", raw.cache_ttl)?,
+            known_hosts: raw.known_hosts.map(|p| expand_home(&p)),
+        })
+    }
+
+    /// "config file PATH", for saying where a setting came from.
+    pub fn origin(&self) -> String {
+        self.path.as_ref().map_or_else(
+            || "config file".into(),
+            |p| format!("config file {}", p.display()),
+        )
+    }
+}
+
+/// The line where `key = …` is set (1 when it cannot be found).
+fn line_of(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(1, |i| i + 1)
+}
+
+/// `~/…` under the home directory; anything else as it is.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<FileConfig, ConfigError> {
+        FileConfig::parse(Path::new("/c.toml"), text)
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let c = parse(
+            "regions = [\"eu-west-1\", \"us-east-1\"]\nprofile = \"prod\"\naddress = \"private\"\n\
+             nameserver = \"10.0.0.2\"\nsource = \"console\"\nssm_document = \"d\"\nwait = \"2m\"\n\
+             cache_ttl = \"10m\"\nknown_hosts = \"/k\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.regions.unwrap(), ["eu-west-1", "us-east-1"]);
+        assert_eq!(c.profile.as_deref(), Some("prod"));
+        assert_eq!(c.address, Some(AddressArg::Private));
+        assert_eq!(c.nameserver, Some("10.0.0.2:53".parse().unwrap()));
+        assert_eq!(c.source, Some(SourceArg::Console));
+        assert_eq!(c.wait, Some(Duration::from_secs(120)));
+        assert_eq!(c.cache_ttl, Some(Duration::from_secs(600)));
+        assert_eq!(c.known_hosts, Some(PathBuf::from("/k")));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_key() {
+        let err = parse("profile = \"p\"\n\naddress = \"sideways\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config file /c.toml line 3: address must be auto, public or private; fix the line or remove it (flags do not need the file)"
+        );
+        let err = parse("profile = \"p\"\nregion = \"x\"\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("config file /c.toml line 2: unknown field `region`"),
+            "{err}"
+        );
+        let err = parse("wait = 90s\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with("config file /c.toml line 1: "),
+            "{err}"
+        );
+    }
+}
