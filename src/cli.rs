@@ -14,7 +14,7 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  failure (I/O, network, DNS, known_hosts file; doctor: a check failed)
-  2  usage error
+  2  usage error (flags, or the config file)
   3  no such running instance (not found, ambiguous, not running, no address on the asked side)
   4  no verified host key available yet (no source has them: console output missing or without keys,
      Systems Manager unavailable; sync: some instances)
