@@ -185,6 +185,65 @@ fn key_errors() {
             "console_truncated",
             KeysError::Console(ConsoleError::Truncated),
         ),
+        (
+            "ssm_not_managed",
+            KeysError::SsmNotManaged {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+            },
+        ),
+        (
+            "ssm_offline",
+            KeysError::SsmOffline {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                status: "ConnectionLost".into(),
+            },
+        ),
+        (
+            "ssm_timed_out",
+            KeysError::SsmTimedOut {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                document: "ec2-hostkey-ReadHostKeys".into(),
+            },
+        ),
+        (
+            "ssm_failed",
+            KeysError::SsmFailed {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                document: "AWS-RunShellScript".into(),
+                status: "Failed".into(),
+                detail: ": cat: /etc/ssh/ssh_host_ed25519_key.pub: Permission denied".into(),
+            },
+        ),
+        (
+            "ssm_denied",
+            KeysError::SsmDenied {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                document: "ec2-hostkey-ReadHostKeys".into(),
+                document_problem: "does not exist".into(),
+                fallback_problem: "denied (AWS said: not authorized)".into(),
+            },
+        ),
+        (
+            "ssm_bad_output",
+            KeysError::SsmBadOutput {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                line: "hello".into(),
+            },
+        ),
+        (
+            "ssm_contradicts",
+            KeysError::SsmContradicts {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                earlier: "console-keys".into(),
+            },
+        ),
+        (
+            "no_source",
+            KeysError::NoSource {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                tried: "console (…), then Systems Manager (…)".into(),
+            },
+        ),
     ];
     for (name, err) in cases {
         let remedy = err.remedy();
