@@ -95,13 +95,7 @@ fn a_bad_config_file_is_one_line_naming_the_key_and_the_line() {
         ),
     ] {
         write_config(&sim, text);
-        let out = sim.run_bin(&[
-            "fetch",
-            "--write",
-            "--known-hosts",
-            kh.to_str().unwrap(),
-            &web.id,
-        ]);
+        let out = sim.fetch_write(&kh, &web.id);
         assert_eq!(out.status.code(), Some(2), "{text}: {}", stderr(&out));
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");

@@ -396,13 +396,7 @@ fn an_ssm_read_that_contradicts_console_verified_keys_is_refused_in_auto() {
     // (a re-key, or a process answering for the agent with the instance's credentials).
     sim.scroll_console(&web.id);
     sim.rekey_quietly(&web.id);
-    let out = sim.run_bin(&[
-        "fetch",
-        "--write",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        &web.id,
-    ]);
+    let out = sim.fetch_write(&kh, &web.id);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("lists none of the host keys verified earlier"),
