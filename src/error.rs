@@ -280,6 +280,21 @@ impl KeysError {
         }
     }
 
+    /// Whether no source has the keys (yet): nothing was decided against
+    /// the key, so KnownHostsCommand leaves the verdict to ssh's files.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            KeysError::NotYet { .. }
+                | KeysError::NoKeyBlock { .. }
+                | KeysError::NoSource { .. }
+                | KeysError::SsmNotManaged { .. }
+                | KeysError::SsmOffline { .. }
+                | KeysError::SsmTimedOut { .. }
+                | KeysError::Console(ConsoleError::Truncated)
+        )
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             KeysError::Mismatch { .. } => MISMATCH,

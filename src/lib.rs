@@ -7,7 +7,7 @@
 //! - [`cmd`]: one module per subcommand, and the settings step;
 //! - [`trust`]: which keys belong to an instance (SECURITY.md, the trust rules);
 //! - [`store`]: the files the tool owns (known_hosts, cache, seed store);
-//! - [`aws`], [`net`]: the edges (EC2 and S3; DNS, SSH wire, data path, OpenSSH);
+//! - [`aws`], [`net`]: the edges (EC2, S3, Systems Manager; DNS, SSH wire, data path, OpenSSH);
 //! - [`error`], [`text`]: the errors that decide exit codes, and what reaches the terminal.
 //!
 //! [`cli`] is clap's definition of the command line; only `cmd` reads it.

@@ -112,18 +112,9 @@ fn cannot_vouch(err: &anyhow::Error) -> bool {
         matches!(
             c.downcast_ref::<resolve::Error>(),
             Some(resolve::Error::NotFound { .. } | resolve::Error::DnsNotAnInstance { .. })
-        ) || matches!(
-            c.downcast_ref::<sources::Error>(),
-            Some(
-                sources::Error::NotYet { .. }
-                    | sources::Error::NoKeyBlock { .. }
-                    | sources::Error::NoSource { .. }
-                    | sources::Error::SsmNotManaged { .. }
-                    | sources::Error::SsmOffline { .. }
-                    | sources::Error::SsmTimedOut { .. }
-                    | sources::Error::Console(crate::error::ConsoleError::Truncated)
-            )
-        )
+        ) || c
+            .downcast_ref::<sources::Error>()
+            .is_some_and(sources::Error::is_unavailable)
     })
 }
 

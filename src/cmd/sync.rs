@@ -25,7 +25,7 @@ use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
 use crate::trust::names::{PublicNames, is_recordable_tag, names_for};
 use crate::trust::policy::{self, Sources};
-use crate::trust::{resolve, sources};
+use crate::trust::resolve;
 
 /// One instance's result.
 #[derive(Serialize)]
@@ -211,17 +211,9 @@ async fn verify_one(
             outcome.status = "verified";
         }
         Err(err) => {
-            if err.chain().any(|c| {
-                matches!(
-                    c.downcast_ref::<sources::Error>(),
-                    Some(
-                        sources::Error::Mismatch { .. }
-                            | sources::Error::Console(
-                                crate::error::ConsoleError::Contradictory { .. }
-                            )
-                    )
-                )
-            }) {
+            // What exits 5 on its own (a presented key not vouched for, a
+            // self-contradictory console, an SSM read contradicting verified keys).
+            if crate::error::exit_code(&err) == crate::error::MISMATCH {
                 outcome.status = "mismatch";
             }
             outcome.reason = Some(format!("{err:#}"));

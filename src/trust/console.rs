@@ -58,7 +58,8 @@ const BOOT_BANNER: &str = "Linux version ";
 const MAX_WRAP_LINES: usize = 16;
 
 /// What a source vouches for: whole keys, or fingerprints of keys. The
-/// console parser fills both; a seed and the memo fill only `keys`.
+/// console parser fills both; a seed, Systems Manager and the memo fill
+/// only `keys`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Vouched {
     /// Whole keys (from the console: the first complete `SSH HOST KEY KEYS`

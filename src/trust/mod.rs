@@ -1,6 +1,6 @@
 //! Which keys belong to an instance (SECURITY.md, the trust rules).
 //!
-//! - [`resolve`]: from what the user typed to the one running instance (rule 6);
+//! - [`resolve`]: from what the user typed to the one running instance (rule 3);
 //! - [`console`]: parsing cloud-init's host-key blocks out of console output (rule 2);
 //! - [`sources`]: reading the console through the EC2 API, with waiting (rule 1a);
 //! - [`seed`]: seeds generated before launch and the proof that binds one (rule 1b);

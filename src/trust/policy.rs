@@ -183,8 +183,9 @@ impl Cold {
     ///
     /// # Errors
     /// No source vouches for anything (console not there yet, or without a
-    /// block, and nothing remembered), the console contradicts itself, or
-    /// the API failed.
+    /// block; Systems Manager unavailable; nothing remembered), the console
+    /// contradicts itself, a Systems Manager read contradicts keys verified
+    /// earlier, or the API failed.
     pub async fn of(
         ec2: &Ec2,
         instance: Instance,
@@ -289,25 +290,12 @@ impl Cold {
         if tried.len() == 1 && !no_seed {
             return Err(tried.remove(0).1);
         }
-        if tried.is_empty() && !no_seed {
-            // Only an untagged seed was asked for.
-            return Err(sources::Error::NoSource {
-                id: instance.id,
-                tried: "seed (none is proven to be this instance's)".into(),
-            });
-        }
         let mut listed: Vec<String> = Vec::new();
-        if no_seed {
+        // A seed is named when the instance's tag promised one, or when only a seed was asked for.
+        if no_seed || tried.is_empty() {
             listed.push("seed (none is proven to be this instance's)".into());
         }
         listed.extend(tried.iter().map(|(name, err)| format!("{name} ({err})")));
-        if listed.len() == 1 {
-            // Only a seed was asked for.
-            return Err(sources::Error::NoSource {
-                id: instance.id,
-                tried: listed.remove(0),
-            });
-        }
         Err(sources::Error::NoSource {
             id: instance.id,
             tried: listed.join(", then "),
@@ -318,15 +306,17 @@ impl Cold {
     /// verified: delete it — whatever vouched this time (`sync` may have
     /// verified first, or an earlier deletion failed).
     pub fn after_verified_connection(&self, aws: &aws::Config, quiet: bool) {
+        let Some(store) = SeedStore::existing() else {
+            return;
+        };
         let record = match &self.source {
             Source::Seed(record) => Some(record.clone()),
-            _ => SeedStore::existing().and_then(|s| s.bound_to(&self.instance.id)),
+            _ => store.bound_to(&self.instance.id),
         };
         let Some(mut record) = record.filter(|r| r.s3.as_ref().is_some_and(|o| !o.deleted)) else {
             return;
         };
-        let result = SeedStore::open()
-            .and_then(|store| seed::delete_s3_object(aws, quiet, &store, &mut record));
+        let result = seed::delete_s3_object(aws, quiet, &store, &mut record);
         if let Err(err) = result {
             crate::text::warn(false, &format!("{err:#}"));
         }
@@ -377,8 +367,9 @@ impl Cold {
     }
 
     /// The instance's keys for commands that write without a connection
-    /// (`fetch`, `sync`, `repair`): a seed's or the console's KEYS block as
-    /// they are; for a FINGERPRINTS-only console or a memo, the live server
+    /// (`fetch`, `sync`, `repair`): a seed's, the console's KEYS block or
+    /// the Systems Manager read as they are; for a FINGERPRINTS-only console
+    /// or a memo, the live server
     /// is probed for each key type and every key it presents must be
     /// vouched for. Blocking (it may probe).
     ///
@@ -540,7 +531,7 @@ pub fn connection_lookup<T>(
             }
             _ => None,
         };
-        let (ec2, instance) = locate_running_from(&home, lookup, target, wait).await?;
+        let (ec2, instance) = locate_running(&home, lookup, target, wait).await?;
         tracing::debug!(?instance, elapsed = ?started.elapsed(), "located");
         let connecting = on_located(&instance);
         if let Some(keys) = known(&instance.id) {
@@ -599,25 +590,18 @@ pub fn cold_lookup(
 ) -> Result<Cold> {
     aws::block_on(async {
         let started = Instant::now();
-        let (ec2, instance) = locate_running(lookup, target, wait).await?;
+        let home = Ec2::new(lookup.aws).await?;
+        let (ec2, instance) = locate_running(&home, lookup, target, wait).await?;
         let wait = wait.saturating_sub(started.elapsed());
         tracing::debug!(?instance, "resolved");
         Ok(Cold::of(&ec2, instance, cache, wait, lookup.quiet, lookup.sources).await?)
     })
 }
 
-/// Locates the instance, waiting up to `wait` while it is still pending
-/// (ssh run right after run-instances).
+/// Locates the instance (starting with `home`, the first region's client),
+/// waiting up to `wait` while it is still pending (ssh run right after
+/// run-instances).
 async fn locate_running(
-    lookup: Lookup<'_>,
-    target: &Target,
-    wait: Duration,
-) -> Result<(Ec2, Instance), resolve::Error> {
-    locate_running_from(&Ec2::new(lookup.aws).await?, lookup, target, wait).await
-}
-
-/// [`locate_running`] with the first region's client already built.
-async fn locate_running_from(
     home: &Ec2,
     lookup: Lookup<'_>,
     target: &Target,

@@ -7,7 +7,6 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::aws::{
-    self,
     ec2::{Ec2, Instance, Query, Side},
     shapes,
 };
@@ -83,23 +82,12 @@ pub use crate::error::LocateError as Error;
 
 /// Finds the one running instance `target` names, searching `regions` in
 /// order (none: the configured region, then — for an instance id, which is
-/// unique across regions — every other enabled region). Returns the client
-/// for the instance's region with it.
+/// unique across regions — every other enabled region), starting with
+/// `home`, the client for the first region. Returns the client for the
+/// instance's region with it.
 ///
 /// # Errors
 /// None or several match, the instance is not running, or the API failed.
-pub async fn locate(
-    config: &aws::Config,
-    target: &Target,
-    options: Options,
-) -> Result<(Ec2, Instance), Error> {
-    locate_from(&Ec2::new(config).await?, &config.regions, target, options).await
-}
-
-/// [`locate`], with the client for the first region already built.
-///
-/// # Errors
-/// As [`locate`].
 pub async fn locate_from(
     home: &Ec2,
     regions: &[String],

@@ -404,6 +404,16 @@ fn an_ssm_read_that_contradicts_console_verified_keys_is_refused_in_auto() {
         stderr(&out)
     );
     assert_eq!(fs::read(&kh).unwrap(), before, "nothing written");
+    // sync reports it as a mismatch (exit 5), not as "unavailable".
+    let out = sim.run_bin(&["sync", "--json", "--known-hosts", kh.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["instances"][0]["status"],
+        "mismatch",
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(fs::read(&kh).unwrap(), before, "nothing written");
     // Asked for by name, the agent's answer is taken.
     let out = sim.run_bin(&[
         "fetch",
