@@ -412,6 +412,8 @@ impl KexError {
 pub enum ConfigError {
     #[error("cannot read the config file {path}: {error}; {}", self.remedy())]
     Unreadable { path: PathBuf, error: String },
+    #[error("the config file {path} cannot be trusted: {problem}")]
+    Untrusted { path: PathBuf, problem: String },
     #[error("config file {path} line {line}: {message}; {}", self.remedy())]
     Syntax {
         path: PathBuf,
@@ -431,6 +433,7 @@ impl ConfigError {
     pub fn remedy(&self) -> &'static str {
         match self {
             ConfigError::Unreadable { .. } => "check its permissions, or move it aside",
+            ConfigError::Untrusted { .. } => "make it yours and writable only by you",
             ConfigError::Syntax { .. } | ConfigError::Value { .. } => {
                 "fix the line or remove it (flags do not need the file)"
             }

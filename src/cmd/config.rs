@@ -73,7 +73,14 @@ impl FileConfig {
             return Ok(FileConfig::default());
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => FileConfig::parse(&path, &text),
+            Ok(text) => {
+                // It chooses the known_hosts file and the sources: only its
+                // owner may write it (as for the cache and the seed store).
+                if let Err(problem) = crate::store::files::private_file(&path) {
+                    return Err(ConfigError::Untrusted { path, problem });
+                }
+                FileConfig::parse(&path, &text)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
             Err(e) => Err(ConfigError::Unreadable {
                 path,

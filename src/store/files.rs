@@ -21,11 +21,26 @@ pub fn writable_by_others(meta: &Metadata) -> bool {
 /// # Errors
 /// The problem, with its fix, as a sentence fragment.
 pub fn private_dir(dir: &std::path::Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot read it ({e})"))?;
     if !meta.is_dir() {
         return Err("it is not a directory (a symlink?); remove it".into());
     }
+    owned_privately(&meta, "700")
+}
+
+/// Why a file whose contents we act on (the config file) cannot be
+/// trusted: the same rule as [`private_dir`], following a symlink.
+///
+/// # Errors
+/// The problem, with its fix, as a sentence fragment.
+pub fn private_file(file: &std::path::Path) -> Result<(), String> {
+    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read it ({e})"))?;
+    owned_privately(&meta, "600")
+}
+
+/// Owned by the user running us, and writable by nobody else.
+fn owned_privately(meta: &Metadata, fix_mode: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
     let me = rustix::process::geteuid().as_raw();
     if meta.uid() != me {
         return Err(format!(
@@ -33,10 +48,10 @@ pub fn private_dir(dir: &std::path::Path) -> Result<(), String> {
             meta.uid()
         ));
     }
-    if writable_by_others(&meta) {
+    if writable_by_others(meta) {
         return Err(format!(
-            "it is group- or world-writable (mode {}); chmod 700 it",
-            mode_text(&meta)
+            "it is group- or world-writable (mode {}); chmod {fix_mode} it",
+            mode_text(meta)
         ));
     }
     Ok(())

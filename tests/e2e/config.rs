@@ -103,4 +103,19 @@ fn a_bad_config_file_is_one_line_naming_the_key_and_the_line() {
         assert!(err.contains(says), "{text}: {err}");
         assert!(!kh.exists(), "nothing written");
     }
+
+    // A file others may write could redirect known_hosts or the sources: refused.
+    write_config(&sim, "address = \"private\"\n");
+    let file = sim.home().join(".config/ec2-hostkey/config.toml");
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+    let out = sim.fetch_write(&kh, &web.id);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("cannot be trusted: it is group- or world-writable (mode 666); chmod 600 it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!kh.exists(), "nothing written");
 }

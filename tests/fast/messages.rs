@@ -310,6 +310,13 @@ fn file_network_and_summary_errors() {
             },
         ),
         (
+            "config_untrusted",
+            ConfigError::Untrusted {
+                path: PathBuf::from("/home/me/.config/ec2-hostkey/config.toml"),
+                problem: "it is group- or world-writable (mode 666); chmod 600 it".into(),
+            },
+        ),
+        (
             "config_syntax",
             ConfigError::Syntax {
                 path: PathBuf::from("/home/me/.config/ec2-hostkey/config.toml"),
