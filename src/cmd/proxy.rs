@@ -67,7 +67,7 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
     };
     let path = &ctx.destination.path;
     let (live, plan) = connect_planned(&ctx)?;
-    let address = live.socket.peer_addr()?.ip().to_string();
+    let address = live.peer.ip().to_string();
     if let Some(presented) = &live.presented {
         let verified = verify_presented(&ctx, plan, presented, &address)?;
         record(&ctx, path, &verified)?;
@@ -79,6 +79,9 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
 /// let through to ssh.
 struct Live {
     socket: TcpStream,
+    /// Where `socket` leads, kept from the connect: once both sides have
+    /// closed (a half-close answered), the socket no longer knows its peer.
+    peer: SocketAddr,
     /// The key the server presented; `None` when `--fdpass` needs no probe
     /// (the name was verified and recorded: ssh checks the socket itself).
     presented: Option<PublicKey>,
@@ -90,11 +93,11 @@ impl Live {
     /// Reads the server's host key on `socket`: with `--fdpass` by a probe
     /// on a second connection (if `probe`), else from the key exchange as it
     /// passes between ssh and the server, holding the key reply back.
-    fn open(socket: TcpStream, port: u16, fdpass: bool, probe: bool) -> Result<Live> {
-        let address = socket.peer_addr()?.ip().to_string();
+    fn open((socket, peer): (TcpStream, SocketAddr), fdpass: bool, probe: bool) -> Result<Live> {
+        let (address, port) = (peer.ip().to_string(), peer.port());
         if fdpass {
             let presented = if probe {
-                let mut probe_socket = connect(&address, port, CONNECT_TIMEOUT)?;
+                let (mut probe_socket, _) = connect(&address, port, CONNECT_TIMEOUT)?;
                 // A tarpit that accepts and never answers must not hang ssh.
                 probe_socket.set_read_timeout(Some(kex::PROBE_TIMEOUT))?;
                 probe_socket.set_write_timeout(Some(kex::PROBE_TIMEOUT))?;
@@ -107,6 +110,7 @@ impl Live {
             };
             return Ok(Live {
                 socket,
+                peer,
                 presented,
                 relay: None,
             });
@@ -124,6 +128,7 @@ impl Live {
         .with_context(|| format!("{address}:{port}"))?;
         Ok(Live {
             socket,
+            peer,
             presented: Some(intercepted.key),
             relay: Some((upstream, intercepted.held)),
         })
@@ -165,11 +170,11 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(Live, Plan)> {
         .and_then(|c| Warm::load(c, &ctx.lookup, ctx.settings.resolve.address, &ctx.sources))
     {
         match connect(&warm.name.address, port, WARM_CONNECT_TIMEOUT) {
-            Ok(socket) => {
+            Ok(connected) => {
                 tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");
                 let keys = warm.keys.public_keys().unwrap_or_default();
                 let probe = !(fdpass && recorded(&ctx.destination.path, &warm.name.names, &keys)?);
-                let live = Live::open(socket, port, fdpass, probe)?;
+                let live = Live::open(connected, fdpass, probe)?;
                 return Ok((live, Plan::Warm(Box::new(warm))));
             }
             Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
@@ -186,8 +191,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(Live, Plan)> {
                 .expect("resolve only returns instances with an address")
                 .to_string();
             std::thread::spawn(move || {
-                let socket = connect(&address, port, CONNECT_TIMEOUT)?;
-                Live::open(socket, port, fdpass, true)
+                Live::open(connect(&address, port, CONNECT_TIMEOUT)?, fdpass, true)
             })
         },
     )?;
@@ -332,13 +336,14 @@ fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
     Ok(())
 }
 
-fn connect(address: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
+fn connect(address: &str, port: u16, timeout: Duration) -> Result<(TcpStream, SocketAddr)> {
     let ip: IpAddr = address
         .parse()
         .with_context(|| format!("EC2 returned an address that is not an IP: {address}"))?;
-    let socket = TcpStream::connect_timeout(&SocketAddr::new(ip, port), timeout).with_context(|| {
+    let peer = SocketAddr::new(ip, port);
+    let socket = TcpStream::connect_timeout(&peer, timeout).with_context(|| {
         format!("cannot connect to {address} port {port}; is the instance's sshd up and its security group open to you?")
     })?;
     socket.set_nodelay(true).ok();
-    Ok(socket)
+    Ok((socket, peer))
 }

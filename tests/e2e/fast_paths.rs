@@ -341,7 +341,14 @@ fn half_close_propagates_both_ways() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert!(status.success());
+    let mut errors = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut errors)
+        .unwrap();
+    assert!(status.success(), "proxy failed ({status}): {errors}");
     assert_eq!(keygen_find(&sim.path("kh"), &web.ip), sim.keyscan(&web.ip));
 }
 
