@@ -63,6 +63,15 @@ pub struct Global {
     /// DNS server for names that are aliases of instances (default: the system resolver configuration)
     #[arg(long, global = true, value_name = "IP[:PORT]", env = "EC2_HOSTKEY_NAMESERVER", value_parser = parse_nameserver)]
     pub nameserver: Option<SocketAddr>,
+    /// The team store: records of verified keys shared through S3; read before the console
+    /// on a connection, and written (create-only) after every verification by a source
+    #[arg(
+        long,
+        global = true,
+        value_name = "s3://BUCKET/PREFIX",
+        env = "EC2_HOSTKEY_STORE"
+    )]
+    pub store: Option<String>,
 }
 
 /// `IP` or `IP:PORT` (port 53 by default), as `--nameserver` takes it.
@@ -135,6 +144,10 @@ pub struct SyncArgs {
     /// Report what would change; change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Publish every instance's verified keys to the team store (--store): create-only
+    /// records, one per instance and key set; --json reports what was published
+    #[arg(long)]
+    pub publish: bool,
     /// Print a JSON report (see README, JSON output)
     #[arg(long)]
     pub json: bool,
@@ -344,8 +357,9 @@ pub struct KnownHostsCmdArgs {
 
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Where host keys may come from: auto (a proven seed, then the console output, then
-    /// Systems Manager), or only one of them [default: auto]
+    /// Where host keys may come from: auto (a proven seed, then the team store when a
+    /// connection's key is checked, then the console output, then the team store for the
+    /// other commands, then Systems Manager), or only one of them [default: auto]
     #[arg(long, value_enum)]
     pub source: Option<SourceArg>,
     /// The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document`
@@ -358,9 +372,10 @@ pub struct SourceArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SourceArg {
     Auto,
+    Seed,
+    Store,
     Console,
     Ssm,
-    Seed,
 }
 
 #[derive(Debug, Args)]

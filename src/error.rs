@@ -235,6 +235,8 @@ pub enum KeysError {
     SsmContradicts { id: String, earlier: String },
     #[error("no trusted source vouches for {id}'s host keys; tried, in order: {tried}; {}", self.remedy())]
     NoSource { id: String, tried: String },
+    #[error("the team store {store} holds no record for {id}; {}", self.remedy())]
+    NoStoreRecord { id: String, store: String },
 }
 
 impl KeysError {
@@ -273,6 +275,10 @@ impl KeysError {
                 "if the instance was re-keyed, check its keys by hand and accept them with --source ssm"
                     .into()
             }
+            KeysError::NoStoreRecord { .. } => {
+                "someone who can verify the instance publishes one (any verification with --store does; `ec2-hostkey sync --publish` does it for a fleet), or use another --source"
+                    .into()
+            }
             KeysError::NoSource { .. } => {
                 "launch instances with seeded keys (ec2-hostkey seed), make them reachable by Systems Manager, or verify the key by hand"
                     .into()
@@ -288,6 +294,7 @@ impl KeysError {
             KeysError::NotYet { .. }
                 | KeysError::NoKeyBlock { .. }
                 | KeysError::NoSource { .. }
+                | KeysError::NoStoreRecord { .. }
                 | KeysError::SsmNotManaged { .. }
                 | KeysError::SsmOffline { .. }
                 | KeysError::SsmTimedOut { .. }
@@ -309,7 +316,8 @@ impl KeysError {
             | KeysError::SsmTimedOut { .. }
             | KeysError::SsmFailed { .. }
             | KeysError::SsmBadOutput { .. }
-            | KeysError::NoSource { .. } => NO_KEY,
+            | KeysError::NoSource { .. }
+            | KeysError::NoStoreRecord { .. } => NO_KEY,
         }
     }
 }
@@ -427,6 +435,8 @@ pub enum ConfigError {
         key: &'static str,
         expected: &'static str,
     },
+    #[error("{flag}: {problem}; {}", self.remedy())]
+    Flag { flag: &'static str, problem: String },
 }
 
 impl ConfigError {
@@ -437,6 +447,7 @@ impl ConfigError {
             ConfigError::Syntax { .. } | ConfigError::Value { .. } => {
                 "fix the line or remove it (flags do not need the file)"
             }
+            ConfigError::Flag { .. } => "give it as s3://BUCKET/PREFIX (see --help)",
         }
     }
 }

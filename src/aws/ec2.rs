@@ -29,6 +29,8 @@ pub struct Instance {
     pub side: Side,
     /// When it was launched (seconds since the epoch), if EC2 said.
     pub launched_at: Option<i64>,
+    /// The account that owns it (its reservation's owner), if EC2 said.
+    pub account: Option<String>,
 }
 
 /// An instance's public or private address and DNS name.
@@ -317,7 +319,12 @@ impl Ec2 {
                 Err(err) => return Err(Error::from_sdk("ec2:DescribeInstances", err)),
             };
             for reservation in page.reservations() {
-                out.extend(reservation.instances().iter().map(|i| convert(i, &region)));
+                out.extend(
+                    reservation
+                        .instances()
+                        .iter()
+                        .map(|i| convert(i, &region, reservation.owner_id())),
+                );
             }
         }
         Ok(out)
@@ -424,7 +431,7 @@ where
     }
 }
 
-fn convert(i: &SdkInstance, region: &str) -> Instance {
+fn convert(i: &SdkInstance, region: &str, owner: Option<&str>) -> Instance {
     let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
     let tag = |key: &str| {
         i.tags()
@@ -453,5 +460,6 @@ fn convert(i: &SdkInstance, region: &str) -> Instance {
             Side::Private
         },
         launched_at: i.launch_time().map(|t| t.secs()),
+        account: non_empty(owner),
     }
 }

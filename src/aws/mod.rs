@@ -1,4 +1,4 @@
-//! The AWS edge: the EC2, S3 and Systems Manager clients built from the standard AWS settings
+//! The AWS edge: the EC2, S3, Systems Manager and STS clients built from the standard AWS settings
 //! chain, each API call the tool makes, and SDK errors turned into
 //! [`crate::error::AwsError`]s that name the missing permission or setting.
 //! Nothing above this layer touches the SDK.
@@ -9,6 +9,7 @@ pub mod ec2;
 pub mod s3;
 pub mod shapes;
 pub mod ssm;
+pub mod sts;
 
 use anyhow::{Context, Result};
 

@@ -1,5 +1,7 @@
-//! S3 at the edge, for seeding (`seed --s3`): upload the key script as a
-//! private object, presign a GET that expires, delete the object after use.
+//! S3 at the edge: for seeding (`seed --s3`), upload the key script as a
+//! private object, presign a GET that expires, delete the object after use;
+//! for the team store (`--store s3://…`), create-only writes, listing and
+//! reading small objects, and the bucket's settings for `doctor`.
 
 use std::time::Duration;
 
@@ -7,16 +9,22 @@ use anyhow::{Context, Result};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
 use super::Config;
+use crate::error::AwsError as Error;
 
 async fn client(config: &Config) -> aws_sdk_s3::Client {
-    let config = config.loader(config.first_region()).load().await;
+    client_from(&config.loader(config.first_region()).load().await)
+}
+
+fn client_from(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     // S3-compatible endpoints (and local emulators) rarely serve
     // bucket-named hosts; path-style addressing works everywhere.
     let custom_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
         .iter()
         .any(|v| std::env::var_os(v).is_some());
-    let s3_config = aws_sdk_s3::config::Builder::from(&config)
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
         .force_path_style(custom_endpoint)
         .build();
     aws_sdk_s3::Client::from_conf(s3_config)
@@ -77,4 +85,211 @@ pub async fn delete(config: &Config, bucket: &str, key: &str) -> Result<()> {
         .map_err(aws_sdk_s3::Error::from)
         .with_context(|| format!("cannot delete s3://{bucket}/{key}; the caller needs s3:DeleteObject (retry with `ec2-hostkey seed cleanup`)"))?;
     Ok(())
+}
+
+/// The largest object the store reads: a record is a few kilobytes; anything
+/// bigger is not one of ours.
+const MAX_OBJECT: i64 = 64 * 1024;
+
+/// One bucket, for the team store: created from the same settings (region,
+/// credentials) as the EC2 client, so the credentials are resolved once.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    client: aws_sdk_s3::Client,
+    pub name: String,
+}
+
+/// Whether a create-only write created the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New,
+    /// The key exists already (or another writer is creating it right now).
+    Exists,
+}
+
+impl Bucket {
+    pub fn new(config: &aws_config::SdkConfig, name: &str) -> Bucket {
+        Bucket {
+            client: client_from(config),
+            name: name.to_string(),
+        }
+    }
+
+    /// From the standard settings chain alone (`doctor`).
+    pub async fn from_settings(config: &Config, name: &str) -> Bucket {
+        Bucket {
+            client: client(config).await,
+            name: name.to_string(),
+        }
+    }
+
+    /// Writes `body` at `key` only if no object is there (`If-None-Match: *`):
+    /// nobody overwrites what someone else wrote.
+    ///
+    /// # Errors
+    /// Access denied, or the API failed.
+    pub async fn put_new(&self, key: &str, body: Vec<u8>) -> Result<Created, Error> {
+        let sent = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .if_none_match("*")
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Created::New),
+            Err(err) => match err.code() {
+                // 412: it exists; 409: a concurrent conditional write is in flight.
+                Some("PreconditionFailed" | "ConditionalRequestConflict") => Ok(Created::Exists),
+                _ => Err(Error::from_sdk("s3:PutObject", err)),
+            },
+        }
+    }
+
+    /// The keys under `prefix`, in S3's order.
+    ///
+    /// # Errors
+    /// Access denied, no such bucket, or the API failed.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.name)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| Error::from_sdk("s3:ListBucket", err))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+        }
+        Ok(keys)
+    }
+
+    /// The object at `key`, if it exists and is small.
+    ///
+    /// # Errors
+    /// Access denied, too big, or the API failed.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
+            Err(err) => return Err(Error::from_sdk("s3:GetObject", err)),
+        };
+        if output.content_length().unwrap_or(0) > MAX_OBJECT {
+            return Err(Error::Api {
+                action: "s3:GetObject",
+                code: "TooLarge".into(),
+                message: format!("s3://{}/{key} is larger than a record can be", self.name),
+            });
+        }
+        let body = output.body.collect().await.map_err(|e| Error::Api {
+            action: "s3:GetObject",
+            code: "Read".into(),
+            message: e.to_string(),
+        })?;
+        Ok(Some(body.into_bytes().to_vec()))
+    }
+
+    /// The bucket's settings that decide who can change a record: is it
+    /// reachable, public, versioned, encrypted by default.
+    pub async fn report(&self) -> BucketReport {
+        let name = &self.name;
+        let c = &self.client;
+        let reachable = c
+            .head_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::from_sdk("s3:ListBucket", e));
+        let public = c
+            .get_bucket_policy_status()
+            .bucket(name)
+            .send()
+            .await
+            .map(|o| {
+                o.policy_status()
+                    .and_then(|s| s.is_public())
+                    .unwrap_or(false)
+            })
+            .or_else(|e| match e.code() {
+                // No bucket policy: nothing in one makes it public.
+                Some("NoSuchBucketPolicy") => Ok(false),
+                _ => Err(Error::from_sdk("s3:GetBucketPolicyStatus", e)),
+            });
+        let blocked = c
+            .get_public_access_block()
+            .bucket(name)
+            .send()
+            .await
+            .map(|o| {
+                o.public_access_block_configuration().is_some_and(|b| {
+                    b.block_public_acls() == Some(true)
+                        && b.ignore_public_acls() == Some(true)
+                        && b.block_public_policy() == Some(true)
+                        && b.restrict_public_buckets() == Some(true)
+                })
+            })
+            .or_else(|e| match e.code() {
+                Some("NoSuchPublicAccessBlockConfiguration") => Ok(false),
+                _ => Err(Error::from_sdk("s3:GetBucketPublicAccessBlock", e)),
+            });
+        let versioning = c
+            .get_bucket_versioning()
+            .bucket(name)
+            .send()
+            .await
+            .map(|o| {
+                o.status()
+                    .is_some_and(|s| *s == aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+            })
+            .map_err(|e| Error::from_sdk("s3:GetBucketVersioning", e));
+        let encryption = c
+            .get_bucket_encryption()
+            .bucket(name)
+            .send()
+            .await
+            .map(|o| {
+                o.server_side_encryption_configuration()
+                    .is_some_and(|c| !c.rules().is_empty())
+            })
+            .or_else(|e| match e.code() {
+                Some("ServerSideEncryptionConfigurationNotFoundError") => Ok(false),
+                _ => Err(Error::from_sdk("s3:GetEncryptionConfiguration", e)),
+            });
+        BucketReport {
+            reachable,
+            public,
+            blocked,
+            versioning,
+            encryption,
+        }
+    }
+}
+
+/// What `doctor` reports about the store's bucket.
+#[derive(Debug)]
+pub struct BucketReport {
+    pub reachable: Result<(), Error>,
+    /// Whether its policy makes it public.
+    pub public: Result<bool, Error>,
+    /// Whether all four public-access blocks are on.
+    pub blocked: Result<bool, Error>,
+    pub versioning: Result<bool, Error>,
+    pub encryption: Result<bool, Error>,
 }

@@ -10,7 +10,8 @@
 //! profile = "prod"                       # --profile
 //! address = "private"                    # --address auto|public|private
 //! nameserver = "10.0.0.2"                # --nameserver IP[:PORT]
-//! source = "auto"                        # --source auto|console|ssm|seed
+//! source = "auto"                        # --source auto|seed|store|console|ssm
+//! store = "s3://team-hostkeys/prod"      # --store (the team store)
 //! ssm_document = "ec2-hostkey-ReadHostKeys"
 //! wait = "2m"                            # --wait
 //! cache_ttl = "1h"                       # --cache-ttl
@@ -23,8 +24,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use clap::ValueEnum;
+
 use crate::cli::{AddressArg, SourceArg};
 use crate::error::ConfigError;
+use crate::store::team::StoreUrl;
 
 /// The file's settings; `None` where it says nothing.
 #[derive(Debug, Default, Clone)]
@@ -35,6 +39,7 @@ pub struct FileConfig {
     pub address: Option<AddressArg>,
     pub nameserver: Option<SocketAddr>,
     pub source: Option<SourceArg>,
+    pub store: Option<StoreUrl>,
     pub ssm_document: Option<String>,
     pub wait: Option<Duration>,
     pub cache_ttl: Option<Duration>,
@@ -51,6 +56,7 @@ struct Raw {
     address: Option<String>,
     nameserver: Option<String>,
     source: Option<String>,
+    store: Option<String>,
     ssm_document: Option<String>,
     wait: Option<String>,
     cache_ttl: Option<String>,
@@ -128,11 +134,9 @@ impl FileConfig {
             profile: raw.profile,
             address: raw
                 .address
-                .map(|a| match a.as_str() {
-                    "auto" => Ok(AddressArg::Auto),
-                    "public" => Ok(AddressArg::Public),
-                    "private" => Ok(AddressArg::Private),
-                    _ => Err(bad("address", "auto, public or private")),
+                .map(|a| {
+                    AddressArg::from_str(&a, false)
+                        .map_err(|_| bad("address", "auto, public or private"))
                 })
                 .transpose()?,
             nameserver: raw
@@ -144,13 +148,14 @@ impl FileConfig {
                 .transpose()?,
             source: raw
                 .source
-                .map(|s| match s.as_str() {
-                    "auto" => Ok(SourceArg::Auto),
-                    "console" => Ok(SourceArg::Console),
-                    "ssm" => Ok(SourceArg::Ssm),
-                    "seed" => Ok(SourceArg::Seed),
-                    _ => Err(bad("source", "auto, console, ssm or seed")),
+                .map(|s| {
+                    SourceArg::from_str(&s, false)
+                        .map_err(|_| bad("source", "auto, seed, store, console or ssm"))
                 })
+                .transpose()?,
+            store: raw
+                .store
+                .map(|s| StoreUrl::parse(&s).map_err(|_| bad("store", "an s3://bucket/prefix URL")))
                 .transpose()?,
             ssm_document: raw.ssm_document,
             wait: duration("wait", raw.wait)?,
@@ -200,7 +205,7 @@ mod tests {
         let c = parse(
             "regions = [\"eu-west-1\", \"us-east-1\"]\nprofile = \"prod\"\naddress = \"private\"\n\
              nameserver = \"10.0.0.2\"\nsource = \"console\"\nssm_document = \"d\"\nwait = \"2m\"\n\
-             cache_ttl = \"10m\"\nknown_hosts = \"/k\"\n",
+             cache_ttl = \"10m\"\nknown_hosts = \"/k\"\nstore = \"s3://team-keys/ssh\"\n",
         )
         .unwrap();
         assert_eq!(c.regions.unwrap(), ["eu-west-1", "us-east-1"]);
@@ -211,6 +216,7 @@ mod tests {
         assert_eq!(c.wait, Some(Duration::from_secs(120)));
         assert_eq!(c.cache_ttl, Some(Duration::from_secs(600)));
         assert_eq!(c.known_hosts, Some(PathBuf::from("/k")));
+        assert_eq!(c.store.unwrap().to_string(), "s3://team-keys/ssh");
     }
 
     #[test]

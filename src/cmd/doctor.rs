@@ -12,12 +12,14 @@ use serde::Serialize;
 use super::settings::Settings;
 use crate::aws;
 use crate::aws::ec2::{self, Ec2, Permission};
+use crate::aws::s3::Bucket;
 use crate::aws::ssm::Ssm;
 use crate::cli::{DoctorArgs, Global};
 use crate::net::openssh;
 use crate::store::cache::Cache;
 use crate::store::files::{mode_text, writable_by_others};
 use crate::store::seeds::SeedStore;
+use crate::store::team::StoreUrl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,6 +74,11 @@ pub fn run(settings: &Settings, global: &Global, args: &DoctorArgs) -> Result<()
         )
         .await)
     })?;
+    if let Some(url) = &settings.store {
+        checks.extend(aws::block_on(async {
+            Ok(store_checks(&settings.aws, url).await)
+        })?);
+    }
     checks.extend(settings_checks(settings, global));
     checks.push(ssh_client());
     checks.extend(known_hosts_file(args.known_hosts.as_deref()));
@@ -268,6 +275,65 @@ async fn ssm_checks(ec2: &Ec2, document: &str) -> Vec<Check> {
             format!("could not check: {err}"),
             err.remedy(),
         ),
+    });
+    checks
+}
+
+/// The team store's bucket: whoever can write it vouches for keys, so it
+/// must be reachable, not public, versioned (a changed record can be seen
+/// and undone) and encrypted by default.
+async fn store_checks(config: &aws::Config, url: &StoreUrl) -> Vec<Check> {
+    let bucket = Bucket::from_settings(config, &url.bucket).await;
+    let report = bucket.report().await;
+    let name = format!("team store {url}");
+    if let Err(err) = report.reachable {
+        return vec![problem(
+            Status::Fail,
+            name,
+            format!("not reachable: {err}"),
+            format!(
+                "check the bucket name and region, and allow s3:ListBucket, s3:GetObject and s3:PutObject on it (README, Team store); {}",
+                err.remedy()
+            ),
+        )];
+    }
+    let mut checks = vec![ok(name, "reachable")];
+    let policy = "apply the bucket policy in README, Team store";
+    checks.push(match (report.public, report.blocked) {
+        (Ok(true), _) => problem(
+            Status::Fail,
+            "store bucket public access",
+            "its policy makes it public: anyone could read who your instances are, and writers could be anyone the policy names",
+            format!("remove the public grant and turn on Block Public Access (aws s3api put-public-access-block --bucket {} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true)", url.bucket),
+        ),
+        (Ok(false), Ok(true)) => ok("store bucket public access", "not public; all four public-access blocks on"),
+        (Ok(false), Ok(false)) => problem(
+            Status::Warn,
+            "store bucket public access",
+            "not public now, but Block Public Access is not fully on",
+            format!("aws s3api put-public-access-block --bucket {} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true", url.bucket),
+        ),
+        (Err(err), _) | (_, Err(err)) => problem(Status::Warn, "store bucket public access", format!("could not check: {err}"), err.remedy()),
+    });
+    checks.push(match report.versioning {
+        Ok(true) => ok("store bucket versioning", "on"),
+        Ok(false) => problem(
+            Status::Fail,
+            "store bucket versioning",
+            "off: a record deleted or replaced by a writer leaves no trace",
+            format!("aws s3api put-bucket-versioning --bucket {} --versioning-configuration Status=Enabled ({policy})", url.bucket),
+        ),
+        Err(err) => problem(Status::Warn, "store bucket versioning", format!("could not check: {err}"), err.remedy()),
+    });
+    checks.push(match report.encryption {
+        Ok(true) => ok("store bucket encryption", "default encryption on"),
+        Ok(false) => problem(
+            Status::Fail,
+            "store bucket encryption",
+            "no default encryption",
+            format!("aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"AES256\"}}}}]}}'", url.bucket),
+        ),
+        Err(err) => problem(Status::Warn, "store bucket encryption", format!("could not check: {err}"), err.remedy()),
     });
     checks
 }

@@ -18,6 +18,7 @@ use crate::cli::FetchArgs;
 use crate::store::known_hosts::{self, KeyText};
 use crate::trust::names::{PublicNames, names_for};
 use crate::trust::policy::{self, Remembered};
+use crate::trust::publish;
 use crate::trust::resolve::Target;
 
 #[derive(Serialize)]
@@ -26,6 +27,9 @@ struct Report {
     instance: String,
     names: Vec<String>,
     source: &'static str,
+    /// Who verified and when, when the team store's record vouched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified_by: Option<String>,
     keys: Vec<KeyReport>,
 }
 
@@ -56,6 +60,15 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             .expect("resolve only returns instances with an address")
             .to_string();
         let (keys, source) = cold.keys_without_connection(args.port)?;
+        publish::publish_verified(
+            &settings.aws,
+            sources.store.as_ref(),
+            &cold.instance,
+            source,
+            cold.vouched.block_digest.as_deref(),
+            &keys,
+            settings.quiet,
+        );
         let mut names = names_for(&[target], args.port, &cold.instance);
         let lookup = known_hosts::lookup_name(target, args.port);
         cold.remember(
@@ -90,6 +103,7 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             instance: cold.instance.id.clone(),
             names,
             source,
+            verified_by: cold.source.verified_by(),
             keys: keys.iter().map(key_report).collect(),
         });
     }

@@ -17,7 +17,8 @@ use ssh_key::PublicKey;
 use super::settings::Settings;
 use crate::cli::KnownHostsCmdArgs;
 use crate::store::known_hosts::{KeyText, lookup_name};
-use crate::trust::policy::{self, Remembered, Source, Warm};
+use crate::trust::policy::{self, Remembered, Warm};
+use crate::trust::publish;
 use crate::trust::resolve::Target;
 use crate::trust::{resolve, sources};
 
@@ -25,7 +26,7 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     let (host, port) = split_host_port(&args.host);
     let lookup = lookup_name(host, port);
     let cache = settings.cache(&args.cache);
-    let sources = settings.sources(&args.source);
+    let sources = settings.sources(&args.source).for_connection();
     let warm = cache
         .as_ref()
         .and_then(|c| Warm::load(c, &lookup, settings.resolve.address, &sources));
@@ -64,23 +65,23 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
 
     let target = Target::classify(host);
     let wait = settings.wait(args.wait);
-    let lookup_with = |shortcut: bool| {
-        let lookup = settings.lookup(&sources);
-        if shortcut {
-            policy::connection_lookup(lookup, &target, wait, cache.as_ref(), |_| ())
-                .map(|(cold, ())| cold)
-        } else {
-            policy::cold_lookup(lookup, &target, wait, cache.as_ref())
+    let found = policy::connection_lookup(
+        settings.lookup(&sources),
+        &target,
+        wait,
+        cache.as_ref(),
+        |_| (),
+    )
+    .and_then(|(cold, ())| {
+        // Keys known for the instance, or the team store's record, that do
+        // not include the offered one (a re-key?): the sources decide.
+        if !cold.needs_sources(&offered) {
+            return Ok(cold);
         }
-    };
-    let found = lookup_with(true).and_then(|cold| {
-        // Keys known for the instance that do not include the offered one
-        // (a re-key?): the sources decide.
-        if matches!(cold.source, Source::Known) && !cold.vouched.vouches_for(&offered) {
-            lookup_with(false)
-        } else {
-            Ok(cold)
-        }
+        let address = cold.instance.address().unwrap_or_default().to_string();
+        policy::confirm_with_sources(cold, &offered, &address, &sources, |sources| {
+            policy::cold_lookup(settings.lookup(sources), &target, wait, cache.as_ref())
+        })
     });
     let cold = match found {
         Ok(cold) => cold,
@@ -93,6 +94,15 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     let address = cold.instance.address().unwrap_or_default().to_string();
     let keys = cold.check(&address, &offered)?;
     cold.after_verified_connection(&settings.aws, settings.quiet);
+    publish::publish_verified(
+        &settings.aws,
+        sources.store.as_ref(),
+        &cold.instance,
+        cold.source.label(),
+        cold.vouched.block_digest.as_deref(),
+        &keys,
+        settings.quiet,
+    );
     let names = vec![lookup.clone()];
     cold.remember(
         cache.as_ref(),

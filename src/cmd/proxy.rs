@@ -14,12 +14,14 @@ use anyhow::{Context, Result, bail};
 use ssh_key::PublicKey;
 
 use super::settings::{KnownHostsFile, Settings};
+use crate::aws::ec2::Instance;
 use crate::cli::ProxyArgs;
 use crate::net::{kex, pipe};
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
-use crate::trust::policy::{self, Cold, Remembered, Source, Sources, Warm};
+use crate::trust::policy::{self, Cold, Remembered, Sources, Warm};
+use crate::trust::publish;
 use crate::trust::resolve::Target;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -43,6 +45,8 @@ struct Verified {
     /// The AWS-assigned public names among them (whose lines the tool may take over).
     public: PublicNames,
     source: String,
+    /// Set when a source (not a memo) vouched and a team store is configured.
+    publish: Option<Publish>,
 }
 
 struct Session<'a> {
@@ -60,7 +64,7 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         settings,
         args,
         destination: settings.known_hosts(&args.file)?,
-        sources: settings.sources(&args.source),
+        sources: settings.sources(&args.source).for_connection(),
         cache: settings.cache(&args.cache),
         lookup: lookup_name(&args.host, args.port),
         target: Target::classify(&args.host),
@@ -68,12 +72,51 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
     let path = &ctx.destination.path;
     let (live, plan) = connect_planned(&ctx)?;
     let address = live.peer.ip().to_string();
+    let mut publishing = None;
     if let Some(presented) = &live.presented {
         let verified = verify_presented(&ctx, plan, presented, &address)?;
         record(&ctx, path, &verified)?;
+        publishing = verified.publish.map(|p| publish_in_background(&ctx, p));
     }
-    live.release()
+    let carried = live.release();
+    if let Some(publishing) = publishing {
+        let _ = publishing.join();
+    }
+    carried
 }
+
+/// Publishes a verification to the team store while the connection is
+/// carried, so that it costs the connection nothing.
+fn publish_in_background(ctx: &Session<'_>, publish: Publish) -> std::thread::JoinHandle<()> {
+    let (aws, store, quiet) = (
+        ctx.settings.aws.clone(),
+        ctx.sources.store.clone(),
+        ctx.settings.quiet,
+    );
+    std::thread::spawn(move || {
+        // ssh hangs up on its ProxyCommand when the session ends, however
+        // short; the record is worth finishing (the SDK's timeouts bound
+        // it). Once caught, SIGHUP stays caught for the process.
+        let _ = crate::aws::block_on(async {
+            let _hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+            Ok(())
+        });
+        let (instance, source, block, keys) = publish;
+        publish::publish_verified(
+            &aws,
+            store.as_ref(),
+            &instance,
+            source,
+            block.as_deref(),
+            &keys,
+            quiet,
+        );
+    })
+}
+
+/// What to publish to the team store: the instance, the source's label,
+/// the console block's digest, the keys.
+type Publish = (Instance, &'static str, Option<String>, Vec<PublicKey>);
 
 /// A connection to the instance whose host key has been read but not yet
 /// let through to ssh.
@@ -150,9 +193,9 @@ impl Live {
 }
 
 /// The instance and what the trusted sources say about its keys, from AWS.
-fn cold_lookup(ctx: &Session<'_>) -> Result<Cold> {
+fn cold_lookup(ctx: &Session<'_>, sources: &Sources) -> Result<Cold> {
     policy::cold_lookup(
-        ctx.settings.lookup(&ctx.sources),
+        ctx.settings.lookup(sources),
         &ctx.target,
         ctx.settings.wait(ctx.args.wait),
         ctx.cache.as_ref(),
@@ -222,6 +265,7 @@ fn verify_presented(
                 names: warm.name.names,
                 public,
                 source: "the cache of earlier verifications".into(),
+                publish: None,
             });
         }
         Plan::Warm(warm) => {
@@ -234,7 +278,7 @@ fn verify_presented(
             if let Some(cache) = &ctx.cache {
                 cache.forget_name(&ctx.lookup);
             }
-            let cold = cold_lookup(ctx)?;
+            let cold = cold_lookup(ctx, &ctx.sources)?;
             if cold.instance.address() != Some(address) {
                 bail!(
                     "{} now leads to {} at {}, not the cached {address}; the cache was refreshed, run ssh again",
@@ -245,16 +289,20 @@ fn verify_presented(
             }
             cold
         }
-        Plan::Cold(cold)
-            if matches!(cold.source, Source::Known) && !cold.vouched.vouches_for(presented) =>
-        {
-            // Not one of the keys known for this instance (a re-key?): ask the sources.
+        Plan::Cold(cold) if cold.needs_sources(presented) => {
+            // Not one of the keys known for this instance, or listed by the
+            // team store's record (a re-key?): the sources decide.
             tracing::debug!(
-                "presented key not among {}'s known keys; asking the sources",
-                cold.instance.id
+                "presented key not among {}'s {}; asking the sources",
+                cold.instance.id,
+                cold.source.label()
             );
-            let fresh = cold_lookup(ctx)?;
-            if fresh.instance.id != cold.instance.id || fresh.instance.address() != Some(address) {
+            let id = cold.instance.id.clone();
+            let fresh =
+                policy::confirm_with_sources(*cold, presented, address, &ctx.sources, |sources| {
+                    cold_lookup(ctx, sources)
+                })?;
+            if fresh.instance.id != id || fresh.instance.address() != Some(address) {
                 bail!(
                     "{} now leads to {} at {}, not {address}; run ssh again",
                     ctx.args.host,
@@ -278,12 +326,18 @@ fn verify_presented(
             names: &names,
         },
     );
+    let label = cold.source.label();
+    let publish = (ctx.sources.store.is_some() && publish::from_a_source(label)).then(|| {
+        let block = cold.vouched.block_digest.clone();
+        (cold.instance.clone(), label, block, keys.clone())
+    });
     Ok(Verified {
         public: PublicNames::of([&cold.instance]),
         instance_id: cold.instance.id,
         keys,
         names,
         source: cold.source.describe(),
+        publish,
     })
 }
 

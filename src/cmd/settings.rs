@@ -10,6 +10,7 @@ use super::config::FileConfig;
 use crate::cli::{self, AddressArg, SourceArg};
 use crate::store::cache::{self, Cache};
 use crate::store::files::known_hosts_path;
+use crate::store::team::StoreUrl;
 use crate::trust::policy::{Lookup, SourceKind, Sources};
 use crate::trust::resolve::{self, AddressMode};
 use crate::{aws, net};
@@ -22,6 +23,8 @@ pub struct Settings {
     /// `--quiet`: messages off (results and errors still print).
     pub quiet: bool,
     pub verbose: u8,
+    /// The team store (`--store`, else the file's).
+    pub store: Option<StoreUrl>,
     /// The config file's defaults, for the per-command flags.
     pub file: FileConfig,
 }
@@ -36,7 +39,20 @@ impl Settings {
     /// The config file cannot be used.
     pub fn from_cli(global: &cli::Global) -> Result<Settings> {
         let file = FileConfig::load()?;
-        Ok(Settings::merge(global, file))
+        let store =
+            match &global.store {
+                Some(url) => Some(StoreUrl::parse(url).map_err(|problem| {
+                    crate::error::ConfigError::Flag {
+                        flag: "--store",
+                        problem,
+                    }
+                })?),
+                None => file.store.clone(),
+            };
+        Ok(Settings {
+            store,
+            ..Settings::merge(global, file)
+        })
     }
 
     fn merge(global: &cli::Global, file: FileConfig) -> Settings {
@@ -70,6 +86,7 @@ impl Settings {
             },
             quiet: global.quiet,
             verbose: global.verbose,
+            store: file.store.clone(),
             file,
         }
     }
@@ -137,6 +154,16 @@ impl Settings {
                 origin(false, file.source.is_some()),
             ),
             (
+                "store",
+                self.store
+                    .as_ref()
+                    .map_or_else(|| "none".into(), ToString::to_string),
+                origin(
+                    global.store.is_some(),
+                    global.store.is_none() && self.store.is_some(),
+                ),
+            ),
+            (
                 "ssm_document",
                 self.ssm_document(None),
                 origin(false, file.ssm_document.is_some()),
@@ -177,10 +204,13 @@ impl Settings {
             only: match args.source.or(self.file.source).unwrap_or(SourceArg::Auto) {
                 SourceArg::Auto => None,
                 SourceArg::Seed => Some(SourceKind::Seed),
+                SourceArg::Store => Some(SourceKind::Store),
                 SourceArg::Console => Some(SourceKind::Console),
                 SourceArg::Ssm => Some(SourceKind::Ssm),
             },
             ssm_document: self.ssm_document(args.ssm_document.as_deref()),
+            store: self.store.clone(),
+            for_connection: false,
         }
     }
 

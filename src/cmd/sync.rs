@@ -24,7 +24,8 @@ use crate::cli::SyncArgs;
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
 use crate::trust::names::{PublicNames, is_recordable_tag, names_for};
-use crate::trust::policy::{self, Sources};
+use crate::trust::policy::{self, Found, Sources};
+use crate::trust::publish::{self, Publisher};
 use crate::trust::resolve;
 
 /// One instance's result.
@@ -36,8 +37,17 @@ struct Outcome {
     names: Vec<String>,
     /// added | replaced | unchanged | unavailable | mismatch
     status: &'static str,
-    /// Where the keys came from (seed, cache, console-keys, console-fingerprints+probe).
+    /// Where the keys came from (seed, store, cache, console-keys, console-fingerprints+probe).
     source: Option<&'static str>,
+    /// Who verified, when the team store's record vouched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified_by: Option<String>,
+    /// With --publish: new | exists | failed: why | not-from-a-source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<String>,
+    /// Team-store records of the instance that list other keys (re-keyed, or tampered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    store_disagrees: Vec<String>,
     reason: Option<String>,
     keys: Vec<String>,
     /// Aliases left out: known_hosts has the user's own entries for them, with other keys.
@@ -58,6 +68,8 @@ struct Report<'a> {
     unchanged: usize,
     unavailable: usize,
     mismatch: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<usize>,
 }
 
 pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
@@ -98,6 +110,17 @@ async fn collect(
     cache: Option<Cache>,
 ) -> Result<Vec<Outcome>> {
     let home = Ec2::for_fleet(&settings.aws).await?;
+    let publisher = match (&sources.store, args.publish) {
+        (Some(url), true) => Some(Arc::new(Publisher::open(home.sdk_config(), url).await?)),
+        (None, true) => {
+            return Err(crate::error::ConfigError::Flag {
+                flag: "--publish",
+                problem: "no team store to publish to".into(),
+            }
+            .into());
+        }
+        _ => None,
+    };
     let clients = home.with_regions(&settings.aws.regions);
     let mut filters = args.filter.clone();
     filters.push(("instance-state-name".into(), vec!["running".into()]));
@@ -120,6 +143,7 @@ async fn collect(
             port: args.port,
             quiet: settings.quiet,
             sources: sources.clone(),
+            publisher: publisher.clone(),
         };
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
@@ -159,6 +183,8 @@ struct Job {
     port: u16,
     quiet: bool,
     sources: Sources,
+    /// With --publish.
+    publisher: Option<Arc<Publisher>>,
 }
 
 async fn verify_one(
@@ -173,7 +199,9 @@ async fn verify_one(
         port,
         quiet,
         ref sources,
+        ref publisher,
     } = *job;
+    let published_instance = publisher.as_ref().map(|_| instance.clone());
     let mut outcome = Outcome {
         instance: instance.id.clone(),
         region: instance.region.clone(),
@@ -181,6 +209,9 @@ async fn verify_one(
         names: Vec::new(),
         status: "unavailable",
         source: None,
+        verified_by: None,
+        published: None,
+        store_disagrees: Vec::new(),
         reason: None,
         keys: Vec::new(),
         not_recorded: Vec::new(),
@@ -204,11 +235,15 @@ async fn verify_one(
         outcome.not_recorded.push(tag);
     }
     match policy::keys_without_connection(ec2, instance, cache, port, quiet, sources).await {
-        Ok((keys, source)) => {
-            outcome.keys = keys.iter().map(known_hosts::key_line).collect();
-            outcome.public_keys = keys;
-            outcome.source = Some(source);
+        Ok(found) => {
+            outcome.keys = found.keys.iter().map(known_hosts::key_line).collect();
+            outcome.source = Some(found.source);
+            outcome.verified_by = found.verified_by.clone();
             outcome.status = "verified";
+            if let (Some(publisher), Some(instance)) = (publisher, published_instance) {
+                publish_one(publisher, &instance, &found, &mut outcome).await;
+            }
+            outcome.public_keys = found.keys;
         }
         Err(err) => {
             // What exits 5 on its own (a presented key not vouched for, a
@@ -220,6 +255,34 @@ async fn verify_one(
         }
     }
     outcome
+}
+
+/// Publishes one instance's verified keys, noting the result in its outcome.
+async fn publish_one(
+    publisher: &Publisher,
+    instance: &Instance,
+    found: &Found,
+    outcome: &mut Outcome,
+) {
+    if !publish::from_a_source(found.source) {
+        outcome.published = Some("not-from-a-source".into());
+        return;
+    }
+    let result = publisher
+        .publish(
+            instance,
+            found.source,
+            found.block_digest.as_deref(),
+            &found.keys,
+        )
+        .await;
+    match result {
+        Ok(done) => {
+            outcome.published = Some(done.published.label().into());
+            outcome.store_disagrees = done.disagreeing;
+        }
+        Err(err) => outcome.published = Some(format!("failed: {err}")),
+    }
 }
 
 /// The names to record: the chosen side's DNS name and address, plus the
@@ -352,6 +415,12 @@ fn note_not_recorded(outcome: &mut Outcome, foreign: Vec<String>) {
 
 fn report(args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -> Result<()> {
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
+    let published = |what: &str| {
+        outcomes
+            .iter()
+            .filter(|o| o.published.as_deref() == Some(what))
+            .count()
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         let report = Report {
@@ -363,6 +432,7 @@ fn report(args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -> Result<()> {
             unchanged: count("unchanged"),
             unavailable: count("unavailable"),
             mismatch: count("mismatch"),
+            published: args.publish.then(|| published("new")),
         };
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
@@ -393,5 +463,38 @@ fn report(args: &SyncArgs, path: &Path, outcomes: &[Outcome]) -> Result<()> {
         count("mismatch"),
         path.display()
     )?;
+    if args.publish {
+        let failed: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| {
+                o.published
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with("failed"))
+            })
+            .collect();
+        for outcome in &failed {
+            writeln!(
+                out,
+                "{} not published: {}",
+                outcome.instance,
+                crate::text::sanitize(outcome.published.as_deref().unwrap_or_default())
+            )?;
+        }
+        writeln!(
+            out,
+            "published {} new record(s); {} already in the store; {} failed",
+            published("new"),
+            published("exists"),
+            failed.len()
+        )?;
+    }
+    for outcome in outcomes.iter().filter(|o| !o.store_disagrees.is_empty()) {
+        writeln!(
+            out,
+            "{}: the team store holds a record with other keys (verified by {}); the fresh read was used: re-keyed, or that record was tampered with",
+            outcome.instance,
+            outcome.store_disagrees.join("; ")
+        )?;
+    }
     Ok(())
 }

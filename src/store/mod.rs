@@ -1,7 +1,8 @@
 //! The files the tool owns or edits: the user's known_hosts file (the model
 //! that keeps every byte, and its locked atomic rewrite), the verified-key
-//! cache, the seed store, and the permission rules every trusted file and
-//! directory must pass.
+//! cache, the seed store, the team store on S3 (`team`: records written
+//! create-only), and the permission rules every trusted file and directory
+//! must pass.
 //!
 //! Nothing here decides whether a key is trusted; that is `trust`'s job.
 //!
@@ -12,3 +13,4 @@ pub mod cache;
 pub mod files;
 pub mod known_hosts;
 pub mod seeds;
+pub mod team;

@@ -68,6 +68,9 @@ pub struct Vouched {
     /// Fingerprints (from the console: the first complete `SSH HOST KEY
     /// FINGERPRINTS` block of that same boot).
     pub fingerprints: Vec<ListedFingerprint>,
+    /// The SHA-256 of the console block the keys were read from (its lines
+    /// from BEGIN to END, as printed), for the team store's records.
+    pub block_digest: Option<String>,
 }
 
 impl Vouched {
@@ -315,6 +318,16 @@ struct Block<'a> {
     lines: Vec<(usize, &'a str)>,
 }
 
+/// `sha256:<hex>` of the block's lines, BEGIN to END.
+fn span_digest(lines: &[&str], span: &Span) -> String {
+    use sha2::{Digest, Sha256};
+    let end = span.end.min(lines.len().saturating_sub(1));
+    let text = lines.get(span.begin..=end).unwrap_or(&[]).join("\n");
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
 fn block<'a>(lines: &[&'a str], span: &Span) -> Block<'a> {
     let begin_line = lines.get(span.begin).copied().unwrap_or("");
     let prefix = begin_line
@@ -385,6 +398,7 @@ pub fn parse(raw: &[u8]) -> Result<Vouched, ConsoleError> {
     let mut key_blocks = boot.blocks(Kind::Keys);
     if let Some(first) = key_blocks.next() {
         result.keys = parse_keys(&block(&lines, first))?;
+        result.block_digest = Some(span_digest(&lines, first));
         for later in key_blocks {
             let other = parse_keys(&block(&lines, later))?;
             if !same_keys(&result.keys, &other) {
@@ -397,6 +411,9 @@ pub fn parse(raw: &[u8]) -> Result<Vouched, ConsoleError> {
     let mut fp_blocks = boot.blocks(Kind::Fingerprints);
     if let Some(first) = fp_blocks.next() {
         result.fingerprints = parse_fingerprints(&block(&lines, first))?;
+        if result.block_digest.is_none() {
+            result.block_digest = Some(span_digest(&lines, first));
+        }
         for later in fp_blocks {
             let other = parse_fingerprints(&block(&lines, later))?;
             if !same_fingerprints(&result.fingerprints, &other) {

@@ -122,7 +122,7 @@ impl Fleet {
                     &sources,
                 )
                 .await
-                .map(|(keys, _)| keys);
+                .map(|found| found.keys);
                 (id, found)
             });
         }

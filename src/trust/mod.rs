@@ -6,6 +6,7 @@
 //! - [`seed`]: seeds generated before launch and the proof that binds one (rule 1b);
 //! - [`ssm`]: the keys as the instance's Systems Manager agent reads them (rule 1d);
 //! - [`policy`]: the one trust policy every command goes through (rules 1, 5, 7);
+//! - [`publish`]: verifications written to the team store (rule 1e);
 //! - [`names`]: which names keys are recorded under and which lines are ours (rule 3);
 //! - [`fleet`]: a snapshot of many instances for the commands that look at many names.
 //!
@@ -15,6 +16,7 @@ pub mod console;
 pub mod fleet;
 pub mod names;
 pub mod policy;
+pub mod publish;
 pub mod resolve;
 pub mod seed;
 pub mod sources;

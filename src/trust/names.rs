@@ -119,6 +119,7 @@ mod tests {
             region: "us-east-1".into(),
             side: crate::aws::ec2::Side::Public,
             launched_at: None,
+            account: None,
         };
         let owned = PublicNames::of([&running]);
         assert!(owned.owns("3.4.5.6"));

@@ -12,6 +12,14 @@
 //!    (the cache), but only for a key the live server presents now. The
 //!    cache is a memo: it never overrides a source.
 //!
+//! With a team store (`--store`), its newest record for the instance is read
+//! after the seed and before the console when a live key will be checked
+//! (`proxy`, `known-hosts`: the record vouches only for a key the server
+//! presents, and one it does not list sends the lookup on to the other
+//! sources), and after the console when none will (`fetch`, `sync`,
+//! `repair`: the server is probed and must present only listed keys).
+//! Every verification by a source is published to the store ([`Publisher`]).
+//!
 //! `--source` narrows this to one source (the memo still applies); when every
 //! source tried fails, the error lists each, in order.
 //!
@@ -32,7 +40,8 @@ use crate::aws::{
 use crate::net::kex;
 use crate::store::cache::{Cache, InstanceRecord, NameRecord};
 use crate::store::seeds::{self, SeedRecord, SeedStore};
-use crate::text::note;
+use crate::store::team::{Record, StoreUrl, TeamStore};
+use crate::text::{note, warn};
 use crate::trust::console::Vouched;
 use crate::trust::resolve::{self, AddressMode, Target};
 use crate::trust::{seed, sources, ssm};
@@ -52,12 +61,18 @@ pub struct Sources {
     pub only: Option<SourceKind>,
     /// The tool's own document (`--ssm-document`).
     pub ssm_document: String,
+    /// The team store (`--store`), if any.
+    pub store: Option<StoreUrl>,
+    /// Whether a live key will be checked against what the sources vouch
+    /// for (`proxy`, `known-hosts`): the store is then read before the console.
+    pub for_connection: bool,
 }
 
 /// A trusted source of host keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Seed,
+    Store,
     Console,
     Ssm,
 }
@@ -67,13 +82,24 @@ impl Default for Sources {
         Sources {
             only: None,
             ssm_document: ssm::DEFAULT_DOCUMENT.into(),
+            store: None,
+            for_connection: false,
         }
     }
 }
 
 impl Sources {
+    /// For a command that checks a live key (`proxy`, `known-hosts`).
+    pub fn for_connection(self) -> Self {
+        Sources {
+            for_connection: true,
+            ..self
+        }
+    }
+
     fn asks(&self, kind: SourceKind) -> bool {
-        self.only.is_none_or(|only| only == kind)
+        let configured = kind != SourceKind::Store || self.store.is_some();
+        configured && self.only.is_none_or(|only| only == kind)
     }
 
     /// Whether keys verified earlier by the source named `label` (a cache
@@ -82,6 +108,7 @@ impl Sources {
         let kind = match label {
             "seed" => Some(SourceKind::Seed),
             "ssm" => Some(SourceKind::Ssm),
+            "store" => Some(SourceKind::Store),
             l if l.starts_with("console") => Some(SourceKind::Console),
             _ => None,
         };
@@ -142,6 +169,9 @@ pub enum Source {
     Console,
     /// The instance's Systems Manager agent, with this document (trust rule 1d).
     Ssm(String),
+    /// A record in the team store (trust rule 1e); it vouches only for a
+    /// key the live server presents.
+    Store { store: String, record: Box<Record> },
     /// Keys verified earlier for this instance id; they vouch only for a key
     /// the live server presents (trust rule 7).
     Memo,
@@ -159,10 +189,27 @@ impl Source {
             Source::Ssm(document) => {
                 format!("the instance's Systems Manager agent (document {document})")
             }
+            Source::Store { store, record } => format!(
+                "the team store {store} (verified by {} at {})",
+                crate::text::sanitize(&record.verified_by),
+                crate::text::sanitize(&record.verified_at)
+            ),
             Source::Memo => {
                 "keys verified earlier for this instance (no source holds its keys now)".into()
             }
             Source::Known => "keys verified earlier for this instance".into(),
+        }
+    }
+
+    /// Who verified and when, for a team-store record (`verified_by` in JSON).
+    pub fn verified_by(&self) -> Option<String> {
+        match self {
+            Source::Store { record, .. } => Some(format!(
+                "{} at {}",
+                crate::text::sanitize(&record.verified_by),
+                crate::text::sanitize(&record.verified_at)
+            )),
+            _ => None,
         }
     }
 
@@ -172,6 +219,7 @@ impl Source {
             Source::Seed(_) => "seed",
             Source::Console => "console",
             Source::Ssm(_) => "ssm",
+            Source::Store { .. } => "store",
             Source::Memo | Source::Known => "cache",
         }
     }
@@ -226,11 +274,19 @@ impl Cold {
                     let vouched = Vouched {
                         keys: record.public_keys().unwrap_or_default(),
                         fingerprints: Vec::new(),
+                        block_digest: None,
                     };
                     return vouch(instance, vouched, Source::Seed(record));
                 }
                 // Worth naming only to someone who expected a seed.
                 None => no_seed = instance.seed.is_some(),
+            }
+        }
+        if sources.for_connection && sources.asks(SourceKind::Store) {
+            match from_store(ec2, &instance, sources).await {
+                Ok((vouched, source)) => return vouch(instance, vouched, source),
+                Err(err) if sources.only.is_some() => return Err(err),
+                Err(err) => tried.push(("team store", err)),
             }
         }
         if sources.asks(SourceKind::Console) {
@@ -255,6 +311,13 @@ impl Cold {
                     tried.push(("console", err));
                 }
                 Err(err) => return Err(err),
+            }
+        }
+        if !sources.for_connection && sources.asks(SourceKind::Store) {
+            match from_store(ec2, &instance, sources).await {
+                Ok((vouched, source)) => return vouch(instance, vouched, source),
+                Err(err) if sources.only.is_some() => return Err(err),
+                Err(err) => tried.push(("team store", err)),
             }
         }
         if sources.asks(SourceKind::Ssm) {
@@ -284,6 +347,7 @@ impl Cold {
             let vouched = Vouched {
                 keys,
                 fingerprints: Vec::new(),
+                block_digest: None,
             };
             return vouch(instance, vouched, Source::Memo);
         }
@@ -413,6 +477,7 @@ impl Cold {
         }
         Ok(match self.source {
             Source::Memo => (self.vouched.keys.clone(), "cache"),
+            Source::Store { .. } => (self.vouched.keys.clone(), "store"),
             _ => (vouched, "console-fingerprints+probe"),
         })
     }
@@ -432,7 +497,7 @@ pub async fn keys_without_connection(
     port: u16,
     quiet: bool,
     sources: &Sources,
-) -> Result<(Vec<PublicKey>, &'static str)> {
+) -> Result<Found> {
     let cold = Cold::of(ec2, instance, cache, Duration::ZERO, quiet, sources).await?;
     let (cold, found) = tokio::task::spawn_blocking(move || {
         let found = cold.keys_without_connection(port);
@@ -443,7 +508,23 @@ pub async fn keys_without_connection(
     if let (Some(cache), false) = (cache, matches!(cold.source, Source::Memo)) {
         cache.put_instance(&InstanceRecord::new(&cold.instance.id, &keys, source));
     }
-    Ok((keys, source))
+    Ok(Found {
+        keys,
+        source,
+        block_digest: cold.vouched.block_digest.clone(),
+        verified_by: cold.source.verified_by(),
+    })
+}
+
+/// An instance's keys as [`keys_without_connection`] found them.
+pub struct Found {
+    pub keys: Vec<PublicKey>,
+    /// The source's label (`console-keys`, `store`, …).
+    pub source: &'static str,
+    /// The console block's digest, when the console vouched.
+    pub block_digest: Option<String>,
+    /// Who verified, when a team-store record vouched.
+    pub verified_by: Option<String>,
 }
 
 /// In `auto`, a Systems Manager read that shares no key with the keys
@@ -473,6 +554,97 @@ fn contradicts_remembered(
         id: id.into(),
         earlier: record.source,
     })
+}
+
+/// The newest record the team store holds for `instance` (records a
+/// bucket writer put under another instance's name, or with keys that do
+/// not match their name, are skipped with a warning).
+async fn from_store(
+    ec2: &Ec2,
+    instance: &Instance,
+    sources: &Sources,
+) -> Result<(Vouched, Source), sources::Error> {
+    let url = sources.store.as_ref().expect("asked only when configured");
+    let store = TeamStore::open(url, ec2.sdk_config());
+    let account = instance.account.as_deref().unwrap_or("unknown");
+    let (records, rejected) = store
+        .records(account, &instance.region, &instance.id)
+        .await?;
+    for skipped in rejected {
+        warn(
+            false,
+            &format!(
+                "ignoring s3://{}/{} in the team store: {}",
+                url.bucket,
+                crate::text::sanitize(&skipped.key),
+                crate::text::sanitize(&skipped.why)
+            ),
+        );
+    }
+    let newest = records
+        .into_iter()
+        .max_by(|a, b| a.verified_at.cmp(&b.verified_at))
+        .ok_or_else(|| sources::Error::NoStoreRecord {
+            id: instance.id.clone(),
+            store: url.to_string(),
+        })?;
+    let vouched = Vouched {
+        keys: newest.public_keys().unwrap_or_default(),
+        ..Vouched::default()
+    };
+    let source = Source::Store {
+        store: url.to_string(),
+        record: Box::new(newest),
+    };
+    Ok((vouched, source))
+}
+
+impl Cold {
+    /// Whether this answer came before the sources were asked (keys known
+    /// for the instance, or a team-store record) and does not vouch for
+    /// `presented`: then the sources decide ([`confirm_with_sources`]).
+    pub fn needs_sources(&self, presented: &PublicKey) -> bool {
+        matches!(self.source, Source::Known | Source::Store { .. })
+            && !self.vouched.vouches_for(presented)
+    }
+}
+
+/// The sources' answer after an early one did not vouch for `presented`
+/// ([`Cold::needs_sources`]): `lookup` runs the lookup with the sources it is
+/// given (the store left out). A team-store record that no source can
+/// overrule stays refused (exit 5): only a fresh read may say the instance
+/// was re-keyed, and publishing it reports the disagreement.
+///
+/// # Errors
+/// The record is refused, or the fresh lookup failed.
+pub fn confirm_with_sources(
+    early: Cold,
+    presented: &PublicKey,
+    address: &str,
+    sources: &Sources,
+    lookup: impl FnOnce(&Sources) -> Result<Cold>,
+) -> Result<Cold> {
+    let from_store = matches!(early.source, Source::Store { .. });
+    let refused = || match early.check(address, presented) {
+        Err(refusal) => refusal,
+        Ok(_) => unreachable!("needs_sources: the record does not vouch for the key"),
+    };
+    if from_store && sources.only == Some(SourceKind::Store) {
+        return Err(refused());
+    }
+    let others = Sources {
+        store: None,
+        ..sources.clone()
+    };
+    match lookup(&others) {
+        Err(err) if from_store && unavailable(&err) => Err(refused()),
+        other => other,
+    }
+}
+
+fn unavailable(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<sources::Error>()
+        .is_some_and(sources::Error::is_unavailable)
 }
 
 /// An instance up this long has long finished its first boot: a console
@@ -538,6 +710,7 @@ pub fn connection_lookup<T>(
             let vouched = Vouched {
                 keys,
                 fingerprints: Vec::new(),
+                block_digest: None,
             };
             let cold = Cold {
                 instance,

@@ -232,6 +232,7 @@ fn parse(id: &str, output: &str) -> Result<Vouched, KeysError> {
     Ok(Vouched {
         keys,
         fingerprints: Vec::new(),
+        block_digest: None,
     })
 }
 

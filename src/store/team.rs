@@ -1,0 +1,307 @@
+//! The team store on S3 (`--store s3://bucket/prefix`): one JSON record per
+//! instance and key set, written create-only so nobody overwrites a record
+//! (a re-key adds a new one), read back by colleagues and CI jobs.
+//!
+//! Records live at `<prefix>/<account>/<region>/<instance-id>/<digest>.json`,
+//! the digest being that of the record's keys. Whoever can write the bucket
+//! can vouch for keys (SECURITY.md, trust rule 1e): this module only reads
+//! and writes records and rejects malformed ones; `trust::policy` decides
+//! when a record may vouch.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use ssh_key::PublicKey;
+
+use crate::aws::s3::{Bucket, Created};
+use crate::error::AwsError;
+use crate::store::seeds::keys_digest;
+
+/// The record format this version writes and reads.
+const FORMAT: u32 = 1;
+
+/// Where the store is: `s3://bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUrl {
+    pub bucket: String,
+    /// Without leading or trailing slashes; may be empty.
+    pub prefix: String,
+}
+
+impl StoreUrl {
+    /// # Errors
+    /// Not `s3://bucket[/prefix]`, or the bucket name is not a valid one.
+    pub fn parse(text: &str) -> Result<StoreUrl, String> {
+        let rest = text
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{text:?} is not an s3://bucket/prefix URL"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let valid = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !valid {
+            return Err(format!(
+                "{bucket:?} is not an S3 bucket name (3-63 lowercase letters, digits, '-' and '.')"
+            ));
+        }
+        let prefix = prefix.trim_matches('/');
+        if prefix.split('/').any(|part| part == "..") || prefix.contains('\n') {
+            return Err(format!("{prefix:?} is not a usable key prefix"));
+        }
+        Ok(StoreUrl {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// The key prefix under which an instance's records live.
+    fn instance_prefix(&self, account: &str, region: &str, id: &str) -> String {
+        let base = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        format!("{base}{account}/{region}/{id}/")
+    }
+}
+
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.prefix.is_empty() {
+            write!(f, "s3://{}", self.bucket)
+        } else {
+            write!(f, "s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+}
+
+/// One verification, as published for the team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub format: u32,
+    pub account: String,
+    pub region: String,
+    pub instance_id: String,
+    /// `algorithm base64` lines, as in known_hosts.
+    pub keys: Vec<String>,
+    /// The source that vouched: `console`, `seed` or `ssm`.
+    pub source: String,
+    /// For the console: the SHA-256 of the block the keys were read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_block: Option<String>,
+    /// RFC 3339, UTC.
+    pub verified_at: String,
+    /// The STS caller ARN of whoever verified.
+    pub verified_by: String,
+}
+
+impl Record {
+    /// The record's keys; `None` if any line is not a public key.
+    pub fn public_keys(&self) -> Option<Vec<PublicKey>> {
+        self.keys
+            .iter()
+            .map(|line| PublicKey::from_openssh(line).ok())
+            .collect()
+    }
+
+    fn file_name(&self) -> String {
+        // The digest is base64 (`+`, `/`); a key name wants neither.
+        let digest = keys_digest(&self.keys);
+        let digest = digest.trim_start_matches("sha256:");
+        format!("{}.json", digest.replace('+', "-").replace('/', "_"))
+    }
+}
+
+/// What [`TeamStore::publish`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    New,
+    /// A record of the same keys was there already: nothing written.
+    Exists,
+}
+
+impl Published {
+    pub fn label(self) -> &'static str {
+        match self {
+            Published::New => "new",
+            Published::Exists => "exists",
+        }
+    }
+}
+
+/// The store, opened on one bucket.
+#[derive(Debug, Clone)]
+pub struct TeamStore {
+    pub url: StoreUrl,
+    bucket: Bucket,
+}
+
+/// A record that is not one: skipped, with why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub key: String,
+    pub why: String,
+}
+
+impl TeamStore {
+    pub fn open(url: &StoreUrl, config: &aws_config::SdkConfig) -> TeamStore {
+        TeamStore {
+            url: url.clone(),
+            bucket: Bucket::new(config, &url.bucket),
+        }
+    }
+
+    /// Every well-formed record for the instance, and the objects under its
+    /// prefix that are not well-formed records of it.
+    ///
+    /// # Errors
+    /// The bucket cannot be listed or read.
+    pub async fn records(
+        &self,
+        account: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<(Vec<Record>, Vec<Rejected>), AwsError> {
+        let prefix = self.url.instance_prefix(account, region, id);
+        let mut records = Vec::new();
+        let mut rejected = Vec::new();
+        for key in self.bucket.list(&prefix).await? {
+            let Some(body) = self.bucket.get(&key).await? else {
+                continue;
+            };
+            match check(&key, &body, account, region, id) {
+                Ok(record) => records.push(record),
+                Err(why) => rejected.push(Rejected { key, why }),
+            }
+        }
+        Ok((records, rejected))
+    }
+
+    /// Writes `record` unless a record of the same instance and keys exists.
+    ///
+    /// # Errors
+    /// The write was refused (access denied), or the API failed.
+    pub async fn publish(&self, record: &Record) -> Result<Published, AwsError> {
+        let key = format!(
+            "{}{}",
+            self.url
+                .instance_prefix(&record.account, &record.region, &record.instance_id),
+            record.file_name()
+        );
+        let body = serde_json::to_vec_pretty(record).expect("a record serialises");
+        Ok(match self.bucket.put_new(&key, body).await? {
+            Created::New => Published::New,
+            Created::Exists => Published::Exists,
+        })
+    }
+}
+
+/// Parses the object at `key` as a record of instance `id` and checks that
+/// it is what its place says: the account, region and instance of its
+/// prefix, keys that parse, and a name that is the digest of those keys.
+fn check(key: &str, body: &[u8], account: &str, region: &str, id: &str) -> Result<Record, String> {
+    let record: Record = serde_json::from_slice(body).map_err(|e| format!("not a record ({e})"))?;
+    if record.format != FORMAT {
+        return Err(format!("record format {} is not {FORMAT}", record.format));
+    }
+    if record.account != account || record.region != region || record.instance_id != id {
+        return Err(format!(
+            "it names {} in {} of account {}, but sits under {id} in {region} of {account}",
+            record.instance_id, record.region, record.account
+        ));
+    }
+    match record.public_keys() {
+        Some(keys) if !keys.is_empty() => {}
+        _ => return Err("its keys are not all public keys".into()),
+    }
+    if !key.ends_with(&format!("/{}", record.file_name())) {
+        return Err("its name is not the digest of its keys".into());
+    }
+    Ok(record)
+}
+
+/// Now, as RFC 3339 in UTC (records' `verified_at`).
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJyF2V3rJTUgSvUrf7yW7oGBeqLFsgv0M3n6W6/d2gj";
+
+    fn record() -> Record {
+        Record {
+            format: FORMAT,
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            instance_id: "i-0abc".into(),
+            keys: vec![ED.into()],
+            source: "console".into(),
+            console_block: None,
+            verified_at: now_rfc3339(),
+            verified_by: "arn:aws:iam::123456789012:user/a".into(),
+        }
+    }
+
+    fn key_of(r: &Record) -> String {
+        let url = StoreUrl::parse("s3://team-keys/ssh").unwrap();
+        format!(
+            "{}{}",
+            url.instance_prefix(&r.account, &r.region, &r.instance_id),
+            r.file_name()
+        )
+    }
+
+    #[test]
+    fn urls_parse_with_and_without_prefix() {
+        let url = StoreUrl::parse("s3://team-keys/a/b/").unwrap();
+        assert_eq!(
+            (url.bucket.as_str(), url.prefix.as_str()),
+            ("team-keys", "a/b")
+        );
+        assert_eq!(url.to_string(), "s3://team-keys/a/b");
+        assert_eq!(StoreUrl::parse("s3://team-keys").unwrap().prefix, "");
+        for bad in [
+            "team-keys",
+            "s3://",
+            "s3://Upper",
+            "s3://a",
+            "s3://ok-bucket/../x",
+        ] {
+            assert!(StoreUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_record_is_accepted_only_where_it_belongs() {
+        let r = record();
+        let body = serde_json::to_vec(&r).unwrap();
+        let key = key_of(&r);
+        assert_eq!(
+            check(&key, &body, "123456789012", "us-east-1", "i-0abc").unwrap(),
+            r
+        );
+        // Copied under another instance's prefix: refused.
+        assert!(check(&key, &body, "123456789012", "us-east-1", "i-0def").is_err());
+        // Keys changed without renaming: refused.
+        let mut other = r.clone();
+        other.keys = vec![ED.replace("HJy", "HJz")];
+        let forged = serde_json::to_vec(&other).unwrap();
+        assert!(check(&key, &forged, "123456789012", "us-east-1", "i-0abc").is_err());
+        assert!(check(&key, b"{}", "123456789012", "us-east-1", "i-0abc").is_err());
+    }
+
+    #[test]
+    fn the_same_keys_in_any_order_name_the_same_object() {
+        let mut a = record();
+        a.keys = vec![ED.into(), "ecdsa-sha2-nistp256 AAAA".into()];
+        let mut b = a.clone();
+        b.keys.reverse();
+        b.verified_by = "someone else".into();
+        assert_eq!(a.file_name(), b.file_name());
+    }
+}
