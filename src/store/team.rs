@@ -55,6 +55,15 @@ impl StoreUrl {
         })
     }
 
+    /// The object key of `record`: its instance's prefix and the digest of its keys.
+    pub fn key_for(&self, record: &Record) -> String {
+        format!(
+            "{}{}",
+            self.instance_prefix(&record.account, &record.region, &record.instance_id),
+            record.file_name()
+        )
+    }
+
     /// The key prefix under which an instance's records live.
     fn instance_prefix(&self, account: &str, region: &str, id: &str) -> String {
         let base = if self.prefix.is_empty() {
@@ -183,12 +192,7 @@ impl TeamStore {
     /// # Errors
     /// The write was refused (access denied), or the API failed.
     pub async fn publish(&self, record: &Record) -> Result<Published, AwsError> {
-        let key = format!(
-            "{}{}",
-            self.url
-                .instance_prefix(&record.account, &record.region, &record.instance_id),
-            record.file_name()
-        );
+        let key = self.url.key_for(record);
         let body = serde_json::to_vec_pretty(record).expect("a record serialises");
         Ok(match self.bucket.put_new(&key, body).await? {
             Created::New => Published::New,
@@ -248,12 +252,7 @@ mod tests {
     }
 
     fn key_of(r: &Record) -> String {
-        let url = StoreUrl::parse("s3://team-keys/ssh").unwrap();
-        format!(
-            "{}{}",
-            url.instance_prefix(&r.account, &r.region, &r.instance_id),
-            r.file_name()
-        )
+        StoreUrl::parse("s3://team-keys/ssh").unwrap().key_for(r)
     }
 
     #[test]

@@ -16,5 +16,6 @@ mod maintenance;
 mod proxy;
 mod seed;
 mod ssm;
+mod store;
 mod sync;
 mod trust;

@@ -342,6 +342,97 @@ impl Sim {
             .is_ok()
     }
 
+    /// Versioning, default encryption and all four public-access blocks on.
+    pub fn secure_bucket(&self, name: &str) {
+        use aws_sdk_s3::types::*;
+        let versioning = VersioningConfiguration::builder()
+            .status(BucketVersioningStatus::Enabled)
+            .build();
+        let sse = ServerSideEncryptionConfiguration::builder()
+            .rules(
+                ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(
+                        ServerSideEncryptionByDefault::builder()
+                            .sse_algorithm(ServerSideEncryption::Aes256)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        let block = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        self.rt.block_on(async {
+            let s3 = &self.s3;
+            s3.put_bucket_versioning()
+                .bucket(name)
+                .versioning_configuration(versioning)
+                .send()
+                .await
+                .expect("PutBucketVersioning");
+            s3.put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(sse)
+                .send()
+                .await
+                .expect("PutBucketEncryption");
+            s3.put_public_access_block()
+                .bucket(name)
+                .public_access_block_configuration(block)
+                .send()
+                .await
+                .expect("PutPublicAccessBlock");
+        });
+    }
+
+    /// The keys of the objects under `prefix`.
+    pub fn objects(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(
+                self.s3
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .send(),
+            )
+            .expect("ListObjectsV2");
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect()
+    }
+
+    pub fn get_object(&self, bucket: &str, key: &str) -> Vec<u8> {
+        let out = self
+            .rt
+            .block_on(self.s3.get_object().bucket(bucket).key(key).send())
+            .expect("GetObject");
+        self.rt
+            .block_on(out.body.collect())
+            .expect("object body")
+            .into_bytes()
+            .to_vec()
+    }
+
+    pub fn put_object(&self, bucket: &str, key: &str, body: &[u8]) {
+        self.rt
+            .block_on(
+                self.s3
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(body.to_vec().into())
+                    .send(),
+            )
+            .expect("PutObject");
+    }
+
     pub fn terminate(&self, id: &str) {
         self.rt
             .block_on(self.ec2.terminate_instances().instance_ids(id).send())

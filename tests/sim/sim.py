@@ -35,7 +35,7 @@ records the tests add with GET /_sim/dns?name=NAME&cname=TARGET or
 &a=ADDRESS; NXDOMAIN for everything else.
 
 Test-harness endpoints on the same port: GET /_sim/calls (API actions served,
-in order; with ?detail=1 each as {action, start, end} in seconds on one clock), GET /_sim/calls/reset, and fault injection:
+in order, S3's REST calls as s3:GetObject and the like; with ?detail=1 each as {action, start, end} in seconds on one clock), GET /_sim/calls/reset, and fault injection:
 GET /_sim/fault?action=ACTION&kind=KIND[&count=N][&seconds=S][&after=M] makes
 the next N (default: all) calls of ACTION, after M that succeed, fail as AWS would: throttle
 (RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
@@ -616,6 +616,11 @@ def harness_app(moto_app):
         environ["wsgi.input"] = io.BytesIO(raw)
         action = urllib.parse.parse_qs(raw.decode("utf-8", "replace")).get("Action", [None])[0]
         if not action:
+            # S3's REST calls, logged by name (s3:GetObject, …) like the query APIs.
+            s3_call = s3_action(environ)
+            SIM.calls.append(s3_call)
+            if s3_call == "s3:GetBucketVersioning":
+                return versioning_app(moto_app, environ, start_response)
             return moto_app(environ, start_response)
         SIM.calls.append(action)
         entry = {"action": action, "start": time.monotonic(), "end": None}
@@ -631,6 +636,38 @@ def harness_app(moto_app):
             entry["end"] = time.monotonic()
 
     return app
+
+
+def versioning_app(moto_app, environ, start_response):
+    """moto answers GetBucketVersioning on a never-versioned bucket with a
+    GetBucketVersioningResponse root; S3 (and the SDKs) use VersioningConfiguration."""
+    captured = {}
+
+    def capture(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+
+    body = b"".join(moto_app(environ, capture))
+    body = body.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
+    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+    start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+def s3_action(environ):
+    """The S3 operation a REST request is, as the call log names it."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    parts = [p for p in environ.get("PATH_INFO", "/").split("/") if p]
+    if len(parts) <= 1:
+        for sub, name in (("versioning", "GetBucketVersioning"), ("encryption", "GetBucketEncryption"),
+                          ("policyStatus", "GetBucketPolicyStatus"), ("publicAccessBlock", "GetPublicAccessBlock")):
+            if sub in query:
+                return f"s3:{'Put' + name[3:] if method == 'PUT' else name}"
+        if method == "GET":
+            return "s3:ListObjectsV2" if query.get("list-type") == ["2"] else "s3:ListObjects"
+        return {"HEAD": "s3:HeadBucket", "PUT": "s3:CreateBucket", "DELETE": "s3:DeleteBucket"}.get(method, f"s3:{method}")
+    return {"GET": "s3:GetObject", "PUT": "s3:PutObject", "DELETE": "s3:DeleteObject",
+            "HEAD": "s3:HeadObject"}.get(method, f"s3:{method}")
 
 
 SSM_FAULTS = {

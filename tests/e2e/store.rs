@@ -1,0 +1,345 @@
+//! The team store on S3: one engineer's verification answers a colleague's
+//! first connection with one S3 read, and answers at all once the console
+//! no longer holds the keys — while a record still vouches only for a key
+//! the live server presents, and a fresh read overrules it.
+
+use std::fs;
+use std::process::Output;
+
+use ec2_hostkey::store::team::{Record, StoreUrl};
+
+use crate::support::*;
+
+const BUCKET: &str = "team-hostkeys";
+const STORE: &str = "s3://team-hostkeys/ssh";
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}
+
+/// The records stored for `id`, parsed.
+fn records(sim: &Sim, id: &str) -> Vec<Record> {
+    sim.objects(BUCKET, "ssh/")
+        .iter()
+        .filter(|k| k.contains(&format!("/{id}/")))
+        .map(|k| serde_json::from_slice(&sim.get_object(BUCKET, k)).unwrap())
+        .collect()
+}
+
+/// Engineer B: another HOME (no cache, no seeds), another known_hosts file.
+fn colleague(sim: &Sim) -> String {
+    let home = sim.path("home-b");
+    fs::create_dir_all(&home).unwrap();
+    home.display().to_string()
+}
+
+fn ssh_as(sim: &Sim, home: &str, host: &str, kh: &std::path::Path) -> Output {
+    let proxy = format!(
+        "{BIN} proxy --store {STORE} --known-hosts {} %h %p",
+        kh.display()
+    );
+    sim.ssh_opts(
+        host,
+        kh,
+        &[format!("ProxyCommand={proxy}")],
+        &[("HOME", home)],
+        &["echo", "ok"],
+        None,
+    )
+}
+
+#[test]
+fn a_colleague_connects_from_the_store_after_the_console_block_is_gone() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let web = sim.launch(Launch::named("web"));
+    let keys = sim.host_keys()[&web.id].clone();
+
+    // Engineer A: verified from the console, and published.
+    let kh_a = sim.path("kh-a");
+    let home_a = sim.home().display().to_string();
+    let out = ssh_as(&sim, &home_a, "web", &kh_a);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let published = records(&sim, &web.id);
+    assert_eq!(published.len(), 1, "{:?}", sim.objects(BUCKET, ""));
+    let record = &published[0];
+    assert_eq!(record.source, "console");
+    assert_eq!(record.region, "us-east-1");
+    assert!(record.verified_by.starts_with("arn:aws:"), "{record:?}");
+    assert!(
+        record
+            .console_block
+            .as_deref()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
+    let mut recorded = record.keys.clone();
+    recorded.sort();
+    let mut live = keys.clone();
+    live.sort();
+    assert_eq!(recorded, live);
+
+    // The console's block scrolls out; engineer B connects with nothing cached.
+    sim.scroll_console(&web.id);
+    sim.reset_calls();
+    let kh_b = sim.path("kh-b");
+    let out = ssh_as(&sim, &colleague(&sim), "web", &kh_b);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "ok");
+    assert!(stderr(&out).contains("the team store s3://team-hostkeys/ssh (verified by arn:aws:"));
+    let calls = sim.calls();
+    let count = |name: &str| calls.iter().filter(|c| *c == name).count();
+    assert_eq!(count("GetConsoleOutput"), 0, "{calls:?}");
+    assert_eq!(count("s3:GetObject"), 1, "{calls:?}");
+    assert_eq!(count("s3:ListObjectsV2"), 1, "{calls:?}");
+    // Nothing is published again for keys the store vouched for.
+    assert_eq!(count("s3:PutObject"), 0, "{calls:?}");
+    assert_eq!(keygen_find(&kh_b, "web"), keys);
+    assert_eq!(keygen_find(&kh_b, &web.ip), keys);
+}
+
+#[test]
+fn a_record_the_live_server_does_not_present_is_refused_and_nothing_is_written() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let web = sim.launch(Launch::named("web"));
+    let kh_a = sim.path("kh-a");
+    let out = ssh_as(&sim, &sim.home().display().to_string(), "web", &kh_a);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(records(&sim, &web.id).len(), 1);
+
+    // The server now presents other keys, and no source can say why.
+    sim.rekey_quietly(&web.id);
+    sim.scroll_console(&web.id);
+    let kh_b = sim.path("kh-b");
+    let out = ssh_as(&sim, &colleague(&sim), "web", &kh_b);
+    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh_b, None);
+    assert!(stderr(&out).contains("team store"), "{}", stderr(&out));
+    // The record is unchanged: nothing was published for an unverified key.
+    assert_eq!(records(&sim, &web.id).len(), 1);
+}
+
+#[test]
+fn a_tampered_record_is_overruled_by_a_fresh_console_read_and_reported() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let web = sim.launch(Launch::named("web"));
+    let other = sim.launch(Launch::named("other"));
+    // A genuine record of another instance, re-labelled as web's by a bucket writer.
+    let out = sim.run_bin(&["fetch", "--store", STORE, &other.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut forged = records(&sim, &other.id).remove(0);
+    forged.instance_id = web.id.clone();
+    let url = StoreUrl::parse(STORE).unwrap();
+    sim.put_object(
+        BUCKET,
+        &url.key_for(&forged),
+        &serde_json::to_vec(&forged).unwrap(),
+    );
+
+    // fetch sees no live key: the console comes first and wins.
+    let out = sim.run_bin(&["fetch", "--no-cache", "--json", "--store", STORE, &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)[0]["source"], "console-keys");
+    assert!(
+        stderr(&out).contains("holds a record for") && stderr(&out).contains("tampered with"),
+        "{}",
+        stderr(&out)
+    );
+    let keys = sim.host_keys()[&web.id].clone();
+    let mut printed: Vec<String> = json(&out)[0]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {}",
+                k["type"].as_str().unwrap(),
+                k["key"].as_str().unwrap()
+            )
+        })
+        .collect();
+    printed.sort();
+    let mut expected = keys.clone();
+    expected.sort();
+    assert_eq!(printed, expected);
+    // The genuine record was published beside the forged one.
+    assert_eq!(records(&sim, &web.id).len(), 2);
+
+    // A connection: the forged record lists the other instance's keys, so
+    // the console decides, and the connection is verified by it.
+    let kh = sim.path("kh-b");
+    let out = ssh_as(&sim, &colleague(&sim), &web.id, &kh);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &web.ip), keys);
+}
+
+#[test]
+fn records_are_create_only() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let web = sim.launch(Launch::named("web"));
+    let out = sim.run_bin(&["fetch", "--store", STORE, &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = sim.objects(BUCKET, "ssh/").remove(0);
+    let first = sim.get_object(BUCKET, &key);
+
+    // A second verification of the same keys writes nothing.
+    sim.reset_calls();
+    let out = sim.run_bin(&["fetch", "--no-cache", "--store", STORE, &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !sim.calls().iter().any(|c| c == "s3:PutObject"),
+        "{:?}",
+        sim.calls()
+    );
+    assert_eq!(sim.get_object(BUCKET, &key), first);
+
+    // Two machines verifying a fresh instance at once leave one record.
+    let db = sim.launch(Launch::named("db"));
+    let home_b = colleague(&sim);
+    let spawn = |home: &str| {
+        let mut cmd = sim.bin();
+        cmd.env("HOME", home)
+            .args(["fetch", "--no-cache", "--store", STORE, &db.id]);
+        std::thread::spawn(move || run(cmd, None))
+    };
+    let a = spawn(&sim.home().display().to_string());
+    let b = spawn(&home_b);
+    for out in [a.join().unwrap(), b.join().unwrap()] {
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(records(&sim, &db.id).len(), 1);
+}
+
+#[test]
+fn sync_publish_fills_the_store_and_a_colleagues_sync_reads_it_alone() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let fleet = sim.launch_many(Launch::named("fleet"), 200, None);
+    let kh_a = sim.path("kh-a");
+    let out = sim.run_bin(&[
+        "sync",
+        "--publish",
+        "--json",
+        "--store",
+        STORE,
+        "--known-hosts",
+        kh_a.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["published"], 200, "{report}");
+    assert!(
+        report["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["published"] == "new")
+    );
+    assert_eq!(sim.objects(BUCKET, "ssh/").len(), 200);
+
+    // B: a fresh known_hosts from the store alone (no console call at all).
+    sim.reset_calls();
+    let kh_b = sim.path("kh-b");
+    let mut cmd = sim.bin();
+    cmd.env("HOME", colleague(&sim)).args([
+        "sync",
+        "--source",
+        "store",
+        "--store",
+        STORE,
+        "--json",
+        "--known-hosts",
+        kh_b.to_str().unwrap(),
+    ]);
+    let out = run(cmd, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["added"], 200, "{report}");
+    let first = &report["instances"][0];
+    assert_eq!(first["source"], "store");
+    assert!(
+        first["verified_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:")
+    );
+    assert!(!sim.calls().iter().any(|c| c == "GetConsoleOutput"));
+    let lines = |path: &std::path::Path| fs::read_to_string(path).unwrap().lines().count();
+    assert_eq!(lines(&kh_a), lines(&kh_b));
+    for instance in &fleet {
+        let from_store = keygen_find(&kh_b, &instance.ip);
+        assert!(!from_store.is_empty());
+        assert_eq!(from_store, keygen_find(&kh_a, &instance.ip));
+    }
+}
+
+#[test]
+fn the_store_comes_from_the_config_file_and_doctor_checks_its_bucket() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let config = sim.home().join(".config/ec2-hostkey");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(config.join("config.toml"), format!("store = \"{STORE}\"\n")).unwrap();
+    let web = sim.launch(Launch::named("web"));
+    let out = sim.run_bin(&["fetch", &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(records(&sim, &web.id).len(), 1);
+
+    // A new bucket: no versioning, no default encryption.
+    let out = sim.run_bin(&["doctor", "--json"]);
+    let report = json(&out);
+    let check = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {report}"))
+            .clone()
+    };
+    assert_eq!(check("team store s3://team-hostkeys/ssh")["status"], "ok");
+    assert_eq!(
+        check("store bucket versioning")["status"],
+        "fail",
+        "{report}"
+    );
+    assert!(
+        check("store bucket versioning")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("put-bucket-versioning")
+    );
+    assert_eq!(check("store bucket encryption")["status"], "fail");
+    assert!(!out.status.success());
+
+    // Once secured as README says, every store check passes.
+    sim.secure_bucket(BUCKET);
+    let out = sim.run_bin(&["doctor", "--json"]);
+    let report = json(&out);
+    let store_checks: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            let name = c["check"].as_str().unwrap();
+            name.starts_with("team store") || name.starts_with("store bucket")
+        })
+        .collect();
+    assert_eq!(store_checks.len(), 4, "{report}");
+    assert!(store_checks.iter().all(|c| c["status"] == "ok"), "{report}");
+
+    // A bucket that is not there: one FAIL naming it.
+    let out = sim.run_bin(&["doctor", "--store", "s3://no-such-bucket/x"]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("FAIL  team store s3://no-such-bucket/x: not reachable"),
+        "{}",
+        stdout(&out)
+    );
+    // A malformed --store is a usage error, exit 2.
+    let out = sim.run_bin(&["fetch", "--store", "team-hostkeys", &web.id]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--store"), "{}", stderr(&out));
+}
