@@ -119,7 +119,7 @@ _ec2__hostkey() {
 
     case "${cmd}" in
         ec2__hostkey)
-            opts="-v -q -h -V --region --profile --verbose --quiet --address --nameserver --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
+            opts="-v -q -h -V --region --profile --verbose --quiet --address --nameserver --store --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,6 +141,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -149,7 +153,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__completions)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --help bash elvish fish powershell zsh"
+            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +175,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -179,7 +187,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__doctor)
-            opts="-v -q -h --known-hosts --ssh-config --ssm-document --json --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --ssh-config --ssm-document --json --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -213,6 +221,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -221,7 +233,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__fetch)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --write --json --port --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --write --json --port --wait --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -236,7 +248,7 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --source)
-                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto seed store console ssm" -- "${cur}"))
                     return 0
                     ;;
                 --ssm-document)
@@ -267,6 +279,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -275,7 +291,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__forget)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --json --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --json --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -306,6 +322,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -527,7 +547,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__known__subcmd__hosts)
-            opts="-v -q -h --no-cache --cache-ttl --source --ssm-document --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --no-cache --cache-ttl --source --ssm-document --wait --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,7 +558,7 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --source)
-                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto seed store console ssm" -- "${cur}"))
                     return 0
                     ;;
                 --ssm-document)
@@ -562,6 +582,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -573,7 +597,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__proxy)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --wait --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,7 +612,7 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --source)
-                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto seed store console ssm" -- "${cur}"))
                     return 0
                     ;;
                 --ssm-document)
@@ -615,6 +639,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -623,7 +651,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__repair)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --dry-run --prune --json --port --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --dry-run --prune --json --port --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,7 +666,7 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --source)
-                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto seed store console ssm" -- "${cur}"))
                     return 0
                     ;;
                 --ssm-document)
@@ -665,6 +693,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -673,7 +705,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed)
-            opts="-o -v -q -h --type --format --s3 --expires --output --region --profile --verbose --quiet --address --nameserver --help bind cleanup help"
+            opts="-o -v -q -h --type --format --s3 --expires --output --region --profile --verbose --quiet --address --nameserver --store --help bind cleanup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +751,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -727,7 +763,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed__subcmd__bind)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,6 +782,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -757,7 +797,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed__subcmd__cleanup)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -776,6 +816,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -843,7 +887,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssh__subcmd__config)
-            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -885,6 +929,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -893,7 +941,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssm__subcmd__document)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -915,6 +963,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -923,7 +975,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__sync)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --filter --concurrency --aliases --dry-run --json --port --region --profile --verbose --quiet --address --nameserver --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --filter --concurrency --aliases --dry-run --publish --json --port --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -938,7 +990,7 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --source)
-                    COMPREPLY=($(compgen -W "auto console ssm seed" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto seed store console ssm" -- "${cur}"))
                     return 0
                     ;;
                 --ssm-document)
@@ -970,6 +1022,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ec2_hostkey_global_optspecs
-    string join \n region= profile= v/verbose q/quiet address= nameserver= h/help V/version
+    string join \n region= profile= v/verbose q/quiet address= nameserver= store= h/help V/version
 end
 
 function __fish_ec2_hostkey_needs_command
@@ -30,6 +30,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l address -d 'Whi
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -48,10 +49,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "completions
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+seed\t''
+store\t''
 console\t''
-ssm\t''
-seed\t''"
+ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
@@ -60,6 +62,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l addres
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l fdpass -d 'Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)'
@@ -67,10 +70,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s v -l v
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+seed\t''
+store\t''
 console\t''
-ssm\t''
-seed\t''"
+ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
@@ -79,16 +83,18 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l 
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+seed\t''
+store\t''
 console\t''
-ssm\t''
-seed\t''"
+ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
@@ -98,6 +104,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l addres
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l write -d 'Add the verified keys to known_hosts (replacing stale entries for the same names)'
@@ -107,10 +114,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s q -l q
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+seed\t''
+store\t''
 console\t''
-ssm\t''
-seed\t''"
+ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l port -d 'Also look for `[name]:PORT` entries on this port (repeatable; 22 always)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
@@ -119,6 +127,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l addre
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l dry-run -d 'Report what would change; change nothing'
@@ -136,6 +145,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l addre
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l dry-run -d 'List the lines that would be removed; change nothing'
@@ -157,6 +167,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s h -l help -d 'Print help'
@@ -169,6 +180,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s h -l help -d 'Print help'
@@ -178,6 +190,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help'
@@ -186,10 +199,11 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l source -d 'Where host keys may come from: auto (a proven seed, then the console output, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
+seed\t''
+store\t''
 console\t''
-ssm\t''
-seed\t''"
+ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l filter -d 'Only instances matching this filter, as the AWS CLI takes it: Name=tag:Env,Values=prod,stage (repeatable; all must match)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l concurrency -d 'Console fetches in flight at once' -r
@@ -200,10 +214,12 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l address
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l aliases -d 'Also record each instance\'s id and Name tag as host names (what you type with the ProxyCommand)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l dry-run -d 'Report what would change; change nothing'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l publish -d 'Publish every instance\'s verified keys to the team store (--store): create-only records, one per instance and key set; --json reports what was published'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l json -d 'Print a JSON report (see README, JSON output)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s q -l quiet -d 'Print nothing on stderr but errors'
@@ -220,6 +236,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l a
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l no-default-patterns -d 'Leave out the default EC2 patterns (i-*, ec2-*.amazonaws.com, *.compute.internal, *.ec2.internal)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster bulk copies; the key is read on a probe connection, not the one ssh gets: see README)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
@@ -234,6 +251,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l addre
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l json -d 'Print a JSON report: {ok, checks: [{check, status, detail, fix}]}'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors'
@@ -244,6 +262,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s h -l help -d 'Print help'
@@ -253,6 +272,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l 
 public\t''
 private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s h -l help -d 'Print help'

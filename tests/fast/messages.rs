@@ -244,6 +244,13 @@ fn key_errors() {
                 tried: "console (…), then Systems Manager (…)".into(),
             },
         ),
+        (
+            "no_store_record",
+            KeysError::NoStoreRecord {
+                id: "i-0aaaaaaaaaaaaaaaa".into(),
+                store: "s3://team-hostkeys/prod".into(),
+            },
+        ),
     ];
     for (name, err) in cases {
         let remedy = err.remedy();
