@@ -190,7 +190,11 @@ impl Bucket {
             Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
             Err(err) => return Err(Error::from_sdk("s3:GetObject", err)),
         };
-        if output.content_length().unwrap_or(0) > MAX_OBJECT {
+        // No length said: not read at all (the body could be anything).
+        if output
+            .content_length()
+            .is_none_or(|n| !(0..=MAX_OBJECT).contains(&n))
+        {
             return Err(Error::Api {
                 action: "s3:GetObject",
                 code: "TooLarge".into(),

@@ -79,7 +79,7 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
             return Ok(cold);
         }
         let address = cold.instance.address().unwrap_or_default().to_string();
-        policy::confirm_with_sources(cold, &offered, &address, &sources, |sources| {
+        policy::confirm_with_sources(cold, &offered, &address, &sources, &|sources| {
             policy::cold_lookup(settings.lookup(sources), &target, wait, cache.as_ref())
         })
     });

@@ -278,42 +278,32 @@ fn verify_presented(
             if let Some(cache) = &ctx.cache {
                 cache.forget_name(&ctx.lookup);
             }
-            let cold = cold_lookup(ctx, &ctx.sources)?;
-            if cold.instance.address() != Some(address) {
-                bail!(
-                    "{} now leads to {} at {}, not the cached {address}; the cache was refreshed, run ssh again",
-                    ctx.args.host,
-                    cold.instance.id,
-                    cold.instance.address().unwrap_or("no address")
-                );
-            }
-            cold
-        }
-        Plan::Cold(cold) if cold.needs_sources(presented) => {
-            // Not one of the keys known for this instance, or listed by the
-            // team store's record (a re-key?): the sources decide.
-            tracing::debug!(
-                "presented key not among {}'s {}; asking the sources",
-                cold.instance.id,
-                cold.source.label()
-            );
-            let id = cold.instance.id.clone();
-            let fresh =
-                policy::confirm_with_sources(*cold, presented, address, &ctx.sources, |sources| {
-                    cold_lookup(ctx, sources)
-                })?;
-            if fresh.instance.id != id || fresh.instance.address() != Some(address) {
-                bail!(
-                    "{} now leads to {} at {}, not {address}; run ssh again",
-                    ctx.args.host,
-                    fresh.instance.id,
-                    fresh.instance.address().unwrap_or("no address")
-                );
-            }
-            fresh
+            cold_lookup(ctx, &ctx.sources)?
         }
         Plan::Cold(cold) => *cold,
     };
+    let cold = if cold.needs_sources(presented) {
+        // Not one of the keys known for this instance, or listed by the
+        // team store's record (a re-key?): the sources decide.
+        tracing::debug!(
+            "presented key not among {}'s {}; asking the sources",
+            cold.instance.id,
+            cold.source.label()
+        );
+        policy::confirm_with_sources(cold, presented, address, &ctx.sources, &|sources| {
+            cold_lookup(ctx, sources)
+        })?
+    } else {
+        cold
+    };
+    if cold.instance.address() != Some(address) {
+        bail!(
+            "{} now leads to {} at {}, not {address}; the cache was refreshed, run ssh again",
+            ctx.args.host,
+            cold.instance.id,
+            cold.instance.address().unwrap_or("no address")
+        );
+    }
     let keys = cold.check(address, presented)?;
     cold.after_verified_connection(&ctx.settings.aws, ctx.settings.quiet);
     let names = names_for(&[&ctx.args.host], ctx.args.port, &cold.instance);

@@ -20,6 +20,9 @@ use crate::store::seeds::keys_digest;
 /// The record format this version writes and reads.
 const FORMAT: u32 = 1;
 
+/// The most records read for one instance (each is a key set: a re-key adds one).
+const MAX_RECORDS: usize = 32;
+
 /// Where the store is: `s3://bucket/prefix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreUrl {
@@ -175,9 +178,41 @@ impl TeamStore {
         let prefix = self.url.instance_prefix(account, region, id);
         let mut records = Vec::new();
         let mut rejected = Vec::new();
-        for key in self.bucket.list(&prefix).await? {
-            let Some(body) = self.bucket.get(&key).await? else {
-                continue;
+        let mut keys = self.bucket.list(&prefix).await?;
+        // One record per key set: more than a few means someone is filling
+        // the prefix; the newest names sort last by nothing we can trust,
+        // so the count is bounded rather than the choice made smarter.
+        if keys.len() > MAX_RECORDS {
+            let why = format!(
+                "more than {MAX_RECORDS} objects for one instance; only the first {MAX_RECORDS} were read"
+            );
+            rejected.push(Rejected {
+                key: prefix.clone(),
+                why,
+            });
+            keys.truncate(MAX_RECORDS);
+        }
+        for key in keys {
+            let body = match self.bucket.get(&key).await {
+                Ok(Some(body)) => body,
+                Ok(None) => continue,
+                // One unreadable object (too big, a KMS key we may not use)
+                // must not hide the others.
+                Err(AwsError::AccessDenied { message, .. }) => {
+                    rejected.push(Rejected {
+                        key,
+                        why: format!("cannot be read: {message}"),
+                    });
+                    continue;
+                }
+                Err(AwsError::Api { code, message, .. }) => {
+                    rejected.push(Rejected {
+                        key,
+                        why: format!("{code}: {message}"),
+                    });
+                    continue;
+                }
+                Err(err) => return Err(err),
             };
             match check(&key, &body, account, region, id) {
                 Ok(record) => records.push(record),
@@ -216,7 +251,15 @@ fn check(key: &str, body: &[u8], account: &str, region: &str, id: &str) -> Resul
         ));
     }
     match record.public_keys() {
-        Some(keys) if !keys.is_empty() => {}
+        Some(keys) if !keys.is_empty() => {
+            let distinct = keys
+                .iter()
+                .enumerate()
+                .all(|(i, k)| keys[..i].iter().all(|o| o.key_data() != k.key_data()));
+            if !distinct {
+                return Err("it lists a key twice".into());
+            }
+        }
         _ => return Err("its keys are not all public keys".into()),
     }
     if !key.ends_with(&format!("/{}", record.file_name())) {

@@ -391,8 +391,7 @@ impl Cold {
     pub fn remember(&self, cache: Option<&Cache>, keys: &[PublicKey], at: Remembered<'_>) {
         let Some(cache) = cache else { return };
         if !matches!(self.source, Source::Memo | Source::Known) {
-            let label = self.source.label();
-            cache.put_instance(&InstanceRecord::new(&self.instance.id, keys, label));
+            remember_keys(cache, &self.instance.id, keys, self.source.label());
         }
         cache.put_name(&NameRecord {
             name: at.lookup_name.to_string(),
@@ -405,6 +404,18 @@ impl Cold {
         });
     }
 
+    /// The refusal of `presented`: these keys do not include it (exit 5).
+    fn refusal(&self, address: &str, presented: &PublicKey) -> anyhow::Error {
+        sources::Error::Mismatch {
+            id: self.instance.id.clone(),
+            vouched_by: self.source.describe(),
+            address: address.to_string(),
+            presented: sources::describe_key(presented),
+            listed: self.vouched.describe(),
+        }
+        .into()
+    }
+
     /// Checks the key the live server presented at `address` and returns the
     /// keys to record (trust rule 5).
     ///
@@ -412,22 +423,20 @@ impl Cold {
     /// [`sources::Error::Mismatch`] when the presented key is not vouched for.
     pub fn check(&self, address: &str, presented: &PublicKey) -> Result<Vec<PublicKey>> {
         if !self.vouched.vouches_for(presented) {
-            return Err(sources::Error::Mismatch {
-                id: self.instance.id.clone(),
-                vouched_by: self.source.describe(),
-                address: address.to_string(),
-                presented: sources::describe_key(presented),
-                listed: self.vouched.describe(),
-            }
-            .into());
+            return Err(self.refusal(address, presented));
         }
-        // A key of a KEYS block vouches for the whole block; without one, a
-        // presented key whose fingerprint is listed vouches for itself.
-        Ok(if self.vouched.keys.is_empty() {
-            vec![presented.clone()]
-        } else {
-            self.vouched.keys.clone()
-        })
+        // A key of a KEYS block (or a seed, Systems Manager, the memo) vouches
+        // for the whole set; without one, a presented key whose fingerprint
+        // is listed vouches for itself. A team-store record vouches only for
+        // what the server presents: a bucket writer could add a key of
+        // theirs beside the real one.
+        Ok(
+            if self.vouched.keys.is_empty() || matches!(self.source, Source::Store { .. }) {
+                vec![presented.clone()]
+            } else {
+                self.vouched.keys.clone()
+            },
+        )
     }
 
     /// The instance's keys for commands that write without a connection
@@ -477,7 +486,8 @@ impl Cold {
         }
         Ok(match self.source {
             Source::Memo => (self.vouched.keys.clone(), "cache"),
-            Source::Store { .. } => (self.vouched.keys.clone(), "store"),
+            // Only what the server presents: see `check`.
+            Source::Store { .. } => (vouched, "store"),
             _ => (vouched, "console-fingerprints+probe"),
         })
     }
@@ -506,7 +516,7 @@ pub async fn keys_without_connection(
     .await?;
     let (keys, source) = found?;
     if let (Some(cache), false) = (cache, matches!(cold.source, Source::Memo)) {
-        cache.put_instance(&InstanceRecord::new(&cold.instance.id, &keys, source));
+        remember_keys(cache, &cold.instance.id, &keys, source);
     }
     Ok(Found {
         keys,
@@ -514,6 +524,17 @@ pub async fn keys_without_connection(
         block_digest: cold.vouched.block_digest.clone(),
         verified_by: cold.source.verified_by(),
     })
+}
+
+/// Remembers `keys` as verified for instance `id` by the source `label`.
+/// What the team store vouched for never replaces what a source verified:
+/// the stronger label decides whether a Systems Manager read contradicting
+/// it is refused.
+fn remember_keys(cache: &Cache, id: &str, keys: &[PublicKey], label: &str) {
+    if label == "store" && cache.instance(id).is_some() {
+        return;
+    }
+    cache.put_instance(&InstanceRecord::new(id, keys, label));
 }
 
 /// An instance's keys as [`keys_without_connection`] found them.
@@ -622,29 +643,39 @@ pub fn confirm_with_sources(
     presented: &PublicKey,
     address: &str,
     sources: &Sources,
-    lookup: impl FnOnce(&Sources) -> Result<Cold>,
+    lookup: &dyn Fn(&Sources) -> Result<Cold>,
 ) -> Result<Cold> {
     let from_store = matches!(early.source, Source::Store { .. });
-    let refused = || match early.check(address, presented) {
-        Err(refusal) => refusal,
-        Ok(_) => unreachable!("needs_sources: the record does not vouch for the key"),
-    };
     if from_store && sources.only == Some(SourceKind::Store) {
-        return Err(refused());
+        return Err(early.refusal(address, presented));
     }
-    let others = Sources {
-        store: None,
+    // After the memo, the store may hold a newer record; after the store,
+    // the other sources decide.
+    let asked = Sources {
+        store: sources.store.clone().filter(|_| !from_store),
         ..sources.clone()
     };
-    match lookup(&others) {
-        Err(err) if from_store && unavailable(&err) => Err(refused()),
-        other => other,
+    let fresh = match lookup(&asked) {
+        Ok(fresh) if fresh.instance.id != early.instance.id => {
+            // The name now means another instance (a tag moved?): never
+            // vouch for this connection with that instance's keys.
+            bail!(
+                "{} now names {}, not {}; run ssh again",
+                early.instance.id,
+                fresh.instance.id,
+                early.instance.id
+            );
+        }
+        Ok(fresh) => fresh,
+        // A record that nothing overrules stays refused, whatever kept the
+        // sources from answering.
+        Err(_) if from_store => return Err(early.refusal(address, presented)),
+        Err(err) => return Err(err),
+    };
+    if fresh.needs_sources(presented) {
+        return confirm_with_sources(fresh, presented, address, sources, lookup);
     }
-}
-
-fn unavailable(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<sources::Error>()
-        .is_some_and(sources::Error::is_unavailable)
+    Ok(fresh)
 }
 
 /// An instance up this long has long finished its first boot: a console

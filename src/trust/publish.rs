@@ -59,10 +59,8 @@ impl Publisher {
         block: Option<&str>,
         keys: &[PublicKey],
     ) -> Result<Outcome, AwsError> {
-        let account = instance
-            .account
-            .clone()
-            .unwrap_or_else(|| self.caller.account.clone());
+        // Placed as the reader looks for it (`policy::from_store`).
+        let account = instance.account.clone().unwrap_or_else(|| "unknown".into());
         let record = Record {
             format: 1,
             account,
@@ -83,12 +81,14 @@ impl Publisher {
             .store
             .records(&record.account, &record.region, &record.instance_id)
             .await?;
+        // The same set: each side's keys all in the other's.
         let same = |r: &Record| {
             r.public_keys().is_some_and(|theirs| {
-                theirs.len() == keys.len()
-                    && theirs
-                        .iter()
-                        .all(|t| keys.iter().any(|k| k.key_data() == t.key_data()))
+                let within = |a: &[PublicKey], b: &[PublicKey]| {
+                    a.iter()
+                        .all(|x| b.iter().any(|y| x.key_data() == y.key_data()))
+                };
+                within(&theirs, keys) && within(keys, &theirs)
             })
         };
         let disagreeing: Vec<String> = existing

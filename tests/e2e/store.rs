@@ -94,8 +94,59 @@ fn a_colleague_connects_from_the_store_after_the_console_block_is_gone() {
     assert_eq!(count("s3:ListObjectsV2"), 1, "{calls:?}");
     // Nothing is published again for keys the store vouched for.
     assert_eq!(count("s3:PutObject"), 0, "{calls:?}");
-    assert_eq!(keygen_find(&kh_b, "web"), keys);
-    assert_eq!(keygen_find(&kh_b, &web.ip), keys);
+    // Only what the server presented: a record vouches for nothing more.
+    let recorded = keygen_find(&kh_b, "web");
+    assert!(!recorded.is_empty() && recorded.iter().all(|k| keys.contains(k)));
+    assert_eq!(keygen_find(&kh_b, &web.ip), recorded);
+}
+
+#[test]
+fn a_key_added_to_a_record_beside_the_real_ones_is_never_recorded() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let web = sim.launch(Launch::named("web"));
+    let evil = sim.launch(Launch::named("evil"));
+    let out = sim.run_bin(&["fetch", "--store", STORE, &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A bucket writer adds their own key to a copy of web's genuine record.
+    let mut padded = records(&sim, &web.id).remove(0);
+    let evil_keys = sim.host_keys()[&evil.id].clone();
+    padded.keys.extend(evil_keys.iter().cloned());
+    padded.verified_at = "2999-01-01T00:00:00Z".into(); // the newest
+    let url = StoreUrl::parse(STORE).unwrap();
+    sim.put_object(
+        BUCKET,
+        &url.key_for(&padded),
+        &serde_json::to_vec(&padded).unwrap(),
+    );
+    sim.scroll_console(&web.id);
+
+    let kh = sim.path("kh-b");
+    let home = colleague(&sim);
+    let out = ssh_as(&sim, &home, "web", &kh);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = fs::read_to_string(&kh).unwrap();
+    for key in &evil_keys {
+        let data = key.split_whitespace().nth(1).unwrap();
+        assert!(!text.contains(data), "an unpresented key was recorded");
+    }
+    // Nor does sync (no connection) take more than the probe shows.
+    let kh_sync = sim.path("kh-sync");
+    let mut cmd = sim.bin();
+    cmd.env("HOME", &home).args([
+        "sync",
+        "--store",
+        STORE,
+        "--known-hosts",
+        kh_sync.to_str().unwrap(),
+    ]);
+    let out = run(cmd, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // (evil's own keys are recorded for evil: only web's names matter.)
+    let web_keys = sim.host_keys()[&web.id].clone();
+    let for_web = keygen_find(&kh_sync, &web.ip);
+    assert!(!for_web.is_empty());
+    assert!(for_web.iter().all(|k| web_keys.contains(k)), "{for_web:?}");
 }
 
 #[test]
@@ -137,7 +188,19 @@ fn a_tampered_record_is_overruled_by_a_fresh_console_read_and_reported() {
         &serde_json::to_vec(&forged).unwrap(),
     );
 
-    // fetch sees no live key: the console comes first and wins.
+    // A connection: the forged record lists the other instance's keys, so
+    // the console decides, the connection is verified by it, and the
+    // disagreement is reported as the genuine record is published.
+    let keys = sim.host_keys()[&web.id].clone();
+    let kh = sim.path("kh-b");
+    let out = ssh_as(&sim, &colleague(&sim), &web.id, &kh);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &web.ip), keys);
+    assert!(stderr(&out).contains("tampered with"), "{}", stderr(&out));
+    assert_eq!(records(&sim, &web.id).len(), 2);
+
+    // fetch sees no live key: the console comes first and wins; the forged
+    // record is reported again, nothing new is written.
     let out = sim.run_bin(&["fetch", "--no-cache", "--json", "--store", STORE, &web.id]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(json(&out)[0]["source"], "console-keys");
@@ -146,7 +209,6 @@ fn a_tampered_record_is_overruled_by_a_fresh_console_read_and_reported() {
         "{}",
         stderr(&out)
     );
-    let keys = sim.host_keys()[&web.id].clone();
     let mut printed: Vec<String> = json(&out)[0]["keys"]
         .as_array()
         .unwrap()
@@ -163,15 +225,7 @@ fn a_tampered_record_is_overruled_by_a_fresh_console_read_and_reported() {
     let mut expected = keys.clone();
     expected.sort();
     assert_eq!(printed, expected);
-    // The genuine record was published beside the forged one.
     assert_eq!(records(&sim, &web.id).len(), 2);
-
-    // A connection: the forged record lists the other instance's keys, so
-    // the console decides, and the connection is verified by it.
-    let kh = sim.path("kh-b");
-    let out = ssh_as(&sim, &colleague(&sim), &web.id, &kh);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(keygen_find(&kh, &web.ip), keys);
 }
 
 #[test]
