@@ -22,6 +22,7 @@ use crate::cli::RepairArgs;
 use crate::store::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
 use crate::trust::fleet::{Fleet, Holder, names_of};
 use crate::trust::names::{PublicNames, bare_host};
+use crate::trust::publish;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,6 +81,12 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
     let findings = aws::block_on(async {
         let ec2 = Ec2::new(&settings.aws).await?;
         let fleet = Fleet::load(&ec2).await?;
+        let publisher = match &sources.store {
+            Some(url) if !args.dry_run => {
+                Some(publish::Publisher::open(ec2.sdk_config(), url).await?)
+            }
+            _ => None,
+        };
         let lines = ec2_lines(&file, &fleet, &ports);
         let ids: BTreeSet<String> = lines
             .iter()
@@ -92,6 +99,7 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
                 ids.into_iter().collect(),
                 22,
                 &sources,
+                publisher.as_ref(),
             )
             .await;
         let findings: Vec<Finding> = lines.into_iter().map(|l| judge(l, &keys, &why)).collect();

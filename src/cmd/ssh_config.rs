@@ -107,7 +107,7 @@ pub fn render(global: &Global, args: &SshConfigArgs) -> Result<String> {
     Ok(lines.join("\n") + "\n")
 }
 
-/// `--region`, `--profile`, `--address` and `--nameserver` as given here,
+/// `--region`, `--profile`, `--address`, `--nameserver` and `--store` as given here,
 /// so the generated command looks instances up the same way.
 fn global_options(global: &Global) -> Result<Vec<String>> {
     let mut out = Vec::new();
@@ -124,6 +124,9 @@ fn global_options(global: &Global) -> Result<Vec<String>> {
     }
     if let Some(server) = global.nameserver {
         out.push(format!("--nameserver={server}"));
+    }
+    if let Some(store) = &global.store {
+        out.push(format!("--store={}", word(store)?));
     }
     Ok(out)
 }

@@ -12,6 +12,7 @@ use crate::aws::ec2::{Ec2, Instance, Query};
 use crate::store::cache::Cache;
 use crate::trust::names::PublicNames;
 use crate::trust::policy::Sources;
+use crate::trust::publish::{self, Publisher};
 
 /// Verifications in flight at once: well inside EC2's API rate limits.
 const CONCURRENCY: usize = 8;
@@ -95,6 +96,7 @@ impl Fleet {
 
     /// Verified keys for each of `ids` by the one trust policy. Instances
     /// whose keys cannot be had now are absent from the result (with why).
+    /// With a `publisher`, what a source verified goes to the team store.
     pub async fn verified_keys(
         &self,
         ec2: &Ec2,
@@ -102,6 +104,7 @@ impl Fleet {
         ids: Vec<String>,
         port: u16,
         sources: &Sources,
+        publisher: Option<&Publisher>,
     ) -> (HashMap<String, Vec<PublicKey>>, HashMap<String, String>) {
         let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
         let mut tasks = tokio::task::JoinSet::new();
@@ -111,19 +114,22 @@ impl Fleet {
             };
             let (ec2, permits, cache) = (ec2.clone(), permits.clone(), cache.cloned());
             let sources = sources.clone();
+            let publisher = publisher.cloned();
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
                 let found = crate::trust::policy::keys_without_connection(
                     &ec2,
-                    instance,
+                    instance.clone(),
                     cache.as_ref(),
                     port,
                     true,
                     &sources,
                 )
-                .await
-                .map(|found| found.keys);
-                (id, found)
+                .await;
+                if let (Some(publisher), Ok(found)) = (&publisher, &found) {
+                    publish::publish_found(publisher, &instance, found).await;
+                }
+                (id, found.map(|found| found.keys))
             });
         }
         let mut keys = HashMap::new();

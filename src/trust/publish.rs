@@ -151,6 +151,38 @@ pub fn publish_verified(
     }
 }
 
+/// Publishes what [`crate::trust::policy::keys_without_connection`] found,
+/// if a source vouched, saying on stderr what matters (a failure never
+/// fails the command).
+pub async fn publish_found(
+    publisher: &Publisher,
+    instance: &Instance,
+    found: &crate::trust::policy::Found,
+) {
+    if !from_a_source(found.source) {
+        return;
+    }
+    let published = publisher
+        .publish(
+            instance,
+            found.source,
+            found.block_digest.as_deref(),
+            &found.keys,
+        )
+        .await;
+    match published {
+        Ok(outcome) => report(publisher.url(), instance, &outcome, true),
+        Err(err) => warn(
+            false,
+            &format!(
+                "could not publish {}'s keys to the team store {}: {err:#}",
+                instance.id,
+                publisher.url()
+            ),
+        ),
+    }
+}
+
 /// The disagreement line (always shown: it may be an attack), and what was written.
 pub fn report(url: &StoreUrl, instance: &Instance, outcome: &Outcome, quiet: bool) {
     for other in &outcome.disagreeing {

@@ -397,3 +397,48 @@ fn the_store_comes_from_the_config_file_and_doctor_checks_its_bucket() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--store"), "{}", stderr(&out));
 }
+
+#[test]
+fn the_generated_ssh_config_and_repair_publish_too() {
+    let sim = Sim::start();
+    sim.create_bucket(BUCKET);
+    let web = sim.launch(Launch::named("web"));
+    let db = sim.launch(Launch::named("db"));
+    let kh = sim.path("known_hosts");
+
+    // The block `ssh-config --store` prints, used verbatim by ssh.
+    let out = sim.run_bin(&[
+        "ssh-config",
+        "--store",
+        STORE,
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("--store={STORE}")),
+        "{}",
+        stdout(&out)
+    );
+    let config = sim.path("ssh_config");
+    fs::write(&config, stdout(&out)).unwrap();
+    let out = sim.ssh_config(&config, &web.id, &["echo", "ok"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(records(&sim, &web.id).len(), 1);
+
+    // repair verifies db's stale entry from its console and publishes it.
+    let stale = sim.host_keys()[&web.id][0].clone();
+    fs::write(&kh, format!("{} {stale}\n", db.ip)).unwrap();
+    let out = sim.run_bin(&[
+        "repair",
+        "--store",
+        STORE,
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &db.ip), sim.host_keys()[&db.id]);
+    let published = records(&sim, &db.id);
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].source, "console");
+}
