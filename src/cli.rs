@@ -88,6 +88,12 @@ pub fn parse_nameserver(text: &str) -> Result<SocketAddr, String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RelayArg {
+    Splice,
+    Copy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AddressArg {
     Auto,
     Public,
@@ -399,6 +405,11 @@ pub struct ProxyArgs {
     /// Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)
     #[arg(long)]
     pub fdpass: bool,
+    /// How bytes are carried once the key is verified: splice (Linux only, the kernel moves
+    /// them; the default there) or copy (one buffer per direction; every Unix, the default
+    /// elsewhere)
+    #[arg(long, value_enum, value_name = "RELAY")]
+    pub relay: Option<RelayArg>,
     /// How long to wait for a booting instance: while it is pending, then for its console output
     /// (e.g. 90s, 10m) [default: 0s]
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]

@@ -436,7 +436,11 @@ pub enum ConfigError {
         expected: &'static str,
     },
     #[error("{flag}: {problem}; {}", self.remedy())]
-    Flag { flag: &'static str, problem: String },
+    Flag {
+        flag: &'static str,
+        problem: String,
+        fix: &'static str,
+    },
 }
 
 impl ConfigError {
@@ -447,7 +451,7 @@ impl ConfigError {
             ConfigError::Syntax { .. } | ConfigError::Value { .. } => {
                 "fix the line or remove it (flags do not need the file)"
             }
-            ConfigError::Flag { .. } => "give it as s3://BUCKET/PREFIX (see --help)",
+            ConfigError::Flag { fix, .. } => fix,
         }
     }
 }

@@ -15,8 +15,9 @@ use ssh_key::PublicKey;
 
 use super::settings::{KnownHostsFile, Settings};
 use crate::aws::ec2::Instance;
-use crate::cli::ProxyArgs;
-use crate::net::{kex, pipe};
+use crate::cli::{ProxyArgs, RelayArg};
+use crate::net::kex;
+use crate::net::pipe::{self, Relay};
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
@@ -70,7 +71,8 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         target: Target::classify(&args.host),
     };
     let path = &ctx.destination.path;
-    let (live, plan) = connect_planned(&ctx)?;
+    let relay = relay(args.relay)?;
+    let (live, plan) = connect_planned(&ctx, relay)?;
     let address = live.peer.ip().to_string();
     let mut publishing = None;
     if let Some(presented) = &live.presented {
@@ -78,7 +80,7 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         record(&ctx, path, &verified)?;
         publishing = verified.publish.map(|p| publish_in_background(&ctx, p));
     }
-    let carried = live.release();
+    let carried = live.release(relay);
     if let Some(publishing) = publishing {
         let _ = publishing.join();
     }
@@ -114,6 +116,23 @@ fn publish_in_background(ctx: &Session<'_>, publish: Publish) -> std::thread::Jo
     })
 }
 
+/// `--relay`, else the fastest this system has.
+fn relay(asked: Option<RelayArg>) -> Result<Relay> {
+    Ok(match asked {
+        None => Relay::best(),
+        Some(RelayArg::Copy) => Relay::Copy,
+        Some(RelayArg::Splice) if cfg!(target_os = "linux") => Relay::Splice,
+        Some(RelayArg::Splice) => {
+            return Err(crate::error::ConfigError::Flag {
+                flag: "--relay splice",
+                problem: "splice(2) exists only on Linux".into(),
+                fix: "use --relay copy, or leave --relay out",
+            }
+            .into());
+        }
+    })
+}
+
 /// What to publish to the team store: the instance, the source's label,
 /// the console block's digest, the keys.
 type Publish = (Instance, &'static str, Option<String>, Vec<PublicKey>);
@@ -136,7 +155,12 @@ impl Live {
     /// Reads the server's host key on `socket`: with `--fdpass` by a probe
     /// on a second connection (if `probe`), else from the key exchange as it
     /// passes between ssh and the server, holding the key reply back.
-    fn open((socket, peer): (TcpStream, SocketAddr), fdpass: bool, probe: bool) -> Result<Live> {
+    fn open(
+        (socket, peer): (TcpStream, SocketAddr),
+        fdpass: bool,
+        probe: bool,
+        relay: Relay,
+    ) -> Result<Live> {
         let (address, port) = (peer.ip().to_string(), peer.port());
         if fdpass {
             let presented = if probe {
@@ -159,7 +183,8 @@ impl Live {
             });
         }
         pipe::prepare(&socket)?;
-        let upstream = pipe::spawn_upstream(&socket).context("cannot start the data path")?;
+        let upstream =
+            pipe::spawn_upstream(&socket, relay).context("cannot start the data path")?;
         let stdout = io::stdout();
         let intercepted = kex::intercept_host_key(
             &mut pipe::TimedRead {
@@ -179,12 +204,13 @@ impl Live {
 
     /// After verification: hand ssh the socket, or release the held reply
     /// and carry the connection.
-    fn release(self) -> Result<()> {
+    fn release(self, relay: Relay) -> Result<()> {
         let Some((upstream, held)) = self.relay else {
             return pipe::pass_socket(&self.socket)
                 .context("cannot hand the socket to ssh (is ProxyUseFdpass yes set?)");
         };
-        pipe::downstream(&self.socket, &held).context("connection to the instance failed")?;
+        pipe::downstream(&self.socket, &held, relay)
+            .context("connection to the instance failed")?;
         match upstream.join() {
             Ok(result) => result.context("connection to the instance failed"),
             Err(_) => bail!("the data path thread panicked"),
@@ -205,7 +231,7 @@ fn cold_lookup(ctx: &Session<'_>, sources: &Sources) -> Result<Cold> {
 /// Connects to the cached address when the name was verified recently;
 /// else looks the instance up and connects as soon as its address is known,
 /// reading the key exchange while the trusted sources are read.
-fn connect_planned(ctx: &Session<'_>) -> Result<(Live, Plan)> {
+fn connect_planned(ctx: &Session<'_>, relay: Relay) -> Result<(Live, Plan)> {
     let (port, fdpass) = (ctx.args.port, ctx.args.fdpass);
     if let Some(warm) = ctx
         .cache
@@ -217,7 +243,7 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(Live, Plan)> {
                 tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");
                 let keys = warm.keys.public_keys().unwrap_or_default();
                 let probe = !(fdpass && recorded(&ctx.destination.path, &warm.name.names, &keys)?);
-                let live = Live::open(connected, fdpass, probe)?;
+                let live = Live::open(connected, fdpass, probe, relay)?;
                 return Ok((live, Plan::Warm(Box::new(warm))));
             }
             Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
@@ -234,7 +260,12 @@ fn connect_planned(ctx: &Session<'_>) -> Result<(Live, Plan)> {
                 .expect("resolve only returns instances with an address")
                 .to_string();
             std::thread::spawn(move || {
-                Live::open(connect(&address, port, CONNECT_TIMEOUT)?, fdpass, true)
+                Live::open(
+                    connect(&address, port, CONNECT_TIMEOUT)?,
+                    fdpass,
+                    true,
+                    relay,
+                )
             })
         },
     )?;

@@ -45,6 +45,7 @@ impl Settings {
                     crate::error::ConfigError::Flag {
                         flag: "--store",
                         problem,
+                        fix: "give it as s3://BUCKET/PREFIX (see --help)",
                     }
                 })?),
                 None => file.store.clone(),

@@ -116,6 +116,7 @@ async fn collect(
             return Err(crate::error::ConfigError::Flag {
                 flag: "--publish",
                 problem: "no team store to publish to".into(),
+                fix: "pass --store s3://BUCKET/PREFIX, or set store in the config file",
             }
             .into());
         }

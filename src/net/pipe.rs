@@ -1,9 +1,10 @@
 //! The data path: carrying bytes between ssh (our stdin/stdout) and the
 //! instance's socket.
 //!
-//! On Linux each direction moves data with splice(2) when one end is a pipe,
-//! which is what ssh gives a ProxyCommand, so bytes never enter userspace;
-//! anything else falls back to a plain copy. Half-close is kept in both
+//! Two relays, one thread per direction each ([`Relay`]): on Linux, splice(2)
+//! when one end is a pipe, which is what ssh gives a ProxyCommand, so bytes
+//! never enter userspace; everywhere (and on Linux with `--relay copy`), a
+//! copy through one large buffer per direction. Half-close is kept in both
 //! directions: EOF on stdin shuts down the socket's write side, EOF from the
 //! socket closes stdout, and we exit once both directions are done.
 
@@ -16,7 +17,28 @@ use std::time::Duration;
 use rustix::event::{PollFd, PollFlags};
 
 const CHUNK: usize = 1 << 20;
+
+/// How bytes cross between ssh and the socket once the key is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relay {
+    /// splice(2), Linux only: the kernel moves pages between pipe and socket.
+    Splice,
+    /// read(2)/write(2) through a buffer: every Unix.
+    Copy,
+}
+
+impl Relay {
+    /// The fastest relay this system has.
+    pub fn best() -> Relay {
+        if cfg!(target_os = "linux") {
+            Relay::Splice
+        } else {
+            Relay::Copy
+        }
+    }
+}
 /// A splice this large means a bulk transfer is streaming through.
+#[cfg(target_os = "linux")]
 const STREAMING: usize = 64 << 10;
 /// While streaming, an empty source is given this long to refill before we
 /// sleep in poll(2): one wakeup per batch instead of one per write of ssh's
@@ -32,14 +54,12 @@ pub fn prepare(socket: &TcpStream) -> io::Result<()> {
 }
 
 /// Copies stdin to the socket on a thread, shutting the socket's write side at EOF.
-pub fn spawn_upstream(socket: &TcpStream) -> io::Result<JoinHandle<io::Result<()>>> {
+pub fn spawn_upstream(socket: &TcpStream, relay: Relay) -> io::Result<JoinHandle<io::Result<()>>> {
     let socket = socket.try_clone()?;
     Ok(std::thread::spawn(move || {
         let stdin = io::stdin();
-        // A bigger pipe from ssh means fewer wakeups per megabyte; best effort.
-        let grown =
-            rustix::pipe::fcntl_setpipe_size(stdin.as_fd(), CHUNK).is_ok_and(|n| n >= CHUNK);
-        let result = forward(stdin.as_fd(), socket.as_fd(), grown.then_some(BATCH));
+        let grown = grow_pipe(stdin.as_fd());
+        let result = forward(stdin.as_fd(), socket.as_fd(), grown.then_some(BATCH), relay);
         match &result {
             Ok(()) => {
                 let _ = socket.shutdown(Shutdown::Write);
@@ -54,15 +74,29 @@ pub fn spawn_upstream(socket: &TcpStream) -> io::Result<JoinHandle<io::Result<()
 }
 
 /// Writes `held` to stdout, then copies the socket to stdout until EOF, then closes stdout.
-pub fn downstream(socket: &TcpStream, held: &[u8]) -> io::Result<()> {
+pub fn downstream(socket: &TcpStream, held: &[u8], relay: Relay) -> io::Result<()> {
     let stdout = io::stdout();
     let out = stdout.as_fd();
-    // A bigger pipe to ssh means fewer wakeups per megabyte; best effort.
-    let _ = rustix::pipe::fcntl_setpipe_size(out, CHUNK);
+    grow_pipe(out);
     write_all(out, held)?;
-    let result = forward(socket.as_fd(), out, Some(BATCH));
+    let result = forward(socket.as_fd(), out, Some(BATCH), relay);
     close_stdout();
     result
+}
+
+/// A bigger pipe to or from ssh means fewer wakeups per megabyte; best
+/// effort, and Linux only (other systems size pipes themselves). Whether
+/// it now holds a whole chunk.
+fn grow_pipe(fd: BorrowedFd<'_>) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::pipe::fcntl_setpipe_size(fd, CHUNK).is_ok_and(|n| n >= CHUNK)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = fd;
+        false
+    }
 }
 
 /// Sends the connected socket to ssh over stdout (`ProxyUseFdpass yes`): one
@@ -102,12 +136,24 @@ fn close_stdout() {
 }
 
 /// Moves bytes from `from` to `to` until EOF; a broken pipe or reset is a clean end.
-fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>) -> io::Result<()> {
-    let result = match splice_all(from, to, batch) {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+fn forward(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    batch: Option<Duration>,
+    relay: Relay,
+) -> io::Result<()> {
+    let result = match relay {
+        #[cfg(target_os = "linux")]
+        Relay::Splice => match splice_all(from, to, batch) {
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                copy_all(from, to)
+            }
+            other => other,
+        },
+        _ => {
+            let _ = batch;
             copy_all(from, to)
         }
-        other => other,
     };
     match result {
         Err(e)
@@ -128,6 +174,7 @@ fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>) ->
 /// which would stall ssh's read of that pipe; so the call never waits:
 /// SPLICE_F_NONBLOCK for the pipe end, a non-blocking socket, and poll(2)
 /// for readiness instead.
+#[cfg(target_os = "linux")]
 fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>) -> io::Result<()> {
     use rustix::pipe::{SpliceFlags, splice};
     let mut streaming = false;
@@ -161,8 +208,10 @@ fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>)
     }
 }
 
+/// The portable relay: one buffer per direction, as large as a splice
+/// chunk, so a bulk transfer costs a read and a write per megabyte.
 fn copy_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match FdIo(from).read(&mut buf) {
             Ok(0) => return Ok(()),
@@ -175,6 +224,7 @@ fn copy_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 /// Whether `fd` is ready for `events` right now.
+#[cfg(target_os = "linux")]
 fn ready(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<bool> {
     let mut fds = [PollFd::from_borrowed_fd(fd, events)];
     let zero = rustix::event::Timespec {

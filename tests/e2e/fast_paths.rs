@@ -297,10 +297,16 @@ fn fdpass_refuses_mitm_before_handing_over_the_socket() {
 fn half_close_propagates_both_ways() {
     let sim = Sim::start();
     let web = sim.launch(Launch::named("web"));
+    for relay in ["splice", "copy"] {
+        half_close_through(&sim, &web, relay);
+    }
+}
+
+fn half_close_through(sim: &Sim, web: &Launched, relay: &str) {
     let mut child = Command::new(BIN)
         .env_clear()
         .envs(sim.env())
-        .args(["proxy", "--known-hosts"])
+        .args(["proxy", "--relay", relay, "--known-hosts"])
         .arg(sim.path("kh"))
         .args([web.ip.as_str(), "22"])
         .stdin(Stdio::piped())
@@ -348,7 +354,10 @@ fn half_close_propagates_both_ways() {
         .unwrap()
         .read_to_string(&mut errors)
         .unwrap();
-    assert!(status.success(), "proxy failed ({status}): {errors}");
+    assert!(
+        status.success(),
+        "{relay}: proxy failed ({status}): {errors}"
+    );
     assert_eq!(keygen_find(&sim.path("kh"), &web.ip), sim.keyscan(&web.ip));
 }
 

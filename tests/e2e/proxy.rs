@@ -44,14 +44,20 @@ fn copies_50_mb_up_and_back_byte_identical() {
         .collect();
     let src = sim.path("upload.bin");
     fs::write(&src, &data).unwrap();
-    let proxy = format!("{BIN} proxy --known-hosts {} %h %p", kh.display());
-    let out = sim.ssh_with(&web.ip, &kh, &proxy, &["cat"], Some(&src));
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        out.stdout == data,
-        "50 MB echoed through the proxy differ ({} bytes back)",
-        out.stdout.len()
-    );
+    // Both relays: splice (Linux's default) and the portable copy.
+    for relay in ["splice", "copy"] {
+        let proxy = format!(
+            "{BIN} proxy --relay {relay} --known-hosts {} %h %p",
+            kh.display()
+        );
+        let out = sim.ssh_with(&web.ip, &kh, &proxy, &["cat"], Some(&src));
+        assert!(out.status.success(), "{relay}: {}", stderr(&out));
+        assert!(
+            out.stdout == data,
+            "{relay}: 50 MB echoed through the proxy differ ({} bytes back)",
+            out.stdout.len()
+        );
+    }
 }
 
 #[test]
@@ -62,13 +68,15 @@ fn refuses_a_server_whose_key_the_console_does_not_list() {
     let before = b"# my hosts\nexample.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy\n";
     fs::write(&kh, before).unwrap();
 
-    let out = sim.ssh(&mitm.ip, &kh, "", &["echo", "ok"]);
-    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, Some(before));
-    assert!(
-        stderr(&out).contains("man-in-the-middle"),
-        "{}",
-        stderr(&out)
-    );
+    for relay in ["splice", "copy"] {
+        let out = sim.ssh(&mitm.ip, &kh, &format!("--relay {relay}"), &["echo", "ok"]);
+        assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, Some(before));
+        assert!(
+            stderr(&out).contains("man-in-the-middle"),
+            "{relay}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
