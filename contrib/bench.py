@@ -2,7 +2,8 @@
 
 Starts the testbed, launches an instance, and measures in one run:
   - connect time (`ssh host true`, --runs times): direct, ProxyCommand nc,
-    ec2-hostkey proxy (warm), proxy --fdpass (warm), KnownHostsCommand (warm);
+    ec2-hostkey proxy (warm; splice, and the portable --relay copy), proxy --fdpass (warm),
+    KnownHostsCommand (warm);
   - bulk throughput (--bulk-mib MiB through `cat > /dev/null`) for the same;
   - the cold path: `ec2-hostkey fetch --no-cache` against the aws CLI doing
     describe-instances + get-console-output;
@@ -86,6 +87,7 @@ def run(args, work, port, state):
         "direct": [],
         "nc": ["-o", "ProxyCommand=nc %h %p"],
         "proxy (warm)": ["-o", f"ProxyCommand={args.bin} proxy --known-hosts {kh} %h %p"],
+        "proxy --relay copy": ["-o", f"ProxyCommand={args.bin} proxy --relay copy --known-hosts {kh} %h %p"],
         "proxy --fdpass": ["-o", "ProxyUseFdpass=yes",
                            "-o", f"ProxyCommand={args.bin} proxy --fdpass --known-hosts {kh} %h %p"],
         "known-hosts mode": ["-o", f"KnownHostsCommand={args.bin} known-hosts %H %t %K",
