@@ -60,15 +60,15 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             .expect("resolve only returns instances with an address")
             .to_string();
         let (keys, source) = cold.keys_without_connection(args.port)?;
+        let found = cold.found(keys, source);
         publish::publish_verified(
             &settings.aws,
             sources.store.as_ref(),
             &cold.instance,
-            source,
-            cold.vouched.block_digest.as_deref(),
-            &keys,
+            &found,
             settings.quiet,
         );
+        let keys = found.keys;
         let mut names = names_for(&[target], args.port, &cold.instance);
         let lookup = known_hosts::lookup_name(target, args.port);
         cold.remember(

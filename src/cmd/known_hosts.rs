@@ -98,9 +98,7 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
         &settings.aws,
         sources.store.as_ref(),
         &cold.instance,
-        cold.source.label(),
-        cold.vouched.block_digest.as_deref(),
-        &keys,
+        &cold.found(keys.clone(), cold.source.label()),
         settings.quiet,
     );
     let names = vec![lookup.clone()];

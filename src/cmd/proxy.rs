@@ -21,7 +21,7 @@ use crate::net::pipe::{self, Relay};
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
-use crate::trust::policy::{self, Cold, Remembered, Sources, Warm};
+use crate::trust::policy::{self, Cold, Found, Remembered, Sources, Warm};
 use crate::trust::publish;
 use crate::trust::resolve::Target;
 
@@ -103,16 +103,8 @@ fn publish_in_background(ctx: &Session<'_>, publish: Publish) -> std::thread::Jo
             let _hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
             Ok(())
         });
-        let (instance, source, block, keys) = publish;
-        publish::publish_verified(
-            &aws,
-            store.as_ref(),
-            &instance,
-            source,
-            block.as_deref(),
-            &keys,
-            quiet,
-        );
+        let (instance, found) = publish;
+        publish::publish_verified(&aws, store.as_ref(), &instance, &found, quiet);
     })
 }
 
@@ -133,9 +125,8 @@ fn relay(asked: Option<RelayArg>) -> Result<Relay> {
     })
 }
 
-/// What to publish to the team store: the instance, the source's label,
-/// the console block's digest, the keys.
-type Publish = (Instance, &'static str, Option<String>, Vec<PublicKey>);
+/// What to publish to the team store: the instance and what vouched for its keys.
+type Publish = (Instance, Found);
 
 /// A connection to the instance whose host key has been read but not yet
 /// let through to ssh.
@@ -348,10 +339,8 @@ fn verify_presented(
         },
     );
     let label = cold.source.label();
-    let publish = (ctx.sources.store.is_some() && publish::from_a_source(label)).then(|| {
-        let block = cold.vouched.block_digest.clone();
-        (cold.instance.clone(), label, block, keys.clone())
-    });
+    let publish = (ctx.sources.store.is_some() && publish::from_a_source(label))
+        .then(|| (cold.instance.clone(), cold.found(keys.clone(), label)));
     Ok(Verified {
         public: PublicNames::of([&cold.instance]),
         instance_id: cold.instance.id,

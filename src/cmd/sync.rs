@@ -25,7 +25,7 @@ use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
 use crate::trust::names::{PublicNames, is_recordable_tag, names_for};
 use crate::trust::policy::{self, Found, Sources};
-use crate::trust::publish::{self, Publisher};
+use crate::trust::publish::Publisher;
 use crate::trust::resolve;
 
 /// One instance's result.
@@ -265,25 +265,14 @@ async fn publish_one(
     found: &Found,
     outcome: &mut Outcome,
 ) {
-    if !publish::from_a_source(found.source) {
-        outcome.published = Some("not-from-a-source".into());
-        return;
-    }
-    let result = publisher
-        .publish(
-            instance,
-            found.source,
-            found.block_digest.as_deref(),
-            &found.keys,
-        )
-        .await;
-    match result {
-        Ok(done) => {
-            outcome.published = Some(done.published.label().into());
+    outcome.published = Some(match publisher.publish_found(instance, found).await {
+        None => "not-from-a-source".into(),
+        Some(Ok(done)) => {
             outcome.store_disagrees = done.disagreeing;
+            done.published.label().into()
         }
-        Err(err) => outcome.published = Some(format!("failed: {err}")),
-    }
+        Some(Err(err)) => format!("failed: {err}"),
+    });
 }
 
 /// The names to record: the chosen side's DNS name and address, plus the

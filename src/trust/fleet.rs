@@ -126,8 +126,10 @@ impl Fleet {
                     &sources,
                 )
                 .await;
-                if let (Some(publisher), Ok(found)) = (&publisher, &found) {
-                    publish::publish_found(publisher, &instance, found).await;
+                if let (Some(publisher), Ok(found)) = (&publisher, &found)
+                    && let Some(result) = publisher.publish_found(&instance, found).await
+                {
+                    publish::report(publisher.url(), &instance, &result, true);
                 }
                 (id, found.map(|found| found.keys))
             });

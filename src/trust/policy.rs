@@ -189,10 +189,9 @@ impl Source {
             Source::Ssm(document) => {
                 format!("the instance's Systems Manager agent (document {document})")
             }
-            Source::Store { store, record } => format!(
-                "the team store {store} (verified by {} at {})",
-                crate::text::sanitize(&record.verified_by),
-                crate::text::sanitize(&record.verified_at)
+            Source::Store { store, .. } => format!(
+                "the team store {store} (verified by {})",
+                self.verified_by().unwrap_or_default()
             ),
             Source::Memo => {
                 "keys verified earlier for this instance (no source holds its keys now)".into()
@@ -282,12 +281,10 @@ impl Cold {
                 None => no_seed = instance.seed.is_some(),
             }
         }
-        if sources.for_connection && sources.asks(SourceKind::Store) {
-            match from_store(ec2, &instance, sources).await {
-                Ok((vouched, source)) => return vouch(instance, vouched, source),
-                Err(err) if sources.only.is_some() => return Err(err),
-                Err(err) => tried.push(("team store", err)),
-            }
+        if sources.for_connection
+            && let Some((vouched, source)) = ask_store(ec2, &instance, sources, &mut tried).await?
+        {
+            return vouch(instance, vouched, source);
         }
         if sources.asks(SourceKind::Console) {
             let read = match prefetched {
@@ -313,12 +310,10 @@ impl Cold {
                 Err(err) => return Err(err),
             }
         }
-        if !sources.for_connection && sources.asks(SourceKind::Store) {
-            match from_store(ec2, &instance, sources).await {
-                Ok((vouched, source)) => return vouch(instance, vouched, source),
-                Err(err) if sources.only.is_some() => return Err(err),
-                Err(err) => tried.push(("team store", err)),
-            }
+        if !sources.for_connection
+            && let Some((vouched, source)) = ask_store(ec2, &instance, sources, &mut tried).await?
+        {
+            return vouch(instance, vouched, source);
         }
         if sources.asks(SourceKind::Ssm) {
             let left = wait.saturating_sub(started.elapsed());
@@ -402,6 +397,16 @@ impl Cold {
             side: Some(self.instance.side),
             scope: String::new(),
         });
+    }
+
+    /// This verification as [`Found`]: `keys` as checked, `source` its label.
+    pub fn found(&self, keys: Vec<PublicKey>, source: &'static str) -> Found {
+        Found {
+            keys,
+            source,
+            block_digest: self.vouched.block_digest.clone(),
+            verified_by: self.source.verified_by(),
+        }
     }
 
     /// The refusal of `presented`: these keys do not include it (exit 5).
@@ -518,12 +523,7 @@ pub async fn keys_without_connection(
     if let (Some(cache), false) = (cache, matches!(cold.source, Source::Memo)) {
         remember_keys(cache, &cold.instance.id, &keys, source);
     }
-    Ok(Found {
-        keys,
-        source,
-        block_digest: cold.vouched.block_digest.clone(),
-        verified_by: cold.source.verified_by(),
-    })
+    Ok(cold.found(keys, source))
 }
 
 /// Remembers `keys` as verified for instance `id` by the source `label`.
@@ -575,6 +575,28 @@ fn contradicts_remembered(
         id: id.into(),
         earlier: record.source,
     })
+}
+
+/// The team store's answer, if it is configured and asked: a record that
+/// answers, else nothing (why noted in `tried`), or the store's error when
+/// it was asked for by name (`--source store`).
+async fn ask_store(
+    ec2: &Ec2,
+    instance: &Instance,
+    sources: &Sources,
+    tried: &mut Vec<(&str, sources::Error)>,
+) -> Result<Option<(Vouched, Source)>, sources::Error> {
+    if !sources.asks(SourceKind::Store) {
+        return Ok(None);
+    }
+    match from_store(ec2, instance, sources).await {
+        Ok(found) => Ok(Some(found)),
+        Err(err) if sources.only.is_some() => Err(err),
+        Err(err) => {
+            tried.push(("team store", err));
+            Ok(None)
+        }
+    }
 }
 
 /// The newest record the team store holds for `instance` (records a

@@ -15,6 +15,7 @@ use crate::error::AwsError;
 use crate::store::known_hosts::key_line;
 use crate::store::team::{self, Published, Record, StoreUrl, TeamStore};
 use crate::text::{sanitize, warn};
+use crate::trust::policy::Found;
 
 /// The store opened for writing, with who is writing.
 #[derive(Debug, Clone)]
@@ -113,6 +114,22 @@ impl Publisher {
         })
     }
 
+    /// Publishes `found` if a source vouched for it (else `None`).
+    pub async fn publish_found(
+        &self,
+        instance: &Instance,
+        found: &Found,
+    ) -> Option<Result<Outcome, AwsError>> {
+        if !from_a_source(found.source) {
+            return None;
+        }
+        let block = found.block_digest.as_deref();
+        Some(
+            self.publish(instance, found.source, block, &found.keys)
+                .await,
+        )
+    }
+
     /// Where records go, for messages.
     pub fn url(&self) -> &StoreUrl {
         &self.store.url
@@ -120,71 +137,50 @@ impl Publisher {
 }
 
 /// Publishes one verification from a command that verifies one instance at
-/// a time, saying on stderr what happened when it matters: a failure to
-/// publish never fails the command (the keys were verified).
+/// a time (`proxy`, `known-hosts`, `fetch`), if a store is configured and a
+/// source vouched.
 pub fn publish_verified(
     aws: &aws::Config,
     url: Option<&StoreUrl>,
     instance: &Instance,
-    source: &str,
-    block: Option<&str>,
-    keys: &[PublicKey],
+    found: &Found,
     quiet: bool,
 ) {
-    let Some(url) = url.filter(|_| from_a_source(source)) else {
+    let Some(url) = url.filter(|_| from_a_source(found.source)) else {
         return;
     };
     let published = aws::block_on(async {
         let config = aws.loader(aws.first_region()).load().await;
         let publisher = Publisher::open(&config, url).await?;
-        Ok(publisher.publish(instance, source, block, keys).await?)
+        Ok(publisher.publish_found(instance, found).await)
     });
     match published {
-        Ok(outcome) => report(url, instance, &outcome, quiet),
-        Err(err) => warn(
-            false,
-            &format!(
-                "could not publish {}'s keys to the team store {url}: {err:#}",
-                instance.id
-            ),
-        ),
+        Ok(Some(result)) => report(url, instance, &result, quiet),
+        Ok(None) => {}
+        Err(err) => report(url, instance, &Err(err), quiet),
     }
 }
 
-/// Publishes what [`crate::trust::policy::keys_without_connection`] found,
-/// if a source vouched, saying on stderr what matters (a failure never
-/// fails the command).
-pub async fn publish_found(
-    publisher: &Publisher,
+/// What publishing did, on stderr: disagreements always (they may be an
+/// attack), a failure as a warning (publishing never fails a command: the
+/// keys were verified), a new record unless `quiet`.
+pub fn report<E: std::fmt::Display>(
+    url: &StoreUrl,
     instance: &Instance,
-    found: &crate::trust::policy::Found,
+    result: &Result<Outcome, E>,
+    quiet: bool,
 ) {
-    if !from_a_source(found.source) {
-        return;
-    }
-    let published = publisher
-        .publish(
-            instance,
-            found.source,
-            found.block_digest.as_deref(),
-            &found.keys,
-        )
-        .await;
-    match published {
-        Ok(outcome) => report(publisher.url(), instance, &outcome, true),
-        Err(err) => warn(
-            false,
-            &format!(
-                "could not publish {}'s keys to the team store {}: {err:#}",
-                instance.id,
-                publisher.url()
-            ),
-        ),
-    }
-}
-
-/// The disagreement line (always shown: it may be an attack), and what was written.
-pub fn report(url: &StoreUrl, instance: &Instance, outcome: &Outcome, quiet: bool) {
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            let id = &instance.id;
+            warn(
+                false,
+                &format!("could not publish {id}'s keys to the team store {url}: {err:#}"),
+            );
+            return;
+        }
+    };
     for other in &outcome.disagreeing {
         warn(
             false,
