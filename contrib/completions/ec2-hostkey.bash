@@ -597,7 +597,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__proxy)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --wait --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --relay --wait --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +617,10 @@ _ec2__hostkey() {
                     ;;
                 --ssm-document)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -W "splice copy" -- "${cur}"))
                     return 0
                     ;;
                 --wait)

@@ -55,6 +55,8 @@ store\t''
 console\t''
 ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l relay -d 'How bytes are carried once the key is verified: splice (Linux only, the kernel moves them; the default there) or copy (one buffer per direction; every Unix, the default elsewhere)' -r -f -a "splice\t''
+copy\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
