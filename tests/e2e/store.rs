@@ -27,6 +27,12 @@ fn records(sim: &Sim, id: &str) -> Vec<Record> {
         .collect()
 }
 
+/// Puts `record` where the tool would, as someone who can write the bucket.
+fn plant(sim: &Sim, record: &Record) {
+    let key = StoreUrl::parse(STORE).unwrap().key_for(record);
+    sim.put_object(BUCKET, &key, &serde_json::to_vec(record).unwrap());
+}
+
 /// Engineer B: another HOME (no cache, no seeds), another known_hosts file.
 fn colleague(sim: &Sim) -> String {
     let home = sim.path("home-b");
@@ -113,12 +119,7 @@ fn a_key_added_to_a_record_beside_the_real_ones_is_never_recorded() {
     let evil_keys = sim.host_keys()[&evil.id].clone();
     padded.keys.extend(evil_keys.iter().cloned());
     padded.verified_at = "2999-01-01T00:00:00Z".into(); // the newest
-    let url = StoreUrl::parse(STORE).unwrap();
-    sim.put_object(
-        BUCKET,
-        &url.key_for(&padded),
-        &serde_json::to_vec(&padded).unwrap(),
-    );
+    plant(&sim, &padded);
     sim.scroll_console(&web.id);
 
     let kh = sim.path("kh-b");
@@ -181,12 +182,7 @@ fn a_tampered_record_is_overruled_by_a_fresh_console_read_and_reported() {
     assert!(out.status.success(), "{}", stderr(&out));
     let mut forged = records(&sim, &other.id).remove(0);
     forged.instance_id = web.id.clone();
-    let url = StoreUrl::parse(STORE).unwrap();
-    sim.put_object(
-        BUCKET,
-        &url.key_for(&forged),
-        &serde_json::to_vec(&forged).unwrap(),
-    );
+    plant(&sim, &forged);
 
     // A connection: the forged record lists the other instance's keys, so
     // the console decides, the connection is verified by it, and the
