@@ -35,8 +35,11 @@ pub enum AwsError {
     NoCredentials { detail: String },
     #[error("AWS is throttling {action} (RequestLimitExceeded) even after retries; {}", self.remedy())]
     Throttled { action: &'static str },
-    #[error("cannot reach the EC2 API ({detail}); {}", self.remedy())]
-    Unreachable { detail: String },
+    #[error("cannot reach AWS for {action} ({detail}); {}", self.remedy())]
+    Unreachable {
+        action: &'static str,
+        detail: String,
+    },
     #[error("{action} timed out even after retries; {}", self.remedy())]
     TimedOut { action: &'static str },
     #[error("{action} failed: {code}: {message}; {}", self.remedy())]

@@ -109,7 +109,7 @@ impl Error {
         if detail.contains("credentials") {
             Error::NoCredentials { detail }
         } else {
-            Error::Unreachable { detail }
+            Error::Unreachable { action, detail }
         }
     }
 }

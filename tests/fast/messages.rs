@@ -53,6 +53,7 @@ fn aws_errors() {
         (
             "aws_unreachable",
             AwsError::Unreachable {
+                action: "ec2:DescribeInstances",
                 detail: "dispatch failure: io error: Connection refused".into(),
             },
         ),
