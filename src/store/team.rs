@@ -117,6 +117,16 @@ impl Record {
             .collect()
     }
 
+    /// `verified_by at verified_at`, safe to print.
+    pub fn verified(&self) -> String {
+        let sanitize = crate::text::sanitize;
+        format!(
+            "{} at {}",
+            sanitize(&self.verified_by),
+            sanitize(&self.verified_at)
+        )
+    }
+
     fn file_name(&self) -> String {
         // The digest is base64 (`+`, `/`); a key name wants neither.
         let digest = keys_digest(&self.keys);

@@ -427,7 +427,8 @@ pub fn parse(raw: &[u8]) -> Result<Vouched, ConsoleError> {
     Ok(result)
 }
 
-fn same_keys(a: &[PublicKey], b: &[PublicKey]) -> bool {
+/// Whether `a` and `b` hold the same keys, in any order.
+pub fn same_keys(a: &[PublicKey], b: &[PublicKey]) -> bool {
     let within = |x: &[PublicKey], y: &[PublicKey]| {
         x.iter()
             .all(|k| y.iter().any(|o| o.key_data() == k.key_data()))

@@ -203,11 +203,7 @@ impl Source {
     /// Who verified and when, for a team-store record (`verified_by` in JSON).
     pub fn verified_by(&self) -> Option<String> {
         match self {
-            Source::Store { record, .. } => Some(format!(
-                "{} at {}",
-                crate::text::sanitize(&record.verified_by),
-                crate::text::sanitize(&record.verified_at)
-            )),
+            Source::Store { record, .. } => Some(record.verified()),
             _ => None,
         }
     }

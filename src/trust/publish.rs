@@ -14,7 +14,8 @@ use crate::aws::{self, ec2::Instance, sts};
 use crate::error::AwsError;
 use crate::store::known_hosts::key_line;
 use crate::store::team::{self, Published, Record, StoreUrl, TeamStore};
-use crate::text::{sanitize, warn};
+use crate::text::warn;
+use crate::trust::console::same_keys;
 use crate::trust::policy::Found;
 
 /// The store opened for writing, with who is writing.
@@ -82,26 +83,14 @@ impl Publisher {
             .store
             .records(&record.account, &record.region, &record.instance_id)
             .await?;
-        // The same set: each side's keys all in the other's.
         let same = |r: &Record| {
-            r.public_keys().is_some_and(|theirs| {
-                let within = |a: &[PublicKey], b: &[PublicKey]| {
-                    a.iter()
-                        .all(|x| b.iter().any(|y| x.key_data() == y.key_data()))
-                };
-                within(&theirs, keys) && within(keys, &theirs)
-            })
+            r.public_keys()
+                .is_some_and(|theirs| same_keys(&theirs, keys))
         };
         let disagreeing: Vec<String> = existing
             .iter()
             .filter(|r| !same(r))
-            .map(|r| {
-                format!(
-                    "{} at {}",
-                    sanitize(&r.verified_by),
-                    sanitize(&r.verified_at)
-                )
-            })
+            .map(Record::verified)
             .collect();
         let published = if existing.iter().any(same) {
             Published::Exists
