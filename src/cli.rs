@@ -87,6 +87,17 @@ pub fn parse_nameserver(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{text:?} is not an IP address or IP:PORT"))
 }
 
+/// How the proxy reaches the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ViaArg {
+    /// A TCP connection to the instance's address
+    #[default]
+    Direct,
+    /// A websocket tunnel through the EC2 Instance Connect Endpoint of the instance's VPC, to its
+    /// private address (no public address or open port needed)
+    Eice,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RelayArg {
     Splice,
@@ -414,6 +425,17 @@ pub struct ProxyArgs {
     /// (e.g. 90s, 10m) [default: 0s]
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub wait: Option<Duration>,
+    /// How to reach the instance: direct (TCP to its address) or eice (through the EC2 Instance
+    /// Connect Endpoint of its VPC, to its private address; ports 22 and 3389 only)
+    #[arg(long, value_enum, value_name = "WAY", default_value = "direct")]
+    pub via: ViaArg,
+    /// With --via eice: the endpoint to use (default: the one in the instance's subnet, else
+    /// the first ready in its VPC)
+    #[arg(long, value_name = "ID")]
+    pub eice_id: Option<String>,
+    /// With --via eice: how long the endpoint keeps the tunnel open (1s to 1h)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "1h")]
+    pub max_tunnel_duration: Duration,
     /// Instance id, Name tag, public or private DNS name, or IP (ssh's %h)
     pub host: String,
     /// Port to connect to (ssh's %p)

@@ -459,6 +459,80 @@ impl ConfigError {
     }
 }
 
+/// Failures of an EC2 Instance Connect Endpoint tunnel (`--via eice`).
+#[derive(Debug, thiserror::Error)]
+pub enum TunnelError {
+    #[error("no EC2 Instance Connect Endpoint is ready in {vpc}, the VPC of {instance}; {}", self.remedy())]
+    NoEndpoint {
+        instance: String,
+        vpc: String,
+        subnet: String,
+    },
+    #[error("no EC2 Instance Connect Endpoint {id} is ready in {region}; {}", self.remedy())]
+    NoSuchEndpoint { id: String, region: String },
+    #[error("instance {instance} has no VPC (EC2 did not say); {}", self.remedy())]
+    NoVpc { instance: String },
+    #[error("endpoint {id} has no FIPS DNS name, and FIPS endpoints are asked for (AWS_USE_FIPS_ENDPOINT or use_fips_endpoint); {}", self.remedy())]
+    NoFipsName { id: String },
+    #[error("the EIC Endpoint refused the tunnel's signature (AWS said: {message}); {}", self.remedy())]
+    Signature { message: String },
+    #[error("the EIC Endpoint says the tunnel's signature has expired (AWS said: {message}); {}", self.remedy())]
+    Expired { message: String },
+    #[error("the EIC Endpoint refused the tunnel: HTTP {status} (AWS said: {message}); {}", self.remedy())]
+    Refused { status: u16, message: String },
+    #[error("cannot reach the EIC Endpoint {host} ({detail}); {}", self.remedy())]
+    Unreachable { host: String, detail: String },
+    #[error("the EIC Endpoint closed the tunnel after {seconds} s, its maximum duration; {}", self.remedy())]
+    MaxDuration { seconds: u32 },
+    #[error("the EIC Endpoint closed the tunnel ({detail}); {}", self.remedy())]
+    Closed { detail: String },
+}
+
+impl TunnelError {
+    pub fn remedy(&self) -> String {
+        match self {
+            TunnelError::NoEndpoint { subnet, .. } => format!(
+                "create one (once per VPC; it takes a few minutes): aws ec2 create-instance-connect-endpoint --subnet-id {subnet}"
+            ),
+            TunnelError::NoSuchEndpoint { .. } => {
+                "check --eice-id and --region (aws ec2 describe-instance-connect-endpoints lists them), or leave --eice-id out".into()
+            }
+            TunnelError::NoVpc { .. } => "connect without --via eice".into(),
+            TunnelError::NoFipsName { .. } => {
+                "use an endpoint in a region with FIPS endpoints, or unset AWS_USE_FIPS_ENDPOINT".into()
+            }
+            TunnelError::Signature { .. } => {
+                "check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)".into()
+            }
+            TunnelError::Expired { .. } => {
+                "the URL is signed for 60 s: check this machine's clock (timedatectl), then retry".into()
+            }
+            TunnelError::Refused { .. } => "retry in a moment; -vv shows the request".into(),
+            TunnelError::Unreachable { .. } => {
+                "check the network, --nameserver, and AWS_CA_BUNDLE if a proxy inspects TLS".into()
+            }
+            TunnelError::MaxDuration { .. } => format!(
+                "reconnect, or raise --max-tunnel-duration (up to {} s)",
+                crate::error::MAX_TUNNEL_SECONDS
+            ),
+            TunnelError::Closed { .. } => "reconnect; -vv shows the tunnel's end".into(),
+        }
+    }
+
+    /// Setup problems exit 3 (no endpoint) or 6 (credentials); a tunnel that fails or ends exits 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            TunnelError::NoEndpoint { .. } | TunnelError::NoSuchEndpoint { .. } => NOT_FOUND,
+            TunnelError::NoVpc { .. } | TunnelError::NoFipsName { .. } => USAGE,
+            TunnelError::Signature { .. } | TunnelError::Expired { .. } => AWS,
+            _ => FAILURE,
+        }
+    }
+}
+
+/// The longest tunnel an EIC Endpoint allows (seconds).
+pub const MAX_TUNNEL_SECONDS: u32 = 3600;
+
 /// `sync`: some instances could not be verified; the rest were recorded.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -504,6 +578,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             return e.exit_code();
         }
         if let Some(e) = cause.downcast_ref::<AwsError>() {
+            return e.exit_code();
+        }
+        if let Some(e) = cause.downcast_ref::<TunnelError>() {
             return e.exit_code();
         }
         if cause.is::<KnownHostsError>() || cause.is::<KexError>() || cause.is::<DnsError>() {

@@ -597,7 +597,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__proxy)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --relay --wait --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --relay --wait --via --eice-id --max-tunnel-duration --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -624,6 +624,18 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --via)
+                    COMPREPLY=($(compgen -W "direct eice" -- "${cur}"))
+                    return 0
+                    ;;
+                --eice-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-tunnel-duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -58,6 +58,10 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l ssm-do
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l relay -d 'How bytes are carried once the key is verified: splice (Linux only, the kernel moves them; the default there) or copy (one buffer per direction; every Unix, the default elsewhere)' -r -f -a "splice\t''
 copy\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l via -d 'How to reach the instance: direct (TCP to its address) or eice (through the EC2 Instance Connect Endpoint of its VPC, to its private address; ports 22 and 3389 only)' -r -f -a "direct\t'A TCP connection to the instance\'s address'
+eice\t'A websocket tunnel through the EC2 Instance Connect Endpoint of the instance\'s VPC, to its private address (no public address or open port needed)'"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l eice-id -d 'With --via eice: the endpoint to use (default: the one in the instance\'s subnet, else the first ready in its VPC)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l max-tunnel-duration -d 'With --via eice: how long the endpoint keeps the tunnel open (1s to 1h)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
@@ -70,7 +74,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l no-cac
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l fdpass -d 'Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
 seed\t''

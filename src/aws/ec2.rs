@@ -31,6 +31,9 @@ pub struct Instance {
     pub launched_at: Option<i64>,
     /// The account that owns it (its reservation's owner), if EC2 said.
     pub account: Option<String>,
+    /// Its VPC and subnet (where an EC2 Instance Connect Endpoint must be).
+    pub vpc: Option<String>,
+    pub subnet: Option<String>,
 }
 
 /// An instance's public or private address and DNS name.
@@ -208,6 +211,10 @@ impl Ec2 {
         std::iter::once(self.clone())
             .chain(regions.iter().skip(1).map(|r| self.in_region(r)))
             .collect()
+    }
+
+    pub(super) fn client(&self) -> &aws_sdk_ec2::Client {
+        &self.client
     }
 
     /// The settings this client was built from (for other services' clients).
@@ -461,5 +468,7 @@ fn convert(i: &SdkInstance, region: &str, owner: Option<&str>) -> Instance {
         },
         launched_at: i.launch_time().map(|t| t.secs()),
         account: non_empty(owner),
+        vpc: non_empty(i.vpc_id()),
+        subnet: non_empty(i.subnet_id()),
     }
 }

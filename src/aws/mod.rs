@@ -6,6 +6,7 @@
 //! May import: `error`, `text`.
 
 pub mod ec2;
+pub mod eice;
 pub mod s3;
 pub mod shapes;
 pub mod ssm;
@@ -20,6 +21,9 @@ use anyhow::{Context, Result};
 pub struct Config {
     pub regions: Vec<String>,
     pub profile: Option<String>,
+    /// `AWS_CA_BUNDLE`: certificates to trust beside the system's, for the
+    /// connections the tool makes itself (the EIC Endpoint's websocket).
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 impl Config {

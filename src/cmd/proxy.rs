@@ -1,8 +1,9 @@
 //! `proxy HOST PORT`: the ProxyCommand. Find the instance (from the cache, or
-//! the EC2 API), connect, learn the key the server presents — read as the key
-//! exchange passes through, or with a probe before handing ssh the socket
-//! (`--fdpass`) — verify it, record it in known_hosts, and only then let ssh
-//! see it and carry the connection.
+//! the EC2 API), connect — directly, or through the EC2 Instance Connect
+//! Endpoint of its VPC (`--via eice`) — learn the key the server presents —
+//! read as the key exchange passes through, or with a probe before handing
+//! ssh the socket (`--fdpass`) — verify it, record it in known_hosts, and
+//! only then let ssh see it and carry the connection.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -14,10 +15,13 @@ use anyhow::{Context, Result, bail};
 use ssh_key::PublicKey;
 
 use super::settings::{KnownHostsFile, Settings};
-use crate::aws::ec2::Instance;
-use crate::cli::{ProxyArgs, RelayArg};
+use crate::aws::ec2::{Ec2, Instance};
+use crate::aws::eice::{self, TunnelTo};
+use crate::cli::{ProxyArgs, RelayArg, ViaArg};
+use crate::error::{ConfigError, TunnelError};
 use crate::net::kex;
-use crate::net::pipe::{self, Relay};
+use crate::net::pipe::{self, Relay, Socket};
+use crate::net::tunnel::{self, Tunnel};
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
@@ -58,6 +62,17 @@ struct Session<'a> {
     cache: Option<Cache>,
     lookup: String,
     target: Target,
+    /// `--via eice`: how to open the endpoint's tunnel.
+    eice: Option<EiceTunnel>,
+}
+
+/// What opening a tunnel through an EIC Endpoint needs, besides the instance.
+#[derive(Clone)]
+struct EiceTunnel {
+    aws: crate::aws::Config,
+    endpoint_id: Option<String>,
+    max_duration: u32,
+    nameserver: Option<SocketAddr>,
 }
 
 pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
@@ -69,9 +84,14 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         cache: settings.cache(&args.cache),
         lookup: lookup_name(&args.host, args.port),
         target: Target::classify(&args.host),
+        eice: eice_tunnel(settings, args)?,
     };
     let path = &ctx.destination.path;
     let relay = relay(args.relay)?;
+    if ctx.eice.is_some() {
+        // So that the reason a tunnel ended still reaches the user.
+        outlive_hangup();
+    }
     let (live, plan) = connect_planned(&ctx, relay)?;
     let address = live.peer.ip().to_string();
     let mut publishing = None;
@@ -87,6 +107,120 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
     carried
 }
 
+/// `--via eice` and its flags, checked: the endpoint carries ports 22 and
+/// 3389 only, and a tunnel cannot be handed to ssh as a socket.
+fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunnel>> {
+    if args.via == ViaArg::Direct {
+        if args.eice_id.is_some() {
+            return Err(ConfigError::Flag {
+                flag: "--eice-id",
+                problem: "it names the endpoint of --via eice".into(),
+                fix: "add --via eice, or leave --eice-id out",
+            }
+            .into());
+        }
+        return Ok(None);
+    }
+    if !eice::PORTS.contains(&args.port) {
+        return Err(ConfigError::Flag {
+            flag: "--via eice",
+            problem: format!(
+                "EC2 Instance Connect Endpoints carry ports 22 and 3389 only, not {}",
+                args.port
+            ),
+            fix: "run sshd on port 22, or connect --via direct",
+        }
+        .into());
+    }
+    if args.fdpass {
+        return Err(ConfigError::Flag {
+            flag: "--fdpass",
+            problem: "a tunnel is carried by ec2-hostkey, so there is no socket to hand ssh".into(),
+            fix: "leave --fdpass (and ProxyUseFdpass) out with --via eice",
+        }
+        .into());
+    }
+    let seconds = args.max_tunnel_duration.as_secs();
+    if !(1..=u64::from(eice::MAX_TUNNEL_DURATION)).contains(&seconds) {
+        return Err(ConfigError::Flag {
+            flag: "--max-tunnel-duration",
+            problem: format!("{seconds} s is outside what an endpoint allows"),
+            fix: "give 1s to 1h",
+        }
+        .into());
+    }
+    Ok(Some(EiceTunnel {
+        aws: settings.aws.clone(),
+        endpoint_id: args.eice_id.clone(),
+        max_duration: u32::try_from(seconds).unwrap_or(eice::MAX_TUNNEL_DURATION),
+        nameserver: settings.resolve.nameserver,
+    }))
+}
+
+/// Opens a tunnel to `instance`'s private address through the EIC Endpoint
+/// of its VPC, chosen as the AWS CLI does (`--eice-id`, else the one in its
+/// subnet, else the first ready in its VPC).
+fn open_tunnel(
+    eice: &EiceTunnel,
+    instance: &Instance,
+    port: u16,
+) -> Result<(Socket, SocketAddr, Tunnel)> {
+    let private_ip = instance
+        .private_ip
+        .clone()
+        .context("EC2 reported no private address for the instance")?;
+    let (endpoint, url) = crate::aws::block_on(async {
+        let ec2 = Ec2::new(&eice.aws).await?.in_region(&instance.region);
+        let endpoint = match &eice.endpoint_id {
+            Some(id) => ec2
+                .instance_connect_endpoints(None, Some(id))
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| TunnelError::NoSuchEndpoint {
+                    id: id.clone(),
+                    region: instance.region.clone(),
+                })?,
+            None => {
+                let vpc = instance.vpc.as_deref().ok_or_else(|| TunnelError::NoVpc {
+                    instance: instance.id.clone(),
+                })?;
+                let found = ec2.instance_connect_endpoints(Some(vpc), None).await?;
+                eice::choose(found, instance.subnet.as_deref()).ok_or_else(|| {
+                    TunnelError::NoEndpoint {
+                        instance: instance.id.clone(),
+                        vpc: vpc.to_string(),
+                        subnet: instance.subnet.clone().unwrap_or_else(|| "SUBNET".into()),
+                    }
+                })?
+            }
+        };
+        let host = endpoint.host(ec2.use_fips())?.to_string();
+        let url = ec2
+            .presign_tunnel(&TunnelTo {
+                endpoint: &endpoint.id,
+                host: &host,
+                private_ip: &private_ip,
+                port,
+                max_duration: eice.max_duration,
+            })
+            .await?;
+        Ok((host, url))
+    })?;
+    tracing::debug!(endpoint = %endpoint, "opening the EIC Endpoint tunnel");
+    let (socket, tunnel) = tunnel::open(tunnel::Opening {
+        url,
+        host: endpoint,
+        nameserver: eice.nameserver,
+        ca_bundle: eice.aws.ca_bundle.clone(),
+        max_duration: eice.max_duration,
+    })?;
+    let ip: IpAddr = private_ip
+        .parse()
+        .with_context(|| format!("EC2 returned an address that is not an IP: {private_ip}"))?;
+    Ok((Socket::Tunnel(socket), SocketAddr::new(ip, port), tunnel))
+}
+
 /// Publishes a verification to the team store while the connection is
 /// carried, so that it costs the connection nothing.
 fn publish_in_background(ctx: &Session<'_>, publish: Publish) -> std::thread::JoinHandle<()> {
@@ -96,16 +230,21 @@ fn publish_in_background(ctx: &Session<'_>, publish: Publish) -> std::thread::Jo
         ctx.settings.quiet,
     );
     std::thread::spawn(move || {
-        // ssh hangs up on its ProxyCommand when the session ends, however
-        // short; the record is worth finishing (the SDK's timeouts bound
-        // it). Once caught, SIGHUP stays caught for the process.
-        let _ = crate::aws::block_on(async {
-            let _hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-            Ok(())
-        });
+        // The record is worth finishing (the SDK's timeouts bound it).
+        outlive_hangup();
         let (instance, found) = publish;
         publish::publish_verified(&aws, store.as_ref(), &instance, &found, quiet);
     })
+}
+
+/// ssh hangs up on its ProxyCommand as soon as the session ends, however it
+/// ends; what is left to do (a publish, saying why a tunnel closed) is
+/// bounded and worth finishing. Once caught, SIGHUP stays caught.
+fn outlive_hangup() {
+    let _ = crate::aws::block_on(async {
+        let _hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        Ok(())
+    });
 }
 
 /// `--relay`, else the fastest this system has.
@@ -131,7 +270,7 @@ type Publish = (Instance, Found);
 /// A connection to the instance whose host key has been read but not yet
 /// let through to ssh.
 struct Live {
-    socket: TcpStream,
+    socket: Socket,
     /// Where `socket` leads, kept from the connect: once both sides have
     /// closed (a half-close answered), the socket no longer knows its peer.
     peer: SocketAddr,
@@ -140,6 +279,8 @@ struct Live {
     presented: Option<PublicKey>,
     /// The relay: the data path to the server and the held key reply.
     relay: Option<(std::thread::JoinHandle<io::Result<()>>, Vec<u8>)>,
+    /// With `--via eice`: the tunnel `socket` leads into.
+    tunnel: Option<Tunnel>,
 }
 
 impl Live {
@@ -147,7 +288,7 @@ impl Live {
     /// on a second connection (if `probe`), else from the key exchange as it
     /// passes between ssh and the server, holding the key reply back.
     fn open(
-        (socket, peer): (TcpStream, SocketAddr),
+        (socket, peer): (Socket, SocketAddr),
         fdpass: bool,
         probe: bool,
         relay: Relay,
@@ -155,7 +296,7 @@ impl Live {
         let (address, port) = (peer.ip().to_string(), peer.port());
         if fdpass {
             let presented = if probe {
-                let (mut probe_socket, _) = connect(&address, port, CONNECT_TIMEOUT)?;
+                let (mut probe_socket, _) = connect_tcp(&address, port, CONNECT_TIMEOUT)?;
                 // A tarpit that accepts and never answers must not hang ssh.
                 probe_socket.set_read_timeout(Some(kex::PROBE_TIMEOUT))?;
                 probe_socket.set_write_timeout(Some(kex::PROBE_TIMEOUT))?;
@@ -171,6 +312,7 @@ impl Live {
                 peer,
                 presented,
                 relay: None,
+                tunnel: None,
             });
         }
         pipe::prepare(&socket)?;
@@ -190,7 +332,16 @@ impl Live {
             peer,
             presented: Some(intercepted.key),
             relay: Some((upstream, intercepted.held)),
+            tunnel: None,
         })
+    }
+
+    /// The connection through an EIC Endpoint tunnel: read as a direct one.
+    fn through(opened: (Socket, SocketAddr, Tunnel), relay: Relay) -> Result<Live> {
+        let (socket, peer, tunnel) = opened;
+        let mut live = Live::open((socket, peer), false, true, relay)?;
+        live.tunnel = Some(tunnel);
+        Ok(live)
     }
 
     /// After verification: hand ssh the socket, or release the held reply
@@ -200,23 +351,38 @@ impl Live {
             return pipe::pass_socket(&self.socket)
                 .context("cannot hand the socket to ssh (is ProxyUseFdpass yes set?)");
         };
-        pipe::downstream(&self.socket, &held, relay)
-            .context("connection to the instance failed")?;
-        match upstream.join() {
+        let carried = pipe::downstream(&self.socket, &held, relay)
+            .context("connection to the instance failed");
+        let carried = carried.and_then(|()| match upstream.join() {
             Ok(result) => result.context("connection to the instance failed"),
             Err(_) => bail!("the data path thread panicked"),
+        });
+        // Why a tunnel ended says more than the broken pipe it leaves.
+        if let Some(tunnel) = self.tunnel {
+            drop(self.socket);
+            tunnel.end()?;
         }
+        carried
     }
 }
 
 /// The instance and what the trusted sources say about its keys, from AWS.
 fn cold_lookup(ctx: &Session<'_>, sources: &Sources) -> Result<Cold> {
     policy::cold_lookup(
-        ctx.settings.lookup(sources),
+        lookup(ctx, sources),
         &ctx.target,
         ctx.settings.wait(ctx.args.wait),
         ctx.cache.as_ref(),
     )
+}
+
+/// The lookup settings; a tunnel reaches the instance's private side.
+fn lookup<'a>(ctx: &'a Session<'_>, sources: &'a Sources) -> policy::Lookup<'a> {
+    let mut lookup = ctx.settings.lookup(sources);
+    if ctx.eice.is_some() {
+        lookup.resolve.address = crate::trust::resolve::AddressMode::Private;
+    }
+    lookup
 }
 
 /// Connects to the cached address when the name was verified recently;
@@ -224,9 +390,12 @@ fn cold_lookup(ctx: &Session<'_>, sources: &Sources) -> Result<Cold> {
 /// reading the key exchange while the trusted sources are read.
 fn connect_planned(ctx: &Session<'_>, relay: Relay) -> Result<(Live, Plan)> {
     let (port, fdpass) = (ctx.args.port, ctx.args.fdpass);
+    // A warm record has no endpoint to tunnel through: a tunnel starts cold
+    // (with the instance's keys known by id, that is one DescribeInstances).
     if let Some(warm) = ctx
         .cache
         .as_ref()
+        .filter(|_| ctx.eice.is_none())
         .and_then(|c| Warm::load(c, &ctx.lookup, ctx.settings.resolve.address, &ctx.sources))
     {
         match connect(&warm.name.address, port, WARM_CONNECT_TIMEOUT) {
@@ -241,7 +410,7 @@ fn connect_planned(ctx: &Session<'_>, relay: Relay) -> Result<(Live, Plan)> {
         }
     }
     let (cold, opening) = policy::connection_lookup(
-        ctx.settings.lookup(&ctx.sources),
+        lookup(ctx, &ctx.sources),
         &ctx.target,
         ctx.settings.wait(ctx.args.wait),
         ctx.cache.as_ref(),
@@ -250,13 +419,17 @@ fn connect_planned(ctx: &Session<'_>, relay: Relay) -> Result<(Live, Plan)> {
                 .address()
                 .expect("resolve only returns instances with an address")
                 .to_string();
-            std::thread::spawn(move || {
-                Live::open(
+            let tunnel = ctx.eice.clone().map(|eice| (eice, instance.clone()));
+            std::thread::spawn(move || match tunnel {
+                Some((eice, instance)) => {
+                    Live::through(open_tunnel(&eice, &instance, port)?, relay)
+                }
+                None => Live::open(
                     connect(&address, port, CONNECT_TIMEOUT)?,
                     fdpass,
                     true,
                     relay,
-                )
+                ),
             })
         },
     )?;
@@ -400,7 +573,12 @@ fn record(ctx: &Session<'_>, path: &Path, verified: &Verified) -> Result<()> {
     Ok(())
 }
 
-fn connect(address: &str, port: u16, timeout: Duration) -> Result<(TcpStream, SocketAddr)> {
+fn connect(address: &str, port: u16, timeout: Duration) -> Result<(Socket, SocketAddr)> {
+    let (socket, peer) = connect_tcp(address, port, timeout)?;
+    Ok((Socket::Tcp(socket), peer))
+}
+
+fn connect_tcp(address: &str, port: u16, timeout: Duration) -> Result<(TcpStream, SocketAddr)> {
     let ip: IpAddr = address
         .parse()
         .with_context(|| format!("EC2 returned an address that is not an IP: {address}"))?;

@@ -76,7 +76,13 @@ impl Settings {
         };
         let address = global.address.or(file.address).unwrap_or(AddressArg::Auto);
         Settings {
-            aws: aws::Config { regions, profile },
+            aws: aws::Config {
+                regions,
+                profile,
+                ca_bundle: std::env::var_os("AWS_CA_BUNDLE")
+                    .filter(|v| !v.is_empty())
+                    .map(Into::into),
+            },
             resolve: resolve::Options {
                 address: match address {
                     AddressArg::Auto => AddressMode::Auto,

@@ -1,7 +1,8 @@
 //! The network and OpenSSH edge: DNS lookups ([`dns`]), reading the host key
 //! out of a relayed SSH key exchange and probing a server for its keys
 //! ([`kex`]), carrying the connection after verification ([`pipe`]), and
-//! asking the local OpenSSH client about itself ([`openssh`]: `ssh -G`, `ssh -V`).
+//! asking the local OpenSSH client about itself ([`openssh`]: `ssh -G`, `ssh -V`),
+//! and the EC2 Instance Connect Endpoint's websocket tunnel ([`tunnel`]).
 //!
 //! May import: `error`, `text`.
 
@@ -9,3 +10,4 @@ pub mod dns;
 pub mod kex;
 pub mod openssh;
 pub mod pipe;
+pub mod tunnel;

@@ -11,6 +11,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -48,13 +49,53 @@ const STREAMING: usize = 64 << 10;
 /// with a source that holds a batch: a 1 MiB pipe, or a socket.
 const BATCH: Duration = Duration::from_millis(2);
 
+/// The server's end of the data path: a TCP connection, or our end of a
+/// tunnel (`net::tunnel`) that carries the bytes on.
+#[derive(Debug)]
+pub enum Socket {
+    Tcp(TcpStream),
+    Tunnel(UnixStream),
+}
+
+impl Socket {
+    fn try_clone(&self) -> io::Result<Socket> {
+        Ok(match self {
+            Socket::Tcp(s) => Socket::Tcp(s.try_clone()?),
+            Socket::Tunnel(s) => Socket::Tunnel(s.try_clone()?),
+        })
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.shutdown(how),
+            Socket::Tunnel(s) => s.shutdown(how),
+        }
+    }
+
+    fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.set_nonblocking(nonblocking),
+            Socket::Tunnel(s) => s.set_nonblocking(nonblocking),
+        }
+    }
+}
+
+impl AsFd for Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Socket::Tcp(s) => s.as_fd(),
+            Socket::Tunnel(s) => s.as_fd(),
+        }
+    }
+}
+
 /// Makes the socket non-blocking (see [`splice_all`]); all our I/O on it waits through poll(2).
-pub fn prepare(socket: &TcpStream) -> io::Result<()> {
+pub fn prepare(socket: &Socket) -> io::Result<()> {
     socket.set_nonblocking(true)
 }
 
 /// Copies stdin to the socket on a thread, shutting the socket's write side at EOF.
-pub fn spawn_upstream(socket: &TcpStream, relay: Relay) -> io::Result<JoinHandle<io::Result<()>>> {
+pub fn spawn_upstream(socket: &Socket, relay: Relay) -> io::Result<JoinHandle<io::Result<()>>> {
     let socket = socket.try_clone()?;
     Ok(std::thread::spawn(move || {
         let stdin = io::stdin();
@@ -74,7 +115,7 @@ pub fn spawn_upstream(socket: &TcpStream, relay: Relay) -> io::Result<JoinHandle
 }
 
 /// Writes `held` to stdout, then copies the socket to stdout until EOF, then closes stdout.
-pub fn downstream(socket: &TcpStream, held: &[u8], relay: Relay) -> io::Result<()> {
+pub fn downstream(socket: &Socket, held: &[u8], relay: Relay) -> io::Result<()> {
     let stdout = io::stdout();
     let out = stdout.as_fd();
     grow_pipe(out);
@@ -102,7 +143,7 @@ fn grow_pipe(fd: BorrowedFd<'_>) -> bool {
 /// Sends the connected socket to ssh over stdout (`ProxyUseFdpass yes`): one
 /// byte of data carrying the descriptor as SCM_RIGHTS, as ssh's
 /// `mm_receive_fd` expects. After this we are out of the data path.
-pub fn pass_socket(socket: &TcpStream) -> io::Result<()> {
+pub fn pass_socket(socket: &Socket) -> io::Result<()> {
     use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
     let fds = [socket.as_fd()];
     let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];

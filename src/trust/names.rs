@@ -119,6 +119,8 @@ mod tests {
             region: "us-east-1".into(),
             side: crate::aws::ec2::Side::Public,
             launched_at: None,
+            vpc: None,
+            subnet: None,
             account: None,
         };
         let owned = PublicNames::of([&running]);

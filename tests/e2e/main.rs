@@ -7,6 +7,7 @@ mod cold_path;
 mod config;
 mod doctor;
 mod ecosystem;
+mod eice;
 mod fast_paths;
 mod faults;
 mod fetch;

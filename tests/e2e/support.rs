@@ -261,6 +261,44 @@ impl Sim {
         http_get(self.port, &format!("/_sim/dns?name={name}&{kind}={target}"));
     }
 
+    /// Creates an EC2 Instance Connect Endpoint in the subnet of instance `id`
+    /// (tests/sim/eice.py): its id and DNS name.
+    pub fn create_endpoint(&self, id: &str) -> (String, String) {
+        let described = self
+            .rt
+            .block_on(self.ec2.describe_instances().instance_ids(id).send())
+            .expect("DescribeInstances");
+        let subnet = described.reservations()[0].instances()[0]
+            .subnet_id()
+            .expect("a subnet")
+            .to_string();
+        let created = self
+            .rt
+            .block_on(
+                self.ec2
+                    .create_instance_connect_endpoint()
+                    .subnet_id(subnet)
+                    .send(),
+            )
+            .expect("CreateInstanceConnectEndpoint");
+        let endpoint = created.instance_connect_endpoint().expect("an endpoint");
+        (
+            endpoint.instance_connect_endpoint_id().unwrap().to_string(),
+            endpoint.dns_name().unwrap().to_string(),
+        )
+    }
+
+    /// Controls the testbed's EIC Endpoints: `deny=1`, `skew=SECONDS`, `cut=1`,
+    /// `id=ID&state=STATE` (see tests/sim/eice.py).
+    pub fn eice(&self, query: &str) {
+        assert_eq!(http_get(self.port, &format!("/_sim/eice?{query}")), "ok");
+    }
+
+    /// The testbed CA that signs the endpoints' certificates (for `AWS_CA_BUNDLE`).
+    pub fn ca_bundle(&self) -> PathBuf {
+        self.state_dir.join("eice-ca.pem")
+    }
+
     /// `--nameserver` for the testbed's DNS server.
     pub fn nameserver(&self) -> String {
         format!("127.0.0.1:{}", self.dns_port)

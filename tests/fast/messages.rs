@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use ec2_hostkey::error::{
     AwsError, ChecksFailed, ConfigError, ConsoleError, DnsError, KexError, KeysError,
-    KnownHostsError, LocateError, SyncIncomplete, SyncMismatches, exit_code,
+    KnownHostsError, LocateError, SyncIncomplete, SyncMismatches, TunnelError, exit_code,
 };
 
 use super::{bin, run, stderr};
@@ -69,6 +69,76 @@ fn aws_errors() {
                 action: "ec2:DescribeInstances",
                 code: "InternalError".into(),
                 message: "An internal error has occurred".into(),
+            },
+        ),
+    ];
+    for (name, err) in cases {
+        let remedy = err.remedy();
+        insta::assert_snapshot!(name, shown(err, &remedy));
+    }
+}
+
+#[test]
+fn tunnel_errors() {
+    let cases: Vec<(&str, TunnelError)> = vec![
+        (
+            "tunnel_no_endpoint",
+            TunnelError::NoEndpoint {
+                instance: "i-0aaaaaaaaaaaaaaaa".into(),
+                vpc: "vpc-0123456789abcdef0".into(),
+                subnet: "subnet-0123456789abcdef0".into(),
+            },
+        ),
+        (
+            "tunnel_no_such_endpoint",
+            TunnelError::NoSuchEndpoint {
+                id: "eice-0123456789abcdef0".into(),
+                region: "us-east-1".into(),
+            },
+        ),
+        (
+            "tunnel_no_vpc",
+            TunnelError::NoVpc {
+                instance: "i-0aaaaaaaaaaaaaaaa".into(),
+            },
+        ),
+        (
+            "tunnel_no_fips_name",
+            TunnelError::NoFipsName {
+                id: "eice-0123456789abcdef0".into(),
+            },
+        ),
+        (
+            "tunnel_signature",
+            TunnelError::Signature {
+                message: "SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.".into(),
+            },
+        ),
+        (
+            "tunnel_expired",
+            TunnelError::Expired {
+                message: "Signature expired: 20261127T000000Z is now earlier than 20261127T000200Z".into(),
+            },
+        ),
+        (
+            "tunnel_refused",
+            TunnelError::Refused {
+                status: 503,
+                message: "Service Unavailable".into(),
+            },
+        ),
+        (
+            "tunnel_unreachable",
+            TunnelError::Unreachable {
+                host: "eice-0123456789abcdef0.1a2b3c4d.ec2-instance-connect-endpoint.us-east-1.amazonaws.com".into(),
+                detail: "invalid peer certificate: UnknownIssuer".into(),
+            },
+        ),
+        ("tunnel_max_duration", TunnelError::MaxDuration { seconds: 3600 }),
+        (
+            "tunnel_closed",
+            TunnelError::Closed {
+                detail: "code 1011: Tunnel closed by the service".into(),
             },
         ),
     ];

@@ -72,6 +72,11 @@ DescribeInstanceAttribute with Attribute=userData answers the RunInstances
 user-data (base64), as AWS does (moto's own handler); like every action it is
 recorded by /_sim/calls and can be given faults.
 
+EC2 Instance Connect Endpoints (CreateInstanceConnectEndpoint,
+DescribeInstanceConnectEndpoints, and the endpoint's TLS websocket tunnel to an
+instance's private sshd) are served by tests/sim/eice.py; see its docstring
+for the tunnel's checks and the /_sim/eice controls.
+
 Prints `READY <port> <state-dir> <net> <dns-port>` on stdout once serving. Exits, stopping every
 sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
 """
@@ -109,6 +114,8 @@ from moto.ec2.models.instances import Instance, InstanceBackend
 from moto.ec2.responses.general import General
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
+
+import eice
 
 SSHD = shutil.which("sshd", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/sshd"
 KEY_ORDER = ["ecdsa", "ed25519", "rsa"]  # glob order of /etc/ssh/ssh_host_*_key.pub
@@ -240,6 +247,7 @@ class SimInstance:
         self.tail = []  # ("text", raw str) or ("boot", console keys)
         self.console_lock = threading.Lock()
         self.rekey_lock = threading.Lock()
+        self.vpc_id = instance.vpc_id
         self.address = sim.allocate(tags.get("sim:address"))
         self.private_address = sim.allocate_private()
         self.public = tags.get("sim:public") != "none"
@@ -417,6 +425,7 @@ class Sim:
         self.ssm_documents = set()
         self.ssm_commands = {}
         self.lock = threading.Lock()
+        self.endpoints = None  # eice.Endpoints, once the server runs
         self.make_client_key()
 
     def make_client_key(self):
@@ -483,6 +492,8 @@ class Sim:
         self.instances[instance.id] = sim_inst
 
     def shutdown(self):
+        if self.endpoints:
+            self.endpoints.shutdown()
         for inst in list(self.instances.values()):
             inst.stop_sshd()
 
@@ -594,6 +605,17 @@ def harness_app(moto_app):
             body = json.dumps(sorted(" ".join(k.public_line.split()[:2]) for k in keys)).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if path == "/_sim/eice":
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            if "deny" in params:
+                SIM.endpoints.deny = params["deny"][0] == "1"
+            if "skew" in params:
+                SIM.endpoints.skew = float(params["skew"][0])
+            if "cut" in params:
+                SIM.endpoints.cut()
+            if "state" in params:
+                SIM.endpoints.set_state(params["id"][0], params["state"][0])
+            return text_response(start_response, "200 OK", "ok")
         if path == "/_sim/fault/clear":
             SIM.faults.clear()
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
@@ -631,6 +653,8 @@ def harness_app(moto_app):
                 time.sleep(fault["seconds"])
             elif fault:
                 return fault_response(fault["kind"], action, start_response)
+            if action in EICE_ACTIONS:
+                return eice_app(action, urllib.parse.parse_qs(raw.decode()), environ, start_response)
             return moto_app(environ, start_response)
         finally:
             entry["end"] = time.monotonic()
@@ -679,6 +703,47 @@ SSM_FAULTS = {
         "User: arn:aws:iam::123456789012:user/test is not authorized to perform: ssm:{action} on resource: {resource}",
     ),
 }
+
+
+EICE_ACTIONS = ("CreateInstanceConnectEndpoint", "DescribeInstanceConnectEndpoints")
+
+
+def request_region(environ):
+    """The region a SigV4-signed request was signed for."""
+    match = re.search(r"Credential=[^/]+/\d+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else "us-east-1"
+
+
+def eice_app(action, params, environ, start_response):
+    from moto.ec2.models import ec2_backends
+
+    region = request_region(environ)
+    xmlns = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'
+    if action == "CreateInstanceConnectEndpoint":
+        subnet_id = params["SubnetId"][0]
+        subnet = ec2_backends["123456789012"][region].get_subnet(subnet_id)
+        endpoint = SIM.endpoints.create(subnet_id, subnet.vpc_id, subnet.availability_zone, region)
+        item = eice.describe_xml([endpoint])[len("<item>") : -len("</item>")]
+        body = (
+            f"<CreateInstanceConnectEndpointResponse {xmlns}><requestId>sim</requestId>"
+            f"<instanceConnectEndpoint>{item}</instanceConnectEndpoint>"
+            "</CreateInstanceConnectEndpointResponse>"
+        )
+    else:
+        ids = [v[0] for k, v in params.items() if k.startswith("InstanceConnectEndpointId.")]
+        filters = {}
+        for key, value in params.items():
+            m = re.fullmatch(r"Filter\.(\d+)\.Name", key)
+            if m:
+                n = m.group(1)
+                filters[value[0]] = [v[0] for k, v in params.items() if k.startswith(f"Filter.{n}.Value.")]
+        found = SIM.endpoints.describe(ids, filters, region)
+        body = (
+            f"<DescribeInstanceConnectEndpointsResponse {xmlns}><requestId>sim</requestId>"
+            f"<instanceConnectEndpointSet>{eice.describe_xml(found)}</instanceConnectEndpointSet>"
+            "</DescribeInstanceConnectEndpointsResponse>"
+        )
+    return text_response(start_response, "200 OK", body)
 
 
 def json_response(start_response, status, value):
@@ -901,6 +966,7 @@ def main():
     net = args.net or pick_net()
     SIM = Sim(state_dir, net, pick_net(avoid=net), args.ssh_port, args.console_delay)
     install_patches()
+    SIM.endpoints = eice.Endpoints(SIM)
 
     server = make_server("127.0.0.1", args.port, harness_app(DomainDispatcherApplication(create_backend_app)), threaded=True)
 

@@ -1,0 +1,319 @@
+//! `proxy --via eice`: private-only instances reached through the testbed's
+//! EC2 Instance Connect Endpoint (tests/sim/eice.py: TLS from a test CA given
+//! as AWS_CA_BUNDLE, its DNS name from the testbed's DNS server, the presigned
+//! URL's SigV4 signature checked with botocore), verified exactly as a direct
+//! connection is.
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use crate::support::*;
+
+/// The real ssh, strict host-key checking, through `proxy --via eice`.
+fn ssh_eice(
+    sim: &Sim,
+    host: &str,
+    kh: &Path,
+    extra: &str,
+    remote: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let proxy = format!(
+        "{BIN} proxy --known-hosts {} --via eice --nameserver {} {extra} %h %p",
+        kh.display(),
+        sim.nameserver()
+    );
+    let ca = sim.ca_bundle();
+    let mut env: Vec<(&str, &str)> = env.to_vec();
+    env.push(("AWS_CA_BUNDLE", ca.to_str().unwrap()));
+    sim.ssh_opts(
+        host,
+        kh,
+        &[format!("ProxyCommand={proxy}")],
+        &env,
+        remote,
+        None,
+    )
+}
+
+/// `proxy --via eice HOST PORT` run alone (as ssh would start it), stdin closed.
+fn proxy_eice(sim: &Sim, host: &str, port: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let kh = sim.path("known_hosts");
+    let mut cmd = sim.bin();
+    cmd.env("AWS_CA_BUNDLE", sim.ca_bundle());
+    cmd.envs(env.iter().copied());
+    cmd.args([
+        "proxy",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        "--via",
+        "eice",
+        "--nameserver",
+    ])
+    .arg(sim.nameserver())
+    .args(extra)
+    .args([host, port]);
+    run(cmd, None)
+}
+
+fn private(name: &str) -> Launch {
+    Launch::named(name).tag("sim:public", "none")
+}
+
+#[test]
+fn a_private_instance_is_verified_through_the_endpoint_by_id_and_by_name_tag() {
+    let sim = Sim::start();
+    let db = sim.launch(private("db"));
+    assert!(db.ip.is_empty(), "the instance must have no public address");
+    sim.create_endpoint(&db.id);
+    let kh = sim.path("known_hosts");
+
+    let out = ssh_eice(&sim, &db.id, &kh, "", &["echo", "ok"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "ok");
+    let keys = sim.host_keys()[&db.id].clone();
+    for name in [&db.id, &db.private_dns, &db.private_ip] {
+        assert_eq!(
+            keygen_find(&kh, name),
+            keys,
+            "{name} recorded with sshd's keys"
+        );
+    }
+    let calls = sim.calls();
+    assert!(
+        calls.contains(&"DescribeInstanceConnectEndpoints".to_string()),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"ec2-instance-connect:OpenTunnel".to_string()),
+        "{calls:?}"
+    );
+
+    // By Name tag, into a fresh file: verified, no prompt (BatchMode), recorded under the tag.
+    let kh2 = sim.path("known_hosts2");
+    let out = ssh_eice(&sim, "db", &kh2, "--no-cache", &["echo", "ok"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh2, "db"), keys);
+
+    // The data path through the tunnel: 20 MB up and back, intact.
+    let data = sim.path("data");
+    let blob: Vec<u8> = (0..20_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    fs::write(&data, &blob).unwrap();
+    let proxy = format!(
+        "{BIN} proxy --known-hosts {} --via eice --nameserver {} %h %p",
+        kh.display(),
+        sim.nameserver()
+    );
+    let ca = sim.ca_bundle();
+    let mut cmd = std::process::Command::new("ssh");
+    cmd.env_clear().envs(sim.env()).env("AWS_CA_BUNDLE", &ca);
+    cmd.args(["-F", "/dev/null", "-i"])
+        .arg(sim.client_key())
+        .args([
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+        ])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .arg("-o")
+        .arg(format!("ProxyCommand={proxy}"))
+        .args(["-l", &user(), &db.id, "cat"]);
+    let out = run(cmd, Some(&data));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        out.stdout == blob,
+        "20 MB came back changed ({} bytes)",
+        out.stdout.len()
+    );
+}
+
+#[test]
+fn a_man_in_the_middle_behind_the_endpoint_is_refused_with_nothing_written() {
+    let sim = Sim::start();
+    let db = sim.launch(private("db").tag("sim:mitm", "true"));
+    sim.create_endpoint(&db.id);
+    let kh = sim.path("known_hosts");
+    let out = ssh_eice(&sim, &db.id, &kh, "", &["echo", "ok"], &[]);
+    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, None);
+    let out = ssh_eice(&sim, "db", &kh, "--no-cache", &["echo", "ok"], &[]);
+    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, None);
+}
+
+#[test]
+fn no_endpoint_in_the_vpc_says_how_to_create_one() {
+    let sim = Sim::start();
+    let db = sim.launch(private("db"));
+    let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no EC2 Instance Connect Endpoint is ready in vpc-"),
+        "{err}"
+    );
+    assert!(
+        err.contains("aws ec2 create-instance-connect-endpoint --subnet-id subnet-"),
+        "{err}"
+    );
+    assert!(!sim.path("known_hosts").exists());
+
+    // An endpoint still being created is not ready either.
+    let (id, _) = sim.create_endpoint(&db.id);
+    sim.eice(&format!("id={id}&state=create-in-progress"));
+    let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+
+    // --eice-id naming no endpoint.
+    sim.eice(&format!("id={id}&state=create-complete"));
+    let out = proxy_eice(
+        &sim,
+        &db.id,
+        "22",
+        &["--eice-id", "eice-0000000000000000f"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no EC2 Instance Connect Endpoint eice-0000000000000000f"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
+    let sim = Sim::start();
+    let db = sim.launch(private("db"));
+    sim.create_endpoint(&db.id);
+    let kh = sim.path("known_hosts");
+
+    sim.eice("deny=1");
+    let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("access denied: the caller needs ec2-instance-connect:OpenTunnel"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("allow ec2-instance-connect:OpenTunnel"),
+        "{}",
+        stderr(&out)
+    );
+    sim.eice("deny=0");
+
+    // Signed with the wrong secret: the endpoint's signature check fails.
+    let out = proxy_eice(
+        &sim,
+        &db.id,
+        "22",
+        &[],
+        &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")],
+    );
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the tunnel's signature"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The endpoint's clock is two minutes ahead: the 60 s signature has expired.
+    sim.eice("skew=120");
+    let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("signature has expired"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("check this machine's clock"),
+        "{}",
+        stderr(&out)
+    );
+    sim.eice("skew=0");
+
+    // Ports other than 22 and 3389 never leave the machine.
+    sim.reset_calls();
+    let out = proxy_eice(&sim, &db.id, "2222", &[], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ports 22 and 3389 only, not 2222"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(sim.calls().is_empty(), "{:?}", sim.calls());
+
+    // Without the test CA, the endpoint's certificate is not trusted.
+    let mut cmd = sim.bin();
+    cmd.args([
+        "proxy",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        "--via",
+        "eice",
+        "--nameserver",
+    ])
+    .arg(sim.nameserver())
+    .args([db.id.as_str(), "22"]);
+    let out = run(cmd, None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot reach the EIC Endpoint"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!kh.exists(), "nothing written on any refusal");
+}
+
+#[test]
+fn a_tunnel_ended_by_the_endpoint_says_why() {
+    let sim = Sim::start();
+    let db = sim.launch(private("db"));
+    sim.create_endpoint(&db.id);
+    let kh = sim.path("known_hosts");
+
+    let out = ssh_eice(
+        &sim,
+        &db.id,
+        &kh,
+        "--max-tunnel-duration 2s",
+        &["sleep 4; echo late"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(!stdout(&out).contains("late"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("the EIC Endpoint closed the tunnel after 2 s, its maximum duration"),
+        "{}",
+        stderr(&out)
+    );
+
+    let cutter = {
+        let port = sim.port;
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            use std::io::{Read, Write};
+            write!(s, "GET /_sim/eice?cut=1 HTTP/1.0\r\n\r\n").unwrap();
+            let mut sink = String::new();
+            let _ = s.read_to_string(&mut sink);
+        })
+    };
+    let out = ssh_eice(&sim, &db.id, &kh, "", &["sleep 5; echo late"], &[]);
+    cutter.join().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(
+            "the EIC Endpoint closed the tunnel (code 1011: Tunnel closed by the service)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
