@@ -213,6 +213,32 @@ pub struct SshConfigArgs {
     /// How long the proxy waits for console output after boot
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub wait: Option<Duration>,
+    /// How ssh reaches the instances: direct; eice (ec2-hostkey's own tunnel through the VPC's
+    /// EC2 Instance Connect Endpoint); ssm (AWS's Session Manager command as ProxyCommand, keys
+    /// verified by KnownHostsCommand; instance ids only)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WAY",
+        default_value = "direct",
+        conflicts_with = "proxy_command"
+    )]
+    pub via: SshConfigVia,
+    /// With --via eice: the endpoint to use (default: the instance's subnet's, else its VPC's)
+    #[arg(long, value_name = "ID")]
+    pub eice_id: Option<String>,
+    /// Your own carrier as ProxyCommand (a bastion's `ssh -W %h:%p bastion`, a corporate
+    /// tunnel), written as is; ec2-hostkey verifies the key as KnownHostsCommand
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["mode", "fdpass"])]
+    pub proxy_command: Option<String>,
+}
+
+/// `ssh-config --via`: the ways ssh can reach an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SshConfigVia {
+    Direct,
+    Eice,
+    Ssm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -903,7 +903,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssh__subcmd__config)
-            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --via --eice-id --proxy-command --region --profile --verbose --quiet --address --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -926,6 +926,18 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --via)
+                    COMPREPLY=($(compgen -W "direct eice ssm" -- "${cur}"))
+                    return 0
+                    ;;
+                --eice-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-command)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -236,6 +236,11 @@ known-hosts\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l known-hosts -d 'The known_hosts file ec2-hostkey writes and ssh reads (default: ssh\'s own)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l bin -d 'Path of the ec2-hostkey binary to run (default: this one)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l wait -d 'How long the proxy waits for console output after boot' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l via -d 'How ssh reaches the instances: direct; eice (ec2-hostkey\'s own tunnel through the VPC\'s EC2 Instance Connect Endpoint); ssm (AWS\'s Session Manager command as ProxyCommand, keys verified by KnownHostsCommand; instance ids only)' -r -f -a "direct\t''
+eice\t''
+ssm\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l eice-id -d 'With --via eice: the endpoint to use (default: the instance\'s subnet\'s, else its VPC\'s)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l proxy-command -d 'Your own carrier as ProxyCommand (a bastion\'s `ssh -W %h:%p bastion`, a corporate tunnel), written as is; ec2-hostkey verifies the key as KnownHostsCommand' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod carriers;
 mod cold_path;
 mod config;
 mod doctor;
