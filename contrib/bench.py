@@ -7,7 +7,12 @@ Starts the testbed, launches an instance, and measures in one run:
   - bulk throughput (--bulk-mib MiB through `cat > /dev/null`) for the same;
   - the cold path: `ec2-hostkey fetch --no-cache` against the aws CLI doing
     describe-instances + get-console-output;
-  - peak RSS of the proxy (warm and cold).
+  - peak RSS of the proxy (warm and cold);
+  - the EC2 Instance Connect Endpoint path (--eice-*): connect time and bulk
+    throughput to a private-only instance through the testbed's endpoint,
+    `proxy --via eice` against websocat (pinned, given the same kind of
+    presigned URL, made by botocore as the AWS CLI makes it) and a direct
+    connection to the same private sshd.
 Prints each figure and its ratio to the reference.
 """
 
@@ -34,6 +39,12 @@ def main():
                     help="delay the testbed adds to every API call for the cold-path rows")
     ap.add_argument("--latency-runs", type=int, default=7)
     ap.add_argument("--only-latency", action="store_true", help="run only the cold-path latency rows")
+    ap.add_argument("--only-eice", action="store_true", help="run only the EIC Endpoint rows")
+    ap.add_argument("--eice-runs", type=int, default=10)
+    ap.add_argument("--eice-bulk-mib", type=int, default=1024)
+    ap.add_argument("--eice-bulk-rounds", type=int, default=3)
+    ap.add_argument("--websocat", default=os.path.join(REPO, "target/bench-tools/bin/websocat"),
+                    help="the reference websocket client (contrib/bench installs websocat 1.14.0 there)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="ec2-hostkey-bench-")
@@ -45,15 +56,15 @@ def main():
     )
     try:
         # READY <port> <state-dir> <net> <dns-port>
-        _, port, state = sim.stdout.readline().split()[:3]
-        run(args, work, port, state)
+        _, port, state, _, dns_port = sim.stdout.readline().split()[:5]
+        run(args, work, port, state, int(dns_port))
     finally:
         sim.terminate()
         sim.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(args, work, port, state):
+def run(args, work, port, state, dns_port):
     import boto3
 
     env = dict(os.environ)
@@ -95,6 +106,9 @@ def run(args, work, port, state):
     }
     if args.only_latency:
         latency(args, env, port, base, kh, iid, ip)
+        return
+    if args.only_eice:
+        eice(args, env, state, dns_port, base, kh, ec2)
         return
     # Warm the cache for every mode once (also checks each works).
     for name, opts in modes.items():
@@ -156,6 +170,8 @@ def run(args, work, port, state):
 
     latency(args, env, port, base, kh, iid, ip)
 
+    eice(args, env, state, dns_port, base, kh, ec2)
+
     file_pass(args, env, work, iid, ip, inst["PublicDnsName"])
 
     # `forget` above cleared the cache for this instance: warm it again.
@@ -176,6 +192,98 @@ def run(args, work, port, state):
         with open(rss) as f:
             kib = int(f.read().split()[-1])
         print(f"  {label:26} {kib:8d} KiB  ({kib / 1024:.1f} MiB)")
+
+
+def presigned_tunnel_url(env, endpoint, private_ip):
+    """The URL `aws ec2-instance-connect open-tunnel` would open (the same botocore signer call)."""
+    import urllib.parse
+
+    import botocore.session
+    from botocore.signers import RequestSigner
+
+    session = botocore.session.get_session()
+    session.set_credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+    model = session.get_service_model("ec2-instance-connect")
+    signer = RequestSigner(model.service_id, env["AWS_REGION"], model.signing_name, model.signature_version,
+                           session.get_credentials(), session.get_component("event_emitter"))
+    host = endpoint["DnsName"]
+    query = urllib.parse.urlencode({"instanceConnectEndpointId": endpoint["InstanceConnectEndpointId"],
+                                    "remotePort": 22, "privateIpAddress": private_ip,
+                                    "maxTunnelDuration": 3600})
+    return signer.generate_presigned_url(
+        {"url": f"wss://{host}/openTunnel?{query}", "body": {}, "headers": {"host": host}, "method": "GET",
+         "query_string": "", "url_path": "/", "context": {}},
+        operation_name="openTunnel", expires_in=60)
+
+
+def eice(args, env, state, dns_port, base, kh, ec2):
+    """Connect and bulk to a private-only instance: our tunnel, websocat's, and direct."""
+    if not os.access(args.websocat, os.X_OK):
+        print(f"\n== EIC Endpoint: skipped ({args.websocat} missing; contrib/bench installs it)")
+        return
+    inst = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
+                             TagSpecifications=[{"ResourceType": "instance",
+                                                 "Tags": [{"Key": "Name", "Value": "bench-private"},
+                                                          {"Key": "sim:public", "Value": "none"}]}])["Instances"][0]
+    iid, private_ip = inst["InstanceId"], inst["PrivateIpAddress"]
+    endpoint = ec2.create_instance_connect_endpoint(SubnetId=inst["SubnetId"])["InstanceConnectEndpoint"]
+    import dnslib
+    answer = dnslib.DNSRecord.parse(dnslib.DNSRecord.question(endpoint["DnsName"]).send("127.0.0.1", dns_port))
+    endpoint_ip = str(answer.rr[0].rdata)
+    ca = os.path.join(state, "eice-ca.pem")
+    eenv = dict(env, AWS_CA_BUNDLE=ca, SSL_CERT_FILE=ca)
+    ours = ["-o", f"ProxyCommand={args.bin} proxy --via eice --nameserver 127.0.0.1:{dns_port} "
+                  f"--known-hosts {kh} %h %p"]
+    subprocess.run(base + ours + [iid, "true"], env=eenv, check=True)  # verifies and records, once
+
+    def reference():
+        # ssh expands % in ProxyCommand: the URL's %XX escapes are written %%XX.
+        url = presigned_tunnel_url(env, endpoint, private_ip).replace("%", "%%")
+        return ["-o", f"ProxyCommand={args.websocat} --binary --no-line --tls-domain {endpoint['DnsName']} "
+                      f"--ws-c-uri={url} - ws-c:ssl:tcp:{endpoint_ip}:443"]
+
+    modes = {
+        "direct (private)": lambda: [],
+        "websocat": reference,
+        "proxy --via eice": lambda: ours,
+    }
+    hosts = {"direct (private)": private_ip, "websocat": iid, "proxy --via eice": iid}
+    for name, opts in modes.items():  # each works
+        subprocess.run(base + opts() + [hosts[name], "true"], env=eenv, check=True)
+
+    print(f"\n== EIC Endpoint: connect, ssh <private instance> true, {args.eice_runs} runs each (median, ms)")
+    samples = {name: [] for name in modes}
+    for _ in range(args.eice_runs):
+        for name, opts in modes.items():
+            o = opts()
+            t = time.perf_counter()
+            subprocess.run(base + o + [hosts[name], "true"], env=eenv, check=True)
+            samples[name].append((time.perf_counter() - t) * 1000)
+    connect = {name: statistics.median(t) for name, t in samples.items()}
+    for name, ms in connect.items():
+        print(f"  {name:18} {ms:8.1f} ms   x{connect['websocat'] / ms:.3f} of websocat's speed"
+              f"   x{connect['direct (private)'] / ms:.3f} of direct's")
+
+    size = args.eice_bulk_mib * 1024 * 1024
+    print(f"\n== EIC Endpoint: bulk, {args.eice_bulk_mib} MiB through ssh 'cat > /dev/null', "
+          f"{args.eice_bulk_rounds} rounds (MiB/s)")
+    times = {name: [] for name in modes}
+    names = list(modes)
+    for r in range(args.eice_bulk_rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            o = modes[name]()
+            src = subprocess.Popen(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
+            t = time.perf_counter()
+            subprocess.run(base + o + ["-c", "aes128-gcm@openssh.com", hosts[name], "cat > /dev/null"],
+                           stdin=src.stdout, env=eenv, check=True)
+            times[name].append(time.perf_counter() - t)
+            src.wait()
+    best = {name: args.eice_bulk_mib / min(t) for name, t in times.items()}
+    median = {name: args.eice_bulk_mib / statistics.median(t) for name, t in times.items()}
+    for name in modes:
+        print(f"  {name:18} best {best[name]:7.1f} MiB/s  x{best[name] / best['websocat']:.3f} of websocat"
+              f"  x{best[name] / best['direct (private)']:.3f} of direct"
+              f"   median {median[name]:7.1f} MiB/s  x{median[name] / median['websocat']:.3f} of websocat")
 
 
 def latency(args, env, port, base, kh, iid, ip):

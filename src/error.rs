@@ -470,6 +470,13 @@ pub enum TunnelError {
     },
     #[error("no EC2 Instance Connect Endpoint {id} is ready in {region}; {}", self.remedy())]
     NoSuchEndpoint { id: String, region: String },
+    #[error("endpoint {id} is in {vpc}, but {instance} is in {instance_vpc}; {}", self.remedy())]
+    OtherVpc {
+        id: String,
+        vpc: String,
+        instance: String,
+        instance_vpc: String,
+    },
     #[error("instance {instance} has no VPC (EC2 did not say); {}", self.remedy())]
     NoVpc { instance: String },
     #[error("endpoint {id} has no FIPS DNS name, and FIPS endpoints are asked for (AWS_USE_FIPS_ENDPOINT or use_fips_endpoint); {}", self.remedy())]
@@ -498,6 +505,9 @@ impl TunnelError {
                 "check --eice-id and --region (aws ec2 describe-instance-connect-endpoints lists them), or leave --eice-id out".into()
             }
             TunnelError::NoVpc { .. } => "connect without --via eice".into(),
+            TunnelError::OtherVpc { .. } => {
+                "an endpoint reaches only its own VPC: leave --eice-id out, or name that VPC's endpoint".into()
+            }
             TunnelError::NoFipsName { .. } => {
                 "use an endpoint in a region with FIPS endpoints, or unset AWS_USE_FIPS_ENDPOINT".into()
             }
@@ -507,7 +517,7 @@ impl TunnelError {
             TunnelError::Expired { .. } => {
                 "the URL is signed for 60 s: check this machine's clock (timedatectl), then retry".into()
             }
-            TunnelError::Refused { .. } => "retry in a moment; -vv shows the request".into(),
+            TunnelError::Refused { .. } => "retry in a moment".into(),
             TunnelError::Unreachable { .. } => {
                 "check the network, --nameserver, and AWS_CA_BUNDLE if a proxy inspects TLS".into()
             }
@@ -515,7 +525,7 @@ impl TunnelError {
                 "reconnect, or raise --max-tunnel-duration (up to {} s)",
                 crate::error::MAX_TUNNEL_SECONDS
             ),
-            TunnelError::Closed { .. } => "reconnect; -vv shows the tunnel's end".into(),
+            TunnelError::Closed { .. } => "reconnect".into(),
         }
     }
 
@@ -523,7 +533,9 @@ impl TunnelError {
     pub fn exit_code(&self) -> u8 {
         match self {
             TunnelError::NoEndpoint { .. } | TunnelError::NoSuchEndpoint { .. } => NOT_FOUND,
-            TunnelError::NoVpc { .. } | TunnelError::NoFipsName { .. } => USAGE,
+            TunnelError::NoVpc { .. }
+            | TunnelError::OtherVpc { .. }
+            | TunnelError::NoFipsName { .. } => USAGE,
             TunnelError::Signature { .. } | TunnelError::Expired { .. } => AWS,
             _ => FAILURE,
         }

@@ -183,15 +183,15 @@ impl Ec2 {
     }
 }
 
-/// The endpoint to use for an instance: same subnet first, else the first in its VPC.
-pub fn choose(endpoints: Vec<Endpoint>, subnet: Option<&str>) -> Option<Endpoint> {
-    let same_subnet = endpoints
+/// The endpoint to use for an instance in `vpc`: same subnet first, else the
+/// first in its VPC (never one elsewhere, whatever the API answered).
+pub fn choose(endpoints: Vec<Endpoint>, vpc: &str, subnet: Option<&str>) -> Option<Endpoint> {
+    let mut in_vpc: Vec<Endpoint> = endpoints.into_iter().filter(|e| e.vpc == vpc).collect();
+    let same_subnet = in_vpc
         .iter()
-        .position(|e| Some(e.subnet.as_str()) == subnet);
-    match same_subnet {
-        Some(i) => endpoints.into_iter().nth(i),
-        None => endpoints.into_iter().next(),
-    }
+        .position(|e| Some(e.subnet.as_str()) == subnet)
+        .unwrap_or(0);
+    (!in_vpc.is_empty()).then(|| in_vpc.swap_remove(same_subnet))
 }
 
 fn signing_failed(err: &dyn std::error::Error) -> Error {
@@ -243,9 +243,20 @@ mod tests {
             endpoint("eice-a", "subnet-1"),
             endpoint("eice-b", "subnet-2"),
         ];
-        assert_eq!(choose(both.clone(), Some("subnet-2")).unwrap().id, "eice-b");
-        assert_eq!(choose(both, Some("subnet-9")).unwrap().id, "eice-a");
-        assert_eq!(choose(Vec::new(), Some("subnet-1")), None);
+        assert_eq!(
+            choose(both.clone(), "vpc-1", Some("subnet-2")).unwrap().id,
+            "eice-b"
+        );
+        assert_eq!(
+            choose(both.clone(), "vpc-1", Some("subnet-9")).unwrap().id,
+            "eice-a"
+        );
+        assert_eq!(
+            choose(both, "vpc-2", Some("subnet-1")),
+            None,
+            "never another VPC's"
+        );
+        assert_eq!(choose(Vec::new(), "vpc-1", Some("subnet-1")), None);
     }
 
     #[test]

@@ -82,16 +82,17 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         destination: settings.known_hosts(&args.file)?,
         sources: settings.sources(&args.source).for_connection(),
         cache: settings.cache(&args.cache),
-        lookup: lookup_name(&args.host, args.port),
+        // A tunnel's name records lead to private addresses that a direct
+        // connection may not reach: they are kept apart.
+        lookup: match args.via {
+            ViaArg::Direct => lookup_name(&args.host, args.port),
+            ViaArg::Eice => format!("{} via eice", lookup_name(&args.host, args.port)),
+        },
         target: Target::classify(&args.host),
         eice: eice_tunnel(settings, args)?,
     };
     let path = &ctx.destination.path;
     let relay = relay(args.relay)?;
-    if ctx.eice.is_some() {
-        // So that the reason a tunnel ended still reaches the user.
-        outlive_hangup();
-    }
     let (live, plan) = connect_planned(&ctx, relay)?;
     let address = live.peer.ip().to_string();
     let mut publishing = None;
@@ -99,6 +100,11 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         let verified = verify_presented(&ctx, plan, presented, &address)?;
         record(&ctx, path, &verified)?;
         publishing = verified.publish.map(|p| publish_in_background(&ctx, p));
+    }
+    if ctx.eice.is_some() {
+        // So that the reason a tunnel ends still reaches the user after
+        // ssh hangs up (the tunnel's own timeouts bound the wait).
+        outlive_hangup();
     }
     let carried = live.release(relay);
     if let Some(publishing) = publishing {
@@ -140,6 +146,13 @@ fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunne
         }
         .into());
     }
+    if let Some(bundle) = &settings.aws.ca_bundle {
+        crate::store::files::trusted_file(bundle).map_err(|problem| ConfigError::Flag {
+            flag: "AWS_CA_BUNDLE",
+            problem: format!("{}: {problem}", bundle.display()),
+            fix: "the tunnel trusts every certificate in it, so it must be yours or root's and writable by no one else",
+        })?;
+    }
     let seconds = args.max_tunnel_duration.as_secs();
     if !(1..=u64::from(eice::MAX_TUNNEL_DURATION)).contains(&seconds) {
         return Err(ConfigError::Flag {
@@ -172,21 +185,35 @@ fn open_tunnel(
     let (endpoint, url) = crate::aws::block_on(async {
         let ec2 = Ec2::new(&eice.aws).await?.in_region(&instance.region);
         let endpoint = match &eice.endpoint_id {
-            Some(id) => ec2
-                .instance_connect_endpoints(None, Some(id))
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| TunnelError::NoSuchEndpoint {
-                    id: id.clone(),
-                    region: instance.region.clone(),
-                })?,
+            Some(id) => {
+                let endpoint = ec2
+                    .instance_connect_endpoints(None, Some(id))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| TunnelError::NoSuchEndpoint {
+                        id: id.clone(),
+                        region: instance.region.clone(),
+                    })?;
+                // Another VPC may well use the same private addresses: the
+                // tunnel would reach some other host at this one's address.
+                if instance.vpc.as_deref() != Some(endpoint.vpc.as_str()) {
+                    return Err(TunnelError::OtherVpc {
+                        id: endpoint.id,
+                        vpc: endpoint.vpc,
+                        instance: instance.id.clone(),
+                        instance_vpc: instance.vpc.clone().unwrap_or_else(|| "no VPC".into()),
+                    }
+                    .into());
+                }
+                endpoint
+            }
             None => {
                 let vpc = instance.vpc.as_deref().ok_or_else(|| TunnelError::NoVpc {
                     instance: instance.id.clone(),
                 })?;
                 let found = ec2.instance_connect_endpoints(Some(vpc), None).await?;
-                eice::choose(found, instance.subnet.as_deref()).ok_or_else(|| {
+                eice::choose(found, vpc, instance.subnet.as_deref()).ok_or_else(|| {
                     TunnelError::NoEndpoint {
                         instance: instance.id.clone(),
                         vpc: vpc.to_string(),

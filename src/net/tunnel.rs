@@ -22,11 +22,16 @@ pub use crate::error::TunnelError as Error;
 /// The AWS CLI's frame size, known to pass every endpoint.
 const FRAME: usize = 65_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The whole opening (DNS, TCP, TLS, the upgrade): an endpoint that accepts
+/// and then stalls must not hold ssh forever.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the endpoint may take to answer our close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// The IAM action a refusal names.
 const OPEN_TUNNEL: &str = "ec2-instance-connect:OpenTunnel";
 
-/// Where and how to open a tunnel.
-#[derive(Debug, Clone)]
+/// Where and how to open a tunnel. (No `Debug`: the URL is a credential.)
+#[derive(Clone)]
 pub struct Opening {
     /// The presigned `wss://` URL.
     pub url: String,
@@ -79,7 +84,14 @@ pub fn open(opening: Opening) -> Result<(UnixStream, Tunnel), anyhow::Error> {
             }
         };
         runtime.block_on(async move {
-            let websocket = match connect(&opening).await {
+            let opened = tokio::time::timeout(OPEN_TIMEOUT, connect(&opening)).await;
+            let websocket = match opened.unwrap_or_else(|_| {
+                Err(Error::Unreachable {
+                    host: opening.host.clone(),
+                    detail: format!("no answer within {} s", OPEN_TIMEOUT.as_secs()),
+                }
+                .into())
+            }) {
                 Ok(websocket) => websocket,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -265,6 +277,7 @@ async fn carry(websocket: WebSocket, local: UnixStream) -> Ending {
     let (mut local_in, mut local_out) = local.into_split();
     let (mut sink, mut stream) = websocket.split();
     let we_closed = std::sync::atomic::AtomicBool::new(false);
+    let (upstream_done, upstream_ended) = tokio::sync::oneshot::channel::<()>();
     let upstream = async {
         let mut buf = vec![0u8; FRAME];
         loop {
@@ -279,10 +292,22 @@ async fn carry(websocket: WebSocket, local: UnixStream) -> Ending {
         }
         we_closed.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = sink.close().await;
+        let _ = upstream_done.send(());
     };
     let downstream = async {
         let mut ending = Ending::ByEndpoint;
-        while let Some(message) = stream.next().await {
+        // Once our side is done, the endpoint gets a moment to answer, no more.
+        let grace_over = async {
+            let _ = upstream_ended.await;
+            tokio::time::sleep(CLOSE_GRACE).await;
+        };
+        tokio::pin!(grace_over);
+        loop {
+            let message = tokio::select! {
+                message = stream.next() => message,
+                () = &mut grace_over => break,
+            };
+            let Some(message) = message else { break };
             match message {
                 Ok(Message::Binary(data)) => {
                     if local_out.write_all(&data).await.is_err() {

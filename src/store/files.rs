@@ -38,6 +38,21 @@ pub fn private_file(file: &std::path::Path) -> Result<(), String> {
     owned_privately(&meta, "600")
 }
 
+/// Why a file we take trust anchors from (`AWS_CA_BUNDLE`) cannot be
+/// trusted: owned by neither you nor root, or others may write to it (a CA
+/// planted there would be trusted with the tunnel's presigned URL).
+///
+/// # Errors
+/// The problem, with its fix, as a sentence fragment.
+pub fn trusted_file(file: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read it ({e})"))?;
+    if meta.uid() == 0 && !writable_by_others(&meta) {
+        return Ok(());
+    }
+    owned_privately(&meta, "644")
+}
+
 /// Owned by the user running us, and writable by nobody else.
 fn owned_privately(meta: &Metadata, fix_mode: &str) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;

@@ -250,7 +250,9 @@ fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
     );
     assert!(sim.calls().is_empty(), "{:?}", sim.calls());
 
-    // Without the test CA, the endpoint's certificate is not trusted.
+    // Without the test CA, the endpoint's certificate is not trusted, and
+    // the presigned URL (a credential) is never sent.
+    sim.reset_calls();
     let mut cmd = sim.bin();
     cmd.args([
         "proxy",
@@ -269,7 +271,68 @@ fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
         "{}",
         stderr(&out)
     );
+    assert!(
+        !sim.calls()
+            .contains(&"ec2-instance-connect:OpenTunnel".to_string()),
+        "the URL reached a server whose certificate was not trusted"
+    );
+
+    // A CA bundle others may write to would let them plant a CA: refused.
+    let bundle = sim.path("shared-ca.pem");
+    fs::copy(sim.ca_bundle(), &bundle).unwrap();
+    fs::set_permissions(&bundle, std::os::unix::fs::PermissionsExt::from_mode(0o664)).unwrap();
+    let out = proxy_eice(
+        &sim,
+        &db.id,
+        "22",
+        &[],
+        &[("AWS_CA_BUNDLE", bundle.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("AWS_CA_BUNDLE"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("group- or world-writable"),
+        "{}",
+        stderr(&out)
+    );
+
+    // --eice-id naming another VPC's endpoint: that VPC may use the same addresses.
+    let elsewhere = sim.endpoint_in_another_vpc();
+    let out = proxy_eice(&sim, &db.id, "22", &["--eice-id", &elsewhere], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("endpoint {elsewhere} is in vpc-")),
+        "{}",
+        stderr(&out)
+    );
     assert!(!kh.exists(), "nothing written on any refusal");
+}
+
+#[test]
+fn an_endpoint_that_accepts_and_stalls_does_not_hold_ssh_forever() {
+    let sim = Sim::start();
+    let db = sim.launch(private("db"));
+    let (_, dns) = sim.create_endpoint(&db.id);
+    // DNS (which an attacker may answer) points the endpoint's name at a
+    // server that accepts and never speaks.
+    let stall = format!(
+        "127.{}.{}.7",
+        1 + std::process::id() % 90,
+        (std::process::id() / 90) % 250
+    );
+    let listener = std::net::TcpListener::bind((stall.as_str(), 443)).unwrap();
+    sim.dns(&dns, &stall);
+    let started = std::time::Instant::now();
+    let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
+    drop(listener);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no answer within"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert!(!sim.path("known_hosts").exists());
 }
 
 #[test]

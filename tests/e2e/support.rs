@@ -288,6 +288,41 @@ impl Sim {
         )
     }
 
+    /// A new VPC with one subnet, and an EIC Endpoint in it: the endpoint's id.
+    pub fn endpoint_in_another_vpc(&self) -> String {
+        let vpc = self
+            .rt
+            .block_on(self.ec2.create_vpc().cidr_block("10.9.0.0/16").send())
+            .expect("CreateVpc");
+        let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+        let subnet = self
+            .rt
+            .block_on(
+                self.ec2
+                    .create_subnet()
+                    .vpc_id(&vpc_id)
+                    .cidr_block("10.9.1.0/24")
+                    .send(),
+            )
+            .expect("CreateSubnet");
+        let subnet_id = subnet.subnet().unwrap().subnet_id().unwrap().to_string();
+        let created = self
+            .rt
+            .block_on(
+                self.ec2
+                    .create_instance_connect_endpoint()
+                    .subnet_id(subnet_id)
+                    .send(),
+            )
+            .expect("CreateInstanceConnectEndpoint");
+        created
+            .instance_connect_endpoint()
+            .unwrap()
+            .instance_connect_endpoint_id()
+            .unwrap()
+            .to_string()
+    }
+
     /// Controls the testbed's EIC Endpoints: `deny=1`, `skew=SECONDS`, `cut=1`,
     /// `id=ID&state=STATE` (see tests/sim/eice.py).
     pub fn eice(&self, query: &str) {

@@ -103,6 +103,15 @@ fn tunnel_errors() {
             },
         ),
         (
+            "tunnel_other_vpc",
+            TunnelError::OtherVpc {
+                id: "eice-0123456789abcdef0".into(),
+                vpc: "vpc-0aaaaaaaaaaaaaaaa".into(),
+                instance: "i-0aaaaaaaaaaaaaaaa".into(),
+                instance_vpc: "vpc-0bbbbbbbbbbbbbbbb".into(),
+            },
+        ),
+        (
             "tunnel_no_fips_name",
             TunnelError::NoFipsName {
                 id: "eice-0123456789abcdef0".into(),

@@ -42,8 +42,8 @@ from cryptography.x509.oid import NameOID
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-# The testbed's credentials (tests/e2e/support.rs); anything else is rejected.
-SECRETS = {"testing": "testing"}
+# The testbed's credentials (tests/e2e/support.rs, contrib/bench.py); anything else is rejected.
+SECRETS = {"testing": "testing", "bench": "bench"}
 USABLE_STATES = "create-complete"
 FRAME = 65000
 
