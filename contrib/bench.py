@@ -240,7 +240,7 @@ def eice(args, env, state, dns_port, base, kh, ec2):
         # ssh expands % in ProxyCommand: the URL's %XX escapes are written %%XX.
         url = presigned_tunnel_url(env, endpoint, private_ip).replace("%", "%%")
         return ["-o", f"ProxyCommand={args.websocat} --binary --no-line --tls-domain {endpoint['DnsName']} "
-                      f"--ws-c-uri={url} - ws-c:ssl:tcp:{endpoint_ip}:443"]
+                      f"--ws-c-uri='{url}' - ws-c:ssl:tcp:{endpoint_ip}:443"]
 
     modes = {
         "direct (private)": lambda: [],

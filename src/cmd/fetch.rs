@@ -78,6 +78,7 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
                 lookup_name: &lookup,
                 address: &address,
                 names: &names,
+                tunnel: None,
             },
         );
         if args.write {

@@ -109,6 +109,7 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
             lookup_name: &lookup,
             address: &address,
             names: &names,
+            tunnel: None,
         },
     );
     print_lines(&args.host, &keys)

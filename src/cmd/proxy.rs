@@ -22,7 +22,7 @@ use crate::error::{ConfigError, TunnelError};
 use crate::net::kex;
 use crate::net::pipe::{self, Relay, Socket};
 use crate::net::tunnel::{self, Tunnel};
-use crate::store::cache::Cache;
+use crate::store::cache::{Cache, TunnelRecord};
 use crate::store::known_hosts::{self, lookup_name};
 use crate::trust::names::{PublicNames, names_for};
 use crate::trust::policy::{self, Cold, Found, Remembered, Sources, Warm};
@@ -97,7 +97,8 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
     let address = live.peer.ip().to_string();
     let mut publishing = None;
     if let Some(presented) = &live.presented {
-        let verified = verify_presented(&ctx, plan, presented, &address)?;
+        let through = live.tunnel.as_ref().map(|(_, endpoint)| endpoint.clone());
+        let verified = verify_presented(&ctx, plan, presented, &address, through)?;
         record(&ctx, path, &verified)?;
         publishing = verified.publish.map(|p| publish_in_background(&ctx, p));
     }
@@ -162,6 +163,7 @@ fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunne
         }
         .into());
     }
+    tunnel::prepare(settings.aws.ca_bundle.clone());
     Ok(Some(EiceTunnel {
         aws: settings.aws.clone(),
         endpoint_id: args.eice_id.clone(),
@@ -173,79 +175,106 @@ fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunne
 /// Opens a tunnel to `instance`'s private address through the EIC Endpoint
 /// of its VPC, chosen as the AWS CLI does (`--eice-id`, else the one in its
 /// subnet, else the first ready in its VPC).
-fn open_tunnel(
-    eice: &EiceTunnel,
-    instance: &Instance,
-    port: u16,
-) -> Result<(Socket, SocketAddr, Tunnel)> {
+fn open_tunnel(eice: &EiceTunnel, instance: &Instance, port: u16) -> Result<Opened> {
     let private_ip = instance
         .private_ip
         .clone()
         .context("EC2 reported no private address for the instance")?;
-    let (endpoint, url) = crate::aws::block_on(async {
+    let through = crate::aws::block_on(async {
         let ec2 = Ec2::new(&eice.aws).await?.in_region(&instance.region);
-        let endpoint = match &eice.endpoint_id {
-            Some(id) => {
-                let endpoint = ec2
-                    .instance_connect_endpoints(None, Some(id))
-                    .await?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| TunnelError::NoSuchEndpoint {
-                        id: id.clone(),
-                        region: instance.region.clone(),
-                    })?;
-                // Another VPC may well use the same private addresses: the
-                // tunnel would reach some other host at this one's address.
-                if instance.vpc.as_deref() != Some(endpoint.vpc.as_str()) {
-                    return Err(TunnelError::OtherVpc {
-                        id: endpoint.id,
-                        vpc: endpoint.vpc,
-                        instance: instance.id.clone(),
-                        instance_vpc: instance.vpc.clone().unwrap_or_else(|| "no VPC".into()),
-                    }
-                    .into());
-                }
-                endpoint
-            }
-            None => {
-                let vpc = instance.vpc.as_deref().ok_or_else(|| TunnelError::NoVpc {
+        let endpoint = endpoint_for(&ec2, eice.endpoint_id.as_deref(), instance).await?;
+        Ok(TunnelRecord {
+            host: endpoint.host(ec2.use_fips())?.to_string(),
+            endpoint: endpoint.id,
+            region: instance.region.clone(),
+        })
+    })?;
+    open_through(eice, through, &private_ip, port)
+}
+
+/// The endpoint to tunnel to `instance` through.
+async fn endpoint_for(
+    ec2: &Ec2,
+    asked: Option<&str>,
+    instance: &Instance,
+) -> Result<eice::Endpoint> {
+    let Some(id) = asked else {
+        let vpc = instance.vpc.as_deref().ok_or_else(|| TunnelError::NoVpc {
+            instance: instance.id.clone(),
+        })?;
+        let found = ec2.instance_connect_endpoints(Some(vpc), None).await?;
+        return Ok(
+            eice::choose(found, vpc, instance.subnet.as_deref()).ok_or_else(|| {
+                TunnelError::NoEndpoint {
                     instance: instance.id.clone(),
-                })?;
-                let found = ec2.instance_connect_endpoints(Some(vpc), None).await?;
-                eice::choose(found, vpc, instance.subnet.as_deref()).ok_or_else(|| {
-                    TunnelError::NoEndpoint {
-                        instance: instance.id.clone(),
-                        vpc: vpc.to_string(),
-                        subnet: instance.subnet.clone().unwrap_or_else(|| "SUBNET".into()),
-                    }
-                })?
-            }
-        };
-        let host = endpoint.host(ec2.use_fips())?.to_string();
-        let url = ec2
+                    vpc: vpc.to_string(),
+                    subnet: instance.subnet.clone().unwrap_or_else(|| "SUBNET".into()),
+                }
+            })?,
+        );
+    };
+    let endpoint = ec2
+        .instance_connect_endpoints(None, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| TunnelError::NoSuchEndpoint {
+            id: id.to_string(),
+            region: instance.region.clone(),
+        })?;
+    // Another VPC may well use the same private addresses: the tunnel would
+    // reach some other host at this one's address.
+    if instance.vpc.as_deref() != Some(endpoint.vpc.as_str()) {
+        return Err(TunnelError::OtherVpc {
+            id: endpoint.id,
+            vpc: endpoint.vpc,
+            instance: instance.id.clone(),
+            instance_vpc: instance.vpc.clone().unwrap_or_else(|| "no VPC".into()),
+        }
+        .into());
+    }
+    Ok(endpoint)
+}
+
+/// A tunnel opened, and the endpoint it goes through (remembered with the name).
+type Opened = (Socket, SocketAddr, Tunnel, TunnelRecord);
+
+/// Presigns and opens a tunnel through `through` to `private_ip:port`.
+fn open_through(
+    eice: &EiceTunnel,
+    through: TunnelRecord,
+    private_ip: &str,
+    port: u16,
+) -> Result<Opened> {
+    let ip: IpAddr = private_ip
+        .parse()
+        .with_context(|| format!("EC2 returned an address that is not an IP: {private_ip}"))?;
+    let url = crate::aws::block_on(async {
+        let ec2 = Ec2::new(&eice.aws).await?.in_region(&through.region);
+        Ok(ec2
             .presign_tunnel(&TunnelTo {
-                endpoint: &endpoint.id,
-                host: &host,
-                private_ip: &private_ip,
+                endpoint: &through.endpoint,
+                host: &through.host,
+                private_ip,
                 port,
                 max_duration: eice.max_duration,
             })
-            .await?;
-        Ok((host, url))
+            .await?)
     })?;
-    tracing::debug!(endpoint = %endpoint, "opening the EIC Endpoint tunnel");
+    tracing::debug!(endpoint = %through.host, "opening the EIC Endpoint tunnel");
     let (socket, tunnel) = tunnel::open(tunnel::Opening {
         url,
-        host: endpoint,
+        host: through.host.clone(),
         nameserver: eice.nameserver,
         ca_bundle: eice.aws.ca_bundle.clone(),
         max_duration: eice.max_duration,
     })?;
-    let ip: IpAddr = private_ip
-        .parse()
-        .with_context(|| format!("EC2 returned an address that is not an IP: {private_ip}"))?;
-    Ok((Socket::Tunnel(socket), SocketAddr::new(ip, port), tunnel))
+    Ok((
+        Socket::Tunnel(socket),
+        SocketAddr::new(ip, port),
+        tunnel,
+        through,
+    ))
 }
 
 /// Publishes a verification to the team store while the connection is
@@ -306,8 +335,8 @@ struct Live {
     presented: Option<PublicKey>,
     /// The relay: the data path to the server and the held key reply.
     relay: Option<(std::thread::JoinHandle<io::Result<()>>, Vec<u8>)>,
-    /// With `--via eice`: the tunnel `socket` leads into.
-    tunnel: Option<Tunnel>,
+    /// With `--via eice`: the tunnel `socket` leads into, and its endpoint.
+    tunnel: Option<(Tunnel, TunnelRecord)>,
 }
 
 impl Live {
@@ -364,10 +393,10 @@ impl Live {
     }
 
     /// The connection through an EIC Endpoint tunnel: read as a direct one.
-    fn through(opened: (Socket, SocketAddr, Tunnel), relay: Relay) -> Result<Live> {
-        let (socket, peer, tunnel) = opened;
+    fn through(opened: Opened, relay: Relay) -> Result<Live> {
+        let (socket, peer, tunnel, endpoint) = opened;
         let mut live = Live::open((socket, peer), false, true, relay)?;
-        live.tunnel = Some(tunnel);
+        live.tunnel = Some((tunnel, endpoint));
         Ok(live)
     }
 
@@ -385,7 +414,7 @@ impl Live {
             Err(_) => bail!("the data path thread panicked"),
         });
         // Why a tunnel ended says more than the broken pipe it leaves.
-        if let Some(tunnel) = self.tunnel {
+        if let Some((tunnel, _)) = self.tunnel {
             drop(self.socket);
             tunnel.end()?;
         }
@@ -417,23 +446,44 @@ fn lookup<'a>(ctx: &'a Session<'_>, sources: &'a Sources) -> policy::Lookup<'a> 
 /// reading the key exchange while the trusted sources are read.
 fn connect_planned(ctx: &Session<'_>, relay: Relay) -> Result<(Live, Plan)> {
     let (port, fdpass) = (ctx.args.port, ctx.args.fdpass);
-    // A warm record has no endpoint to tunnel through: a tunnel starts cold
-    // (with the instance's keys known by id, that is one DescribeInstances).
     if let Some(warm) = ctx
         .cache
         .as_ref()
-        .filter(|_| ctx.eice.is_none())
         .and_then(|c| Warm::load(c, &ctx.lookup, ctx.settings.resolve.address, &ctx.sources))
     {
-        match connect(&warm.name.address, port, WARM_CONNECT_TIMEOUT) {
-            Ok(connected) => {
-                tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");
-                let keys = warm.keys.public_keys().unwrap_or_default();
-                let probe = !(fdpass && recorded(&ctx.destination.path, &warm.name.names, &keys)?);
-                let live = Live::open(connected, fdpass, probe, relay)?;
-                return Ok((live, Plan::Warm(Box::new(warm))));
-            }
-            Err(e) => tracing::debug!("cached address failed ({e:#}); looking up afresh"),
+        // Only reaching the address may fail over to a fresh lookup: once
+        // the key exchange has started, ssh's bytes are spoken for.
+        let live = match &ctx.eice {
+            // Through the endpoint the name was reached through last time: no API call.
+            Some(eice) => match warm
+                .name
+                .tunnel
+                .clone()
+                .context("the record names no endpoint")
+                .and_then(|through| open_through(eice, through, &warm.name.address, port))
+            {
+                Ok(opened) => Some(Live::through(opened, relay)?),
+                Err(e) => {
+                    tracing::debug!("cached endpoint failed ({e:#}); looking up afresh");
+                    None
+                }
+            },
+            None => match connect(&warm.name.address, port, WARM_CONNECT_TIMEOUT) {
+                Ok(connected) => {
+                    let keys = warm.keys.public_keys().unwrap_or_default();
+                    let probe =
+                        !(fdpass && recorded(&ctx.destination.path, &warm.name.names, &keys)?);
+                    Some(Live::open(connected, fdpass, probe, relay)?)
+                }
+                Err(e) => {
+                    tracing::debug!("cached address failed ({e:#}); looking up afresh");
+                    None
+                }
+            },
+        };
+        if let Some(live) = live {
+            tracing::debug!(instance = %warm.name.instance, "warm: using the cached address");
+            return Ok((live, Plan::Warm(Box::new(warm))));
         }
     }
     let (cold, opening) = policy::connection_lookup(
@@ -472,6 +522,7 @@ fn verify_presented(
     plan: Plan,
     presented: &PublicKey,
     address: &str,
+    through: Option<TunnelRecord>,
 ) -> Result<Verified> {
     let cold = match plan {
         Plan::Warm(warm) if warm.keys.vouches_for(presented) => {
@@ -536,6 +587,7 @@ fn verify_presented(
             lookup_name: &ctx.lookup,
             address,
             names: &names,
+            tunnel: through,
         },
     );
     let label = cold.source.label();

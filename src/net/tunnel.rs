@@ -161,7 +161,7 @@ async fn connect(opening: &Opening) -> Result<WebSocket, anyhow::Error> {
     };
     let tcp = connect_any(host, &addresses).await?;
     tcp.set_nodelay(true).ok();
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(tls_config(opening.ca_bundle.as_deref())?));
+    let tls = tokio_rustls::TlsConnector::from(tls_config(opening.ca_bundle.as_deref())?);
     let server_name = rustls::pki_types::ServerName::try_from(host.to_string())
         .map_err(|e| unreachable(host, &e))?;
     let stream = tls
@@ -211,8 +211,36 @@ async fn connect_any(host: &str, addresses: &[IpAddr]) -> Result<tokio::net::Tcp
     })
 }
 
+/// Builds the TLS settings on a thread of its own while the instance is
+/// looked up, so the tunnel does not wait for them: reading the system's
+/// roots, and the first draw from aws-lc's random generator (its seeding
+/// costs tens of milliseconds, measured, once per process).
+pub fn prepare(ca_bundle: Option<PathBuf>) {
+    std::thread::spawn(move || {
+        let _ = tls_config(ca_bundle.as_deref());
+    });
+}
+
+/// The TLS settings, built once per process ([`prepare`] may have started it).
+fn tls_config(ca_bundle: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Error> {
+    static CONFIG: std::sync::OnceLock<Result<Arc<rustls::ClientConfig>, String>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let config = build_tls_config(ca_bundle).map_err(|e| e.to_string())?;
+            let mut seed = [0u8; 32];
+            let _ = config.crypto_provider().secure_random.fill(&mut seed);
+            Ok(Arc::new(config))
+        })
+        .clone()
+        .map_err(|detail| Error::Unreachable {
+            host: "(any)".into(),
+            detail,
+        })
+}
+
 /// The system's roots, plus `AWS_CA_BUNDLE`'s (as the AWS CLI trusts it).
-fn tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
+fn build_tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);

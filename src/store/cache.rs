@@ -79,6 +79,18 @@ pub struct NameRecord {
     /// The AWS settings the name was resolved under ([`Scope`]).
     #[serde(default)]
     pub scope: String,
+    /// The EIC Endpoint the connection went through (`--via eice`).
+    #[serde(default)]
+    pub tunnel: Option<TunnelRecord>,
+}
+
+/// An EIC Endpoint a name was reached through: as the API described it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelRecord {
+    pub endpoint: String,
+    /// The DNS name tunnels were opened to.
+    pub host: String,
+    pub region: String,
 }
 
 /// The AWS settings a name is resolved under: profile, region, endpoint and
@@ -284,6 +296,7 @@ mod tests {
             resolved_at: now(),
             side: None,
             scope: String::new(),
+            tunnel: None,
         }
     }
 

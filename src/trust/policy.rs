@@ -392,6 +392,7 @@ impl Cold {
             resolved_at: crate::store::cache::now(),
             side: Some(self.instance.side),
             scope: String::new(),
+            tunnel: at.tunnel,
         });
     }
 
@@ -930,4 +931,6 @@ pub struct Remembered<'a> {
     pub address: &'a str,
     /// The names the keys were recorded under.
     pub names: &'a [String],
+    /// The EIC Endpoint the connection went through, if any.
+    pub tunnel: Option<crate::store::cache::TunnelRecord>,
 }

@@ -90,6 +90,15 @@ fn a_private_instance_is_verified_through_the_endpoint_by_id_and_by_name_tag() {
         "{calls:?}"
     );
 
+    // Again, warm: the cached endpoint and the verified keys, no API call at all.
+    sim.reset_calls();
+    let out = ssh_eice(&sim, &db.id, &kh, "", &["echo", "ok"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        sim.calls(),
+        vec!["ec2-instance-connect:OpenTunnel".to_string()]
+    );
+
     // By Name tag, into a fresh file: verified, no prompt (BatchMode), recorded under the tag.
     let kh2 = sim.path("known_hosts2");
     let out = ssh_eice(&sim, "db", &kh2, "--no-cache", &["echo", "ok"], &[]);
@@ -144,6 +153,21 @@ fn a_man_in_the_middle_behind_the_endpoint_is_refused_with_nothing_written() {
     assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, None);
     let out = ssh_eice(&sim, "db", &kh, "--no-cache", &["echo", "ok"], &[]);
     assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, None);
+}
+
+#[test]
+fn a_warm_tunnel_to_a_server_with_other_keys_is_refused_with_nothing_written() {
+    let sim = Sim::start();
+    let db = sim.launch(private("db"));
+    sim.create_endpoint(&db.id);
+    let kh = sim.path("known_hosts");
+    let out = ssh_eice(&sim, &db.id, &kh, "", &["echo", "ok"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = fs::read(&kh).unwrap();
+    // sshd now presents keys no source lists (the console still shows the old ones).
+    sim.rekey_quietly(&db.id);
+    let out = ssh_eice(&sim, &db.id, &kh, "", &["echo", "ok"], &[]);
+    assert_refused_unwritten(&out, "HOST KEY MISMATCH", &kh, Some(&before));
 }
 
 #[test]
