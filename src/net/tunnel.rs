@@ -212,9 +212,8 @@ async fn connect_any(host: &str, addresses: &[IpAddr]) -> Result<tokio::net::Tcp
 }
 
 /// Builds the TLS settings on a thread of its own while the instance is
-/// looked up, so the tunnel does not wait for them: reading the system's
-/// roots, and the first draw from aws-lc's random generator (its seeding
-/// costs tens of milliseconds, measured, once per process).
+/// looked up, so the tunnel does not wait for them (reading the system's
+/// roots takes milliseconds).
 pub fn prepare(ca_bundle: Option<PathBuf>) {
     std::thread::spawn(move || {
         let _ = tls_config(ca_bundle.as_deref());
@@ -227,10 +226,9 @@ fn tls_config(ca_bundle: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Err
         std::sync::OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let config = build_tls_config(ca_bundle).map_err(|e| e.to_string())?;
-            let mut seed = [0u8; 32];
-            let _ = config.crypto_provider().secure_random.fill(&mut seed);
-            Ok(Arc::new(config))
+            build_tls_config(ca_bundle)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
         })
         .clone()
         .map_err(|detail| Error::Unreachable {
@@ -254,7 +252,10 @@ fn build_tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, Er
             })?;
         roots.add_parsable_certificates(certs);
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    // ring, not aws-lc: aws-lc seeds its random generator from CPU jitter
+    // on first use, 40 ms of CPU measured here, which a warm tunnel (no API
+    // call, so no TLS of the SDK's before it) would wait for.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Unreachable {
