@@ -249,26 +249,35 @@ fn open_through(
     let ip: IpAddr = private_ip
         .parse()
         .with_context(|| format!("EC2 returned an address that is not an IP: {private_ip}"))?;
-    let url = crate::aws::block_on(async {
-        let ec2 = Ec2::new(&eice.aws).await?.in_region(&through.region);
-        Ok(ec2
-            .presign_tunnel(&TunnelTo {
-                endpoint: &through.endpoint,
-                host: &through.host,
-                private_ip,
-                port,
-                max_duration: eice.max_duration,
+    let presign = {
+        let (aws, through, private_ip) =
+            (eice.aws.clone(), through.clone(), private_ip.to_string());
+        let max_duration = eice.max_duration;
+        move || {
+            crate::aws::block_on(async {
+                let ec2 = Ec2::new(&aws).await?.in_region(&through.region);
+                Ok(ec2
+                    .presign_tunnel(&TunnelTo {
+                        endpoint: &through.endpoint,
+                        host: &through.host,
+                        private_ip: &private_ip,
+                        port,
+                        max_duration,
+                    })
+                    .await?)
             })
-            .await?)
-    })?;
+        }
+    };
     tracing::debug!(endpoint = %through.host, "opening the EIC Endpoint tunnel");
-    let (socket, tunnel) = tunnel::open(tunnel::Opening {
-        url,
-        host: through.host.clone(),
-        nameserver: eice.nameserver,
-        ca_bundle: eice.aws.ca_bundle.clone(),
-        max_duration: eice.max_duration,
-    })?;
+    let (socket, tunnel) = tunnel::open(
+        tunnel::Opening {
+            host: through.host.clone(),
+            nameserver: eice.nameserver,
+            ca_bundle: eice.aws.ca_bundle.clone(),
+            max_duration: eice.max_duration,
+        },
+        presign,
+    )?;
     Ok((
         Socket::Tunnel(socket),
         SocketAddr::new(ip, port),

@@ -33,8 +33,6 @@ const OPEN_TUNNEL: &str = "ec2-instance-connect:OpenTunnel";
 /// Where and how to open a tunnel. (No `Debug`: the URL is a credential.)
 #[derive(Clone)]
 pub struct Opening {
-    /// The presigned `wss://` URL.
-    pub url: String,
     /// The endpoint's DNS name (the URL's host).
     pub host: String,
     pub nameserver: Option<SocketAddr>,
@@ -68,8 +66,15 @@ enum Ending {
 ///
 /// # Errors
 /// The endpoint cannot be reached or refuses the tunnel.
-pub fn open(opening: Opening) -> Result<(UnixStream, Tunnel), anyhow::Error> {
+/// `url` makes the presigned `wss://` URL; it runs on a thread of its own
+/// while the endpoint is resolved and the TLS session set up.
+pub fn open(
+    opening: Opening,
+    url: impl FnOnce() -> anyhow::Result<String> + Send + 'static,
+) -> Result<(UnixStream, Tunnel), anyhow::Error> {
     let (ours, theirs) = UnixStream::pair().map_err(|e| unreachable(&opening.host, &e))?;
+    let (url_tx, url_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || url_tx.send(url()));
     let (ready_tx, ready_rx) = mpsc::channel();
     let max_duration = opening.max_duration;
     let pump = std::thread::spawn(move || {
@@ -84,7 +89,7 @@ pub fn open(opening: Opening) -> Result<(UnixStream, Tunnel), anyhow::Error> {
             }
         };
         runtime.block_on(async move {
-            let opened = tokio::time::timeout(OPEN_TIMEOUT, connect(&opening)).await;
+            let opened = tokio::time::timeout(OPEN_TIMEOUT, connect(&opening, url_rx)).await;
             let websocket = match opened.unwrap_or_else(|_| {
                 Err(Error::Unreachable {
                     host: opening.host.clone(),
@@ -147,7 +152,10 @@ impl Tunnel {
 type WebSocket =
     tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
 
-async fn connect(opening: &Opening) -> Result<WebSocket, anyhow::Error> {
+async fn connect(
+    opening: &Opening,
+    url: tokio::sync::oneshot::Receiver<anyhow::Result<String>>,
+) -> Result<WebSocket, anyhow::Error> {
     let host = opening.host.as_str();
     let addresses = match super::dns::resolve(host, opening.nameserver).await? {
         Some(answer) if !answer.addresses.is_empty() => answer.addresses,
@@ -168,8 +176,10 @@ async fn connect(opening: &Opening) -> Result<WebSocket, anyhow::Error> {
         .connect(server_name, tcp)
         .await
         .map_err(|e| unreachable(host, &e))?;
-    let request = opening
-        .url
+    let url = url
+        .await
+        .map_err(|_| anyhow::anyhow!("the thread presigning the tunnel's URL ended"))??;
+    let request = url
         .as_str()
         .into_client_request()
         .map_err(|e| unreachable(host, &e))?;
