@@ -90,6 +90,13 @@ fn ssh_through(sim: &Sim, carrier: &Carrier, config: &Path, host: &str) -> std::
     )
 }
 
+/// ssh refused the connection: the KnownHostsCommand saw a key the sources do not list.
+fn assert_mitm_refused(out: &std::process::Output) {
+    assert!(!out.status.success(), "a MITM got through: {}", stdout(out));
+    assert!(stderr(out).contains("HOST KEY MISMATCH"), "{}", stderr(out));
+    assert!(!stdout(out).contains("ok"), "{}", stdout(out));
+}
+
 #[test]
 fn session_manager_block_verifies_by_instance_id_and_refuses_a_mitm() {
     let sim = Sim::start();
@@ -121,17 +128,7 @@ fn session_manager_block_verifies_by_instance_id_and_refuses_a_mitm() {
     assert!(!kh.exists(), "KnownHostsCommand writes no file");
 
     let out = ssh_through(&sim, &carrier, &config, &evil.id);
-    assert!(
-        !out.status.success(),
-        "a MITM got through: {}",
-        stdout(&out)
-    );
-    assert!(
-        stderr(&out).contains("HOST KEY MISMATCH"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!stdout(&out).contains("ok"));
+    assert_mitm_refused(&out);
     assert!(!kh.exists(), "nothing written on a refusal");
 }
 
@@ -183,16 +180,7 @@ fn own_carrier_block_verifies_by_instance_id_and_name_tag_and_refuses_a_mitm() {
     );
 
     let out = ssh_through(&sim, &carrier, &config, "evil");
-    assert!(
-        !out.status.success(),
-        "a MITM got through: {}",
-        stdout(&out)
-    );
-    assert!(
-        stderr(&out).contains("HOST KEY MISMATCH"),
-        "{}",
-        stderr(&out)
-    );
+    assert_mitm_refused(&out);
     assert!(
         !ssh_dir.join("known_hosts").exists(),
         "nothing written on a refusal"

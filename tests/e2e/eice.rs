@@ -19,6 +19,19 @@ fn ssh_eice(
     remote: &[&str],
     env: &[(&str, &str)],
 ) -> Output {
+    ssh_eice_with(sim, host, kh, extra, remote, env, None)
+}
+
+/// [`ssh_eice`] with `stdin` fed to ssh.
+fn ssh_eice_with(
+    sim: &Sim,
+    host: &str,
+    kh: &Path,
+    extra: &str,
+    remote: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&Path>,
+) -> Output {
     let proxy = format!(
         "{BIN} proxy --known-hosts {} --via eice --nameserver {} {extra} %h %p",
         kh.display(),
@@ -33,8 +46,20 @@ fn ssh_eice(
         &[format!("ProxyCommand={proxy}")],
         &env,
         remote,
-        None,
+        stdin,
     )
+}
+
+/// A failure with this exit code whose message says each of `says`.
+fn assert_fails(out: &Output, code: i32, says: &[&str]) {
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
+    for text in says {
+        assert!(
+            stderr(out).contains(text),
+            "no {text:?} in: {}",
+            stderr(out)
+        );
+    }
 }
 
 /// `proxy --via eice HOST PORT` run alone (as ssh would start it), stdin closed.
@@ -111,30 +136,7 @@ fn a_private_instance_is_verified_through_the_endpoint_by_id_and_by_name_tag() {
         .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
         .collect();
     fs::write(&data, &blob).unwrap();
-    let proxy = format!(
-        "{BIN} proxy --known-hosts {} --via eice --nameserver {} %h %p",
-        kh.display(),
-        sim.nameserver()
-    );
-    let ca = sim.ca_bundle();
-    let mut cmd = std::process::Command::new("ssh");
-    cmd.env_clear().envs(sim.env()).env("AWS_CA_BUNDLE", &ca);
-    cmd.args(["-F", "/dev/null", "-i"])
-        .arg(sim.client_key())
-        .args([
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-        ])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", kh.display()))
-        .arg("-o")
-        .arg(format!("ProxyCommand={proxy}"))
-        .args(["-l", &user(), &db.id, "cat"]);
-    let out = run(cmd, Some(&data));
+    let out = ssh_eice_with(&sim, &db.id, &kh, "", &["cat"], &[], Some(&data));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         out.stdout == blob,
@@ -202,11 +204,10 @@ fn no_endpoint_in_the_vpc_says_how_to_create_one() {
         &["--eice-id", "eice-0000000000000000f"],
         &[],
     );
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("no EC2 Instance Connect Endpoint eice-0000000000000000f"),
-        "{}",
-        stderr(&out)
+    assert_fails(
+        &out,
+        3,
+        &["no EC2 Instance Connect Endpoint eice-0000000000000000f"],
     );
 }
 
@@ -219,16 +220,13 @@ fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
 
     sim.eice("deny=1");
     let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("access denied: the caller needs ec2-instance-connect:OpenTunnel"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("allow ec2-instance-connect:OpenTunnel"),
-        "{}",
-        stderr(&out)
+    assert_fails(
+        &out,
+        6,
+        &[
+            "access denied: the caller needs ec2-instance-connect:OpenTunnel",
+            "allow ec2-instance-connect:OpenTunnel",
+        ],
     );
     sim.eice("deny=0");
 
@@ -240,38 +238,22 @@ fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
         &[],
         &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")],
     );
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("refused the tunnel's signature"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 6, &["refused the tunnel's signature"]);
 
     // The endpoint's clock is two minutes ahead: the 60 s signature has expired.
     sim.eice("skew=120");
     let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("signature has expired"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("check this machine's clock"),
-        "{}",
-        stderr(&out)
+    assert_fails(
+        &out,
+        6,
+        &["signature has expired", "check this machine's clock"],
     );
     sim.eice("skew=0");
 
     // Ports other than 22 and 3389 never leave the machine.
     sim.reset_calls();
     let out = proxy_eice(&sim, &db.id, "2222", &[], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("ports 22 and 3389 only, not 2222"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 2, &["ports 22 and 3389 only, not 2222"]);
     assert!(sim.calls().is_empty(), "{:?}", sim.calls());
 
     // Without the test CA, the endpoint's certificate is not trusted, and
@@ -289,12 +271,7 @@ fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
     .arg(sim.nameserver())
     .args([db.id.as_str(), "22"]);
     let out = run(cmd, None);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("cannot reach the EIC Endpoint"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 1, &["cannot reach the EIC Endpoint"]);
     assert!(
         !sim.calls()
             .contains(&"ec2-instance-connect:OpenTunnel".to_string()),
@@ -312,23 +289,12 @@ fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
         &[],
         &[("AWS_CA_BUNDLE", bundle.to_str().unwrap())],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("AWS_CA_BUNDLE"), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("group- or world-writable"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 2, &["AWS_CA_BUNDLE", "group- or world-writable"]);
 
     // --eice-id naming another VPC's endpoint: that VPC may use the same addresses.
     let elsewhere = sim.endpoint_in_another_vpc();
     let out = proxy_eice(&sim, &db.id, "22", &["--eice-id", &elsewhere], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&format!("endpoint {elsewhere} is in vpc-")),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 2, &[&format!("endpoint {elsewhere} is in vpc-")]);
     assert!(!kh.exists(), "nothing written on any refusal");
 }
 
@@ -349,12 +315,7 @@ fn an_endpoint_that_accepts_and_stalls_does_not_hold_ssh_forever() {
     let started = std::time::Instant::now();
     let out = proxy_eice(&sim, &db.id, "22", &[], &[]);
     drop(listener);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("no answer within"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 1, &["no answer within"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
     assert!(!sim.path("known_hosts").exists());
 }
