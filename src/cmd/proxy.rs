@@ -91,6 +91,9 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         target: Target::classify(&args.host),
         eice: eice_tunnel(settings, args)?,
     };
+    if let Some(eice) = &ctx.eice {
+        tunnel::prepare(eice.aws.ca_bundle.clone());
+    }
     let path = &ctx.destination.path;
     let relay = relay(args.relay)?;
     let (live, plan) = connect_planned(&ctx, relay)?;
@@ -163,7 +166,6 @@ fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunne
         }
         .into());
     }
-    tunnel::prepare(settings.aws.ca_bundle.clone());
     Ok(Some(EiceTunnel {
         aws: settings.aws.clone(),
         endpoint_id: args.eice_id.clone(),

@@ -90,6 +90,17 @@ fn ssh_through(sim: &Sim, carrier: &Carrier, config: &Path, host: &str) -> std::
     )
 }
 
+/// Two private-only instances: `db`, and `evil`, whose sshd presents keys its console does not list.
+fn private_pair(sim: &Sim) -> (Launched, Launched) {
+    let db = sim.launch(Launch::named("db").tag("sim:public", "none"));
+    let evil = sim.launch(
+        Launch::named("evil")
+            .tag("sim:public", "none")
+            .tag("sim:mitm", "true"),
+    );
+    (db, evil)
+}
+
 /// ssh refused the connection: the KnownHostsCommand saw a key the sources do not list.
 fn assert_mitm_refused(out: &std::process::Output) {
     assert!(!out.status.success(), "a MITM got through: {}", stdout(out));
@@ -100,12 +111,7 @@ fn assert_mitm_refused(out: &std::process::Output) {
 #[test]
 fn session_manager_block_verifies_by_instance_id_and_refuses_a_mitm() {
     let sim = Sim::start();
-    let db = sim.launch(Launch::named("db").tag("sim:public", "none"));
-    let evil = sim.launch(
-        Launch::named("evil")
-            .tag("sim:public", "none")
-            .tag("sim:mitm", "true"),
-    );
+    let (db, evil) = private_pair(&sim);
     let carrier = carrier(
         &sim,
         &[(&db.id, &db.private_ip), (&evil.id, &evil.private_ip)],
@@ -135,12 +141,7 @@ fn session_manager_block_verifies_by_instance_id_and_refuses_a_mitm() {
 #[test]
 fn own_carrier_block_verifies_by_instance_id_and_name_tag_and_refuses_a_mitm() {
     let sim = Sim::start();
-    let db = sim.launch(Launch::named("db").tag("sim:public", "none"));
-    let evil = sim.launch(
-        Launch::named("evil")
-            .tag("sim:public", "none")
-            .tag("sim:mitm", "true"),
-    );
+    let (db, evil) = private_pair(&sim);
     let carrier = carrier(
         &sim,
         &[

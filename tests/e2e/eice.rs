@@ -259,18 +259,7 @@ fn refusals_by_the_endpoint_name_the_cause_and_exit_codes() {
     // Without the test CA, the endpoint's certificate is not trusted, and
     // the presigned URL (a credential) is never sent.
     sim.reset_calls();
-    let mut cmd = sim.bin();
-    cmd.args([
-        "proxy",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-        "--via",
-        "eice",
-        "--nameserver",
-    ])
-    .arg(sim.nameserver())
-    .args([db.id.as_str(), "22"]);
-    let out = run(cmd, None);
+    let out = proxy_eice(&sim, &db.id, "22", &[], &[("AWS_CA_BUNDLE", "")]);
     assert_fails(&out, 1, &["cannot reach the EIC Endpoint"]);
     assert!(
         !sim.calls()

@@ -20,7 +20,8 @@ Controls (GET on the API port): /_sim/eice?deny=1 refuses every tunnel as
 an IAM deny would (deny=0 lifts it); /_sim/eice?skew=SECONDS moves the
 endpoint's clock (so a fresh signature is already expired); /_sim/eice?cut=1
 closes every open tunnel now with code 1011. Every tunnel request is logged
-in /_sim/calls as `ec2-instance-connect:OpenTunnel`.
+in /_sim/calls as `ec2-instance-connect:OpenTunnel`; a signature mismatch also
+writes the canonical request the endpoint expected to `<state-dir>/eice.log`.
 """
 
 import asyncio
