@@ -542,7 +542,7 @@ impl TunnelError {
     }
 }
 
-/// The longest tunnel an EIC Endpoint allows (seconds).
+/// The longest tunnel an EIC Endpoint allows (seconds), and `--max-tunnel-duration`'s ceiling.
 pub const MAX_TUNNEL_SECONDS: u32 = 3600;
 
 /// `sync`: some instances could not be verified; the rest were recorded.

@@ -29,8 +29,6 @@ const USABLE_STATES: [&str; 4] = [
 ];
 /// The only ports an EIC Endpoint carries: ssh and RDP.
 pub const PORTS: [u16; 2] = [22, 3389];
-/// The longest tunnel an endpoint allows, and the default.
-pub const MAX_TUNNEL_DURATION: u32 = crate::error::MAX_TUNNEL_SECONDS;
 
 /// An endpoint that can carry tunnels.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use super::settings::{KnownHostsFile, Settings};
 use crate::aws::ec2::{Ec2, Instance};
 use crate::aws::eice::{self, TunnelTo};
 use crate::cli::{ProxyArgs, RelayArg, ViaArg};
-use crate::error::{ConfigError, TunnelError};
+use crate::error::{ConfigError, MAX_TUNNEL_SECONDS, TunnelError};
 use crate::net::kex;
 use crate::net::pipe::{self, Relay, Socket};
 use crate::net::tunnel::{self, Tunnel};
@@ -158,7 +158,7 @@ fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunne
         })?;
     }
     let seconds = args.max_tunnel_duration.as_secs();
-    if !(1..=u64::from(eice::MAX_TUNNEL_DURATION)).contains(&seconds) {
+    if !(1..=u64::from(MAX_TUNNEL_SECONDS)).contains(&seconds) {
         return Err(ConfigError::Flag {
             flag: "--max-tunnel-duration",
             problem: format!("{seconds} s is outside what an endpoint allows"),
@@ -169,7 +169,7 @@ fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunne
     Ok(Some(EiceTunnel {
         aws: settings.aws.clone(),
         endpoint_id: args.eice_id.clone(),
-        max_duration: u32::try_from(seconds).unwrap_or(eice::MAX_TUNNEL_DURATION),
+        max_duration: u32::try_from(seconds).unwrap_or(MAX_TUNNEL_SECONDS),
         nameserver: settings.resolve.nameserver,
     }))
 }

@@ -91,10 +91,10 @@ pub fn open(
         runtime.block_on(async move {
             let opened = tokio::time::timeout(OPEN_TIMEOUT, connect(&opening, url_rx)).await;
             let websocket = match opened.unwrap_or_else(|_| {
-                Err(Error::Unreachable {
-                    host: opening.host.clone(),
-                    detail: format!("no answer within {} s", OPEN_TIMEOUT.as_secs()),
-                }
+                Err(unreachable(
+                    &opening.host,
+                    &format!("no answer within {} s", OPEN_TIMEOUT.as_secs()),
+                )
                 .into())
             }) {
                 Ok(websocket) => websocket,
@@ -160,11 +160,7 @@ async fn connect(
     let addresses = match super::dns::resolve(host, opening.nameserver).await? {
         Some(answer) if !answer.addresses.is_empty() => answer.addresses,
         _ => {
-            return Err(Error::Unreachable {
-                host: host.into(),
-                detail: "its DNS name does not resolve".into(),
-            }
-            .into());
+            return Err(unreachable(host, &"its DNS name does not resolve").into());
         }
     };
     let tcp = connect_any(host, &addresses).await?;
@@ -215,10 +211,7 @@ async fn connect_any(host: &str, addresses: &[IpAddr]) -> Result<tokio::net::Tcp
             Err(_) => last = format!("{ip}: timed out"),
         }
     }
-    Err(Error::Unreachable {
-        host: host.into(),
-        detail: last,
-    })
+    Err(unreachable(host, &last))
 }
 
 /// Builds the TLS settings on a thread of its own while the instance is
@@ -241,10 +234,7 @@ fn tls_config(ca_bundle: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Err
                 .map_err(|e| e.to_string())
         })
         .clone()
-        .map_err(|detail| Error::Unreachable {
-            host: "(any)".into(),
-            detail,
-        })
+        .map_err(|detail| unreachable("(any)", &detail))
 }
 
 /// The system's roots, plus `AWS_CA_BUNDLE`'s (as the AWS CLI trusts it).
@@ -256,9 +246,11 @@ fn build_tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, Er
         use rustls::pki_types::{CertificateDer, pem::PemObject};
         let certs = CertificateDer::pem_file_iter(path)
             .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| Error::Unreachable {
-                host: "(any)".into(),
-                detail: format!("cannot read AWS_CA_BUNDLE {}: {e}", path.display()),
+            .map_err(|e| {
+                unreachable(
+                    "(any)",
+                    &format!("cannot read AWS_CA_BUNDLE {}: {e}", path.display()),
+                )
             })?;
         roots.add_parsable_certificates(certs);
     }
@@ -268,10 +260,7 @@ fn build_tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, Er
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Unreachable {
-            host: "(any)".into(),
-            detail: e.to_string(),
-        })?
+        .map_err(|e| unreachable("(any)", &e))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
