@@ -38,6 +38,9 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=100,
                     help="delay the testbed adds to every API call for the cold-path rows")
     ap.add_argument("--latency-runs", type=int, default=7)
+    ap.add_argument("--api", choices=["https", "http"], default="https",
+                    help="how ec2-hostkey reaches the testbed's API: HTTPS as AWS serves it (the testbed's CA "
+                         "in AWS_CA_BUNDLE), or plain HTTP")
     ap.add_argument("--only-latency", action="store_true", help="run only the cold-path latency rows")
     ap.add_argument("--only-eice", action="store_true", help="run only the EIC Endpoint rows")
     ap.add_argument("--eice-runs", type=int, default=10)
@@ -55,16 +58,16 @@ def main():
         text=True,
     )
     try:
-        # READY <port> <state-dir> <net> <dns-port>
-        _, port, state, _, dns_port = sim.stdout.readline().split()[:5]
-        run(args, work, port, state, int(dns_port))
+        # READY <port> <state-dir> <net> <dns-port> <https-port>
+        _, port, state, _, dns_port, https_port = sim.stdout.readline().split()[:6]
+        run(args, work, port, state, int(dns_port), https_port)
     finally:
         sim.terminate()
         sim.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(args, work, port, state, dns_port):
+def run(args, work, port, state, dns_port, https_port):
     import boto3
 
     env = dict(os.environ)
@@ -79,12 +82,16 @@ def run(args, work, port, state, dns_port):
         SHELL="/bin/sh",
     )
     os.makedirs(env["HOME"])
-    ec2 = boto3.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+    ec2 = boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                        aws_access_key_id="bench", aws_secret_access_key="bench")
     inst = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
                              TagSpecifications=[{"ResourceType": "instance",
                                                  "Tags": [{"Key": "Name", "Value": "bench"}]}])["Instances"][0]
     iid, ip = inst["InstanceId"], inst["PublicIpAddress"]
+    if args.api == "https":
+        env.update(AWS_ENDPOINT_URL=f"https://127.0.0.1:{https_port}",
+                   AWS_CA_BUNDLE=os.path.join(state, "eice-ca.pem"))
+    print(f"ec2-hostkey reaches the testbed's API at {env['AWS_ENDPOINT_URL']}")
     kh = os.path.join(work, "known_hosts")
     subprocess.run([args.bin, "fetch", "--write", "--known-hosts", kh, iid], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -68,7 +68,7 @@ impl AwsError {
             }
             AwsError::Throttled { .. } => "wait a moment and retry".into(),
             AwsError::Unreachable { .. } => {
-                "check the network, AWS_ENDPOINT_URL and the region".into()
+                "check the network, AWS_ENDPOINT_URL, the region, and AWS_CA_BUNDLE if a proxy inspects TLS".into()
             }
             AwsError::TimedOut { .. } => {
                 "the EC2 API is slow or unreachable, retry in a moment".into()

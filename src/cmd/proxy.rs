@@ -92,7 +92,7 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         eice: eice_tunnel(settings, args)?,
     };
     if let Some(eice) = &ctx.eice {
-        tunnel::prepare(eice.aws.ca_bundle.clone());
+        tunnel::prepare(eice.aws.ca_bundle.as_ref().map(|b| b.pem.clone()));
     }
     let path = &ctx.destination.path;
     let relay = relay(args.relay)?;
@@ -149,13 +149,6 @@ fn eice_tunnel(settings: &Settings, args: &ProxyArgs) -> Result<Option<EiceTunne
             fix: "leave --fdpass (and ProxyUseFdpass) out with --via eice",
         }
         .into());
-    }
-    if let Some(bundle) = &settings.aws.ca_bundle {
-        crate::store::files::trusted_file(bundle).map_err(|problem| ConfigError::Flag {
-            flag: "AWS_CA_BUNDLE",
-            problem: format!("{}: {problem}", bundle.display()),
-            fix: "the tunnel trusts every certificate in it, so it must be yours or root's and writable by no one else",
-        })?;
     }
     let seconds = args.max_tunnel_duration.as_secs();
     if !(1..=u64::from(MAX_TUNNEL_SECONDS)).contains(&seconds) {
@@ -275,7 +268,7 @@ fn open_through(
         tunnel::Opening {
             host: through.host.clone(),
             nameserver: eice.nameserver,
-            ca_bundle: eice.aws.ca_bundle.clone(),
+            ca_bundle: eice.aws.ca_bundle.as_ref().map(|b| b.pem.clone()),
             max_duration: eice.max_duration,
         },
         presign,

@@ -29,6 +29,27 @@ pub struct Settings {
     pub file: FileConfig,
 }
 
+/// `AWS_CA_BUNDLE`, checked: every certificate in it is trusted for the AWS
+/// API (whose answers vouch for host keys) and the tunnel, so it must be
+/// the user's or root's and writable by no one else.
+fn ca_bundle() -> Result<Option<aws::CaBundle>> {
+    let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(path);
+    crate::store::files::trusted_file(&path)
+        .and_then(|()| aws::CaBundle::load(&path))
+        .map(Some)
+        .map_err(|problem| {
+            crate::error::ConfigError::Flag {
+                flag: "AWS_CA_BUNDLE",
+                problem: format!("{}: {problem}", path.display()),
+                fix: "every certificate in it is trusted for the AWS API and tunnels; point it at a PEM bundle that is yours or root's and writable by no one else, or unset it",
+            }
+            .into()
+        })
+}
+
 /// How long a name's record is used without asking AWS, unless told.
 const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
 
@@ -50,10 +71,10 @@ impl Settings {
                 })?),
                 None => file.store.clone(),
             };
-        Ok(Settings {
-            store,
-            ..Settings::merge(global, file)
-        })
+        let mut settings = Settings::merge(global, file);
+        settings.store = store;
+        settings.aws.ca_bundle = ca_bundle()?;
+        Ok(settings)
     }
 
     fn merge(global: &cli::Global, file: FileConfig) -> Settings {
@@ -79,9 +100,7 @@ impl Settings {
             aws: aws::Config {
                 regions,
                 profile,
-                ca_bundle: std::env::var_os("AWS_CA_BUNDLE")
-                    .filter(|v| !v.is_empty())
-                    .map(Into::into),
+                ca_bundle: None,
             },
             resolve: resolve::Options {
                 address: match address {

@@ -7,7 +7,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -37,7 +36,7 @@ pub struct Opening {
     pub host: String,
     pub nameserver: Option<SocketAddr>,
     /// `AWS_CA_BUNDLE`: certificates trusted beside the system's.
-    pub ca_bundle: Option<PathBuf>,
+    pub ca_bundle: Option<Arc<[u8]>>,
     /// The `maxTunnelDuration` the URL asks for, in seconds.
     pub max_duration: u32,
 }
@@ -217,14 +216,14 @@ async fn connect_any(host: &str, addresses: &[IpAddr]) -> Result<tokio::net::Tcp
 /// Builds the TLS settings on a thread of its own while the instance is
 /// looked up, so the tunnel does not wait for them (reading the system's
 /// roots takes milliseconds).
-pub fn prepare(ca_bundle: Option<PathBuf>) {
+pub fn prepare(ca_bundle: Option<Arc<[u8]>>) {
     std::thread::spawn(move || {
         let _ = tls_config(ca_bundle.as_deref());
     });
 }
 
 /// The TLS settings, built once per process ([`prepare`] may have started it).
-fn tls_config(ca_bundle: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Error> {
+fn tls_config(ca_bundle: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, Error> {
     static CONFIG: std::sync::OnceLock<Result<Arc<rustls::ClientConfig>, String>> =
         std::sync::OnceLock::new();
     CONFIG
@@ -238,21 +237,13 @@ fn tls_config(ca_bundle: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Err
 }
 
 /// The system's roots, plus `AWS_CA_BUNDLE`'s (as the AWS CLI trusts it).
-fn build_tls_config(ca_bundle: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
+fn build_tls_config(ca_bundle: Option<&[u8]>) -> Result<rustls::ClientConfig, Error> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
-    if let Some(path) = ca_bundle {
+    if let Some(pem) = ca_bundle {
         use rustls::pki_types::{CertificateDer, pem::PemObject};
-        let certs = CertificateDer::pem_file_iter(path)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| {
-                unreachable(
-                    "(any)",
-                    &format!("cannot read AWS_CA_BUNDLE {}: {e}", path.display()),
-                )
-            })?;
-        roots.add_parsable_certificates(certs);
+        roots.add_parsable_certificates(CertificateDer::pem_slice_iter(pem).flatten());
     }
     // ring, not aws-lc: aws-lc seeds its random generator from CPU jitter
     // on first use, 40 ms of CPU measured here, which a warm tunnel (no API

@@ -23,6 +23,8 @@ pub struct Sim {
     pub ssh_port: u16,
     /// The testbed's DNS server (UDP and TCP on 127.0.0.1).
     pub dns_port: u16,
+    /// The same API over HTTPS, its certificate from [`Sim::ca_bundle`].
+    pub https_port: u16,
     pub tmp: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     ec2: aws_sdk_ec2::Client,
@@ -118,6 +120,7 @@ impl Sim {
             .unwrap();
         let fields: Vec<&str> = line.split_whitespace().collect();
         let dns_port: u16 = fields.get(4).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let https_port: u16 = fields.get(5).and_then(|p| p.parse().ok()).unwrap_or(0);
         let port: u16 = fields
             .get(1)
             .and_then(|p| p.parse().ok())
@@ -132,6 +135,7 @@ impl Sim {
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .region(aws_config::Region::new("us-east-1"))
                 .endpoint_url(format!("http://127.0.0.1:{port}"))
+                .http_client(aws_smithy_http_client::Builder::new().build_http())
                 .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                     "testing", "testing", None, None, "test",
                 ))
@@ -144,6 +148,7 @@ impl Sim {
             state_dir,
             ssh_port,
             dns_port,
+            https_port,
             tmp,
             ec2: aws_sdk_ec2::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
@@ -158,6 +163,11 @@ impl Sim {
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The API over HTTPS, as AWS serves it (trust [`Sim::ca_bundle`]).
+    pub fn endpoint_https(&self) -> String {
+        format!("https://127.0.0.1:{}", self.https_port)
     }
 
     pub fn home(&self) -> PathBuf {

@@ -492,3 +492,71 @@ fn seed_output_replaces_a_file_or_symlink_with_a_private_file() {
     }
     assert_eq!(fs::read_to_string(&target).unwrap(), "do not touch");
 }
+
+/// The API's answers vouch for host keys, so they count only over TLS whose
+/// certificate is trusted: the system's roots plus `AWS_CA_BUNDLE`. An API
+/// endpoint whose certificate is not trusted (a proxy, a spoofed endpoint)
+/// gets no request answered, and nothing is written.
+#[test]
+fn the_api_vouches_only_over_a_trusted_tls_connection() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("known_hosts");
+    let https = sim.endpoint_https();
+    let ca = sim.ca_bundle();
+    let proxy = [format!(
+        "ProxyCommand={BIN} proxy --no-cache --known-hosts {} %h %p",
+        kh.display()
+    )];
+    let through =
+        |env: &[(&str, &str)]| sim.ssh_opts(&web.id, &kh, &proxy, env, &["echo", "ok"], None);
+
+    // The testbed's CA is not among the system's roots.
+    sim.reset_calls();
+    let out = through(&[("AWS_ENDPOINT_URL", &https)]);
+    assert!(!out.status.success(), "connected through an untrusted API");
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot reach AWS for ec2:DescribeInstances") && err.contains("AWS_CA_BUNDLE"),
+        "{err}"
+    );
+    assert!(
+        sim.calls().is_empty(),
+        "a request was answered: {:?}",
+        sim.calls()
+    );
+    assert!(!kh.exists(), "nothing written");
+
+    // Trusted through AWS_CA_BUNDLE, as a user behind an inspecting proxy
+    // would set it: verified, no prompt.
+    let out = through(&[
+        ("AWS_ENDPOINT_URL", &https),
+        ("AWS_CA_BUNDLE", ca.to_str().unwrap()),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "ok");
+    assert!(sim.calls().contains(&"GetConsoleOutput".to_string()));
+    let recorded = fs::read_to_string(&kh).unwrap();
+    assert!(recorded.contains(&web.id), "{recorded}");
+
+    // A bundle that cannot be used is refused before any request.
+    let junk = sim.path("junk.pem");
+    fs::write(&junk, "not a certificate\n").unwrap();
+    sim.reset_calls();
+    let out = through(&[
+        ("AWS_ENDPOINT_URL", &https),
+        ("AWS_CA_BUNDLE", junk.to_str().unwrap()),
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("AWS_CA_BUNDLE") && err.contains("holds no PEM certificate"),
+        "{err}"
+    );
+    assert!(sim.calls().is_empty(), "{:?}", sim.calls());
+    assert_eq!(
+        fs::read_to_string(&kh).unwrap(),
+        recorded,
+        "known_hosts untouched"
+    );
+}

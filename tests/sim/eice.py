@@ -26,6 +26,7 @@ writes the canonical request the endpoint expected to `<state-dir>/eice.log`.
 
 import asyncio
 import datetime
+import ipaddress
 import os
 import random
 import ssl
@@ -51,6 +52,13 @@ FRAME = 65000
 
 def _name(common):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def _san(name):
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
 
 class TestCa:
@@ -86,7 +94,7 @@ class TestCa:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_san(n) for n in names]), critical=False)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(self.key, hashes.SHA256())
         )

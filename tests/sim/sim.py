@@ -40,7 +40,8 @@ GET /_sim/fault?action=ACTION&kind=KIND[&count=N][&seconds=S][&after=M] makes
 the next N (default: all) calls of ACTION, after M that succeed, fail as AWS would: throttle
 (RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
 unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
-after S seconds). GET /_sim/fault/clear removes them. GET /_sim/keys: the host
+S seconds after the call arrived, moto's own work included: a round trip to
+a distant API, which does its work in parallel for parallel calls). GET /_sim/fault/clear removes them. GET /_sim/keys: the host
 keys each instance's sshd holds, {id: ["type base64", …]}.
 
 GET /_sim/console?id=ID&scroll=1 makes every host-key block scroll out of the
@@ -77,7 +78,11 @@ DescribeInstanceConnectEndpoints, and the endpoint's TLS websocket tunnel to an
 instance's private sshd) are served by tests/sim/eice.py; see its docstring
 for the tunnel's checks and the /_sim/eice controls.
 
-Prints `READY <port> <state-dir> <net> <dns-port>` on stdout once serving. Exits, stopping every
+The API is also served over HTTPS, on the port printed last, with a
+certificate for 127.0.0.1 and localhost from the testbed's CA
+(<state-dir>/eice-ca.pem).
+
+Prints `READY <port> <state-dir> <net> <dns-port> <https-port>` on stdout once serving. Exits, stopping every
 sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
 """
 
@@ -649,13 +654,16 @@ def harness_app(moto_app):
         SIM.call_log.append(entry)
         try:
             fault = SIM.take_fault(action)
-            if fault and fault["kind"] == "slow":
-                time.sleep(fault["seconds"])
-            elif fault:
+            if fault and fault["kind"] != "slow":
                 return fault_response(fault["kind"], action, start_response)
             if action in EICE_ACTIONS:
-                return eice_app(action, urllib.parse.parse_qs(raw.decode()), environ, start_response)
-            return moto_app(environ, start_response)
+                answer = eice_app(action, urllib.parse.parse_qs(raw.decode()), environ, start_response)
+            else:
+                answer = moto_app(environ, start_response)
+            if fault:
+                answer = list(answer)  # moto's work done, then the rest of the round trip
+                time.sleep(max(0.0, entry["start"] + fault["seconds"] - time.monotonic()))
+            return answer
         finally:
             entry["end"] = time.monotonic()
 
@@ -770,7 +778,7 @@ def ssm_app(moto_app, action, environ, start_response):
         faults.insert(0, SIM.take_fault(f"{action}:{document}"))
     fault = next((f for f in faults if f), None)
     if fault and fault["kind"] == "slow":
-        time.sleep(fault["seconds"])
+        time.sleep(max(0.0, now + fault["seconds"] - time.monotonic()))
     elif fault:
         status, code, message = SSM_FAULTS[fault["kind"]]
         resource = f"arn:aws:ssm:us-east-1::document/{document}" if document else "*"
@@ -968,10 +976,17 @@ def main():
     install_patches()
     SIM.endpoints = eice.Endpoints(SIM)
 
-    server = make_server("127.0.0.1", args.port, harness_app(DomainDispatcherApplication(create_backend_app)), threaded=True)
+    app = harness_app(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    # The same API over HTTPS, as AWS serves it, with a certificate from the
+    # testbed's CA (<state-dir>/eice-ca.pem, for AWS_CA_BUNDLE).
+    api_tls = SIM.endpoints.ca.server_context(["127.0.0.1", "localhost"], state_dir)
+    https_server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=api_tls)
+    threading.Thread(target=https_server.serve_forever, daemon=True).start()
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()
+        threading.Thread(target=https_server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -989,7 +1004,7 @@ def main():
 
     dns_port = start_dns(args.dns_port)
 
-    print(f"READY {server.server_port} {state_dir} {SIM.net} {dns_port}", flush=True)
+    print(f"READY {server.server_port} {state_dir} {SIM.net} {dns_port} {https_server.server_port}", flush=True)
     try:
         server.serve_forever()
     finally:
