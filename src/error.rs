@@ -42,6 +42,8 @@ pub enum AwsError {
     },
     #[error("{action} timed out even after retries; {}", self.remedy())]
     TimedOut { action: &'static str },
+    #[error("will not ask AWS for {action} over plain HTTP at {host}: answers from across a network could be anyone's; {}", self.remedy())]
+    PlainHttp { action: &'static str, host: String },
     #[error("{action} failed: {code}: {message}; {}", self.remedy())]
     Api {
         action: &'static str,
@@ -74,6 +76,9 @@ impl AwsError {
                 "the EC2 API is slow or unreachable, retry in a moment".into()
             }
             AwsError::Api { .. } => "retry in a moment, -vv shows the requests".into(),
+            AwsError::PlainHttp { .. } => {
+                "give AWS_ENDPOINT_URL (or the profile's endpoint_url) as https:// (plain HTTP is taken only from this machine and link-local addresses)".into()
+            }
         }
     }
 

@@ -75,7 +75,7 @@ impl Error {
     pub(crate) fn from_sdk<E, R>(action: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let code = err.code().unwrap_or_default().to_string();
         let message = err.message().unwrap_or_default().to_string();
@@ -108,6 +108,12 @@ impl Error {
         if matches!(err, SdkError::TimeoutError(_)) {
             return Error::TimedOut { action };
         }
+        if let Some(refused) = find_source::<super::PlainHttp>(&err) {
+            return Error::PlainHttp {
+                action,
+                host: refused.host.clone(),
+            };
+        }
         let detail = error_chain(&err);
         if detail.contains("credentials") {
             Error::NoCredentials { detail }
@@ -115,6 +121,20 @@ impl Error {
             Error::Unreachable { action, detail }
         }
     }
+}
+
+/// The first error of type `T` in `err`'s chain of sources.
+fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = err.source();
+    }
+    None
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {
@@ -429,7 +449,7 @@ impl Permission<'_> {
 fn dry_run_verdict<E, R>(action: &'static str, err: SdkError<E, R>) -> Option<Error>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     if err.code() == Some("DryRunOperation") {
         None

@@ -12,11 +12,15 @@ pub mod shapes;
 pub mod ssm;
 pub mod sts;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use aws_sdk_ec2::config::SharedHttpClient;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 
 /// Which account and regions to talk to: `--region` (repeatable, searched in
 /// order) and `--profile` on top of the standard chain (AWS_REGION,
@@ -38,14 +42,14 @@ pub struct CaBundle {
 }
 
 impl CaBundle {
-    /// Reads `path` and checks every certificate in it.
+    /// Checks every certificate in `pem`, as the SDK's client will take
+    /// them (it panics on one it cannot parse).
     ///
     /// # Errors
-    /// Unreadable, holding no certificate, or a certificate that cannot be a
+    /// Not PEM, holding no certificate, or a certificate that cannot be a
     /// root: said as a sentence fragment.
-    pub fn load(path: &Path) -> Result<CaBundle, String> {
+    pub fn parse(pem: Vec<u8>) -> Result<CaBundle, String> {
         use rustls::pki_types::{CertificateDer, pem::PemObject};
-        let pem = std::fs::read(path).map_err(|e| format!("cannot read it ({e})"))?;
         let certs = CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("it is not PEM ({e})"))?;
@@ -94,11 +98,61 @@ impl Config {
             .with_trust_store(roots)
             .build()
             .expect("a trust store of checked certificates");
-        aws_smithy_http_client::Builder::new()
+        let https = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .tls_context(context)
-            .build_https()
+            .build_https();
+        http_client_fn(move |settings, components| {
+            SharedHttpConnector::new(NoPlainHttp(https.http_connector(settings, components)))
+        })
     }
+}
+
+/// The SDK's connector, refusing plain HTTP except to this machine or a
+/// link-local service (IMDS, the ECS credentials endpoint): an answer over
+/// plain HTTP from across a network could be anyone's, and the API's
+/// answers vouch for host keys.
+#[derive(Debug)]
+struct NoPlainHttp(SharedHttpConnector);
+
+impl HttpConnector for NoPlainHttp {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        match request.uri().strip_prefix("http://").map(authority_host) {
+            Some(host) if !on_this_link(host) => {
+                let refused = PlainHttp {
+                    host: host.to_string(),
+                };
+                HttpConnectorFuture::ready(Err(ConnectorError::user(Box::new(refused))))
+            }
+            _ => self.0.call(request),
+        }
+    }
+}
+
+/// The host of `host[:port]/…` (an IPv6 address without its brackets).
+fn authority_host(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    }
+}
+
+/// Loopback, link-local, or `localhost`.
+fn on_this_link(host: &str) -> bool {
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.is_unicast_link_local(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// A plain-HTTP endpoint across a network, refused before any byte is sent.
+#[derive(Debug, thiserror::Error)]
+#[error("plain HTTP to {host} refused")]
+pub struct PlainHttp {
+    pub host: String,
 }
 
 /// Runs the AWS part of a command to completion on a single-threaded
@@ -112,4 +166,27 @@ pub fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Resu
         .build()
         .context("cannot start the async runtime")?
         .block_on(future)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_beyond_this_link() {
+        for (url, local) in [
+            ("127.0.0.1:4566/", true),
+            ("localhost:4566", true),
+            ("169.254.169.254/latest/api/token", true),
+            ("[::1]:80/", true),
+            ("[fe80::1]/", true),
+            ("ec2.us-east-1.amazonaws.com/", false),
+            ("10.0.0.5:80/", false),
+            ("127.0.0.1.evil.example/", false),
+            ("user@10.0.0.5/", false),
+            ("[2001:db8::1]:80/", false),
+        ] {
+            assert_eq!(on_this_link(authority_host(url)), local, "{url}");
+        }
+    }
 }

@@ -37,8 +37,8 @@ fn ca_bundle() -> Result<Option<aws::CaBundle>> {
         return Ok(None);
     };
     let path = PathBuf::from(path);
-    crate::store::files::trusted_file(&path)
-        .and_then(|()| aws::CaBundle::load(&path))
+    crate::store::files::read_trusted(&path)
+        .and_then(aws::CaBundle::parse)
         .map(Some)
         .map_err(|problem| {
             crate::error::ConfigError::Flag {

@@ -38,19 +38,70 @@ pub fn private_file(file: &std::path::Path) -> Result<(), String> {
     owned_privately(&meta, "600")
 }
 
-/// Why a file we take trust anchors from (`AWS_CA_BUNDLE`) cannot be
-/// trusted: owned by neither you nor root, or others may write to it (a CA
-/// planted there would be trusted with the tunnel's presigned URL).
+/// The most a file of trust anchors may hold: a system bundle is about 200 KiB.
+const TRUSTED_FILE_LIMIT: u64 = 4 << 20;
+
+/// Reads a file we take trust anchors from (`AWS_CA_BUNDLE`): every
+/// certificate in it would be trusted, so the file and every directory above
+/// it must be yours or root's and writable by no one else (a sticky
+/// directory such as /tmp excepted), as OpenSSH asks of its files. The
+/// checks are made on the file as opened, so it cannot be swapped between
+/// check and read.
 ///
 /// # Errors
 /// The problem, with its fix, as a sentence fragment.
-pub fn trusted_file(file: &std::path::Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read it ({e})"))?;
-    if meta.uid() == 0 && !writable_by_others(&meta) {
-        return Ok(());
+pub fn read_trusted(file: &Path) -> Result<Vec<u8>, String> {
+    use rustix::fs::{Mode, OFlags};
+    use std::io::Read;
+    let real = fs::canonicalize(file).map_err(|e| format!("cannot read it ({e})"))?;
+    for dir in real.ancestors().skip(1) {
+        let meta = fs::metadata(dir).map_err(|e| format!("cannot read {} ({e})", dir.display()))?;
+        trusted_owner(&meta, dir.display().to_string().as_str(), "755")?;
     }
-    owned_privately(&meta, "644")
+    // No symlink now (the path is resolved), and no wait on a FIFO.
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+    let fd = rustix::fs::open(&real, flags, Mode::empty())
+        .map_err(|e| format!("cannot read it ({})", std::io::Error::from(e)))?;
+    let file = fs::File::from(fd);
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    if !meta.is_file() {
+        return Err("it is not a regular file; point it at a PEM file".into());
+    }
+    trusted_owner(&meta, "it", "644")?;
+    let mut data = Vec::new();
+    file.take(TRUSTED_FILE_LIMIT + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    if data.len() as u64 > TRUSTED_FILE_LIMIT {
+        return Err(format!(
+            "it is larger than {} MiB; point it at a PEM bundle",
+            TRUSTED_FILE_LIMIT >> 20
+        ));
+    }
+    Ok(data)
+}
+
+/// Root's or yours, and writable by no one else (a sticky directory may be
+/// writable by others: they cannot replace what they do not own).
+fn trusted_owner(meta: &Metadata, what: &str, fix_mode: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let sticky = meta.is_dir() && meta.permissions().mode() & 0o1000 != 0;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != me {
+        return Err(format!(
+            "{what} is owned by uid {}, neither you (uid {me}) nor root; move the file somewhere only you can write",
+            meta.uid()
+        ));
+    }
+    if writable_by_others(meta) && !sticky {
+        return Err(format!(
+            "{what} is group- or world-writable (mode {}); chmod {fix_mode} it",
+            mode_text(meta)
+        ));
+    }
+    Ok(())
 }
 
 /// Owned by the user running us, and writable by nobody else.

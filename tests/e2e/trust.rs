@@ -4,7 +4,7 @@
 //! the testbed and checks it is refused with the victim's files untouched.
 
 use std::fs;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use crate::support::*;
 
@@ -559,4 +559,79 @@ fn the_api_vouches_only_over_a_trusted_tls_connection() {
         recorded,
         "known_hosts untouched"
     );
+
+    // A bundle others could swap: in a directory they may write to, or a
+    // FIFO (which must not hang ssh either).
+    use std::os::unix::fs::PermissionsExt;
+    let shared = sim.path("shared");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o775)).unwrap();
+    let swappable = shared.join("ca.pem");
+    fs::copy(&ca, &swappable).unwrap();
+    let fifo = sim.path("ca.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (bundle, problem) in [
+        (&swappable, "shared is group- or world-writable"),
+        (&fifo, "not a regular file"),
+    ] {
+        let out = through(&[
+            ("AWS_ENDPOINT_URL", &https),
+            ("AWS_CA_BUNDLE", bundle.to_str().unwrap()),
+        ]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains("AWS_CA_BUNDLE") && err.contains(problem),
+            "{err}"
+        );
+    }
+    assert!(sim.calls().is_empty(), "{:?}", sim.calls());
+
+    // Sections other than certificates (a key pasted in) are passed over.
+    let mixed = sim.path("mixed.pem");
+    let key = fs::read_to_string(sim.client_key()).unwrap();
+    fs::write(&mixed, format!("{key}{}", fs::read_to_string(&ca).unwrap())).unwrap();
+    let out = through(&[
+        ("AWS_ENDPOINT_URL", &https),
+        ("AWS_CA_BUNDLE", mixed.to_str().unwrap()),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Plain HTTP is taken only from this machine or a link-local service
+/// (IMDS): from anywhere else, anyone on the path could answer. Refused
+/// before a byte is sent, naming the fix; nothing written.
+#[test]
+fn plain_http_beyond_this_machine_is_refused_before_any_request() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("known_hosts");
+    // A listener on a non-loopback address of this machine would answer;
+    // the refusal comes first, so no address need listen.
+    let mut cmd = sim.bin();
+    cmd.env("AWS_ENDPOINT_URL_EC2", "http://192.0.2.10:8080")
+        .args(["fetch", "--no-cache", "--write", "--known-hosts"])
+        .arg(&kh)
+        .arg(&web.id);
+    let out = run(cmd, None);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("will not ask AWS for ec2:DescribeInstances over plain HTTP at 192.0.2.10")
+            && err.contains("https://"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!kh.exists(), "nothing written");
+
+    // The same API on this machine over plain HTTP (the testbed, a local
+    // emulator) is taken.
+    let out = sim.run_bin(&["fetch", "--no-cache", &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

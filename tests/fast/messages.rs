@@ -58,6 +58,13 @@ fn aws_errors() {
             },
         ),
         (
+            "aws_plain_http",
+            AwsError::PlainHttp {
+                action: "ec2:DescribeInstances",
+                host: "10.0.0.5".into(),
+            },
+        ),
+        (
             "aws_timed_out",
             AwsError::TimedOut {
                 action: "ec2:GetConsoleOutput",
