@@ -108,6 +108,23 @@ import urllib.parse
 import urllib.request
 
 import yaml
+
+
+def _one_session_for_region_lists():
+    """moto asks three new boto3 Sessions for the region lists while its EC2
+    module loads, each reading botocore's endpoint data anew: a second of
+    every testbed start. One session answers all three."""
+    import functools
+
+    import boto3
+
+    shared = boto3.session.Session()
+    regions = functools.lru_cache(maxsize=None)(shared.get_available_regions)
+    boto3.session.Session.get_available_regions = lambda self, *args, **kwargs: regions(*args, **kwargs)
+
+
+_one_session_for_region_lists()
+
 from dnslib import QTYPE, RCODE, RR, SOA, A, CNAME
 from dnslib.server import BaseResolver, DNSServer
 from cryptography.hazmat.primitives import serialization
@@ -1008,11 +1025,16 @@ def main():
 
     print(f"READY {server.server_port} {state_dir} {SIM.net} {dns_port} {https_server.server_port}", flush=True)
     try:
-        server.serve_forever()
+        server.serve_forever(poll_interval=0.05)
     finally:
         SIM.shutdown()
         if owned_dir:
             shutil.rmtree(state_dir, ignore_errors=True)
+    # Everything is stopped: exit now. Python's own shutdown would wait on
+    # the stdin watcher, blocked in read(), and abort after a second and a half.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
