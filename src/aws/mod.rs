@@ -108,8 +108,8 @@ impl Config {
     }
 }
 
-/// The SDK's connector, refusing plain HTTP except to this machine or a
-/// link-local service (IMDS, the ECS credentials endpoint): an answer over
+/// The SDK's connector, refusing plain HTTP except to this machine or the
+/// instance's own services (IMDS, ECS and EKS credentials): an answer over
 /// plain HTTP from across a network could be anyone's, and the API's
 /// answers vouch for host keys.
 #[derive(Debug)]
@@ -139,11 +139,20 @@ fn authority_host(rest: &str) -> &str {
     }
 }
 
-/// Loopback, link-local, or `localhost`.
+/// The instance's own services over IPv6, which AWS serves from unique
+/// local addresses: the instance metadata service and EKS Pod Identity.
+const AWS_LOCAL_V6: [std::net::Ipv6Addr; 2] = [
+    std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254),
+    std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23),
+];
+
+/// Loopback, link-local, `localhost`, or the instance's own services.
 fn on_this_link(host: &str) -> bool {
     match host.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_link_local(),
-        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.is_unicast_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.is_unicast_link_local() || AWS_LOCAL_V6.contains(&ip)
+        }
         Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
@@ -180,6 +189,9 @@ mod tests {
             ("169.254.169.254/latest/api/token", true),
             ("[::1]:80/", true),
             ("[fe80::1]/", true),
+            ("[fd00:ec2::254]/latest/api/token", true),
+            ("[fd00:ec2::23]/v1/credentials", true),
+            ("[fd00:ec2::1]/", false),
             ("ec2.us-east-1.amazonaws.com/", false),
             ("10.0.0.5:80/", false),
             ("127.0.0.1.evil.example/", false),
