@@ -87,7 +87,6 @@ pub fn read_trusted(file: &Path) -> Result<Vec<u8>, String> {
 /// writable by others: they cannot replace what they do not own).
 fn trusted_owner(meta: &Metadata, what: &str, fix_mode: &str) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
-    let sticky = meta.is_dir() && meta.permissions().mode() & 0o1000 != 0;
     let me = rustix::process::geteuid().as_raw();
     if meta.uid() != 0 && meta.uid() != me {
         return Err(format!(
@@ -95,7 +94,16 @@ fn trusted_owner(meta: &Metadata, what: &str, fix_mode: &str) -> Result<(), Stri
             meta.uid()
         ));
     }
-    if writable_by_others(meta) && !sticky {
+    let sticky_dir = meta.is_dir() && meta.permissions().mode() & 0o1000 != 0;
+    if sticky_dir {
+        return Ok(());
+    }
+    written_only_by_owner(meta, what, fix_mode)
+}
+
+/// Refuses what the group or others may write to.
+fn written_only_by_owner(meta: &Metadata, what: &str, fix_mode: &str) -> Result<(), String> {
+    if writable_by_others(meta) {
         return Err(format!(
             "{what} is group- or world-writable (mode {}); chmod {fix_mode} it",
             mode_text(meta)
@@ -114,13 +122,7 @@ fn owned_privately(meta: &Metadata, fix_mode: &str) -> Result<(), String> {
             meta.uid()
         ));
     }
-    if writable_by_others(meta) {
-        return Err(format!(
-            "it is group- or world-writable (mode {}); chmod {fix_mode} it",
-            mode_text(meta)
-        ));
-    }
-    Ok(())
+    written_only_by_owner(meta, "it", fix_mode)
 }
 
 /// The permission bits, for messages (`664`).

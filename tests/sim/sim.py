@@ -679,10 +679,7 @@ def harness_app(moto_app):
                 answer = eice_app(action, urllib.parse.parse_qs(raw.decode()), environ, start_response)
             else:
                 answer = moto_app(environ, start_response)
-            if fault:
-                answer = list(answer)  # moto's work done, then the rest of the round trip
-                time.sleep(max(0.0, entry["start"] + fault["seconds"] - time.monotonic()))
-            return answer
+            return answer_at(entry["start"] + fault["seconds"], answer) if fault else answer
         finally:
             entry["end"] = time.monotonic()
 
@@ -796,12 +793,22 @@ def ssm_app(moto_app, action, environ, start_response):
     if document:
         faults.insert(0, SIM.take_fault(f"{action}:{document}"))
     fault = next((f for f in faults if f), None)
-    if fault and fault["kind"] == "slow":
-        time.sleep(max(0.0, now + fault["seconds"] - time.monotonic()))
-    elif fault:
+    if fault and fault["kind"] != "slow":
         status, code, message = SSM_FAULTS[fault["kind"]]
         resource = f"arn:aws:ssm:us-east-1::document/{document}" if document else "*"
         return ssm_error(start_response, status, code, message.format(action=action, resource=resource))
+    answer = ssm_answer(moto_app, action, request, document, environ, start_response)
+    return answer_at(now + fault["seconds"], answer) if fault else answer
+
+
+def answer_at(deadline, answer):
+    """A slowed call's answer, held until `deadline` (work done meanwhile counts)."""
+    answer = list(answer)
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    return answer
+
+
+def ssm_answer(moto_app, action, request, document, environ, start_response):
     if action == "CreateDocument":
         SIM.ssm_documents.add(request.get("Name", ""))
         return moto_app(environ, start_response)
