@@ -26,11 +26,14 @@ Exit codes:
     name = "ec2-hostkey",
     version,
     about = "Verified SSH host keys for AWS EC2 instances, for OpenSSH's ProxyCommand",
-    before_long_help = "Defaults for the flags marked so can be set in $XDG_CONFIG_HOME/ec2-hostkey/config.toml (README, Settings); flags win.",
     long_about = "Looks up an EC2 instance, takes its real host keys from the console output the \
 authenticated EC2 API returns, checks the key the live server presents against them, writes \
 verified known_hosts entries for every name you connect by, and carries the connection. \
-No trust on first use, no StrictHostKeyChecking=no.",
+No trust on first use, no StrictHostKeyChecking=no.
+
+Defaults for --region, --profile, --address, --nameserver, --store, --source, --ssm-document, \
+--wait, --cache-ttl and --known-hosts can be set in $XDG_CONFIG_HOME/ec2-hostkey/config.toml \
+(docs/settings.md); flags and environment variables win.",
     after_help = EXIT_CODES
 )]
 pub struct Cli {
@@ -41,6 +44,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// AWS region; repeat to search several in order (default: AWS_REGION, then the
     /// profile's region, and an instance id found in neither is looked for in every enabled region)
@@ -72,6 +76,21 @@ pub struct Global {
         env = "EC2_HOSTKEY_STORE"
     )]
     pub store: Option<String>,
+}
+
+/// A duration as the docs write it (`90s`, `10m`, `1h30m`), or a bare number
+/// of seconds, as ssh's `ConnectTimeout` takes it.
+///
+/// # Errors
+/// Neither, with the forms that are accepted.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text).map_err(|_| {
+        format!("{text:?} is not a duration: write it as 90s, 10m or 1h (a bare number is seconds)")
+    })
 }
 
 /// `IP` or `IP:PORT` (port 53 by default), as `--nameserver` takes it.
@@ -165,7 +184,7 @@ pub struct SyncArgs {
     /// records, one per instance and key set; --json reports what was published
     #[arg(long)]
     pub publish: bool,
-    /// Print a JSON report (see README, JSON output)
+    /// Print a JSON report (see docs/json.md)
     #[arg(long)]
     pub json: bool,
     /// The SSH port, for entry names and fingerprint probes
@@ -201,7 +220,7 @@ pub struct SshConfigArgs {
     #[arg(long, value_enum, default_value = "proxy")]
     pub mode: SshConfigMode,
     /// Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster
-    /// bulk copies; the key is read on a probe connection, not the one ssh gets: see README)
+    /// bulk copies; the key is read on a probe connection, not the one ssh gets: see docs/commands.md)
     #[arg(long)]
     pub fdpass: bool,
     /// The known_hosts file ec2-hostkey writes and ssh reads (default: ssh's own)
@@ -211,7 +230,7 @@ pub struct SshConfigArgs {
     #[arg(long, value_name = "PATH")]
     pub bin: Option<PathBuf>,
     /// How long the proxy waits for console output after boot
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
     /// How ssh reaches the instances: direct; eice (ec2-hostkey's own tunnel through the VPC's
     /// EC2 Instance Connect Endpoint); ssm (AWS's Session Manager command as ProxyCommand, keys
@@ -293,7 +312,7 @@ pub struct SeedGenArgs {
     #[arg(long, value_name = "S3_URL")]
     pub s3: Option<String>,
     /// How long the presigned URL works (with --s3)
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub expires: Duration,
     /// Write the user-data to FILE (0600) instead of stdout
     #[arg(long, short, value_name = "FILE")]
@@ -373,7 +392,7 @@ pub struct FetchArgs {
     pub port: u16,
     /// How long to wait for a booting instance: while it is pending, then for its console output
     /// (e.g. 90s, 10m) [default: 0s]
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
     /// Instance ids, Name tags, DNS names or IPs
     #[arg(required = true)]
@@ -388,7 +407,7 @@ pub struct KnownHostsCmdArgs {
     pub source: SourceArgs,
     /// How long to wait for a booting instance: while it is pending, then for its console output
     /// (e.g. 90s, 10m) [default: 0s]
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
     /// The name ssh looks up, `host` or `[host]:port` (ssh's %H)
     pub host: String,
@@ -427,7 +446,7 @@ pub struct CacheArgs {
     #[arg(long)]
     pub no_cache: bool,
     /// How long a name's verified instance and address are reused without asking AWS [default: 1h]
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub cache_ttl: Option<Duration>,
 }
 
@@ -449,7 +468,7 @@ pub struct ProxyArgs {
     pub relay: Option<RelayArg>,
     /// How long to wait for a booting instance: while it is pending, then for its console output
     /// (e.g. 90s, 10m) [default: 0s]
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
     /// How to reach the instance: direct (TCP to its address) or eice (through the EC2 Instance
     /// Connect Endpoint of its VPC, to its private address; ports 22 and 3389 only)
@@ -460,7 +479,7 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "ID")]
     pub eice_id: Option<String>,
     /// With --via eice: how long the endpoint keeps the tunnel open (1s to 1h)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "1h")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
     pub max_tunnel_duration: Duration,
     /// Instance id, Name tag, public or private DNS name, or IP (ssh's %h)
     pub host: String,

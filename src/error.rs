@@ -274,7 +274,7 @@ impl KeysError {
                     .into()
             }
             KeysError::SsmDenied { document, .. } => format!(
-                "create the read-only document (`ec2-hostkey ssm-document`, see README, Systems Manager) as {document} and allow ssm:SendCommand on it, or allow ssm:SendCommand on AWS-RunShellScript"
+                "create the read-only document (`ec2-hostkey ssm-document`, see docs/systems-manager.md) as {document} and allow ssm:SendCommand on it, or allow ssm:SendCommand on AWS-RunShellScript"
             ),
             KeysError::SsmBadOutput { .. } => {
                 "nothing from it was trusted; check what the document runs".into()

@@ -8,10 +8,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use ec2_hostkey::{cli, cmd, error, text};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     init_logging(&cli.global);
     match cmd::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -21,6 +25,51 @@ fn main() -> ExitCode {
             ExitCode::from(error::exit_code(&err))
         }
     }
+}
+
+/// clap's help and version as clap prints them; a usage error as one line,
+/// like every other error: the problem, clap's tip, the usage, and where to
+/// read more.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let rendered = err.render().to_string();
+    let mut parts = Vec::new();
+    let mut usage = None;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(problem) = line.strip_prefix("error: ") {
+            parts.push(problem.to_string());
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            parts.push(format!("tip: {tip}"));
+        } else if let Some(text) = line.strip_prefix("Usage: ") {
+            usage = Some(text.to_string());
+        } else if let Some(last) = parts.last_mut()
+            && usage.is_none()
+            && !line.starts_with("For more information")
+        {
+            // The problem's own list (the missing arguments, say).
+            last.push(' ');
+            last.push_str(line);
+        }
+    }
+    if let Some(usage) = usage {
+        let command: Vec<&str> = usage
+            .split_whitespace()
+            .take_while(|w| !w.starts_with(['[', '<', '-']))
+            .collect();
+        parts.push(format!(
+            "usage: {usage} (see `{} --help`)",
+            command.join(" ")
+        ));
+    }
+    eprintln!("ec2-hostkey: error: {}", text::sanitize(&parts.join("; ")));
+    ExitCode::from(2)
 }
 
 fn init_logging(global: &cli::Global) {

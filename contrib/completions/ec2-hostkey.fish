@@ -226,7 +226,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l no-cach
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l aliases -d 'Also record each instance\'s id and Name tag as host names (what you type with the ProxyCommand)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l dry-run -d 'Report what would change; change nothing'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l publish -d 'Publish every instance\'s verified keys to the team store (--store): create-only records, one per instance and key set; --json reports what was published'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l json -d 'Print a JSON report (see README, JSON output)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l json -d 'Print a JSON report (see docs/json.md)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s h -l help -d 'Print help'
@@ -249,7 +249,7 @@ private\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l no-default-patterns -d 'Leave out the default EC2 patterns (i-*, ec2-*.amazonaws.com, *.compute.internal, *.ec2.internal)'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster bulk copies; the key is read on a probe connection, not the one ssh gets: see README)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster bulk copies; the key is read on a probe connection, not the one ssh gets: see docs/commands.md)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s h -l help -d 'Print help'

@@ -123,8 +123,8 @@ impl FileConfig {
         let duration = |key: &'static str, value: Option<String>| {
             value
                 .map(|v| {
-                    humantime::parse_duration(&v)
-                        .map_err(|_| bad(key, "a duration like 90s or 10m"))
+                    crate::cli::parse_duration(&v)
+                        .map_err(|_| bad(key, "a duration like 90s, 10m or 1h"))
                 })
                 .transpose()
         };
@@ -184,9 +184,10 @@ fn line_of(text: &str, key: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
-/// `~/…` under the home directory; anything else as it is.
+/// `~/…` under the home directory ssh uses (so `known_hosts = "~/.ssh/…"`
+/// names the file ssh reads); anything else as it is.
 fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), dirs::home_dir()) {
+    match (path.strip_prefix("~/"), crate::store::files::ssh_home_dir()) {
         (Some(rest), Some(home)) => home.join(rest),
         _ => PathBuf::from(path),
     }

@@ -60,6 +60,21 @@ fn problem(
     }
 }
 
+/// Checks that could not run, said so rather than left out.
+fn skipped(names: &[&str], why: &str) -> Vec<Check> {
+    names
+        .iter()
+        .map(|name| {
+            problem(
+                Status::Warn,
+                *name,
+                format!("skipped: {why}"),
+                "fix the problem above, then run doctor again",
+            )
+        })
+        .collect()
+}
+
 /// Hosts shaped like the ones the generated ssh_config block routes.
 const SAMPLE_HOSTS: [&str; 2] = [
     "i-0123456789abcdef0",
@@ -81,6 +96,7 @@ pub fn run(settings: &Settings, global: &Global, args: &DoctorArgs) -> Result<()
     }
     checks.extend(settings_checks(settings, global));
     checks.push(ssh_client());
+    checks.extend(home_directory());
     checks.extend(known_hosts_file(args.known_hosts.as_deref()));
     checks.extend(private_dirs());
     checks.extend(ssh_config_routing(args.ssh_config.as_deref()));
@@ -135,6 +151,10 @@ async fn aws_checks(config: &aws::Config, ssm_document: &str) -> Vec<Check> {
                 "no AWS region is configured",
                 err.remedy(),
             ));
+            checks.extend(skipped(
+                &["credentials", "IAM permissions", "Systems Manager"],
+                "no region to ask",
+            ));
             return checks;
         }
     };
@@ -151,6 +171,10 @@ async fn aws_checks(config: &aws::Config, ssm_document: &str) -> Vec<Check> {
                 "credentials",
                 err.to_string(),
                 err.remedy(),
+            ));
+            checks.extend(skipped(
+                &["IAM permissions", "Systems Manager"],
+                "no credentials AWS accepts",
             ));
             return checks;
         }
@@ -250,7 +274,7 @@ async fn ssm_checks(ec2: &Ec2, document: &str) -> Vec<Check> {
         ),
     });
     let create = format!(
-        "ec2-hostkey ssm-document > doc.json && aws ssm create-document --name {document} --document-type Command --document-format JSON --content file://doc.json (README, Systems Manager)"
+        "ec2-hostkey ssm-document > doc.json && aws ssm create-document --name {document} --document-type Command --document-format JSON --content file://doc.json (docs/systems-manager.md)"
     );
     checks.push(match ssm.document(document).await {
         Ok(Some((_, content))) if crate::aws::ssm::is_our_document(&content) => ok(
@@ -292,13 +316,13 @@ async fn store_checks(config: &aws::Config, url: &StoreUrl) -> Vec<Check> {
             name,
             format!("not reachable: {err}"),
             format!(
-                "check the bucket name and region, and allow s3:ListBucket, s3:GetObject and s3:PutObject on it (README, Team store); {}",
+                "check the bucket name and region, and allow s3:ListBucket, s3:GetObject and s3:PutObject on it (docs/team-store.md); {}",
                 err.remedy()
             ),
         )];
     }
     let mut checks = vec![ok(name, "reachable")];
-    let policy = "apply the bucket policy in README, Team store";
+    let policy = "apply the bucket policy in docs/team-store.md";
     checks.push(match (report.public, report.blocked) {
         (Ok(true), _) => problem(
             Status::Fail,
@@ -406,7 +430,7 @@ fn ssh_client() -> Check {
 fn known_hosts_file(path: Option<&Path>) -> Vec<Check> {
     let path = match path {
         Some(path) => path.to_path_buf(),
-        None => match dirs::home_dir() {
+        None => match crate::store::files::ssh_home_dir() {
             Some(home) => home.join(".ssh/known_hosts"),
             None => {
                 return vec![problem(
@@ -507,6 +531,43 @@ fn private_dirs() -> Vec<Check> {
         .collect()
 }
 
+/// The ssh_config file ssh reads for this user: under the passwd entry's
+/// home, which is not always `$HOME`.
+fn user_ssh_config() -> PathBuf {
+    crate::store::files::ssh_home_dir().map_or_else(
+        || PathBuf::from("~/.ssh/config"),
+        |home| home.join(".ssh/config"),
+    )
+}
+
+/// ssh expands `~` with the passwd entry's home directory, never `$HOME`:
+/// say so when they differ (`sudo -E`, containers that set `HOME`), since
+/// files put under `$HOME/.ssh` are then never read by ssh.
+fn home_directory() -> Option<Check> {
+    let ssh_home = crate::store::files::ssh_home_dir()?;
+    let env_home = PathBuf::from(std::env::var_os("HOME")?);
+    if env_home == ssh_home {
+        return Some(ok(
+            "home directory",
+            format!("{} (HOME and your passwd entry agree)", ssh_home.display()),
+        ));
+    }
+    Some(problem(
+        Status::Warn,
+        "home directory",
+        format!(
+            "HOME is {} but ssh reads ~ as {} (your passwd entry)",
+            env_home.display(),
+            ssh_home.display()
+        ),
+        format!(
+            "nothing to do for ec2-hostkey, which writes {}/.ssh/known_hosts where ssh reads it; keep your own ssh files under {} too",
+            ssh_home.display(),
+            ssh_home.display()
+        ),
+    ))
+}
+
 /// Whether `ssh -G` sends EC2-shaped hosts through ec2-hostkey, strictly.
 fn ssh_config_routing(config: Option<&Path>) -> Vec<Check> {
     let which = config.map_or_else(
@@ -542,7 +603,10 @@ fn ssh_config_routing(config: Option<&Path>) -> Vec<Check> {
                     Status::Fail,
                     check,
                     format!("{which} does not route it through ec2-hostkey"),
-                    "add the block `ec2-hostkey ssh-config` prints to ~/.ssh/config, before any `Host *`",
+                    format!(
+                        "add the block `ec2-hostkey ssh-config` prints to {}, before any `Host *`",
+                        config.map_or_else(user_ssh_config, Path::to_path_buf).display()
+                    ),
                 ),
                 Some(_) if !matches!(strict.as_str(), "true" | "yes") => problem(
                     Status::Warn,

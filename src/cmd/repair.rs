@@ -400,7 +400,7 @@ fn print_report(
         writeln!(out)?;
         return Ok(());
     }
-    let verb = if args.dry_run { "would be" } else { "" };
+    let verb = if args.dry_run { "would be " } else { "" };
     for f in findings
         .iter()
         .filter(|f| f.status != Status::Fine || settings.verbose > 0)
@@ -408,12 +408,12 @@ fn print_report(
         let what = match f.status {
             Status::Fine => "matches the instance's verified key".to_string(),
             Status::Stale => format!(
-                "{} is not {}'s key; {verb} replaced with its verified keys",
+                "{} is not {}'s key; {verb}replaced with its verified keys",
                 f.key,
                 f.instance.as_deref().unwrap_or("?")
             ),
             Status::Orphaned if args.prune => {
-                format!("no instance holds this name; {verb} removed")
+                format!("no instance holds this name; {verb}removed")
             }
             Status::Orphaned => {
                 "no instance holds this name (kept; --prune removes it)".to_string()

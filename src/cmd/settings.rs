@@ -140,16 +140,16 @@ impl Settings {
         let regions_from_file = global.region.is_empty()
             && file.regions.is_some()
             && self.aws.regions == file.regions.clone().unwrap_or_default();
-        vec![
+        let (regions, regions_origin) = if self.aws.regions.is_empty() {
+            region_from_environment()
+        } else {
             (
-                "regions",
-                if self.aws.regions.is_empty() {
-                    "AWS_REGION, else the profile's".into()
-                } else {
-                    self.aws.regions.join(", ")
-                },
+                self.aws.regions.join(", "),
                 origin(!global.region.is_empty(), regions_from_file),
-            ),
+            )
+        };
+        vec![
+            ("regions", regions, regions_origin),
             (
                 "profile",
                 self.aws
@@ -296,4 +296,17 @@ impl KnownHostsFile {
     pub fn always_hash(&self) -> bool {
         self.always_hash
     }
+}
+
+/// The region the SDK will use when no flag or config file names one, and
+/// where it comes from (the SDK reads `AWS_REGION`, then the profile).
+fn region_from_environment() -> (String, String) {
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Ok(region) = std::env::var(var)
+            && !region.is_empty()
+        {
+            return (region, var.to_string());
+        }
+    }
+    ("the profile's region".into(), "profile".into())
 }

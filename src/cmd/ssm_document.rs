@@ -1,6 +1,6 @@
 //! `ssm-document`: prints the tool's Systems Manager document, which reads
 //! the instance's public host keys and takes no parameters, for
-//! `aws ssm create-document` (README, Systems Manager).
+//! `aws ssm create-document` (docs/systems-manager.md).
 
 use std::io::Write;
 

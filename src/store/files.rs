@@ -130,23 +130,52 @@ pub fn mode_text(meta: &Metadata) -> String {
     format!("{:o}", meta.permissions().mode() & 0o7777)
 }
 
-/// `explicit` (`--known-hosts`), or `~/.ssh/known_hosts` (creating `~/.ssh`
-/// 0700 as ssh does).
+/// The home directory ssh expands `~` with: the passwd entry's, not `$HOME`
+/// (the two differ under `sudo -E` and in CI containers that set `HOME`,
+/// and a known_hosts written under `$HOME` would then never be read).
+/// `$HOME` only for a user with no passwd entry, where ssh itself refuses.
+pub fn ssh_home_dir() -> Option<PathBuf> {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|user| user.dir)
+        .filter(|dir| dir.is_absolute())
+        .or_else(dirs::home_dir)
+}
+
+/// `explicit` (`--known-hosts`), or ssh's `~/.ssh/known_hosts` (creating
+/// `~/.ssh` 0700 as ssh does).
 pub fn known_hosts_path(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = explicit {
         return Ok(path.to_path_buf());
     }
     let home =
-        dirs::home_dir().context("cannot find your home directory; pass --known-hosts FILE")?;
+        ssh_home_dir().context("cannot find your home directory; pass --known-hosts FILE")?;
     let ssh_dir = home.join(".ssh");
-    if !ssh_dir.exists() {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&ssh_dir)
-            .with_context(|| format!("cannot create {}", ssh_dir.display()))?;
-    }
+    create_private_dir(&ssh_dir)?;
     Ok(ssh_dir.join("known_hosts"))
+}
+
+/// Creates `dir` 0700 unless it exists. Never check-then-create: processes
+/// started together (Ansible's forks, `xargs -P`) all see it missing, and
+/// for all but one the creation finds it made meanwhile, which is success
+/// as long as what is there is a directory.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if fs::metadata(dir).is_ok_and(|meta| meta.is_dir()) {
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "{} exists and is not a directory; move it away so ssh can keep its files there",
+                    dir.display()
+                )
+            }
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", dir.display())),
+    }
 }
 
 /// Writes `data` to `path`, 0600 whatever was there before: into a new 0600

@@ -112,7 +112,9 @@ impl Progress {
             "ec2-hostkey: waiting for {what} {} ({}s of {}s)",
             self.id,
             elapsed.as_secs(),
-            self.wait.as_secs()
+            // What is left of the user's --wait after the lookup, a few
+            // milliseconds short of it: rounded, `30s` reads as 30s.
+            (self.wait + Duration::from_millis(500)).as_secs()
         );
         let mut err = std::io::stderr().lock();
         if self.terminal {

@@ -13,6 +13,7 @@ mod fast_paths;
 mod faults;
 mod fetch;
 mod generated;
+mod home;
 mod hostile;
 mod maintenance;
 mod proxy;

@@ -370,7 +370,7 @@ fn the_store_comes_from_the_config_file_and_doctor_checks_its_bucket() {
     assert_eq!(check("store bucket encryption")["status"], "fail");
     assert!(!out.status.success());
 
-    // Once secured as README says, every store check passes.
+    // Once secured as docs/team-store.md says, every store check passes.
     sim.secure_bucket(BUCKET);
     let out = sim.run_bin(&["doctor", "--json"]);
     let report = json(&out);

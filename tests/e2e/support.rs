@@ -76,7 +76,7 @@ fn sim_python() -> PathBuf {
         let required = std::env::var_os("EC2_HOSTKEY_TESTBED").is_some_and(|v| v == "required");
         assert!(
             !required,
-            "the testbed is not installed: run tests/sim/setup (see README, Testing)"
+            "the testbed is not installed: run tests/sim/setup (see docs/testing.md)"
         );
         // Straight to the stream: the test harness captures eprintln!.
         let _ = writeln!(
@@ -97,6 +97,7 @@ impl Sim {
         let tmp = tempfile::tempdir().unwrap();
         let state_dir = tmp.path().join("sim");
         std::fs::create_dir(tmp.path().join("home")).unwrap();
+        write_passwd(tmp.path());
         let mut child = Command::new(sim_python())
             .arg(repo().join("tests/sim/sim.py"))
             .args([
@@ -178,10 +179,16 @@ impl Sim {
         self.tmp.path().join(name)
     }
 
-    /// The AWS settings a user would have, pointing at the testbed.
+    /// The AWS settings a user would have, pointing at the testbed; the
+    /// user's passwd entry (where ssh, and so ec2-hostkey, expands `~`)
+    /// gives [`Sim::home`] as the home directory, as `HOME` does.
     pub fn env(&self) -> Vec<(String, String)> {
+        let passwd = |name: &str| self.tmp.path().join(name).display().to_string();
         vec![
             ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("LD_PRELOAD".into(), nss_wrapper()),
+            ("NSS_WRAPPER_PASSWD".into(), passwd("passwd")),
+            ("NSS_WRAPPER_GROUP".into(), passwd("group")),
             ("HOME".into(), self.home().display().to_string()),
             ("SHELL".into(), "/bin/sh".into()),
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
@@ -648,7 +655,8 @@ impl Sim {
         run(cmd, None)
     }
 
-    fn ssh_command(&self, config: &Path) -> Command {
+    /// The real ssh client with the test's key, user and port, reading `config`.
+    pub fn ssh_command(&self, config: &Path) -> Command {
         let mut cmd = Command::new("ssh");
         cmd.env_clear().envs(self.env());
         cmd.arg("-F")
@@ -793,9 +801,50 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
-pub fn user() -> String {
-    let out = Command::new("id").arg("-un").output().unwrap();
+/// nss_wrapper (Debian's libnss-wrapper, installed by tests/sim/setup):
+/// it answers getpwuid from a file, so each test has a passwd entry whose
+/// home is its own, and nothing is ever written under the real user's home.
+fn nss_wrapper() -> String {
+    let found = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|dir| dir.path().join("libnss_wrapper.so"))
+        .find(|lib| lib.exists());
+    match found {
+        Some(lib) => lib.display().to_string(),
+        None => {
+            panic!("libnss_wrapper.so is missing: run tests/sim/setup (it installs libnss-wrapper)")
+        }
+    }
+}
+
+/// A passwd and a group file for nss_wrapper: this user, its home `tmp/home`.
+fn write_passwd(tmp: &Path) {
+    set_passwd_home(tmp, &tmp.join("home"));
+    let group = format!("{}:x:{}:\n", id("-gn"), id("-g"));
+    std::fs::write(tmp.join("group"), group).unwrap();
+}
+
+/// Points this test's passwd entry at `home` (what ssh reads `~` as).
+pub fn set_passwd_home(tmp: &Path, home: &Path) {
+    let name = user();
+    let line = format!(
+        "{name}:x:{}:{}:{name}:{}:/bin/sh\n",
+        id("-u"),
+        id("-g"),
+        home.display()
+    );
+    std::fs::write(tmp.join("passwd"), line).unwrap();
+}
+
+fn id(flag: &str) -> String {
+    let out = Command::new("id").arg(flag).output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+pub fn user() -> String {
+    id("-un")
 }
 
 /// Runs a command with a deadline, so a hung test fails instead of hanging.

@@ -61,11 +61,42 @@ fn usage_errors_exit_2_and_name_the_problem() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
         assert!(out.stdout.is_empty(), "{args:?}");
+        let text = stderr(&out);
+        assert!(
+            text.starts_with("ec2-hostkey: error: ") && text.trim_end().lines().count() == 1,
+            "{args:?}: a usage error is one line, like every error: {text}"
+        );
     }
     assert!(
         !home.path().join(".ssh").exists(),
         "a usage error touched ~/.ssh"
     );
+}
+
+#[test]
+fn durations_are_taken_as_the_docs_write_them() {
+    let home = tempfile::tempdir().unwrap();
+    // Past the command line (no region here): each was accepted.
+    for wait in ["90s", "10m", "1h", "1m30s", "45"] {
+        let out = run(
+            home.path(),
+            &["fetch", "--wait", wait, "i-0123456789abcdef0"],
+        );
+        assert_ne!(
+            out.status.code(),
+            Some(2),
+            "--wait {wait}: {}",
+            stderr(&out)
+        );
+    }
+    let out = run(
+        home.path(),
+        &["fetch", "--wait", "5x", "i-0123456789abcdef0"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("usage_bad_duration", stderr(&out).trim_end());
+    let out = run(home.path(), &["proxy", "i-0123456789abcdef0"]);
+    insta::assert_snapshot!("usage_missing_argument", stderr(&out).trim_end());
 }
 
 #[test]

@@ -84,6 +84,13 @@ certificate for 127.0.0.1 and localhost from the testbed's CA
 
 Prints `READY <port> <state-dir> <net> <dns-port> <https-port>` on stdout once serving. Exits, stopping every
 sshd, on SIGTERM/SIGINT, or with --exit-on-stdin-eof when stdin closes.
+
+For a human's shell (docs/testbed.md): --print-env prints, instead of READY,
+`export VAR='value'` lines that point ec2-hostkey, the aws CLI and boto3 at
+the testbed; --daemon runs it in the background (logging to
+<state-dir>/sim.log) and returns once it serves, so that
+  eval "$(tests/sim/.venv/bin/python tests/sim/sim.py --daemon --print-env)"
+sets up the shell; `kill "$EC2_HOSTKEY_SIM_PID"` stops it.
 """
 
 import argparse
@@ -980,6 +987,77 @@ def pick_net(avoid=None):
     raise RuntimeError("no free loopback /24 found")
 
 
+# --print-env and --daemon: the testbed for a human's shell (docs/testbed.md).
+def shell_env(state_dir, port, https_port, dns_port):
+    """`export` lines, for eval, that point ec2-hostkey, the aws CLI and boto3
+    at this testbed: its API over HTTPS with its CA (as AWS serves it), the
+    credentials its EIC Endpoints accept, and its DNS server (which answers
+    the endpoints' names and the aliases added with /_sim/dns)."""
+    quote = lambda v: "'" + v.replace("'", "'\\''") + "'"
+    state_dir = os.path.abspath(state_dir)
+    pid = os.getpid()
+    values = [
+        ("AWS_ENDPOINT_URL", f"https://127.0.0.1:{https_port}"),
+        ("AWS_CA_BUNDLE", os.path.join(state_dir, "eice-ca.pem")),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("EC2_HOSTKEY_NAMESERVER", f"127.0.0.1:{dns_port}"),
+        ("EC2_HOSTKEY_SIM_API", f"http://127.0.0.1:{port}"),
+        ("EC2_HOSTKEY_SIM_STATE", state_dir),
+        ("EC2_HOSTKEY_SIM_PID", str(pid)),
+    ]
+    lines = [
+        f"# ec2-hostkey testbed (tests/sim/sim.py), pid {pid}: stop it with  kill {pid}",
+        # Settings that would win over these or not fit the testbed's credentials.
+        "unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_USE_FIPS_ENDPOINT"
+        " AWS_ENDPOINT_URL_EC2 AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_SSM",
+    ]
+    lines += [f"export {name}={quote(value)}" for name, value in values]
+    return "\n".join(lines) + "\n"
+
+
+def daemonize(state_dir, owned_dir):
+    """--daemon: the testbed carries on in a child process, in a session of its
+    own, with stdin from /dev/null and stdout/stderr to <state-dir>/sim.log.
+    This process prints what the child reports once it serves (READY or the
+    --print-env lines) and exits 0; if the child dies first, it prints the
+    log and exits 1. Returns, in the child, the file to report on."""
+    log_path = os.path.join(state_dir, "sim.log")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        with os.fdopen(read_end) as report:
+            text = report.read()
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        try:
+            with open(log_path) as f:
+                log = f.read()
+        except OSError:
+            log = ""
+        sys.stderr.write(f"sim: the testbed did not start; its log ({log_path}):\n{log}")
+        if owned_dir:
+            shutil.rmtree(state_dir, ignore_errors=True)
+        os._exit(1)
+    os.close(read_end)
+    os.setsid()
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(devnull)
+    os.close(log)
+    return os.fdopen(write_end, "w")
+
+
 def main():
     global SIM
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -990,13 +1068,20 @@ def main():
     parser.add_argument("--console-delay", type=float, default=0.0, help="default seconds before console output appears")
     parser.add_argument("--state-dir", default=None, help="where instance files live (default: a temp dir, removed at exit)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (the harness died)")
+    parser.add_argument("--print-env", action="store_true",
+                        help="once serving, print `export VAR='value'` lines for a shell (eval) instead of READY")
+    parser.add_argument("--daemon", action="store_true",
+                        help="run in the background (log: <state-dir>/sim.log) and return once serving; stop with kill PID")
     args = parser.parse_args()
+    if args.daemon and args.exit_on_stdin_eof:
+        parser.error("--daemon reads no stdin: stop it with kill instead of --exit-on-stdin-eof")
 
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
     owned_dir = args.state_dir is None
     state_dir = args.state_dir or tempfile.mkdtemp(prefix="ec2-hostkey-sim-")
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    report = daemonize(state_dir, owned_dir) if args.daemon else sys.stdout
     net = args.net or pick_net()
     SIM = Sim(state_dir, net, pick_net(avoid=net), args.ssh_port, args.console_delay)
     install_patches()
@@ -1030,7 +1115,13 @@ def main():
 
     dns_port = start_dns(args.dns_port)
 
-    print(f"READY {server.server_port} {state_dir} {SIM.net} {dns_port} {https_server.server_port}", flush=True)
+    if args.print_env:
+        report.write(shell_env(state_dir, server.server_port, https_server.server_port, dns_port))
+    else:
+        report.write(f"READY {server.server_port} {state_dir} {SIM.net} {dns_port} {https_server.server_port}\n")
+    report.flush()
+    if report is not sys.stdout:
+        report.close()
     try:
         server.serve_forever(poll_interval=0.05)
     finally:
