@@ -243,6 +243,16 @@ pub enum KeysError {
     SsmContradicts { id: String, earlier: String },
     #[error("no trusted source vouches for {id}'s host keys; tried, in order: {tried}; {}", self.remedy())]
     NoSource { id: String, tried: String },
+    #[error(
+        "the server at {address} presented {what}, which your own known_hosts revokes ({path} line {line}: @revoked); nothing was written and the connection was refused; {}",
+        self.remedy()
+    )]
+    Revoked {
+        address: String,
+        what: String,
+        path: PathBuf,
+        line: usize,
+    },
     #[error("the team store {store} holds no record for {id}; {}", self.remedy())]
     NoStoreRecord { id: String, store: String },
 }
@@ -259,6 +269,10 @@ impl KeysError {
             KeysError::Aws(e) => e.remedy(),
             KeysError::Mismatch { .. } => {
                 "this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
+                    .into()
+            }
+            KeysError::Revoked { .. } => {
+                "if the revocation is stale, delete that line; else the instance needs new host keys (or a certificate from a CA you trust)"
                     .into()
             }
             KeysError::SsmNotManaged { .. } => {
@@ -312,7 +326,7 @@ impl KeysError {
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            KeysError::Mismatch { .. } => MISMATCH,
+            KeysError::Mismatch { .. } | KeysError::Revoked { .. } => MISMATCH,
             KeysError::Console(e) => e.exit_code(),
             KeysError::Aws(e) => e.exit_code(),
             KeysError::SsmDenied { .. } => AWS,

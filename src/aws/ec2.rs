@@ -53,11 +53,17 @@ impl Instance {
         }
     }
 
-    /// The AWS-assigned public DNS name and public IP, when it has them.
+    /// EC2's own names for the instance, which no one else can hold: its id
+    /// (assigned by AWS, never reused), and the public DNS name and public
+    /// IP AWS assigned it while it runs, when it has them.
     pub fn public_names(&self) -> impl Iterator<Item = &str> {
-        [self.public_dns.as_deref(), self.public_ip.as_deref()]
-            .into_iter()
-            .flatten()
+        [
+            Some(self.id.as_str()),
+            self.public_dns.as_deref(),
+            self.public_ip.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
     }
 
     /// The DNS name that goes with [`Instance::address`].

@@ -8,6 +8,7 @@
 //! be vouched for.
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -15,6 +16,7 @@ use ssh_key::{HashAlg, PublicKey};
 
 use super::settings::Settings;
 use crate::cli::FetchArgs;
+use crate::net::kex;
 use crate::store::known_hosts::{self, KeyText};
 use crate::trust::names::{PublicNames, names_for};
 use crate::trust::policy::{self, Remembered};
@@ -31,6 +33,34 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     verified_by: Option<String>,
     keys: Vec<KeyReport>,
+    /// What the server presents to ssh's first connection; absent when it
+    /// could not be reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presented: Option<PresentedReport>,
+}
+
+/// A plain key or a host certificate, as the server presented it: the
+/// certificate's fields are the server's claims; `verified` says whether
+/// the key in it is one the sources vouched for.
+#[derive(Serialize)]
+struct PresentedReport {
+    kind: &'static str,
+    #[serde(rename = "type")]
+    algorithm: String,
+    fingerprint: String,
+    verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<CertificateReport>,
+}
+
+#[derive(Serialize)]
+struct CertificateReport {
+    ca_fingerprint: String,
+    key_id: String,
+    serial: u64,
+    principals: Vec<String>,
+    valid_after: String,
+    valid_before: String,
 }
 
 #[derive(Serialize)]
@@ -99,7 +129,11 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             }
             names.retain(|n| !recorded.foreign.contains(n));
         }
+        let presented = (args.json || settings.verbose > 0)
+            .then(|| presented_report(&address, args.port, &keys))
+            .flatten();
         reports.push(Report {
+            presented,
             target: target.clone(),
             instance: cold.instance.id.clone(),
             names,
@@ -141,4 +175,50 @@ fn key_report(key: &PublicKey) -> KeyReport {
         key: text.data,
         fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
     }
+}
+
+/// What the server presents to ssh's first connection, for `--json` and
+/// `-v`; `None` (and a debug line) when it cannot be asked.
+fn presented_report(address: &str, port: u16, verified: &[PublicKey]) -> Option<PresentedReport> {
+    let ip = address.parse().ok()?;
+    // Short: a report, not a verification, and the instance may be
+    // unreachable from here (a private one).
+    let presented = match kex::probe_as_ssh(ip, port, Duration::from_secs(3)) {
+        Ok(presented) => presented,
+        Err(e) => {
+            tracing::debug!("could not ask {address} port {port} what it presents: {e:#}");
+            return None;
+        }
+    };
+    tracing::debug!("{address} presents a {}", presented.describe());
+    let certificate = presented
+        .certificate
+        .as_ref()
+        .map(|cert| CertificateReport {
+            ca_fingerprint: cert
+                .signature_key()
+                .fingerprint(HashAlg::Sha256)
+                .to_string(),
+            key_id: cert.key_id().to_string(),
+            serial: cert.serial(),
+            principals: cert.valid_principals().to_vec(),
+            valid_after: kex::unix_time(cert.valid_after()),
+            valid_before: kex::unix_time(cert.valid_before()),
+        });
+    Some(PresentedReport {
+        kind: if certificate.is_some() {
+            "certificate"
+        } else {
+            "plain"
+        },
+        algorithm: presented.certificate.as_ref().map_or_else(
+            || presented.key.algorithm().as_str().to_string(),
+            |c| c.algorithm().to_certificate_type().to_string(),
+        ),
+        fingerprint: presented.key.fingerprint(HashAlg::Sha256).to_string(),
+        verified: verified
+            .iter()
+            .any(|k| k.key_data() == presented.key.key_data()),
+        certificate,
+    })
 }

@@ -22,6 +22,22 @@ use crate::trust::publish;
 use crate::trust::resolve::Target;
 use crate::trust::{resolve, sources};
 
+/// The key ssh offers (`%t %K`): a plain host key, or a host certificate's
+/// own key. A certificate vouches for nothing (anyone can sign anything);
+/// ssh, finding no `@cert-authority` line for it, checks its plain key
+/// against the lines we print.
+fn offered_key(key_type: &str, key: &str) -> Option<PublicKey> {
+    use base64::Engine;
+    if key_type.ends_with("-cert-v01@openssh.com") && !key_type.starts_with("sk-") {
+        // By the blob, whose own name is the key type's (%t may name the
+        // signature algorithm, rsa-sha2-512-cert-v01@openssh.com).
+        let blob = base64::engine::general_purpose::STANDARD.decode(key).ok()?;
+        let certificate = ssh_key::Certificate::from_bytes(&blob).ok()?;
+        return Some(PublicKey::from(certificate.public_key().clone()));
+    }
+    PublicKey::from_openssh(&format!("{key_type} {key}")).ok()
+}
+
 pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     let (host, port) = split_host_port(&args.host);
     let lookup = lookup_name(host, port);
@@ -32,20 +48,18 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
         .and_then(|c| Warm::load(c, &lookup, settings.resolve.address, &sources));
 
     let offered = match (args.key_type.as_deref(), args.key.as_deref()) {
-        (Some(t), Some(k)) if t != "NONE" && k != "NONE" => {
-            match PublicKey::from_openssh(&format!("{t} {k}")) {
-                Ok(key) => Some(key),
-                Err(_) => {
-                    note(
-                        settings,
-                        &format!(
-                            "cannot vouch for a {t} key (not a plain host key); leaving it to known_hosts"
-                        ),
-                    );
-                    return Ok(());
-                }
+        (Some(t), Some(k)) if t != "NONE" && k != "NONE" => match offered_key(t, k) {
+            Some(key) => Some(key),
+            None => {
+                note(
+                    settings,
+                    &format!(
+                        "cannot vouch for a {t} key (not a plain host key); leaving it to known_hosts"
+                    ),
+                );
+                return Ok(());
             }
-        }
+        },
         _ => None,
     };
 

@@ -100,8 +100,10 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
     let address = live.peer.ip().to_string();
     let mut publishing = None;
     if let Some(presented) = &live.presented {
+        tracing::debug!("the server presented a {}", presented.describe());
+        policy::refuse_revoked(path, presented, &address)?;
         let through = live.tunnel.as_ref().map(|(_, endpoint)| endpoint.clone());
-        let verified = verify_presented(&ctx, plan, presented, &address, through)?;
+        let verified = verify_presented(&ctx, plan, &presented.key, &address, through)?;
         record(&ctx, path, &verified)?;
         publishing = verified.publish.map(|p| publish_in_background(&ctx, p));
     }
@@ -334,9 +336,9 @@ struct Live {
     /// Where `socket` leads, kept from the connect: once both sides have
     /// closed (a half-close answered), the socket no longer knows its peer.
     peer: SocketAddr,
-    /// The key the server presented; `None` when `--fdpass` needs no probe
+    /// What the server presented; `None` when `--fdpass` needs no probe
     /// (the name was verified and recorded: ssh checks the socket itself).
-    presented: Option<PublicKey>,
+    presented: Option<kex::Presented>,
     /// The relay: the data path to the server and the held key reply.
     relay: Option<(std::thread::JoinHandle<io::Result<()>>, Vec<u8>)>,
     /// With `--via eice`: the tunnel `socket` leads into, and its endpoint.
@@ -390,7 +392,7 @@ impl Live {
         Ok(Live {
             socket,
             peer,
-            presented: Some(intercepted.key),
+            presented: Some(intercepted.presented),
             relay: Some((upstream, intercepted.held)),
             tunnel: None,
         })
@@ -530,12 +532,12 @@ fn verify_presented(
 ) -> Result<Verified> {
     let cold = match plan {
         Plan::Warm(warm) if warm.keys.vouches_for(presented) => {
-            let public = match warm.name.side {
-                Some(crate::aws::ec2::Side::Public) => {
-                    PublicNames::from_addresses([&warm.name.address])
-                }
-                _ => PublicNames::default(),
-            };
+            // The instance's id is EC2's name for it on either side.
+            let mut owned = vec![&warm.name.instance];
+            if warm.name.side == Some(crate::aws::ec2::Side::Public) {
+                owned.push(&warm.name.address);
+            }
+            let public = PublicNames::from_addresses(owned);
             return Ok(Verified {
                 instance_id: warm.name.instance,
                 keys: warm.keys.public_keys().unwrap_or_default(),

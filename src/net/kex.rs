@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use ssh_key::PublicKey;
+use ssh_key::{Certificate, HashAlg, PublicKey};
 
 /// Messages whose payload starts with `string K_S`: KEXDH_REPLY / KEX_ECDH_REPLY
 /// / KEX_HYBRID_REPLY share number 31; KEX_DH_GEX_REPLY is 33 (in GEX, 31 is
@@ -26,10 +26,54 @@ const MAX_PREAMBLE: usize = 64 * 1024;
 
 pub use crate::error::KexError as Error;
 
+/// What the server presented as its host key: a plain key, or a host
+/// certificate over one (sshd's `HostCertificate`: ssh asks for those first
+/// whenever known_hosts has no line for the host). The key, a certificate's
+/// own key, is what a source must vouch for: a certificate adds no trust by
+/// itself, since anyone can sign anything.
+#[derive(Debug, Clone)]
+pub struct Presented {
+    pub key: PublicKey,
+    pub certificate: Option<Certificate>,
+}
+
+impl Presented {
+    /// One line for messages and `-v`: the kind, and for a certificate its
+    /// type, signing CA, principals and validity (as the server claims them).
+    pub fn describe(&self) -> String {
+        let fingerprint = self.key.fingerprint(HashAlg::Sha256);
+        let Some(cert) = &self.certificate else {
+            return format!("plain key {} {fingerprint}", self.key.algorithm().as_str());
+        };
+        let principals = if cert.valid_principals().is_empty() {
+            "any host".to_string()
+        } else {
+            cert.valid_principals().join(",")
+        };
+        format!(
+            "certificate {} over {fingerprint}, signed by CA {}, principals {principals}, valid {} to {}",
+            cert.algorithm().to_certificate_type(),
+            cert.signature_key().fingerprint(HashAlg::Sha256),
+            unix_time(cert.valid_after()),
+            unix_time(cert.valid_before()),
+        )
+    }
+}
+
+/// A certificate's validity bound as a UTC time (`forever` for OpenSSH's
+/// all-ones "no expiry").
+pub fn unix_time(seconds: u64) -> String {
+    if seconds >= i64::MAX as u64 {
+        return "forever".into();
+    }
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(seconds))
+        .to_string()
+}
+
 /// The server's host key and the bytes held back (the reply packet and anything after it).
 #[derive(Debug)]
 pub struct Intercepted {
-    pub key: PublicKey,
+    pub presented: Presented,
     pub held: Vec<u8>,
 }
 
@@ -74,10 +118,10 @@ pub fn intercept_host_key(
                 return Err(Error::Disconnected(disconnect_reason(payload)));
             }
             if payload.first().is_some_and(|m| REPLY_MESSAGES.contains(m)) {
-                if let Some(key) = leading_key(&payload[1..]) {
+                if let Some(presented) = leading_key(&payload[1..]) {
                     client.flush()?;
                     return Ok(Intercepted {
-                        key,
+                        presented,
                         held: buf[pos..].to_vec(),
                     });
                 }
@@ -127,11 +171,19 @@ const PROBE_HOST_KEYS: &str = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp3
 pub fn probe(
     socket: &mut (impl Read + Write),
     host_key_algorithm: Option<&str>,
-) -> Result<PublicKey, Error> {
+) -> Result<Presented, Error> {
     socket.write_all(&client_hello(host_key_algorithm))?;
     socket.flush()?;
-    Ok(intercept_host_key(socket, &mut io::sink())?.key)
+    Ok(intercept_host_key(socket, &mut io::sink())?.presented)
 }
+
+/// Host key algorithms in the order ssh asks for them when known_hosts has
+/// no line for the host: certificates first. A probe that asks so sees what
+/// ssh's first connection sees.
+pub const AS_SSH_ASKS: &str = "ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,\
+ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521-cert-v01@openssh.com,\
+rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com,\
+ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
 
 /// What a client sends to make a server reveal its host key: our version
 /// line, a KEXINIT offering curve25519 (and `host_key_algorithm`, or the usual
@@ -238,9 +290,26 @@ fn names_a_key(payload: &[u8]) -> bool {
             .any(|p| name.starts_with(p.as_bytes()))
 }
 
-fn leading_key(payload: &[u8]) -> Option<PublicKey> {
+/// The host key blob at the start of a key-exchange reply: a plain key, or
+/// an OpenSSH certificate of any host-key type (the security-key `sk-`
+/// types are no host keys, and are refused as ever).
+fn leading_key(payload: &[u8]) -> Option<Presented> {
     let (blob, _) = read_string(payload)?;
-    PublicKey::from_bytes(blob).ok()
+    let (name, _) = read_string(blob)?;
+    if name.ends_with(b"-cert-v01@openssh.com") {
+        if name.starts_with(b"sk-") {
+            return None;
+        }
+        let certificate = Certificate::from_bytes(blob).ok()?;
+        return Some(Presented {
+            key: PublicKey::from(certificate.public_key().clone()),
+            certificate: Some(certificate),
+        });
+    }
+    Some(Presented {
+        key: PublicKey::from_bytes(blob).ok()?,
+        certificate: None,
+    })
 }
 
 fn disconnect_reason(payload: &[u8]) -> String {
@@ -262,6 +331,18 @@ const PROBE_ALGORITHMS: [&str; 5] = [
 /// Connect and read timeout of a probe: a tarpit must not hang us.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What the server at `ip`:`port` presents to a client that asks as ssh
+/// does on a first connection (certificates first).
+///
+/// # Errors
+/// The server cannot be reached, or is not SSH.
+pub fn probe_as_ssh(ip: IpAddr, port: u16, timeout: Duration) -> anyhow::Result<Presented> {
+    let mut socket = TcpStream::connect_timeout(&SocketAddr::new(ip, port), timeout)?;
+    socket.set_read_timeout(Some(timeout))?;
+    socket.set_write_timeout(Some(timeout))?;
+    Ok(probe(&mut socket, Some(AS_SSH_ASKS))?)
+}
+
 /// Every host key the server at `ip`:`port` presents, one connection per
 /// key type, each key once.
 ///
@@ -277,7 +358,7 @@ pub fn probe_all(ip: IpAddr, port: u16) -> anyhow::Result<Vec<PublicKey>> {
         socket.set_read_timeout(Some(PROBE_TIMEOUT)).ok();
         socket.set_write_timeout(Some(PROBE_TIMEOUT)).ok();
         // A server without this key type ends the exchange: not an error.
-        let Ok(key) = probe(&mut socket, Some(algorithm)) else {
+        let Ok(Presented { key, .. }) = probe(&mut socket, Some(algorithm)) else {
             continue;
         };
         if !keys.iter().any(|k| k.key_data() == key.key_data()) {
@@ -313,7 +394,8 @@ mod tests {
         input.extend(&after);
         let mut forwarded = Vec::new();
         let got = intercept_host_key(&mut input.as_slice(), &mut forwarded).unwrap();
-        assert_eq!(got.key, PublicKey::from_openssh(ED).unwrap());
+        assert_eq!(got.presented.key, PublicKey::from_openssh(ED).unwrap());
+        assert!(got.presented.certificate.is_none());
         assert_eq!(forwarded, before);
         assert_eq!(got.held, after);
     }
@@ -346,6 +428,61 @@ mod tests {
         assert!(forwarded.len() > before.len(), "the offer was forwarded");
     }
 
+    /// A host certificate over `ED`, signed by a fresh CA.
+    fn certificate() -> Certificate {
+        use ssh_key::{PrivateKey, certificate::Builder, certificate::CertType};
+        let mut rng = ssh_key::rand_core::OsRng;
+        let ca = PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap();
+        let key = PublicKey::from_openssh(ED).unwrap();
+        let mut builder =
+            Builder::new_with_random_nonce(&mut rng, key.key_data().clone(), 0, i64::MAX as u64)
+                .unwrap();
+        builder.cert_type(CertType::Host).unwrap();
+        builder.valid_principal("i-0123456789abcdef0").unwrap();
+        builder.sign(&ca).unwrap()
+    }
+
+    fn reply_with(blob: &[u8]) -> Vec<u8> {
+        let mut input = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
+        let mut reply = vec![31];
+        reply.extend(string(blob));
+        reply.extend(string(b"ephemeral"));
+        input.extend(packet(&reply));
+        input
+    }
+
+    #[test]
+    fn a_certificate_presents_its_own_key_and_is_described() {
+        let cert = certificate();
+        let input = reply_with(&cert.to_bytes().unwrap());
+        let got = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap();
+        assert_eq!(got.presented.key, PublicKey::from_openssh(ED).unwrap());
+        assert_eq!(got.presented.certificate.as_ref(), Some(&cert));
+        let said = got.presented.describe();
+        assert!(
+            said.starts_with("certificate ssh-ed25519-cert-v01@openssh.com over SHA256:"),
+            "{said}"
+        );
+        assert!(said.contains("principals i-0123456789abcdef0"), "{said}");
+        assert!(said.contains("to forever"), "{said}");
+    }
+
+    #[test]
+    fn broken_and_security_key_certificates_are_refused() {
+        let blob = certificate().to_bytes().unwrap();
+        for cut in [20, blob.len() / 2, blob.len() - 1] {
+            let input = reply_with(&blob[..cut]);
+            assert!(
+                intercept_host_key(&mut input.as_slice(), &mut Vec::new()).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut sk = string(b"sk-ssh-ed25519-cert-v01@openssh.com");
+        sk.extend_from_slice(&blob[4 + "ssh-ed25519-cert-v01@openssh.com".len()..]);
+        let input = reply_with(&sk);
+        assert!(intercept_host_key(&mut input.as_slice(), &mut Vec::new()).is_err());
+    }
+
     #[test]
     fn works_when_bytes_arrive_one_at_a_time() {
         struct Trickle(Vec<u8>, usize);
@@ -365,7 +502,7 @@ mod tests {
         let mut forwarded = Vec::new();
         let got = intercept_host_key(&mut Trickle(all, 0), &mut forwarded).unwrap();
         assert_eq!(forwarded, before);
-        assert_eq!(got.key, PublicKey::from_openssh(ED).unwrap());
+        assert_eq!(got.presented.key, PublicKey::from_openssh(ED).unwrap());
     }
 
     #[test]

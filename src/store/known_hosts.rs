@@ -197,6 +197,8 @@ pub struct Recorded {
     pub changed: bool,
     /// Names left out: the user's own entries for them hold other keys.
     pub foreign: Vec<String>,
+    /// Keys left out (their SHA256 fingerprints): the file revokes them.
+    pub revoked: Vec<String>,
 }
 
 impl Recorded {
@@ -207,6 +209,12 @@ impl Recorded {
             .iter()
             .find(|n| !self.foreign.contains(n))
             .map_or("the instance id", String::as_str);
+        let revoked = self.revoked.iter().map(|fingerprint| {
+            format!(
+                "not recording {instance}'s key {fingerprint}: {} revokes it (@revoked)",
+                path.display()
+            )
+        });
         self.foreign
             .iter()
             .map(|name| {
@@ -215,6 +223,7 @@ impl Recorded {
                     path.display()
                 )
             })
+            .chain(revoked)
             .collect()
     }
 }
@@ -356,6 +365,10 @@ impl KnownHosts {
         mark: &str,
         owns: impl Fn(&str) -> bool,
     ) -> Recorded {
+        let (revoked, kept): (Vec<&PublicKey>, Vec<&PublicKey>) =
+            keys.iter().partition(|k| self.revokes(k).is_some());
+        let keys: Vec<PublicKey> = kept.into_iter().cloned().collect();
+        let keys = keys.as_slice();
         let foreign = self.refused(names, keys, &owns);
         let ours: Vec<String> = names
             .iter()
@@ -365,8 +378,12 @@ impl KnownHosts {
         let mut recorded = Recorded {
             changed: false,
             foreign,
+            revoked: revoked
+                .iter()
+                .map(|k| k.fingerprint(ssh_key::HashAlg::Sha256).to_string())
+                .collect(),
         };
-        if ours.iter().all(|n| self.has_exactly(n, keys)) {
+        if keys.is_empty() || ours.iter().all(|n| self.has_exactly(n, keys)) {
             return recorded;
         }
         let mut hashed = self.mostly_hashed() || hash();
@@ -381,6 +398,15 @@ impl KnownHosts {
         }
         recorded.changed = true;
         recorded
+    }
+
+    /// The number of an `@revoked` line listing `key`, whatever its host
+    /// patterns: a key the user revoked is never recorded nor vouched for.
+    pub fn revokes(&self, key: &PublicKey) -> Option<usize> {
+        let key = KeyText::of(key);
+        self.entries()
+            .find(|(_, e)| e.marker == Some(Marker::Revoked) && e.key == key)
+            .map(|(line, _)| line.number)
     }
 
     /// Whether any line the tool did not write applies to `name`: literal,

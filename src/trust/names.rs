@@ -15,9 +15,10 @@ pub fn bare_host(lookup: &str) -> &str {
         .map_or(lookup, |(h, _)| h)
 }
 
-/// The AWS-assigned public names whose known_hosts lines the tool may
-/// change even when it did not write them: exactly the public DNS names and
-/// public IPs that EC2 reports for running instances (not every name shaped
+/// The AWS-assigned names whose known_hosts lines the tool may change even
+/// when it did not write them: exactly the instance ids, and the public DNS
+/// names and public IPs that EC2 reports for running instances (an id is
+/// assigned by AWS and never reused, so its line is about nothing else; not every name shaped
 /// like one: `ec2-….amazonaws.com` names of other accounts, or a Name tag
 /// spelled like one, are not ours). Name tags, DNS aliases, private names and
 /// addresses are never here: they may select an instance, never claim
@@ -127,11 +128,14 @@ mod tests {
         assert!(owned.owns("3.4.5.6"));
         assert!(owned.owns("[3.4.5.6]:2222"));
         assert!(owned.owns("EC2-3-4-5-6.compute-1.amazonaws.com"));
+        // Its id is EC2's name for it: assigned by AWS, never reused.
+        assert!(owned.owns("i-0123456789abcdef0"));
+        assert!(owned.owns("[i-0123456789abcdef0]:2222"));
         for not_ours in [
             "github.com",
             "10.0.0.1",
             "ip-10-0-0-1.ec2.internal",
-            "i-0123456789abcdef0",
+            "i-0fedcba9876543210",
             "ec2-9-9-9-9.compute-1.amazonaws.com",
         ] {
             assert!(!owned.owns(not_ours), "{not_ours}");

@@ -934,3 +934,40 @@ pub struct Remembered<'a> {
     /// The EIC Endpoint the connection went through, if any.
     pub tunnel: Option<crate::store::cache::TunnelRecord>,
 }
+
+/// The user's own `@revoked` lines win over every source: a presented key
+/// (plain, or inside a certificate), or the CA that signed a presented
+/// certificate, that the file revokes is refused before anything is
+/// verified, written or released to ssh.
+///
+/// # Errors
+/// The file cannot be read, or revokes what was presented.
+pub fn refuse_revoked(
+    path: &std::path::Path,
+    presented: &kex::Presented,
+    address: &str,
+) -> Result<()> {
+    let file = crate::store::known_hosts::read(path)?;
+    let fingerprint = |key: &PublicKey| key.fingerprint(ssh_key::HashAlg::Sha256).to_string();
+    let mut suspects = vec![(
+        presented.key.clone(),
+        format!("the host key {}", fingerprint(&presented.key)),
+    )];
+    if let Some(cert) = &presented.certificate {
+        let ca = PublicKey::from(cert.signature_key().clone());
+        let what = format!("a certificate signed by the CA {}", fingerprint(&ca));
+        suspects.push((ca, what));
+    }
+    for (key, what) in suspects {
+        if let Some(line) = file.revokes(&key) {
+            return Err(crate::error::KeysError::Revoked {
+                address: address.to_string(),
+                what,
+                path: path.to_path_buf(),
+                line,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}

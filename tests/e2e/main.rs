@@ -4,9 +4,11 @@
 mod support;
 
 mod carriers;
+mod certificates;
 mod cold_path;
 mod config;
 mod doctor;
+mod ec2_names;
 mod ecosystem;
 mod eice;
 mod fast_paths;

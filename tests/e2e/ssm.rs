@@ -17,11 +17,6 @@ fn ssm_only(name: &str) -> Launch {
         .tag("sim:ssm", "online")
 }
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
-}
-
 fn create_document(sim: &Sim) {
     let out = sim.run_bin(&["ssm-document"]);
     assert!(out.status.success());

@@ -13,11 +13,6 @@ use crate::support::*;
 const BUCKET: &str = "team-hostkeys";
 const STORE: &str = "s3://team-hostkeys/ssh";
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
-}
-
 /// The records stored for `id`, parsed.
 fn records(sim: &Sim, id: &str) -> Vec<Record> {
     sim.objects(BUCKET, "ssh/")

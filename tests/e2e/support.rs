@@ -936,3 +936,9 @@ pub fn assert_refused_unwritten(
         None => assert!(!known_hosts.exists(), "known_hosts was created"),
     }
 }
+
+/// The command's stdout as JSON (the test fails, showing both streams, if it is not).
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}

@@ -4,7 +4,7 @@
 //! the testbed and checks it is refused with the victim's files untouched.
 
 use std::fs;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::support::*;
 
@@ -31,11 +31,6 @@ fn victim_file(sim: &Sim) -> std::path::PathBuf {
     assert!(hashed.starts_with("|1|"), "{hashed}");
     fs::write(&kh, format!("{GITHUB}{hashed}")).unwrap();
     kh
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
 /// The seed store's record of `seed_id`.

@@ -17,6 +17,9 @@ Per-instance controls are instance tags given at launch:
   sim:address=127.x.y.z      take this address (to recycle one deliberately)
   sim:sshd=off               no sshd (for fleets that only need consoles)
   sim:key-types=a,b          host key types to generate (ed25519,ecdsa,rsa)
+  sim:host-cert=true         sshd presents host certificates (HostCertificate) for every key,
+                             signed by the testbed's host CA (<state>/host_ca.pub), principals
+                             the instance id and its public and private addresses
   sim:state=pending          the instance stays in the pending state
   sim:pending-for=SECONDS    … only this long, then it is running
   sim:public=none            no public address (reachable on its private address only)
@@ -296,12 +299,24 @@ class SimInstance:
             with open(path + ".pub", "w") as f:
                 f.write(key.public_line + "\n")
             paths.append(path)
+        certificates = []
+        if self.tags.get("sim:host-cert") == "true":
+            principals = ",".join([self.id, self.address, self.private_address])
+            for path in paths:
+                subprocess.run(
+                    ["ssh-keygen", "-q", "-s", self.sim.host_ca(), "-I", f"sim:{self.id}", "-h",
+                     "-n", principals, "-V", "-5m:+1h", path + ".pub"],
+                    check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                )
+                certificates.append(path + "-cert.pub")
         conf = os.path.join(self.dir, "sshd_config")
         with open(conf, "w") as f:
             f.write(f"ListenAddress {self.address}:{self.sim.ssh_port}\n")
             f.write(f"ListenAddress {self.private_address}:{self.sim.ssh_port}\n")
             for p in paths:
                 f.write(f"HostKey {p}\n")
+            for c in certificates:
+                f.write(f"HostCertificate {c}\n")
             f.write(
                 f"PidFile {self.dir}/sshd.pid\n"
                 f"AuthorizedKeysFile {self.sim.state_dir}/authorized_keys\n"
@@ -458,6 +473,18 @@ class Sim:
         self.lock = threading.Lock()
         self.endpoints = None  # eice.Endpoints, once the server runs
         self.make_client_key()
+
+    def host_ca(self):
+        """The testbed's host CA (as a fleet's Vault or step-ca would sign
+        with): its private key's path, made on first use."""
+        path = os.path.join(self.state_dir, "host_ca")
+        with self.lock:
+            if not os.path.exists(path):
+                subprocess.run(
+                    ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sim-host-ca", "-f", path],
+                    check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                )
+        return path
 
     def make_client_key(self):
         key = ed25519.Ed25519PrivateKey.generate()
