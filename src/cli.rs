@@ -32,7 +32,7 @@ verified known_hosts entries for every name you connect by, and carries the conn
 No trust on first use, no StrictHostKeyChecking=no.
 
 Defaults for --region, --profile, --address, --nameserver, --store, --source, --ssm-document, \
---wait, --cache-ttl and --known-hosts can be set in $XDG_CONFIG_HOME/ec2-hostkey/config.toml \
+--wait, --cache-ttl, --known-hosts and --on-name-move can be set in $XDG_CONFIG_HOME/ec2-hostkey/config.toml \
 (docs/settings.md); flags and environment variables win.",
     after_help = EXIT_CODES
 )]
@@ -64,6 +64,10 @@ pub struct Global {
     /// [default: auto]
     #[arg(long, global = true, value_enum)]
     pub address: Option<AddressArg>,
+    /// When a name (Name tag, DNS alias) leads to another instance than the one recorded for it:
+    /// warn and connect, refuse (exit 5), or accept the move for this run [default: warn]
+    #[arg(long, global = true, value_enum, value_name = "WHAT")]
+    pub on_name_move: Option<OnNameMoveArg>,
     /// DNS server for names that are aliases of instances (default: the system resolver configuration)
     #[arg(long, global = true, value_name = "IP[:PORT]", env = "EC2_HOSTKEY_NAMESERVER", value_parser = parse_nameserver)]
     pub nameserver: Option<SocketAddr>,
@@ -121,6 +125,18 @@ pub enum ViaArg {
 pub enum RelayArg {
     Splice,
     Copy,
+}
+
+/// What to do when a name (a Name tag, a DNS alias) now leads to another
+/// instance than the one its known_hosts lines were recorded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnNameMoveArg {
+    /// Say so, naming both instances, and connect (autoscaling keeps working)
+    Warn,
+    /// Refuse (exit 5) until the move is accepted
+    Refuse,
+    /// Follow the name silently (this run)
+    Accept,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -253,6 +253,16 @@ pub enum KeysError {
         path: PathBuf,
         line: usize,
     },
+    #[error(
+        "{name} has moved: {path} recorded it for {from}, and it now leads to {to}; refused (--on-name-move refuse), nothing written; {}",
+        self.remedy()
+    )]
+    NameMoved {
+        name: String,
+        from: String,
+        to: String,
+        path: PathBuf,
+    },
     #[error("the team store {store} holds no record for {id}; {}", self.remedy())]
     NoStoreRecord { id: String, store: String },
 }
@@ -271,6 +281,9 @@ impl KeysError {
                 "this may be a man-in-the-middle attack, so nothing was written and the connection was refused"
                     .into()
             }
+            KeysError::NameMoved { name, .. } => format!(
+                "if the move is expected (an autoscaling replacement), accept it with `ec2-hostkey forget {name}` or --on-name-move accept for one run; else find out who launched or tagged the new instance"
+            ),
             KeysError::Revoked { .. } => {
                 "if the revocation is stale, delete that line; else the instance needs new host keys (or a certificate from a CA you trust)"
                     .into()
@@ -326,7 +339,9 @@ impl KeysError {
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            KeysError::Mismatch { .. } | KeysError::Revoked { .. } => MISMATCH,
+            KeysError::Mismatch { .. }
+            | KeysError::Revoked { .. }
+            | KeysError::NameMoved { .. } => MISMATCH,
             KeysError::Console(e) => e.exit_code(),
             KeysError::Aws(e) => e.exit_code(),
             KeysError::SsmDenied { .. } => AWS,

@@ -119,7 +119,7 @@ _ec2__hostkey() {
 
     case "${cmd}" in
         ec2__hostkey)
-            opts="-v -q -h -V --region --profile --verbose --quiet --address --nameserver --store --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
+            opts="-v -q -h -V --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +135,10 @@ _ec2__hostkey() {
                     ;;
                 --address)
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
                     return 0
                     ;;
                 --nameserver)
@@ -153,7 +157,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__completions)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help bash elvish fish powershell zsh"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,6 +173,10 @@ _ec2__hostkey() {
                     ;;
                 --address)
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
                     return 0
                     ;;
                 --nameserver)
@@ -187,7 +195,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__doctor)
-            opts="-v -q -h --known-hosts --ssh-config --ssm-document --json --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --ssh-config --ssm-document --json --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,6 +225,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
                     return 0
                     ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
                 --nameserver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -233,7 +245,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__fetch)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --write --json --port --wait --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --write --json --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +287,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
                     return 0
                     ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
                 --nameserver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -291,7 +307,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__forget)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --json --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --json --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +335,10 @@ _ec2__hostkey() {
                     ;;
                 --address)
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
                     return 0
                     ;;
                 --nameserver)
@@ -547,7 +567,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__known__subcmd__hosts)
-            opts="-v -q -h --no-cache --cache-ttl --source --ssm-document --wait --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --no-cache --cache-ttl --source --ssm-document --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,6 +601,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
                     return 0
                     ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
                 --nameserver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -597,7 +621,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__proxy)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --relay --wait --via --eice-id --max-tunnel-duration --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --relay --wait --via --eice-id --max-tunnel-duration --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -651,6 +675,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
                     return 0
                     ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
                 --nameserver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -667,7 +695,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__repair)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --dry-run --prune --json --port --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --dry-run --prune --json --port --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,6 +733,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
                     return 0
                     ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
                 --nameserver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -721,7 +753,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed)
-            opts="-o -v -q -h --type --format --s3 --expires --output --region --profile --verbose --quiet --address --nameserver --store --help bind cleanup help"
+            opts="-o -v -q -h --type --format --s3 --expires --output --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help bind cleanup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -763,6 +795,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
                     return 0
                     ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
                 --nameserver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -779,7 +815,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed__subcmd__bind)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,6 +831,10 @@ _ec2__hostkey() {
                     ;;
                 --address)
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
                     return 0
                     ;;
                 --nameserver)
@@ -813,7 +853,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed__subcmd__cleanup)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -829,6 +869,10 @@ _ec2__hostkey() {
                     ;;
                 --address)
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
                     return 0
                     ;;
                 --nameserver)
@@ -903,7 +947,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssh__subcmd__config)
-            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --via --eice-id --proxy-command --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --via --eice-id --proxy-command --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -953,6 +997,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
                     return 0
                     ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
                 --nameserver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -969,7 +1017,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssm__subcmd__document)
-            opts="-v -q -h --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -985,6 +1033,10 @@ _ec2__hostkey() {
                     ;;
                 --address)
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
                     return 0
                     ;;
                 --nameserver)
@@ -1003,7 +1055,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__sync)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --filter --concurrency --aliases --dry-run --publish --json --port --region --profile --verbose --quiet --address --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --filter --concurrency --aliases --dry-run --publish --json --port --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1047,6 +1099,10 @@ _ec2__hostkey() {
                     ;;
                 --address)
                     COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
                     return 0
                     ;;
                 --nameserver)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ec2_hostkey_global_optspecs
-    string join \n region= profile= v/verbose q/quiet address= nameserver= store= h/help V/version
+    string join \n region= profile= v/verbose q/quiet address= on-name-move= nameserver= store= h/help V/version
 end
 
 function __fish_ec2_hostkey_needs_command
@@ -29,6 +29,9 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l profile -d 'AWS
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
@@ -67,6 +70,9 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profil
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
@@ -88,12 +94,15 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
@@ -109,6 +118,9 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l profil
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
@@ -117,7 +129,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l write 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l json -d 'Print JSON: [{target, instance, names, source, keys: [{type, key, fingerprint}]}]'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l source -d 'Where host keys may come from: auto (a proven seed, then the team store when a connection\'s key is checked, then the console output, then the team store for the other commands, then Systems Manager), or only one of them [default: auto]' -r -f -a "auto\t''
@@ -132,6 +144,9 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l profi
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
@@ -141,7 +156,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l prune
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l json -d 'Print a JSON report: {file, entries: [{line, names, hashed, status, instance, key}], fine, stale, orphaned, unverified, changed}'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l cache-ttl -d 'How long a name\'s verified instance and address are reused without asking AWS [default: 1h]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l port -d 'Also remove `[name]:PORT` entries on this port (repeatable; 22 always)' -r
@@ -150,6 +165,9 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l profi
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
@@ -158,7 +176,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l dry-r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l json -d 'Print a JSON report: {file, target, instance, names, dry_run, removed: [{line, text}]}'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l type -d 'Key types to generate (repeatable)' -r -f -a "ed25519\t''
 ecdsa\t''
 rsa\t''"
@@ -172,11 +190,14 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "bind" -d 'Link a seed to the instance launched with it (when it was not tagged)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "cleanup" -d 'Delete the S3 objects of seeds whose keys were never fetched through a connection'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -185,21 +206,27 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "bind" -d 'Link a seed to the instance launched with it (when it was not tagged)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "cleanup" -d 'Delete the S3 objects of seeds whose keys were never fetched through a connection'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -219,6 +246,9 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l profile
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
@@ -229,7 +259,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l publish
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l json -d 'Print a JSON report (see docs/json.md)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l pattern -d 'More Host patterns to route through ec2-hostkey (repeatable), e.g. \'*.prod.example.com\' or \'10.*\'' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l mode -d 'proxy: ProxyCommand (any name: ids, Name tags, DNS, IPs); known-hosts: KnownHostsCommand (ssh connects itself; only names ssh can resolve)' -r -f -a "proxy\t''
 known-hosts\t''"
@@ -246,13 +276,16 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l p
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l no-default-patterns -d 'Leave out the default EC2 patterns (i-*, ec2-*.amazonaws.com, *.compute.internal, *.ec2.internal)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster bulk copies; the key is read on a probe connection, not the one ssh gets: see docs/commands.md)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l known-hosts -d 'known_hosts file to check (default: ~/.ssh/known_hosts)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssh-config -d 'ssh_config file to check the routing of EC2 hosts in (default: ssh\'s own)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssm-document -d 'The Systems Manager document to look for (as `--ssm-document` elsewhere) [default: ec2-hostkey-ReadHostKeys]' -r
@@ -261,32 +294,41 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l profi
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l json -d 'Print a JSON report: {ok, checks: [{check, status, detail, fix}]}'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l on-name-move -d 'When a name (Name tag, DNS alias) leads to another instance than the one recorded for it: warn and connect, refuse (exit 5), or accept the move for this run [default: warn]' -r -f -a "warn\t'Say so, naming both instances, and connect (autoscaling keeps working)'
+refuse\t'Refuse (exit 5) until the move is accepted'
+accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "proxy" -d 'Verify HOST\'s key, record it, then carry the connection (ProxyCommand ec2-hostkey proxy %h %p)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "known-hosts" -d 'Print verified known_hosts lines for HOST; writes nothing (KnownHostsCommand ec2-hostkey known-hosts %H %t %K)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand help; and not __fish_seen_subcommand_from proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help" -f -a "fetch" -d 'Print TARGETs\' verified host keys as known_hosts lines or JSON; --write records them'

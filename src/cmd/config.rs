@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 use clap::ValueEnum;
 
-use crate::cli::{AddressArg, SourceArg};
+use crate::cli::{AddressArg, OnNameMoveArg, SourceArg};
 use crate::error::ConfigError;
 use crate::store::team::StoreUrl;
 
@@ -44,6 +44,7 @@ pub struct FileConfig {
     pub wait: Option<Duration>,
     pub cache_ttl: Option<Duration>,
     pub known_hosts: Option<PathBuf>,
+    pub on_name_move: Option<OnNameMoveArg>,
 }
 
 /// The file as written: every value still text, checked below so that an
@@ -61,6 +62,7 @@ struct Raw {
     wait: Option<String>,
     cache_ttl: Option<String>,
     known_hosts: Option<String>,
+    on_name_move: Option<String>,
 }
 
 /// Where the config file is.
@@ -161,6 +163,13 @@ impl FileConfig {
             wait: duration("wait", raw.wait)?,
             cache_ttl: duration("cache_ttl", raw.cache_ttl)?,
             known_hosts: raw.known_hosts.map(|p| expand_home(&p)),
+            on_name_move: raw
+                .on_name_move
+                .map(|v| {
+                    OnNameMoveArg::from_str(&v, false)
+                        .map_err(|_| bad("on_name_move", "warn, refuse or accept"))
+                })
+                .transpose()?,
         })
     }
 

@@ -18,7 +18,7 @@ use super::settings::Settings;
 use crate::cli::FetchArgs;
 use crate::net::kex;
 use crate::store::known_hosts::{self, KeyText};
-use crate::trust::names::{PublicNames, names_for};
+use crate::trust::names::{PublicNames, check_moved, names_for};
 use crate::trust::policy::{self, Remembered};
 use crate::trust::publish;
 use crate::trust::resolve::Target;
@@ -99,6 +99,14 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             settings.quiet,
         );
         let keys = found.keys;
+        if matches!(Target::classify(target), Target::Name(_)) {
+            let typed = known_hosts::lookup_name(target, args.port);
+            if let Some(warning) =
+                check_moved(path, &typed, &cold.instance.id, settings.on_name_move)?
+            {
+                crate::text::warn(settings.quiet, &warning);
+            }
+        }
         let mut names = names_for(&[target], args.port, &cold.instance);
         let lookup = known_hosts::lookup_name(target, args.port);
         cold.remember(

@@ -24,7 +24,7 @@ use crate::net::pipe::{self, Relay, Socket};
 use crate::net::tunnel::{self, Tunnel};
 use crate::store::cache::{Cache, TunnelRecord};
 use crate::store::known_hosts::{self, lookup_name};
-use crate::trust::names::{PublicNames, names_for};
+use crate::trust::names::{PublicNames, check_moved, names_for};
 use crate::trust::policy::{self, Cold, Found, Remembered, Sources, Warm};
 use crate::trust::publish;
 use crate::trust::resolve::Target;
@@ -104,6 +104,13 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         policy::refuse_revoked(path, presented, &address)?;
         let through = live.tunnel.as_ref().map(|(_, endpoint)| endpoint.clone());
         let verified = verify_presented(&ctx, plan, &presented.key, &address, through)?;
+        if matches!(ctx.target, Target::Name(_)) {
+            let typed = lookup_name(&args.host, args.port);
+            let on_move = settings.on_name_move;
+            if let Some(warning) = check_moved(path, &typed, &verified.instance_id, on_move)? {
+                crate::text::warn(settings.quiet, &warning);
+            }
+        }
         record(&ctx, path, &verified)?;
         publishing = verified.publish.map(|p| publish_in_background(&ctx, p));
     }

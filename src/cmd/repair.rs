@@ -80,14 +80,16 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
     let findings = aws::block_on(async {
         let ec2 = Ec2::new(&settings.aws).await?;
-        let fleet = Fleet::load(&ec2).await?;
+        let regions = ec2.with_regions(&settings.aws.regions);
+        let fleet = Fleet::load(&regions).await?;
+        let unchecked = unchecked_marks(&file, &fleet, &ec2, &regions).await;
         let publisher = match &sources.store {
             Some(url) if !args.dry_run => {
                 Some(publish::Publisher::open(ec2.sdk_config(), url).await?)
             }
             _ => None,
         };
-        let lines = ec2_lines(&file, &fleet, &ports);
+        let lines = ec2_lines(&file, &fleet, &ports, &unchecked);
         let ids: BTreeSet<String> = lines
             .iter()
             .flat_map(|l| l.held.iter().map(|(_, id)| id.clone()))
@@ -125,6 +127,51 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
     )
 }
 
+/// The instances of the file's marked lines that no region asked holds,
+/// but that may live in another: each with why its lines are not judged
+/// (and never pruned). An instance found nowhere is gone: its lines are
+/// orphaned, as before.
+async fn unchecked_marks(
+    file: &KnownHosts,
+    fleet: &Fleet,
+    ec2: &Ec2,
+    asked: &[Ec2],
+) -> HashMap<String, String> {
+    let missing: BTreeSet<String> = file
+        .entries()
+        .filter_map(|(_, e)| e.marked_instance())
+        .filter(|id| fleet.by_id(id).is_none())
+        .map(str::to_string)
+        .collect();
+    if missing.is_empty() {
+        return HashMap::new();
+    }
+    let asked: Vec<String> = asked.iter().map(Ec2::region).collect();
+    match Fleet::find_elsewhere(ec2, &asked, missing.iter().cloned().collect()).await {
+        Ok(found) => found
+            .into_iter()
+            .filter(|i| i.state != "terminated")
+            .map(|i| {
+                let why = format!(
+                    "its instance {} is in {}, a region this repair did not ask; not checked (add --region {})",
+                    i.id, i.region, i.region
+                );
+                (i.id, why)
+            })
+            .collect(),
+        Err(err) => missing
+            .into_iter()
+            .map(|id| {
+                let why = format!(
+                    "{id} is in none of the regions asked ({}), and the others could not be asked ({err}); not checked",
+                    asked.join(", ")
+                );
+                (id, why)
+            })
+            .collect(),
+    }
+}
+
 /// A known_hosts line that names EC2 hosts, before its keys are judged.
 struct Ec2Line {
     number: usize,
@@ -138,9 +185,17 @@ struct Ec2Line {
     orphaned: Vec<String>,
     /// (name, holder) for names an instance holds on a line not ours.
     not_ours: Vec<(String, String)>,
+    /// Why the line's instance could not be looked up (another region, an
+    /// error): reported, never pruned.
+    unchecked: Option<String>,
 }
 
-fn ec2_lines(file: &KnownHosts, fleet: &Fleet, ports: &BTreeSet<u16>) -> Vec<Ec2Line> {
+fn ec2_lines(
+    file: &KnownHosts,
+    fleet: &Fleet,
+    ports: &BTreeSet<u16>,
+    unchecked: &HashMap<String, String>,
+) -> Vec<Ec2Line> {
     let on_ports =
         |bare: &str| -> Vec<String> { ports.iter().map(|&p| lookup_name(bare, p)).collect() };
     let public: Vec<String> = fleet.public_names().flat_map(on_ports).collect();
@@ -169,6 +224,7 @@ fn ec2_lines(file: &KnownHosts, fleet: &Fleet, ports: &BTreeSet<u16>) -> Vec<Ec2
             ambiguous: Vec::new(),
             orphaned: Vec::new(),
             not_ours: Vec::new(),
+            unchecked: mark.and_then(|id| unchecked.get(id)).cloned(),
         };
         let marked_live = mark.and_then(|id| fleet.by_id(id));
         if names.is_empty() && mark.is_some() {
@@ -203,7 +259,12 @@ fn ec2_lines(file: &KnownHosts, fleet: &Fleet, ports: &BTreeSet<u16>) -> Vec<Ec2
                 (false, Holder::Nobody) => {}
             }
         }
-        let relevant = !found.held.is_empty()
+        if found.unchecked.is_some() {
+            // Who holds its names cannot be told: no name of it is free.
+            found.orphaned.clear();
+        }
+        let relevant = found.unchecked.is_some()
+            || !found.held.is_empty()
             || !found.ambiguous.is_empty()
             || !found.orphaned.is_empty()
             || !found.not_ours.is_empty();
@@ -288,6 +349,12 @@ fn judge(
         } else {
             Status::Orphaned
         };
+    }
+    if let Some(why) = &line.unchecked
+        && line.held.is_empty()
+    {
+        status = Status::Unverified;
+        reason = Some(why.clone());
     }
     if status == Status::NotOurs
         && let Some((name, id)) = line.not_ours.first()

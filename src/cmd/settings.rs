@@ -7,10 +7,11 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::config::FileConfig;
-use crate::cli::{self, AddressArg, SourceArg};
+use crate::cli::{self, AddressArg, OnNameMoveArg, SourceArg};
 use crate::store::cache::{self, Cache};
 use crate::store::files::known_hosts_path;
 use crate::store::team::StoreUrl;
+use crate::trust::names;
 use crate::trust::policy::{Lookup, SourceKind, Sources};
 use crate::trust::resolve::{self, AddressMode};
 use crate::{aws, net};
@@ -25,6 +26,8 @@ pub struct Settings {
     pub verbose: u8,
     /// The team store (`--store`, else the file's).
     pub store: Option<StoreUrl>,
+    /// `--on-name-move`, else the file's, else warn.
+    pub on_name_move: names::OnNameMove,
     /// The config file's defaults, for the per-command flags.
     pub file: FileConfig,
 }
@@ -113,6 +116,11 @@ impl Settings {
             quiet: global.quiet,
             verbose: global.verbose,
             store: file.store.clone(),
+            on_name_move: match global.on_name_move.or(file.on_name_move) {
+                None | Some(OnNameMoveArg::Warn) => names::OnNameMove::Warn,
+                Some(OnNameMoveArg::Refuse) => names::OnNameMove::Refuse,
+                Some(OnNameMoveArg::Accept) => names::OnNameMove::Accept,
+            },
             file,
         }
     }

@@ -1,4 +1,4 @@
-//! A snapshot of the region's instances for the commands that look at many
+//! A snapshot of the configured regions' instances for the commands that look at many
 //! names at once (`repair`, `forget`): which instance holds each name now,
 //! which names are AWS-assigned public ones, and the verified keys of the
 //! instances that matter (by the one trust policy, `verify`).
@@ -34,8 +34,19 @@ pub enum Holder<'a> {
 }
 
 impl Fleet {
-    pub async fn load(ec2: &Ec2) -> Result<Fleet, crate::aws::ec2::Error> {
-        let mut instances = ec2.describe(&Query::All).await?;
+    /// The instances of every region of `regions` (one client each), asked at once.
+    ///
+    /// # Errors
+    /// A region could not be asked: a fleet with a region missing would
+    /// call that region's names free.
+    pub async fn load(regions: &[Ec2]) -> Result<Fleet, crate::aws::ec2::Error> {
+        let answers =
+            futures_util::future::join_all(regions.iter().map(|ec2| ec2.describe(&Query::All)))
+                .await;
+        let mut instances = Vec::new();
+        for answer in answers {
+            instances.extend(answer?);
+        }
         // Running instances win a name over stopped ones; terminated ones hold none.
         instances.retain(|i| i.state != "terminated" && i.state != "shutting-down");
         instances.sort_by_key(|i| i.state != "running");
@@ -81,6 +92,36 @@ impl Fleet {
         })
     }
 
+    /// Instances among `ids` that live in an enabled region other than
+    /// `asked` (their state as AWS reports it, terminated included).
+    ///
+    /// # Errors
+    /// The enabled regions, or one of them, could not be asked.
+    pub async fn find_elsewhere(
+        ec2: &Ec2,
+        asked: &[String],
+        ids: Vec<String>,
+    ) -> Result<Vec<Instance>, crate::aws::ec2::Error> {
+        let others: Vec<Ec2> = ec2
+            .regions()
+            .await?
+            .into_iter()
+            .filter(|r| !asked.contains(r))
+            .map(|r| ec2.in_region(&r))
+            .collect();
+        let query = Query::Filter {
+            name: "instance-id",
+            values: ids,
+        };
+        let answers =
+            futures_util::future::join_all(others.iter().map(|ec2| ec2.describe(&query))).await;
+        let mut found = Vec::new();
+        for answer in answers {
+            found.extend(answer?);
+        }
+        Ok(found)
+    }
+
     pub fn by_id(&self, id: &str) -> Option<&Instance> {
         self.instances.iter().find(|i| i.id == id)
     }
@@ -112,7 +153,13 @@ impl Fleet {
             let Some(instance) = self.by_id(&id).cloned() else {
                 continue;
             };
-            let (ec2, permits, cache) = (ec2.clone(), permits.clone(), cache.cloned());
+            // Each instance's console is read in its own region.
+            let ec2 = if instance.region == ec2.region() {
+                ec2.clone()
+            } else {
+                ec2.in_region(&instance.region)
+            };
+            let (permits, cache) = (permits.clone(), cache.cloned());
             let sources = sources.clone();
             let publisher = publisher.cloned();
             tasks.spawn(async move {

@@ -5,7 +5,69 @@ use std::collections::HashSet;
 
 use crate::aws::ec2::Instance;
 use crate::aws::shapes::is_ec2_shaped;
-use crate::store::known_hosts::lookup_name;
+use crate::store::known_hosts::{KnownHosts, lookup_name};
+
+/// What to do when a name now leads to another instance than the one its
+/// lines were recorded for (`--on-name-move`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnNameMove {
+    #[default]
+    Warn,
+    Refuse,
+    Accept,
+}
+
+/// Checks whether `lookup` (a Name tag or DNS alias the user typed, in
+/// `host`/`[host]:port` form) has moved: the tool's own lines for it in
+/// `path` were recorded for another instance than `now`. An autoscaling
+/// group replacing `web-1` moves it; so can anyone with
+/// `ec2:RunInstances` and `ec2:CreateTags` once the old one stops, or a
+/// spoofed DNS answer. Plain ssh would say the key changed; so do we.
+///
+/// Returns the warning to print (with `warn`), nothing when the name did
+/// not move or the move is accepted.
+///
+/// # Errors
+/// With `refuse`, the move (exit 5); the file cannot be read.
+pub fn check_moved(
+    path: &std::path::Path,
+    lookup: &str,
+    now: &str,
+    on_move: OnNameMove,
+) -> anyhow::Result<Option<String>> {
+    if on_move == OnNameMove::Accept {
+        return Ok(None);
+    }
+    let file = crate::store::known_hosts::read(path)?;
+    let Some(before) = moved_from(&file, lookup, now) else {
+        return Ok(None);
+    };
+    let name = bare_host(lookup).to_string();
+    if on_move == OnNameMove::Refuse {
+        return Err(crate::error::KeysError::NameMoved {
+            name,
+            from: before,
+            to: now.to_string(),
+            path: path.to_path_buf(),
+        }
+        .into());
+    }
+    Ok(Some(format!(
+        "{name} has moved: {} recorded it for {before}, and it now leads to {now}; connecting to {now}, whose keys are verified (--on-name-move refuse stops here instead)",
+        path.display()
+    )))
+}
+
+/// The instance the tool's own lines for `lookup` were recorded for, when
+/// it is not `now`.
+fn moved_from(file: &KnownHosts, lookup: &str, now: &str) -> Option<String> {
+    file.entries()
+        .map(|(_, entry)| entry)
+        .filter(|e| e.marker.is_none() && e.names_exactly(lookup))
+        .filter_map(|e| e.marked_instance())
+        .find(|id| *id != now)
+        .map(str::to_string)
+}
 
 /// `[host]:port` → `host`; anything else as it is.
 pub fn bare_host(lookup: &str) -> &str {

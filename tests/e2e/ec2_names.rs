@@ -91,3 +91,181 @@ fn repair_fixes_an_id_line_and_leaves_name_tag_and_private_lines_reported() {
         stdout(&sim.run_bin(&["repair", "--dry-run", "--known-hosts", kh.to_str().unwrap()]));
     assert!(text.contains("not ours"), "{text}");
 }
+
+/// `ssh NAME` through the proxy, with extra proxy flags.
+fn ssh_by(sim: &Sim, name: &str, kh: &Path, flags: &str) -> std::process::Output {
+    sim.ssh(name, kh, flags, &["echo", "ok"])
+}
+
+#[test]
+fn a_name_tag_that_moves_to_another_instance_is_announced_or_refused() {
+    let sim = Sim::start();
+    let old = sim.launch(Launch::named("web-1"));
+    let kh = sim.path("kh");
+    sim.ssh_ok("web-1", &kh);
+    // Autoscaling replaces it (or a tag-writer launches their own once it stops).
+    sim.stop(&old.id);
+    let new = sim.launch(Launch::named("web-1"));
+    let before = fs::read(&kh).unwrap();
+
+    let out = ssh_by(&sim, "web-1", &kh, "--cache-ttl 0s --on-name-move refuse");
+    assert_refused_unwritten(&out, "web-1 has moved", &kh, Some(&before));
+    for id in [&old.id, &new.id] {
+        assert!(stderr(&out).contains(id.as_str()), "{}", stderr(&out));
+    }
+    assert!(
+        stderr(&out).contains("ec2-hostkey forget web-1"),
+        "{}",
+        stderr(&out)
+    );
+    // Refused again while the move is not accepted, cache or not.
+    let out = ssh_by(&sim, "web-1", &kh, "--on-name-move refuse");
+    assert_refused_unwritten(&out, "web-1 has moved", &kh, Some(&before));
+
+    // The default: say so, naming both, and connect.
+    let out = ssh_by(&sim, "web-1", &kh, "--cache-ttl 0s");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("warning: web-1 has moved"), "{said}");
+    assert!(said.contains(&old.id) && said.contains(&new.id), "{said}");
+    assert_eq!(keygen_find(&kh, &sim.name("web-1")), sim.keyscan(&new.ip));
+    // Once followed, the name is the new instance's: nothing more to say.
+    let out = ssh_by(&sim, "web-1", &kh, "--cache-ttl 0s --on-name-move refuse");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("moved"), "{}", stderr(&out));
+}
+
+#[test]
+fn forget_accepts_a_move_and_a_re_pointed_dns_alias_is_announced() {
+    let sim = Sim::start();
+    let a = sim.launch(Launch::named("a"));
+    let b = sim.launch(Launch::named("b"));
+    let ns = sim.nameserver();
+    sim.dns("app.example.test", &a.ip);
+    let kh = sim.path("kh");
+    let flags = format!("--nameserver {ns} --cache-ttl 0s");
+    let out = ssh_by(&sim, "app.example.test", &kh, &flags);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Someone re-points the alias (or spoofs the answer).
+    sim.dns("app.example.test", &b.ip);
+    let out = ssh_by(
+        &sim,
+        "app.example.test",
+        &kh,
+        &format!("{flags} --on-name-move refuse"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("now leads to {}", b.id)),
+        "{}",
+        stderr(&out)
+    );
+    // The user accepts it.
+    let out = sim.run_bin(&[
+        "forget",
+        "--nameserver",
+        &ns,
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        "app.example.test",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = ssh_by(
+        &sim,
+        "app.example.test",
+        &kh,
+        &format!("{flags} --on-name-move refuse"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        keygen_find(&kh, &sim.name("app.example.test")),
+        sim.keyscan(&b.ip)
+    );
+}
+
+#[test]
+fn repair_prune_never_removes_lines_of_instances_in_regions_it_did_not_ask() {
+    let sim = Sim::start();
+    let near = sim.launch(Launch::named("near"));
+    let far = sim.launch_in("eu-west-1", Launch::named("far"));
+    let gone = sim.launch(Launch::named("gone"));
+    let kh = sim.path("kh");
+    for target in [&near.id, &far.id, &gone.id] {
+        let out = sim.fetch_write(&kh, target);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    sim.terminate(&gone.id);
+    let far_lines = keygen_find(&kh, &sim.name(&far.id));
+    assert!(!far_lines.is_empty());
+
+    // Only us-east-1 configured: far's lines are reported, not pruned; gone's are.
+    let out = sim.run_bin(&[
+        "repair",
+        "--prune",
+        "--json",
+        "--region",
+        "us-east-1",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    let far_entries: Vec<&serde_json::Value> = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"].as_str().is_some_and(|r| r.contains(&far.id)))
+        .collect();
+    assert!(!far_entries.is_empty(), "{report}");
+    for entry in &far_entries {
+        assert_eq!(entry["status"], "unverified", "{entry}");
+        assert!(
+            entry["reason"].as_str().unwrap().contains("eu-west-1"),
+            "{entry}"
+        );
+    }
+    assert_eq!(
+        keygen_find(&kh, &sim.name(&far.id)),
+        far_lines,
+        "far's lines were pruned"
+    );
+    assert!(
+        keygen_find(&kh, &sim.name(&gone.id)).is_empty(),
+        "the terminated instance's lines stay"
+    );
+    assert_eq!(keygen_find(&kh, &sim.name(&near.id)), sim.keyscan(&near.ip));
+
+    // Asked about both regions, far's lines are checked and fine.
+    let out = sim.run_bin(&[
+        "repair",
+        "--prune",
+        "--json",
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-west-1",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["unverified"], 0, "{}", stdout(&out));
+    assert_eq!(keygen_find(&kh, &sim.name(&far.id)), far_lines);
+
+    // When the other regions cannot be asked, nothing unasked is pruned either.
+    sim.fault("DescribeRegions", "denied", None);
+    let out = sim.run_bin(&[
+        "repair",
+        "--prune",
+        "--region",
+        "us-east-1",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&out).contains("could not be asked"),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(keygen_find(&kh, &sim.name(&far.id)), far_lines);
+}

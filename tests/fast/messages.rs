@@ -250,6 +250,24 @@ fn key_errors() {
                 listed: "ED25519 SHA256:BBBB".into(),
             },
         ),
+        (
+            "keys_revoked",
+            KeysError::Revoked {
+                address: "203.0.113.9".into(),
+                what: "a certificate signed by the CA SHA256:CCCC".into(),
+                path: "/home/u/.ssh/known_hosts".into(),
+                line: 3,
+            },
+        ),
+        (
+            "keys_name_moved",
+            KeysError::NameMoved {
+                name: "web-1".into(),
+                from: "i-0aaaaaaaaaaaaaaaa".into(),
+                to: "i-0bbbbbbbbbbbbbbbb".into(),
+                path: "/home/u/.ssh/known_hosts".into(),
+            },
+        ),
         ("keys_aws", KeysError::Aws(denied())),
         (
             "console_bad_key",
