@@ -18,7 +18,8 @@ Exit codes:
   3  no such running instance (not found, ambiguous, not running, no address on the asked side)
   4  no verified host key available yet (no source has them: console output missing or without keys,
      Systems Manager unavailable; sync: some instances)
-  5  host key mismatch: possible man-in-the-middle, nothing written for it
+  5  host key mismatch: possible man-in-the-middle (or a revoked key, or a name that moved, refused),
+     nothing written for it
   6  AWS configuration, credentials or permission problem";
 
 #[derive(Debug, Parser)]

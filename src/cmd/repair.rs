@@ -47,6 +47,9 @@ struct Finding {
     key: String,
     /// Why it is unverified or not ours.
     reason: Option<String>,
+    /// Names on the line that now select another instance (Name tags, DNS aliases).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    moved: Vec<Moved>,
     #[serde(skip)]
     raw: Vec<u8>,
     /// Names on the line the fix takes, and the verified keys to put back for each.
@@ -188,6 +191,17 @@ struct Ec2Line {
     /// Why the line's instance could not be looked up (another region, an
     /// error): reported, never pruned.
     unchecked: Option<String>,
+    /// Names of ours (Name tags, DNS aliases) that now select another
+    /// instance than the one the line was recorded for.
+    moved: Vec<Moved>,
+}
+
+/// A name recorded for one instance that now selects another.
+#[derive(Debug, Clone, Serialize)]
+struct Moved {
+    name: String,
+    from: String,
+    to: String,
 }
 
 fn ec2_lines(
@@ -225,6 +239,7 @@ fn ec2_lines(
             orphaned: Vec::new(),
             not_ours: Vec::new(),
             unchecked: mark.and_then(|id| unchecked.get(id)).cloned(),
+            moved: Vec::new(),
         };
         let marked_live = mark.and_then(|id| fleet.by_id(id));
         if names.is_empty() && mark.is_some() {
@@ -237,6 +252,19 @@ fn ec2_lines(
         for lookup in names {
             let bare = bare_host(&lookup);
             let ours = mark.is_some() || fleet.public.owns(&lookup);
+            // The line stays its mark's; that the name now selects another
+            // instance is only said, as plain ssh would say the key changed.
+            if let (Some(from), false, Holder::One(now)) =
+                (mark, is_aws_assigned_kind(bare), fleet.holder(bare))
+                && now.id != from
+                && now.state == "running"
+            {
+                found.moved.push(Moved {
+                    name: lookup.clone(),
+                    from: from.to_string(),
+                    to: now.id.clone(),
+                });
+            }
             // Who holds a name is decided by what AWS assigned (public DNS
             // names and IPs of running instances) or, for our own line, by
             // its mark — never by a Name tag, which anyone may set.
@@ -264,6 +292,7 @@ fn ec2_lines(
             found.orphaned.clear();
         }
         let relevant = found.unchecked.is_some()
+            || !found.moved.is_empty()
             || !found.held.is_empty()
             || !found.ambiguous.is_empty()
             || !found.orphaned.is_empty()
@@ -380,6 +409,7 @@ fn judge(
             .map(|(_, id)| id.clone()),
         key: describe(&line.key),
         reason,
+        moved: line.moved,
         raw: line.raw,
         replacements,
         orphans: line.orphaned,
@@ -470,8 +500,21 @@ fn print_report(
     let verb = if args.dry_run { "would be " } else { "" };
     for f in findings
         .iter()
-        .filter(|f| f.status != Status::Fine || settings.verbose > 0)
+        .filter(|f| f.status != Status::Fine || !f.moved.is_empty() || settings.verbose > 0)
     {
+        for m in &f.moved {
+            let name = bare_host(&m.name);
+            writeln!(
+                out,
+                "{:<10} line {:<5} {}: recorded for {}, it now selects {}; the line stays {}'s (`ec2-hostkey forget {name}` accepts the move)",
+                "moved",
+                f.line,
+                crate::text::sanitize(&m.name),
+                m.from,
+                m.to,
+                m.from,
+            )?;
+        }
         let what = match f.status {
             Status::Fine => "matches the instance's verified key".to_string(),
             Status::Stale => format!(

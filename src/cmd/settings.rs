@@ -219,6 +219,11 @@ impl Settings {
                     .map_or_else(|| "~/.ssh/known_hosts".into(), |p| p.display().to_string()),
                 origin(false, file.known_hosts.is_some()),
             ),
+            (
+                "on_name_move",
+                format!("{:?}", self.on_name_move).to_lowercase(),
+                origin(global.on_name_move.is_some(), file.on_name_move.is_some()),
+            ),
         ]
     }
 

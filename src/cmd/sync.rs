@@ -23,7 +23,7 @@ use crate::aws::{
 use crate::cli::SyncArgs;
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
-use crate::trust::names::{PublicNames, is_recordable_tag, names_for};
+use crate::trust::names::{OnNameMove, PublicNames, is_recordable_tag, moved_from, names_for};
 use crate::trust::policy::{self, Found, Sources};
 use crate::trust::publish::Publisher;
 use crate::trust::resolve;
@@ -52,6 +52,10 @@ struct Outcome {
     keys: Vec<String>,
     /// Aliases left out: known_hosts has the user's own entries for them, with other keys.
     not_recorded: Vec<String>,
+    /// With --aliases: the instance the Name tag's lines were recorded for,
+    /// when the tag has moved to this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    moved_from: Option<String>,
     #[serde(skip)]
     public_keys: Vec<PublicKey>,
     #[serde(skip)]
@@ -87,10 +91,10 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
         let file = known_hosts::read(&path)?;
         let public = PublicNames::from_addresses(outcomes.iter().flat_map(|o| &o.public_names));
         for outcome in &mut outcomes {
-            plan(&file, outcome, &public);
+            plan(&file, outcome, &public, settings.on_name_move);
         }
     } else {
-        write(&destination, &mut outcomes)?;
+        write(&destination, &mut outcomes, settings.on_name_move)?;
     }
     report(args, &path, &outcomes)?;
 
@@ -216,6 +220,7 @@ async fn verify_one(
         reason: None,
         keys: Vec::new(),
         not_recorded: Vec::new(),
+        moved_from: None,
         public_keys: Vec::new(),
         public_names: instance.public_names().map(str::to_string).collect(),
     };
@@ -336,13 +341,17 @@ fn classify(file: &KnownHosts, outcome: &mut Outcome) {
     };
 }
 
-fn write(destination: &KnownHostsFile, outcomes: &mut [Outcome]) -> Result<()> {
+fn write(
+    destination: &KnownHostsFile,
+    outcomes: &mut [Outcome],
+    on_move: OnNameMove,
+) -> Result<()> {
     let hash_by_config = OnceCell::new();
     let public = PublicNames::from_addresses(outcomes.iter().flat_map(|o| &o.public_names));
     known_hosts::update(&destination.path, |file| {
         let mut changed = false;
         for outcome in outcomes.iter_mut() {
-            plan(file, outcome, &public);
+            plan(file, outcome, &public, on_move);
             if outcome.status == "unchanged" || outcome.public_keys.is_empty() {
                 continue;
             }
@@ -364,12 +373,46 @@ fn write(destination: &KnownHostsFile, outcomes: &mut [Outcome]) -> Result<()> {
 /// Leaves out of `outcome` the names the user's own lines keep from us (with
 /// a note), and sets its status to what recording the rest does to `file`:
 /// the same for `--dry-run` and a real run.
-fn plan(file: &KnownHosts, outcome: &mut Outcome, public: &PublicNames) {
+fn plan(file: &KnownHosts, outcome: &mut Outcome, public: &PublicNames, on_move: OnNameMove) {
     let foreign = file.refused(&outcome.names, &outcome.public_keys, |n| public.owns(n));
     note_not_recorded(outcome, foreign);
     let claimed = claimed_tag_aliases(file, outcome);
     note_not_recorded(outcome, claimed);
+    note_moved_alias(file, outcome, on_move);
     classify(file, outcome);
+}
+
+/// A Name-tag alias whose lines were recorded for another instance has
+/// moved to this one: said (warn), left unrecorded (refuse), or followed
+/// silently (accept).
+fn note_moved_alias(file: &KnownHosts, outcome: &mut Outcome, on_move: OnNameMove) {
+    let Some(tag) = outcome.name.as_deref().map(str::to_ascii_lowercase) else {
+        return;
+    };
+    let moved = outcome
+        .names
+        .iter()
+        .filter(|n| crate::trust::names::bare_host(n) == tag)
+        .find_map(|n| Some((n.clone(), moved_from(file, n, &outcome.instance)?)));
+    let Some((alias, before)) = moved else {
+        return;
+    };
+    if on_move == OnNameMove::Accept {
+        return;
+    }
+    let said = format!("Name tag {tag} moved here from {before}");
+    outcome.reason = Some(match (on_move, outcome.reason.take()) {
+        (OnNameMove::Refuse, _) => {
+            outcome.names.retain(|n| *n != alias);
+            outcome.not_recorded.push(alias);
+            format!(
+                "{said}; not recorded under it (--on-name-move refuse; `ec2-hostkey forget {tag}` accepts the move)"
+            )
+        }
+        (_, Some(reason)) => format!("{said}; {reason}"),
+        (_, None) => said,
+    });
+    outcome.moved_from = Some(before);
 }
 
 /// The Name-tag aliases of `outcome` that any line of the user's applies to

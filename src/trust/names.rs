@@ -60,7 +60,7 @@ pub fn check_moved(
 
 /// The instance the tool's own lines for `lookup` were recorded for, when
 /// it is not `now`.
-fn moved_from(file: &KnownHosts, lookup: &str, now: &str) -> Option<String> {
+pub fn moved_from(file: &KnownHosts, lookup: &str, now: &str) -> Option<String> {
     file.entries()
         .map(|(_, entry)| entry)
         .filter(|e| e.marker.is_none() && e.names_exactly(lookup))

@@ -269,3 +269,82 @@ fn repair_prune_never_removes_lines_of_instances_in_regions_it_did_not_ask() {
     );
     assert_eq!(keygen_find(&kh, &sim.name(&far.id)), far_lines);
 }
+
+#[test]
+fn sync_aliases_and_repair_report_a_name_tag_that_moved() {
+    let sim = Sim::start();
+    let old = sim.launch(Launch::named("web-1"));
+    let kh = sim.path("kh");
+    let kh_arg = kh.to_str().unwrap();
+    let out = sim.run_bin(&["sync", "--aliases", "--known-hosts", kh_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    sim.stop(&old.id);
+    let new = sim.launch(Launch::named("web-1"));
+
+    let out = sim.run_bin(&["repair", "--dry-run", "--json", "--known-hosts", kh_arg]);
+    let report = json(&out);
+    let moved: Vec<&serde_json::Value> = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["moved"].as_array().into_iter().flatten())
+        .collect();
+    assert!(!moved.is_empty(), "{report}");
+    assert!(
+        moved
+            .iter()
+            .all(|m| m["from"] == old.id.as_str() && m["to"] == new.id.as_str()),
+        "{report}"
+    );
+    let text = stdout(&sim.run_bin(&["repair", "--dry-run", "--known-hosts", kh_arg]));
+    assert!(
+        text.contains(&format!(
+            "recorded for {}, it now selects {}",
+            old.id, new.id
+        )),
+        "{text}"
+    );
+
+    let before = fs::read(&kh).unwrap();
+    let out = sim.run_bin(&[
+        "sync",
+        "--aliases",
+        "--json",
+        "--on-name-move",
+        "refuse",
+        "--known-hosts",
+        kh_arg,
+    ]);
+    let report = json(&out);
+    let outcome = &report["instances"][0];
+    assert_eq!(outcome["moved_from"], old.id.as_str(), "{report}");
+    assert!(
+        outcome["not_recorded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "web-1"),
+        "{report}"
+    );
+    let after = fs::read_to_string(&kh).unwrap();
+    assert!(
+        keygen_find(&kh, "web-1")
+            .iter()
+            .all(|k| { !sim.keyscan(&new.ip).contains(k) }),
+        "refused, yet recorded:\n{after}"
+    );
+    assert_ne!(
+        before,
+        after.as_bytes(),
+        "the new instance's own names are still recorded"
+    );
+
+    let out = sim.run_bin(&["sync", "--aliases", "--known-hosts", kh_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("Name tag web-1 moved here from {}", old.id)),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(keygen_find(&kh, "web-1"), sim.keyscan(&new.ip));
+}
