@@ -87,6 +87,21 @@ pub async fn delete(config: &Config, bucket: &str, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The region S3 says `bucket` lives in (the `x-amz-bucket-region` of a
+/// HeadBucket, which a redirect and a denial carry too); `None` when S3
+/// does not say (an emulator, a network error).
+async fn bucket_region(client: &aws_sdk_s3::Client, bucket: &str) -> Option<String> {
+    let region = match client.head_bucket().bucket(bucket).send().await {
+        Ok(head) => head.bucket_region().map(str::to_string),
+        Err(err) => err
+            .raw_response()
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .map(str::to_string),
+    };
+    tracing::debug!(bucket, ?region, "the bucket's region, as S3 says");
+    region.filter(|r| !r.is_empty() && r.len() < 64)
+}
+
 /// The largest object the store reads: a record is a few kilobytes; anything
 /// bigger is not one of ours.
 const MAX_OBJECT: i64 = 64 * 1024;
@@ -108,19 +123,38 @@ pub enum Created {
 }
 
 impl Bucket {
-    pub fn new(config: &aws_config::SdkConfig, name: &str) -> Bucket {
+    /// The bucket, asked through its own region: S3 answers a request made
+    /// in another region with a redirect, not the data. The region is asked
+    /// once (HeadBucket tells it even when it refuses or redirects) and
+    /// remembered in `known` (read, and written when asked).
+    pub async fn in_its_region(
+        config: &aws_config::SdkConfig,
+        name: &str,
+        known: &mut Option<String>,
+    ) -> Bucket {
+        let mut client = client_from(config);
+        if known.is_none() {
+            *known = bucket_region(&client, name).await;
+        }
+        if let Some(region) = known.as_deref()
+            && config.region().map(|r| r.as_ref()) != Some(region)
+        {
+            let moved = config
+                .to_builder()
+                .region(aws_config::Region::new(region.to_string()))
+                .build();
+            client = client_from(&moved);
+        }
         Bucket {
-            client: client_from(config),
+            client,
             name: name.to_string(),
         }
     }
 
     /// From the standard settings chain alone (`doctor`).
     pub async fn from_settings(config: &Config, name: &str) -> Bucket {
-        Bucket {
-            client: client(config).await,
-            name: name.to_string(),
-        }
+        let sdk = config.loader(config.first_region()).load().await;
+        Bucket::in_its_region(&sdk, name, &mut None).await
     }
 
     /// Writes `body` at `key` only if no object is there (`If-None-Match: *`):

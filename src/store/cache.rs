@@ -150,7 +150,7 @@ impl Cache {
     }
 
     pub fn open_at(dir: PathBuf, ttl: Duration) -> Option<Cache> {
-        for sub in ["", "instances", "names"] {
+        for sub in ["", "instances", "names", "buckets"] {
             let path = dir.join(sub);
             if let Err(e) = fs::DirBuilder::new()
                 .recursive(true)
@@ -200,6 +200,35 @@ impl Cache {
         self.write(&self.name_path(&record.name), &record);
     }
 
+    /// The region S3 said a bucket lives in (a fact of the bucket, not
+    /// of a scope: it changes only if the bucket is deleted and made anew).
+    pub fn bucket_region(&self, bucket: &str) -> Option<String> {
+        let region = fs::read_to_string(self.bucket_path(bucket)?).ok()?;
+        let region = region.trim();
+        (!region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .then(|| region.to_string())
+    }
+
+    pub fn put_bucket_region(&self, bucket: &str, region: &str) {
+        if let Some(path) = self.bucket_path(bucket) {
+            self.write_bytes(&path, region.as_bytes());
+        }
+    }
+
+    /// Bucket names are lowercase letters, digits, `.` and `-`: nothing else
+    /// becomes a path.
+    fn bucket_path(&self, bucket: &str) -> Option<PathBuf> {
+        let safe = !bucket.is_empty()
+            && !bucket.starts_with('.')
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        safe.then(|| self.dir.join("buckets").join(bucket))
+    }
+
     pub fn forget_name(&self, name: &str) {
         let _ = fs::remove_file(self.name_path(name));
     }
@@ -238,13 +267,20 @@ impl Cache {
 
     /// Best effort: a cache that cannot be written only costs speed.
     fn write<T: Serialize>(&self, path: &Path, value: &T) {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => self.write_bytes(path, &bytes),
+            Err(e) => tracing::debug!("cannot encode cache file {}: {e}", path.display()),
+        }
+    }
+
+    fn write_bytes(&self, path: &Path, bytes: &[u8]) {
         let result = (|| -> std::io::Result<()> {
             let dir = path.parent().expect("cache files live in a directory");
             let mut temp = tempfile::Builder::new()
                 .prefix(".tmp")
                 .permissions(fs::Permissions::from_mode(0o600))
                 .tempfile_in(dir)?;
-            temp.write_all(&serde_json::to_vec(value)?)?;
+            temp.write_all(bytes)?;
             temp.persist(path).map_err(|e| e.error)?;
             Ok(())
         })();

@@ -9,12 +9,14 @@
 //! when a record may vouch.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use ssh_key::PublicKey;
 
 use crate::aws::s3::{Bucket, Created};
 use crate::error::AwsError;
+use crate::store::cache::Cache;
 use crate::store::seeds::keys_digest;
 
 /// The record format this version writes and reads.
@@ -167,10 +169,19 @@ pub struct Rejected {
 }
 
 impl TeamStore {
-    pub fn open(url: &StoreUrl, config: &aws_config::SdkConfig) -> TeamStore {
+    /// The store, asked through its bucket's own region (asked of S3 once
+    /// and remembered in the cache directory).
+    pub async fn open(url: &StoreUrl, config: &aws_config::SdkConfig) -> TeamStore {
+        let cache = Cache::default_dir().and_then(|dir| Cache::open_at(dir, Duration::ZERO));
+        let mut region = cache.as_ref().and_then(|c| c.bucket_region(&url.bucket));
+        let asked = region.is_none();
+        let bucket = Bucket::in_its_region(config, &url.bucket, &mut region).await;
+        if asked && let (Some(cache), Some(region)) = (&cache, &region) {
+            cache.put_bucket_region(&url.bucket, region);
+        }
         TeamStore {
             url: url.clone(),
-            bucket: Bucket::new(config, &url.bucket),
+            bucket,
         }
     }
 

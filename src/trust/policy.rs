@@ -605,7 +605,7 @@ async fn from_store(
     sources: &Sources,
 ) -> Result<(Vouched, Source), sources::Error> {
     let url = sources.store.as_ref().expect("asked only when configured");
-    let store = TeamStore::open(url, ec2.sdk_config());
+    let store = TeamStore::open(url, ec2.sdk_config()).await;
     let account = instance.account.as_deref().unwrap_or("unknown");
     let (records, rejected) = store
         .records(account, &instance.region, &instance.id)

@@ -44,7 +44,7 @@ impl Publisher {
     /// Who the caller is cannot be told (GetCallerIdentity failed).
     pub async fn open(config: &aws_config::SdkConfig, url: &StoreUrl) -> Result<Self, AwsError> {
         Ok(Publisher {
-            store: TeamStore::open(url, config),
+            store: TeamStore::open(url, config).await,
             caller: sts::caller(config).await?,
         })
     }

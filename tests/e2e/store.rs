@@ -439,3 +439,59 @@ fn the_generated_ssh_config_and_repair_publish_too() {
     assert_eq!(published.len(), 1);
     assert_eq!(published[0].source, "console");
 }
+
+#[test]
+fn the_store_is_read_and_written_through_its_buckets_own_region() {
+    let sim = Sim::start();
+    // The team's bucket lives in eu-west-1; the instances and the profile in us-east-1.
+    sim.create_bucket_in("team-hostkeys-eu", "eu-west-1");
+    let store = "s3://team-hostkeys-eu/ssh";
+    let web = sim.launch(Launch::named("web"));
+    let out = sim.run_bin(&["sync", "--publish", "--store", store]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let objects = sim.objects_in("team-hostkeys-eu", "eu-west-1", "ssh/");
+    assert_eq!(
+        objects.iter().filter(|k| k.contains(&web.id)).count(),
+        1,
+        "{objects:?}"
+    );
+
+    // A colleague, the console's block gone: the record vouches, read in eu-west-1.
+    sim.scroll_console(&web.id);
+    let home = colleague(&sim);
+    let kh = sim.path("kh-b");
+    let proxy = format!(
+        "{BIN} proxy --store {store} --known-hosts {} %h %p",
+        kh.display()
+    );
+    let options = [format!("ProxyCommand={proxy}")];
+    sim.reset_calls();
+    let out = sim.ssh_opts(
+        "web",
+        &kh,
+        &options,
+        &[("HOME", &home)],
+        &["echo", "ok"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the team store s3://team-hostkeys-eu/ssh"),
+        "{}",
+        stderr(&out)
+    );
+    let count = |calls: &[String], name: &str| calls.iter().filter(|c| *c == name).count();
+    assert_eq!(count(&sim.calls(), "s3:HeadBucket"), 1, "{:?}", sim.calls());
+
+    // The bucket's region is remembered: the next read asks only for the records.
+    sim.reset_calls();
+    let mut fetch = sim.bin();
+    fetch
+        .env("HOME", &home)
+        .args(["fetch", "--source", "store", "--store", store, &web.id]);
+    let out = run(fetch, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls = sim.calls();
+    assert_eq!(count(&calls, "s3:HeadBucket"), 0, "{calls:?}");
+    assert_eq!(count(&calls, "s3:ListObjectsV2"), 1, "{calls:?}");
+}

@@ -481,6 +481,52 @@ impl Sim {
     }
 
     /// The keys of the objects under `prefix`.
+    /// A bucket in `region` (S3 answers requests signed for another region
+    /// with a redirect, and so does the testbed).
+    pub fn create_bucket_in(&self, name: &str, region: &str) {
+        let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+            .build();
+        self.rt
+            .block_on(
+                self.s3_in(region)
+                    .create_bucket()
+                    .bucket(name)
+                    .create_bucket_configuration(location)
+                    .send(),
+            )
+            .expect("CreateBucket");
+    }
+
+    /// The test's own S3 client, signing for `region`.
+    fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let config = self
+            .s3
+            .config()
+            .to_builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// The keys under `prefix` in a bucket of `region`.
+    pub fn objects_in(&self, bucket: &str, region: &str, prefix: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(
+                self.s3_in(region)
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .send(),
+            )
+            .expect("ListObjectsV2");
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect()
+    }
+
     pub fn objects(&self, bucket: &str, prefix: &str) -> Vec<String> {
         let out = self
             .rt

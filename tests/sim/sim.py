@@ -699,6 +699,9 @@ def harness_app(moto_app):
             # S3's REST calls, logged by name (s3:GetObject, …) like the query APIs.
             s3_call = s3_action(environ)
             SIM.calls.append(s3_call)
+            region = bucket_region(environ)
+            if region and s3_call != "s3:CreateBucket" and signed_region(environ) != region:
+                return s3_redirect(environ, region, start_response)
             if s3_call == "s3:GetBucketVersioning":
                 return versioning_app(moto_app, environ, start_response)
             return moto_app(environ, start_response)
@@ -732,6 +735,47 @@ def versioning_app(moto_app, environ, start_response):
     body = body.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
     headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
     start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+def bucket_region(environ):
+    """The region of the (path-style) bucket a request names, if it exists."""
+    from moto.s3.models import s3_backends
+
+    parts = [p for p in environ.get("PATH_INFO", "/").split("/") if p]
+    if not parts or parts[0].startswith("_sim"):
+        return None
+    owner = s3_backends.bucket_accounts.get(parts[0])
+    if not owner:
+        return None
+    partition, account = owner
+    bucket = s3_backends[account][partition].buckets.get(parts[0])
+    return bucket.region_name if bucket else None
+
+
+def signed_region(environ):
+    """The region a request was signed for: its Authorization header, or a
+    presigned URL's X-Amz-Credential."""
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    credential = query.get("X-Amz-Credential", [""])[0]
+    if credential:
+        parts = credential.split("/")
+        return parts[2] if len(parts) > 2 else "us-east-1"
+    return request_region(environ)
+
+
+def s3_redirect(environ, region, start_response):
+    """What S3 answers a request sent to another region than its bucket's:
+    301 PermanentRedirect, naming the region in x-amz-bucket-region (a HEAD
+    gets no body)."""
+    body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else (
+        "<?xml version='1.0' encoding='UTF-8'?><Error><Code>PermanentRedirect</Code>"
+        "<Message>The bucket you are attempting to access must be addressed using the specified endpoint. "
+        f"Please send all future requests to this endpoint.</Message><Region>{region}</Region></Error>"
+    ).encode()
+    start_response("301 Moved Permanently", [
+        ("Content-Type", "application/xml"), ("x-amz-bucket-region", region), ("Content-Length", str(len(body))),
+    ])
     return [body]
 
 
