@@ -254,14 +254,15 @@ pub enum KeysError {
         line: usize,
     },
     #[error(
-        "{name} has moved: {path} recorded it for {from}, and it now leads to {to}; refused (--on-name-move refuse), nothing written; {}",
+        "{name} has moved: {recorded_in} recorded it for {from}, and it now leads to {to}; refused (--on-name-move refuse), nothing written; {}",
         self.remedy()
     )]
     NameMoved {
         name: String,
         from: String,
         to: String,
-        path: PathBuf,
+        /// Where the earlier instance was recorded: a known_hosts file, or the cache.
+        recorded_in: String,
     },
     #[error("the team store {store} holds no record for {id}; {}", self.remedy())]
     NoStoreRecord { id: String, store: String },

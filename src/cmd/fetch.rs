@@ -56,6 +56,8 @@ struct PresentedReport {
 #[derive(Serialize)]
 struct CertificateReport {
     ca_fingerprint: String,
+    /// Whether the CA named signed it (the rest is the server's claim).
+    signature_valid: bool,
     key_id: String,
     serial: u64,
     principals: Vec<String>,
@@ -91,6 +93,15 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             .to_string();
         let (keys, source) = cold.keys_without_connection(args.port)?;
         let found = cold.found(keys, source);
+        let typed = known_hosts::lookup_name(target, args.port);
+        let can_move = !matches!(Target::classify(target), Target::InstanceId(_))
+            && !PublicNames::of([&cold.instance]).owns(&typed);
+        if can_move
+            && let Some(warning) =
+                check_moved(path, &typed, &cold.instance.id, settings.on_name_move)?
+        {
+            crate::text::warn(settings.quiet, &warning);
+        }
         publish::publish_verified(
             &settings.aws,
             sources.store.as_ref(),
@@ -99,14 +110,6 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             settings.quiet,
         );
         let keys = found.keys;
-        if matches!(Target::classify(target), Target::Name(_)) {
-            let typed = known_hosts::lookup_name(target, args.port);
-            if let Some(warning) =
-                check_moved(path, &typed, &cold.instance.id, settings.on_name_move)?
-            {
-                crate::text::warn(settings.quiet, &warning);
-            }
-        }
         let mut names = names_for(&[target], args.port, &cold.instance);
         let lookup = known_hosts::lookup_name(target, args.port);
         cold.remember(
@@ -207,6 +210,7 @@ fn presented_report(address: &str, port: u16, verified: &[PublicKey]) -> Option<
                 .signature_key()
                 .fingerprint(HashAlg::Sha256)
                 .to_string(),
+            signature_valid: cert.verify_signature().is_ok(),
             key_id: cert.key_id().to_string(),
             serial: cert.serial(),
             principals: cert.valid_principals().to_vec(),

@@ -16,7 +16,10 @@ use ssh_key::PublicKey;
 
 use super::settings::Settings;
 use crate::cli::KnownHostsCmdArgs;
+use crate::net::kex::Presented;
+use crate::store::files::ssh_home_dir;
 use crate::store::known_hosts::{KeyText, lookup_name};
+use crate::trust::names::{PublicNames, judge_move};
 use crate::trust::policy::{self, Remembered, Warm};
 use crate::trust::publish;
 use crate::trust::resolve::Target;
@@ -26,16 +29,23 @@ use crate::trust::{resolve, sources};
 /// own key. A certificate vouches for nothing (anyone can sign anything);
 /// ssh, finding no `@cert-authority` line for it, checks its plain key
 /// against the lines we print.
-fn offered_key(key_type: &str, key: &str) -> Option<PublicKey> {
+fn offered_key(key_type: &str, key: &str) -> Option<Presented> {
     use base64::Engine;
     if key_type.ends_with("-cert-v01@openssh.com") && !key_type.starts_with("sk-") {
         // By the blob, whose own name is the key type's (%t may name the
         // signature algorithm, rsa-sha2-512-cert-v01@openssh.com).
         let blob = base64::engine::general_purpose::STANDARD.decode(key).ok()?;
         let certificate = ssh_key::Certificate::from_bytes(&blob).ok()?;
-        return Some(PublicKey::from(certificate.public_key().clone()));
+        return Some(Presented {
+            key: PublicKey::from(certificate.public_key().clone()),
+            certificate: Some(certificate),
+        });
     }
-    PublicKey::from_openssh(&format!("{key_type} {key}")).ok()
+    let key = PublicKey::from_openssh(&format!("{key_type} {key}")).ok()?;
+    Some(Presented {
+        key,
+        certificate: None,
+    })
 }
 
 pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
@@ -47,9 +57,9 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
         .as_ref()
         .and_then(|c| Warm::load(c, &lookup, settings.resolve.address, &sources));
 
-    let offered = match (args.key_type.as_deref(), args.key.as_deref()) {
+    let presented = match (args.key_type.as_deref(), args.key.as_deref()) {
         (Some(t), Some(k)) if t != "NONE" && k != "NONE" => match offered_key(t, k) {
-            Some(key) => Some(key),
+            Some(presented) => Some(presented),
             None => {
                 note(
                     settings,
@@ -63,7 +73,7 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
         _ => None,
     };
 
-    let Some(offered) = offered else {
+    let Some(presented) = presented else {
         // ORDER: no network; the verified keys set the algorithm preference if we know them.
         if let Some(warm) = warm {
             print_lines(&args.host, &warm.keys.public_keys().unwrap_or_default())?;
@@ -71,6 +81,16 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
         return Ok(());
     };
 
+    // The user's own @revoked lines win over every source, as in ssh.
+    let user_file = settings
+        .file
+        .known_hosts
+        .clone()
+        .or_else(|| ssh_home_dir().map(|home| home.join(".ssh/known_hosts")));
+    if let Some(file) = &user_file {
+        policy::refuse_revoked(file, &presented, host)?;
+    }
+    let offered = presented.key;
     if let Some(warm) = &warm
         && warm.keys.vouches_for(&offered)
     {
@@ -107,6 +127,21 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
     };
     let address = cold.instance.address().unwrap_or_default().to_string();
     let keys = cold.check(&address, &offered)?;
+    // This mode writes no file: the cache remembers which instance the name
+    // led to last. Said (or refused) before anything is remembered.
+    if !matches!(target, Target::InstanceId(_)) && !PublicNames::of([&cold.instance]).owns(&lookup)
+    {
+        let before = cache
+            .as_ref()
+            .and_then(|c| c.last_name(&lookup))
+            .map(|r| r.instance);
+        let recorded_in = "the cache of earlier verifications";
+        let now = &cold.instance.id;
+        if let Some(warning) = judge_move(before, recorded_in, &lookup, now, settings.on_name_move)?
+        {
+            crate::text::warn(settings.quiet, &warning);
+        }
+    }
     cold.after_verified_connection(&settings.aws, settings.quiet);
     publish::publish_verified(
         &settings.aws,

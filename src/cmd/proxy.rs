@@ -104,13 +104,6 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         policy::refuse_revoked(path, presented, &address)?;
         let through = live.tunnel.as_ref().map(|(_, endpoint)| endpoint.clone());
         let verified = verify_presented(&ctx, plan, &presented.key, &address, through)?;
-        if matches!(ctx.target, Target::Name(_)) {
-            let typed = lookup_name(&args.host, args.port);
-            let on_move = settings.on_name_move;
-            if let Some(warning) = check_moved(path, &typed, &verified.instance_id, on_move)? {
-                crate::text::warn(settings.quiet, &warning);
-            }
-        }
         record(&ctx, path, &verified)?;
         publishing = verified.publish.map(|p| publish_in_background(&ctx, p));
     }
@@ -545,6 +538,7 @@ fn verify_presented(
                 owned.push(&warm.name.address);
             }
             let public = PublicNames::from_addresses(owned);
+            announce_move(ctx, &warm.name.instance, &public)?;
             return Ok(Verified {
                 instance_id: warm.name.instance,
                 keys: warm.keys.public_keys().unwrap_or_default(),
@@ -591,6 +585,9 @@ fn verify_presented(
         );
     }
     let keys = cold.check(address, presented)?;
+    // Before anything is remembered, published or deleted: a refused move
+    // leaves no trace that could vouch later.
+    announce_move(ctx, &cold.instance.id, &PublicNames::of([&cold.instance]))?;
     cold.after_verified_connection(&ctx.settings.aws, ctx.settings.quiet);
     let names = names_for(&[&ctx.args.host], ctx.args.port, &cold.instance);
     cold.remember(
@@ -614,6 +611,25 @@ fn verify_presented(
         source: cold.source.describe(),
         publish,
     })
+}
+
+/// Says (or refuses, with `--on-name-move refuse`) that what the user typed
+/// now leads to another instance than its lines were recorded for. Every
+/// name can move but an instance id and EC2's own public names of the
+/// instance (a recycled address is what the tool cleans up).
+fn announce_move(ctx: &Session<'_>, instance_id: &str, public: &PublicNames) -> Result<()> {
+    if matches!(ctx.target, Target::InstanceId(_)) {
+        return Ok(());
+    }
+    let typed = lookup_name(&ctx.args.host, ctx.args.port);
+    if public.owns(&typed) {
+        return Ok(());
+    }
+    let on_move = ctx.settings.on_name_move;
+    if let Some(warning) = check_moved(&ctx.destination.path, &typed, instance_id, on_move)? {
+        crate::text::warn(ctx.settings.quiet, &warning);
+    }
+    Ok(())
 }
 
 /// Whether known_hosts already holds exactly these keys for every name.

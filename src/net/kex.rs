@@ -48,10 +48,17 @@ impl Presented {
         let principals = if cert.valid_principals().is_empty() {
             "any host".to_string()
         } else {
-            cert.valid_principals().join(",")
+            crate::text::sanitize(&cert.valid_principals().join(","))
+        };
+        // The server's claims: only the CA's signature over them is checked
+        // here, and nothing in them is trusted.
+        let signature = if cert.verify_signature().is_ok() {
+            "a valid signature"
+        } else {
+            "an INVALID signature"
         };
         format!(
-            "certificate {} over {fingerprint}, signed by CA {}, principals {principals}, valid {} to {}",
+            "certificate {} over {fingerprint}, claiming CA {} with {signature}, principals {principals}, valid {} to {}",
             cert.algorithm().to_certificate_type(),
             cert.signature_key().fingerprint(HashAlg::Sha256),
             unix_time(cert.valid_after()),
@@ -337,10 +344,42 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// # Errors
 /// The server cannot be reached, or is not SSH.
 pub fn probe_as_ssh(ip: IpAddr, port: u16, timeout: Duration) -> anyhow::Result<Presented> {
-    let mut socket = TcpStream::connect_timeout(&SocketAddr::new(ip, port), timeout)?;
-    socket.set_read_timeout(Some(timeout))?;
+    let socket = TcpStream::connect_timeout(&SocketAddr::new(ip, port), timeout)?;
     socket.set_write_timeout(Some(timeout))?;
-    Ok(probe(&mut socket, Some(AS_SSH_ASKS))?)
+    let mut bounded = Deadline {
+        socket,
+        until: std::time::Instant::now() + timeout,
+    };
+    Ok(probe(&mut bounded, Some(AS_SSH_ASKS))?)
+}
+
+/// A socket whose reads all end by one deadline: a server that drips a
+/// byte at a time cannot hold a probe past it.
+struct Deadline {
+    socket: TcpStream,
+    until: std::time::Instant,
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self
+            .until
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.socket.set_read_timeout(Some(left))?;
+        self.socket.read(buf)
+    }
+}
+
+impl Write for Deadline {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.socket.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.socket.flush()
+    }
 }
 
 /// Every host key the server at `ip`:`port` presents, one connection per

@@ -187,6 +187,13 @@ impl Cache {
         (record.name == name && record.scope == self.scope && fresh).then_some(record)
     }
 
+    /// A name's record under this scope however old: which instance the
+    /// name led to last (to tell that it moved), never where to connect.
+    pub fn last_name(&self, name: &str) -> Option<NameRecord> {
+        let record: NameRecord = self.read(&self.name_path(name))?;
+        (record.name == name && record.scope == self.scope).then_some(record)
+    }
+
     pub fn put_instance(&self, record: &InstanceRecord) {
         self.write(&self.instance_path(&record.id), record);
     }

@@ -39,23 +39,45 @@ pub fn check_moved(
         return Ok(None);
     }
     let file = crate::store::known_hosts::read(path)?;
-    let Some(before) = moved_from(&file, lookup, now) else {
+    let before = moved_from(&file, lookup, now);
+    Ok(judge_move(
+        before,
+        &path.display().to_string(),
+        lookup,
+        now,
+        on_move,
+    )?)
+}
+
+/// The verdict on a name recorded (in `recorded_in`) for `before` that now
+/// leads to `now`: nothing when it did not move or the move is accepted,
+/// the warning to print with `warn`, the error with `refuse`.
+///
+/// # Errors
+/// With `refuse`, the move (exit 5).
+pub fn judge_move(
+    before: Option<String>,
+    recorded_in: &str,
+    lookup: &str,
+    now: &str,
+    on_move: OnNameMove,
+) -> Result<Option<String>, crate::error::KeysError> {
+    let Some(before) = before.filter(|b| b != now) else {
         return Ok(None);
     };
     let name = bare_host(lookup).to_string();
-    if on_move == OnNameMove::Refuse {
-        return Err(crate::error::KeysError::NameMoved {
+    match on_move {
+        OnNameMove::Accept => Ok(None),
+        OnNameMove::Refuse => Err(crate::error::KeysError::NameMoved {
             name,
             from: before,
             to: now.to_string(),
-            path: path.to_path_buf(),
-        }
-        .into());
+            recorded_in: recorded_in.to_string(),
+        }),
+        OnNameMove::Warn => Ok(Some(format!(
+            "{name} has moved: {recorded_in} recorded it for {before}, and it now leads to {now}; connecting to {now}, whose keys are verified (--on-name-move refuse stops here instead)"
+        ))),
     }
-    Ok(Some(format!(
-        "{name} has moved: {} recorded it for {before}, and it now leads to {now}; connecting to {now}, whose keys are verified (--on-name-move refuse stops here instead)",
-        path.display()
-    )))
 }
 
 /// The instance the tool's own lines for `lookup` were recorded for, when

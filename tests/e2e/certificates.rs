@@ -192,6 +192,17 @@ fn the_users_cert_authority_and_revoked_lines_stay_and_revoked_keys_are_refused(
         "only the @revoked line holds it:\n{written}"
     );
 
+    // The KnownHostsCommand refuses it too (ssh would, only where the
+    // @revoked line's host pattern matches; the tool, always).
+    let user_kh = sim.home().join(".ssh/known_hosts");
+    fs::create_dir_all(user_kh.parent().unwrap()).unwrap();
+    fs::write(&user_kh, &revoked).unwrap();
+    let (kind, data) = ed25519.split_once(' ').unwrap();
+    let out = sim.run_bin(&["known-hosts", &web.id, kind, data]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    fs::remove_file(&user_kh).unwrap();
+
     // The user revokes the CA that signed the certificate.
     let kh = sim.path("kh-revoked-ca");
     let revoked = format!("@revoked * {ca}\n");

@@ -348,3 +348,56 @@ fn sync_aliases_and_repair_report_a_name_tag_that_moved() {
     );
     assert_eq!(keygen_find(&kh, "web-1"), sim.keyscan(&new.ip));
 }
+
+/// `known-hosts NAME TYPE KEY` as ssh runs it, offered `instance`'s ed25519 key.
+fn known_hosts_cmd(sim: &Sim, name: &str, instance: &str, flags: &[&str]) -> std::process::Output {
+    let key = sim.host_keys()[instance]
+        .iter()
+        .find(|k| k.starts_with("ssh-ed25519"))
+        .unwrap()
+        .clone();
+    let (kind, data) = key.split_once(' ').unwrap();
+    let mut args = vec!["known-hosts", "--cache-ttl", "0s"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&[name, kind, data]);
+    sim.run_bin(&args)
+}
+
+#[test]
+fn the_known_hosts_command_announces_or_refuses_a_moved_name() {
+    let sim = Sim::start();
+    let old = sim.launch(Launch::named("web-1"));
+    let out = known_hosts_cmd(&sim, "web-1", &old.id, &[]);
+    assert!(
+        out.status.success() && !stdout(&out).is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    sim.stop(&old.id);
+    let new = sim.launch(Launch::named("web-1"));
+
+    let out = known_hosts_cmd(&sim, "web-1", &new.id, &["--on-name-move", "refuse"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stdout(&out).is_empty(),
+        "refused, yet vouched: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(&format!("recorded it for {}", old.id)),
+        "{}",
+        stderr(&out)
+    );
+    // Refused again: the refusal remembered nothing.
+    let out = known_hosts_cmd(&sim, "web-1", &new.id, &["--on-name-move", "refuse"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+
+    let out = known_hosts_cmd(&sim, "web-1", &new.id, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: web-1 has moved"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).is_empty());
+}

@@ -265,7 +265,7 @@ fn key_errors() {
                 name: "web-1".into(),
                 from: "i-0aaaaaaaaaaaaaaaa".into(),
                 to: "i-0bbbbbbbbbbbbbbbb".into(),
-                path: "/home/u/.ssh/known_hosts".into(),
+                recorded_in: "/home/u/.ssh/known_hosts".into(),
             },
         ),
         ("keys_aws", KeysError::Aws(denied())),
