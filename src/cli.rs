@@ -32,8 +32,8 @@ authenticated EC2 API returns, checks the key the live server presents against t
 verified known_hosts entries for every name you connect by, and carries the connection. \
 No trust on first use, no StrictHostKeyChecking=no.
 
-Defaults for --region, --profile, --address, --nameserver, --store, --source, --ssm-document, \
---wait, --cache-ttl, --known-hosts and --on-name-move can be set in $XDG_CONFIG_HOME/ec2-hostkey/config.toml \
+Defaults for --region, --profile, --address, --nameserver, --store, --store-owner, --source, \
+--ssm-document, --wait, --cache-ttl, --known-hosts and --on-name-move can be set in $XDG_CONFIG_HOME/ec2-hostkey/config.toml \
 (docs/settings.md); flags and environment variables win.",
     after_help = EXIT_CODES
 )]
@@ -81,6 +81,22 @@ pub struct Global {
         env = "EC2_HOSTKEY_STORE"
     )]
     pub store: Option<String>,
+    /// The AWS account that must own the team store's and the seeds' buckets: S3 refuses every
+    /// request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]
+    #[arg(long, global = true, value_name = "ACCOUNT_ID", env = "EC2_HOSTKEY_STORE_OWNER", value_parser = parse_account)]
+    pub store_owner: Option<String>,
+}
+
+/// A 12-digit AWS account id.
+///
+/// # Errors
+/// Anything else.
+pub fn parse_account(text: &str) -> Result<String, String> {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_string())
+    } else {
+        Err(format!("{text:?} is not an AWS account id (12 digits)"))
+    }
 }
 
 /// A duration as the docs write it (`90s`, `10m`, `1h30m`), or a bare number

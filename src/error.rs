@@ -598,6 +598,15 @@ pub struct SyncMismatches {
     pub count: usize,
 }
 
+/// `sync --publish`: objects squat where records go (each listed above).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{count} record(s) could not be published: their place in the team store holds something else (listed above), so the bucket has a writer you did not expect; find out who, remove the objects, and restrict writes with the bucket policy in docs/team-store.md"
+)]
+pub struct StoreConflicts {
+    pub count: usize,
+}
+
 /// `doctor`: some checks failed (each printed with its fix).
 #[derive(Debug, thiserror::Error)]
 #[error("{0} check(s) failed; apply the fixes above and run `ec2-hostkey doctor` again")]
@@ -606,7 +615,7 @@ pub struct ChecksFailed(pub usize);
 /// The exit code for the first typed error in the chain (1 for any other).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if cause.is::<SyncMismatches>() {
+        if cause.is::<SyncMismatches>() || cause.is::<StoreConflicts>() {
             return MISMATCH;
         }
         if cause.is::<SyncIncomplete>() {

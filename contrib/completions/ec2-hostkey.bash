@@ -119,7 +119,7 @@ _ec2__hostkey() {
 
     case "${cmd}" in
         ec2__hostkey)
-            opts="-v -q -h -V --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
+            opts="-v -q -h -V --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,6 +149,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -157,7 +161,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__completions)
-            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help bash elvish fish powershell zsh"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +191,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -195,7 +203,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__doctor)
-            opts="-v -q -h --known-hosts --ssh-config --ssm-document --json --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --known-hosts --ssh-config --ssm-document --json --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,6 +245,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -245,7 +257,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__fetch)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --write --json --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --write --json --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -299,6 +311,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -307,7 +323,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__forget)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --json --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --dry-run --port --json --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +362,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -567,7 +587,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__known__subcmd__hosts)
-            opts="-v -q -h --no-cache --cache-ttl --source --ssm-document --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --no-cache --cache-ttl --source --ssm-document --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -613,6 +633,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -621,7 +645,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__proxy)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --relay --wait --via --eice-id --max-tunnel-duration --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --fdpass --relay --wait --via --eice-id --max-tunnel-duration --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -687,6 +711,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -695,7 +723,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__repair)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --dry-run --prune --json --port --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --dry-run --prune --json --port --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -745,6 +773,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -753,7 +785,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed)
-            opts="-o -v -q -h --type --format --s3 --expires --output --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help bind cleanup help"
+            opts="-o -v -q -h --type --format --s3 --expires --output --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help bind cleanup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -807,6 +839,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -815,7 +851,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed__subcmd__bind)
-            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -842,6 +878,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -853,7 +893,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed__subcmd__cleanup)
-            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -880,6 +920,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -947,7 +991,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssh__subcmd__config)
-            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --via --eice-id --proxy-command --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --via --eice-id --proxy-command --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1009,6 +1053,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1017,7 +1065,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssm__subcmd__document)
-            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1047,6 +1095,10 @@ _ec2__hostkey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1055,7 +1107,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__sync)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --filter --concurrency --aliases --dry-run --publish --json --port --region --profile --verbose --quiet --address --on-name-move --nameserver --store --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --filter --concurrency --aliases --dry-run --publish --json --port --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1110,6 +1162,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ec2_hostkey_global_optspecs
-    string join \n region= profile= v/verbose q/quiet address= on-name-move= nameserver= store= h/help V/version
+    string join \n region= profile= v/verbose q/quiet address= on-name-move= nameserver= store= store-owner= h/help V/version
 end
 
 function __fish_ec2_hostkey_needs_command
@@ -34,6 +34,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -75,6 +76,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l fdpass -d 'Hand ssh the connected socket after verification (needs `ProxyUseFdpass yes`)'
@@ -99,6 +101,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -s q -l quiet -d 'Print nothing on stderr but errors'
@@ -123,6 +126,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l write -d 'Add the verified keys to known_hosts (replacing stale entries for the same names)'
@@ -149,6 +153,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l dry-run -d 'Report what would change; change nothing'
@@ -170,6 +175,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l dry-run -d 'List the lines that would be removed; change nothing'
@@ -195,6 +201,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -211,6 +218,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -224,6 +232,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -251,6 +260,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l aliases -d 'Also record each instance\'s id and Name tag as host names (what you type with the ProxyCommand)'
@@ -281,6 +291,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l no-default-patterns -d 'Leave out the default EC2 patterns (i-*, ec2-*.amazonaws.com, *.compute.internal, *.ec2.internal)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l fdpass -d 'Add ProxyUseFdpass: ec2-hostkey hands ssh the socket and leaves the data path (faster bulk copies; the key is read on a probe connection, not the one ssh gets: see docs/commands.md)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
@@ -299,6 +310,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l json -d 'Print a JSON report: {ok, checks: [{check, status, detail, fix}]}'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors'
@@ -313,6 +325,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -326,6 +339,7 @@ refuse\t'Refuse (exit 5) until the move is accepted'
 accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'

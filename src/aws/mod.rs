@@ -32,6 +32,10 @@ pub struct Config {
     /// `AWS_CA_BUNDLE`: certificates to trust beside the system's, for the
     /// AWS API and the EIC Endpoint's websocket.
     pub ca_bundle: Option<CaBundle>,
+    /// `--store-owner`: the account that must own the team store's and the
+    /// seeds' buckets (every S3 request carries it as ExpectedBucketOwner);
+    /// `None`: the caller's own account.
+    pub bucket_owner: Option<String>,
 }
 
 /// The certificates of `AWS_CA_BUNDLE`, read and checked once.

@@ -14,10 +14,6 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use super::Config;
 use crate::error::AwsError as Error;
 
-async fn client(config: &Config) -> aws_sdk_s3::Client {
-    client_from(&config.loader(config.first_region()).load().await)
-}
-
 fn client_from(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     // S3-compatible endpoints (and local emulators) rarely serve
     // bucket-named hosts; path-style addressing works everywhere.
@@ -40,8 +36,12 @@ pub async fn upload_and_presign(
     key: &str,
     body: &[u8],
     expires: Duration,
-) -> Result<String> {
-    let s3 = client(config).await;
+) -> Result<(String, String)> {
+    let sdk = config.loader(config.first_region()).load().await;
+    let owner = expected_owner(config, &sdk).await?;
+    let s3 = Bucket::in_its_region(&sdk, bucket, &mut None, Some(owner.clone()))
+        .await
+        .client;
     // The one unzeroized copy of the private keys: the request must own its
     // body, and the owning `bytes::Bytes` cannot be made to zeroize (that
     // would take `Bytes::from_owner(Zeroizing<Vec<u8>>)`, and `bytes` is not a
@@ -51,6 +51,7 @@ pub async fn upload_and_presign(
     s3.put_object()
         .bucket(bucket)
         .key(key)
+        .expected_bucket_owner(&owner)
         .body(ByteStream::from(owned))
         .content_type("text/x-shellscript")
         .send()
@@ -58,7 +59,7 @@ pub async fn upload_and_presign(
         .map_err(aws_sdk_s3::Error::from)
         .with_context(|| {
             format!(
-                "cannot upload to s3://{bucket}/{key}; the caller needs s3:PutObject on that bucket"
+                "cannot upload to s3://{bucket}/{key}; the bucket must belong to account {owner} (--store-owner) and the caller needs s3:PutObject on it"
             )
         })?;
     let presigned = s3
@@ -71,27 +72,141 @@ pub async fn upload_and_presign(
         )
         .await
         .context("cannot presign the download URL")?;
-    Ok(presigned.uri().to_string())
+    Ok((presigned.uri().to_string(), owner))
 }
 
-pub async fn delete(config: &Config, bucket: &str, key: &str) -> Result<()> {
-    client(config)
+/// The account a bucket must belong to: `--store-owner`, else the caller's
+/// own (GetCallerIdentity).
+///
+/// # Errors
+/// Who the caller is cannot be told.
+pub async fn expected_owner(config: &Config, sdk: &aws_config::SdkConfig) -> Result<String> {
+    if let Some(owner) = &config.bucket_owner {
+        return Ok(owner.clone());
+    }
+    Ok(super::sts::caller(sdk).await?.account)
+}
+
+/// Deletes `s3://bucket/key`, every version of it (on a versioned bucket a
+/// plain delete only hides the private keys behind a delete marker), from
+/// a bucket `owner` must own. Returns how many versions were deleted.
+///
+/// # Errors
+/// S3 refused a listing or a delete.
+pub async fn delete(
+    config: &Config,
+    bucket: &str,
+    key: &str,
+    owner: Option<&str>,
+) -> Result<usize> {
+    let sdk = config.loader(config.first_region()).load().await;
+    let owner = match owner {
+        Some(owner) => owner.to_string(),
+        None => expected_owner(config, &sdk).await?,
+    };
+    let s3 = Bucket::in_its_region(&sdk, bucket, &mut None, Some(owner.clone()))
         .await
-        .delete_object()
+        .client;
+    let remedy = || {
+        format!(
+            "cannot delete s3://{bucket}/{key}; the caller needs s3:ListBucketVersions and s3:DeleteObjectVersion (retry with `ec2-hostkey seed cleanup`)"
+        )
+    };
+    let listed = s3
+        .list_object_versions()
         .bucket(bucket)
-        .key(key)
+        .prefix(key)
+        .expected_bucket_owner(&owner)
         .send()
         .await
         .map_err(aws_sdk_s3::Error::from)
-        .with_context(|| format!("cannot delete s3://{bucket}/{key}; the caller needs s3:DeleteObject (retry with `ec2-hostkey seed cleanup`)"))?;
-    Ok(())
+        .with_context(remedy)?;
+    let versions: Vec<Option<String>> = listed
+        .versions()
+        .iter()
+        .filter(|v| v.key() == Some(key))
+        .map(|v| v.version_id().map(str::to_string))
+        .chain(
+            listed
+                .delete_markers()
+                .iter()
+                .filter(|m| m.key() == Some(key))
+                .map(|m| m.version_id().map(str::to_string)),
+        )
+        .collect();
+    // An unversioned bucket may list nothing for a plain object: delete it by name.
+    let versions = if versions.is_empty() {
+        vec![None]
+    } else {
+        versions
+    };
+    for version in &versions {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version.clone())
+            .expected_bucket_owner(&owner)
+            .send()
+            .await
+            .map_err(aws_sdk_s3::Error::from)
+            .with_context(remedy)?;
+    }
+    Ok(versions.len())
+}
+
+/// What is left of `s3://bucket/key`, counting every version and delete
+/// marker (`seed cleanup` reports it).
+///
+/// # Errors
+/// S3 refused the listing.
+pub async fn versions_left(
+    config: &Config,
+    bucket: &str,
+    key: &str,
+    owner: Option<&str>,
+) -> Result<usize> {
+    let sdk = config.loader(config.first_region()).load().await;
+    let owner = match owner {
+        Some(owner) => owner.to_string(),
+        None => expected_owner(config, &sdk).await?,
+    };
+    let s3 = Bucket::in_its_region(&sdk, bucket, &mut None, Some(owner.clone()))
+        .await
+        .client;
+    let listed = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .prefix(key)
+        .expected_bucket_owner(&owner)
+        .send()
+        .await
+        .map_err(aws_sdk_s3::Error::from)
+        .with_context(|| format!("cannot list the versions of s3://{bucket}/{key}"))?;
+    Ok(listed
+        .versions()
+        .iter()
+        .filter(|v| v.key() == Some(key))
+        .count()
+        + listed
+            .delete_markers()
+            .iter()
+            .filter(|m| m.key() == Some(key))
+            .count())
 }
 
 /// The region S3 says `bucket` lives in (the `x-amz-bucket-region` of a
 /// HeadBucket, which a redirect and a denial carry too); `None` when S3
 /// does not say (an emulator, a network error).
-async fn bucket_region(client: &aws_sdk_s3::Client, bucket: &str) -> Option<String> {
-    let region = match client.head_bucket().bucket(bucket).send().await {
+async fn bucket_region(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    owner: Option<&str>,
+) -> Option<String> {
+    let head = client
+        .head_bucket()
+        .bucket(bucket)
+        .set_expected_bucket_owner(owner.map(str::to_string));
+    let region = match head.send().await {
         Ok(head) => head.bucket_region().map(str::to_string),
         Err(err) => err
             .raw_response()
@@ -112,6 +227,26 @@ const MAX_OBJECT: i64 = 64 * 1024;
 pub struct Bucket {
     client: aws_sdk_s3::Client,
     pub name: String,
+    /// The account that must own it, sent with every request
+    /// (ExpectedBucketOwner): a bucket of anyone else is refused by S3
+    /// before anything is read or written.
+    pub owner: Option<String>,
+}
+
+/// One object of a listing, with what S3 (not its writer) says of it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub key: String,
+    /// LastModified, as S3 set it: seconds and nanoseconds since the epoch.
+    pub modified: (i64, u32),
+}
+
+/// One bounded page of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub objects: Vec<Listed>,
+    /// More objects lie past this page (they were not listed).
+    pub truncated: bool,
 }
 
 /// Whether a create-only write created the object.
@@ -131,10 +266,11 @@ impl Bucket {
         config: &aws_config::SdkConfig,
         name: &str,
         known: &mut Option<String>,
+        owner: Option<String>,
     ) -> Bucket {
         let mut client = client_from(config);
         if known.is_none() {
-            *known = bucket_region(&client, name).await;
+            *known = bucket_region(&client, name, owner.as_deref()).await;
         }
         if let Some(region) = known.as_deref()
             && config.region().map(|r| r.as_ref()) != Some(region)
@@ -148,13 +284,14 @@ impl Bucket {
         Bucket {
             client,
             name: name.to_string(),
+            owner,
         }
     }
 
-    /// From the standard settings chain alone (`doctor`).
-    pub async fn from_settings(config: &Config, name: &str) -> Bucket {
+    /// From the standard settings chain alone (`doctor`), owned by `owner`.
+    pub async fn from_settings(config: &Config, name: &str, owner: Option<String>) -> Bucket {
         let sdk = config.loader(config.first_region()).load().await;
-        Bucket::in_its_region(&sdk, name, &mut None).await
+        Bucket::in_its_region(&sdk, name, &mut None, owner).await
     }
 
     /// Writes `body` at `key` only if no object is there (`If-None-Match: *`):
@@ -168,6 +305,7 @@ impl Bucket {
             .put_object()
             .bucket(&self.name)
             .key(key)
+            .set_expected_bucket_owner(self.owner.clone())
             .if_none_match("*")
             .content_type("application/json")
             .body(ByteStream::from(body))
@@ -178,33 +316,93 @@ impl Bucket {
             Err(err) => match err.code() {
                 // 412: it exists; 409: a concurrent conditional write is in flight.
                 Some("PreconditionFailed" | "ConditionalRequestConflict") => Ok(Created::Exists),
-                _ => Err(Error::from_sdk("s3:PutObject", err)),
+                _ => Err(self.refused("s3:PutObject", err)),
             },
         }
     }
 
-    /// The keys under `prefix`, in S3's order.
+    /// Whether this bucket is the expected owner's and usable: a HeadBucket
+    /// that names the owner (S3 refuses it for anyone else's bucket).
     ///
     /// # Errors
-    /// Access denied, no such bucket, or the API failed.
-    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        let mut pages = self
+    /// Refused (another account's bucket, or no permission), or the API failed.
+    pub async fn check_owner(&self) -> Result<(), Error> {
+        self.client
+            .head_bucket()
+            .bucket(&self.name)
+            .set_expected_bucket_owner(self.owner.clone())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| self.refused("s3:ListBucket", e))
+    }
+
+    /// An SDK error as ours; a denial also says that every request names
+    /// the owner, since S3 refuses another account's bucket the same way.
+    fn refused<E>(
+        &self,
+        action: &'static str,
+        err: aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+    ) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        // A refused HEAD has no body to name its code: its status does.
+        let forbidden = err
+            .raw_response()
+            .is_some_and(|r| r.status().as_u16() == 403);
+        let err = match Error::from_sdk(action, err) {
+            Error::AccessDenied { action, message } => Error::AccessDenied { action, message },
+            _ if forbidden => Error::AccessDenied {
+                action,
+                message: "403 Forbidden".into(),
+            },
+            other => other,
+        };
+        match (err, &self.owner) {
+            (Error::AccessDenied { action, message }, Some(owner)) => Error::AccessDenied {
+                action,
+                message: format!(
+                    "{message}; or s3://{} is not a bucket of account {owner}, which every request names as its owner (--store-owner): nothing was read or written there",
+                    self.name
+                ),
+            },
+            (err, _) => err,
+        }
+    }
+
+    /// One bounded page of the objects under `prefix` (at most `max`), in
+    /// S3's key order, with their LastModified.
+    ///
+    /// # Errors
+    /// Access denied (another account's bucket included), no such bucket,
+    /// or the API failed.
+    pub async fn list_page(&self, prefix: &str, max: i32) -> Result<Listing, Error> {
+        let page = self
             .client
             .list_objects_v2()
             .bucket(&self.name)
             .prefix(prefix)
-            .into_paginator()
-            .send();
-        let mut keys = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| Error::from_sdk("s3:ListBucket", err))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
-        }
-        Ok(keys)
+            .max_keys(max)
+            .set_expected_bucket_owner(self.owner.clone())
+            .send()
+            .await
+            .map_err(|err| self.refused("s3:ListBucket", err))?;
+        let objects = page
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                let modified = o.last_modified()?;
+                Some(Listed {
+                    key: o.key()?.to_string(),
+                    modified: (modified.secs(), modified.subsec_nanos()),
+                })
+            })
+            .collect();
+        Ok(Listing {
+            objects,
+            truncated: page.is_truncated().unwrap_or(false),
+        })
     }
 
     /// The object at `key`, if it exists and is small.
@@ -217,12 +415,13 @@ impl Bucket {
             .get_object()
             .bucket(&self.name)
             .key(key)
+            .set_expected_bucket_owner(self.owner.clone())
             .send()
             .await
         {
             Ok(output) => output,
             Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
-            Err(err) => return Err(Error::from_sdk("s3:GetObject", err)),
+            Err(err) => return Err(self.refused("s3:GetObject", err)),
         };
         // No length said: not read at all (the body could be anything).
         if output
@@ -251,13 +450,15 @@ impl Bucket {
         let reachable = c
             .head_bucket()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner.clone())
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| Error::from_sdk("s3:ListBucket", e));
+            .map_err(|e| self.refused("s3:ListBucket", e));
         let public = c
             .get_bucket_policy_status()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner.clone())
             .send()
             .await
             .map(|o| {
@@ -273,6 +474,7 @@ impl Bucket {
         let blocked = c
             .get_public_access_block()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner.clone())
             .send()
             .await
             .map(|o| {
@@ -290,6 +492,7 @@ impl Bucket {
         let versioning = c
             .get_bucket_versioning()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner.clone())
             .send()
             .await
             .map(|o| {
@@ -300,6 +503,7 @@ impl Bucket {
         let encryption = c
             .get_bucket_encryption()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner.clone())
             .send()
             .await
             .map(|o| {

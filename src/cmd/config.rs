@@ -45,6 +45,7 @@ pub struct FileConfig {
     pub cache_ttl: Option<Duration>,
     pub known_hosts: Option<PathBuf>,
     pub on_name_move: Option<OnNameMoveArg>,
+    pub store_owner: Option<String>,
 }
 
 /// The file as written: every value still text, checked below so that an
@@ -63,6 +64,7 @@ struct Raw {
     cache_ttl: Option<String>,
     known_hosts: Option<String>,
     on_name_move: Option<String>,
+    store_owner: Option<String>,
 }
 
 /// Where the config file is.
@@ -168,6 +170,13 @@ impl FileConfig {
                 .map(|v| {
                     OnNameMoveArg::from_str(&v, false)
                         .map_err(|_| bad("on_name_move", "warn, refuse or accept"))
+                })
+                .transpose()?,
+            store_owner: raw
+                .store_owner
+                .map(|v| {
+                    crate::cli::parse_account(&v)
+                        .map_err(|_| bad("store_owner", "an AWS account id (12 digits)"))
                 })
                 .transpose()?,
         })

@@ -307,21 +307,46 @@ async fn ssm_checks(ec2: &Ec2, document: &str) -> Vec<Check> {
 /// must be reachable, not public, versioned (a changed record can be seen
 /// and undone) and encrypted by default.
 async fn store_checks(config: &aws::Config, url: &StoreUrl) -> Vec<Check> {
-    let bucket = Bucket::from_settings(config, &url.bucket).await;
-    let report = bucket.report().await;
     let name = format!("team store {url}");
+    let owner = match &config.bucket_owner {
+        Some(owner) => owner.clone(),
+        None => {
+            let sdk = config.loader(config.first_region()).load().await;
+            match crate::aws::sts::caller(&sdk).await {
+                Ok(caller) => caller.account,
+                Err(err) => {
+                    return vec![problem(
+                        Status::Fail,
+                        name,
+                        format!("cannot tell which account must own it: {err}"),
+                        "pass --store-owner ACCOUNT_ID, or fix the credentials",
+                    )];
+                }
+            }
+        }
+    };
+    let bucket = Bucket::from_settings(config, &url.bucket, Some(owner.clone())).await;
+    let report = bucket.report().await;
     if let Err(err) = report.reachable {
         return vec![problem(
             Status::Fail,
             name,
-            format!("not reachable: {err}"),
+            format!("not reachable as a bucket of account {owner}: {err}"),
             format!(
-                "check the bucket name and region, and allow s3:ListBucket, s3:GetObject and s3:PutObject on it (docs/team-store.md); {}",
+                "check the bucket name and that account {owner} owns it (--store-owner), and allow s3:ListBucket, s3:GetObject and s3:PutObject on it (docs/team-store.md); {}",
                 err.remedy()
             ),
         )];
     }
-    let mut checks = vec![ok(name, "reachable")];
+    let mut checks = vec![
+        ok(name, "reachable"),
+        ok(
+            "store bucket owner",
+            format!(
+                "account {owner}: every request says so (ExpectedBucketOwner), so a bucket of anyone else is refused"
+            ),
+        ),
+    ];
     let policy = "apply the bucket policy in docs/team-store.md";
     checks.push(match (report.public, report.blocked) {
         (Ok(true), _) => problem(

@@ -64,6 +64,13 @@ fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
     }
     let id = &record.id;
     let quiet = settings.quiet;
+    if args.s3.is_none() {
+        // Said even with --quiet: the user-data now holds private keys.
+        crate::text::warn(
+            false,
+            "the user-data holds the private host keys: anything on the instance can read them from its metadata for its whole life, and so can anyone with ec2:DescribeInstanceAttribute (AWS's ReadOnlyAccess grants it); for production use --s3 s3://BUCKET/PREFIX, which puts only a presigned URL that expires in the user-data",
+        );
+    }
     note(
         quiet,
         &format!(
@@ -106,5 +113,34 @@ fn cleanup(settings: &Settings) -> Result<()> {
     for mut record in pending {
         seed::delete_s3_object(&settings.aws, settings.quiet, &store, &mut record)?;
     }
+    // What is left, every version and delete marker counted: on a
+    // versioned bucket a plain delete would have left the keys readable.
+    let mut left = Vec::new();
+    for record in store.all() {
+        let Some(object) = &record.s3 else { continue };
+        let owner = object.owner.as_deref();
+        let count = crate::aws::block_on(crate::aws::s3::versions_left(
+            &settings.aws,
+            &object.bucket,
+            &object.key,
+            owner,
+        ))?;
+        if count > 0 {
+            left.push(format!(
+                "s3://{}/{} (seed {}): {count} version(s) left",
+                object.bucket, object.key, record.id
+            ));
+        }
+    }
+    if !left.is_empty() {
+        bail!(
+            "seed objects are still in S3: {}; delete them (every version) or allow s3:DeleteObjectVersion and run `ec2-hostkey seed cleanup` again",
+            left.join("; ")
+        );
+    }
+    note(
+        settings.quiet,
+        "no seed object is left in S3 (every version checked)",
+    );
     Ok(())
 }

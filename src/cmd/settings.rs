@@ -74,8 +74,13 @@ impl Settings {
                 })?),
                 None => file.store.clone(),
             };
+        let owner = global.store_owner.clone().or(file.store_owner.clone());
         let mut settings = Settings::merge(global, file);
-        settings.store = store;
+        settings.store = store.map(|url| StoreUrl {
+            owner: owner.clone(),
+            ..url
+        });
+        settings.aws.bucket_owner = owner;
         settings.aws.ca_bundle = ca_bundle()?;
         Ok(settings)
     }
@@ -104,6 +109,7 @@ impl Settings {
                 regions,
                 profile,
                 ca_bundle: None,
+                bucket_owner: None,
             },
             resolve: resolve::Options {
                 address: match address {

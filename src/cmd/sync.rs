@@ -99,7 +99,12 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
     report(args, &path, &outcomes)?;
 
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
+    let conflicts = outcomes
+        .iter()
+        .filter(|o| o.published.as_deref() == Some("conflict"))
+        .count();
     match (count("mismatch"), count("unavailable")) {
+        (0, 0) if conflicts > 0 => Err(crate::error::StoreConflicts { count: conflicts }.into()),
         (0, 0) => Ok(()),
         (0, count) => Err(crate::error::SyncIncomplete { count }.into()),
         (count, _) => Err(crate::error::SyncMismatches { count }.into()),
@@ -274,6 +279,11 @@ async fn publish_one(
         None => "not-from-a-source".into(),
         Some(Ok(done)) => {
             outcome.store_disagrees = done.disagreeing;
+            if let Some(object) = done.conflict {
+                outcome.reason = Some(format!(
+                    "not published: {object} is taken by an object that is not this record (junk, or other keys): someone other than ec2-hostkey writes to the team store"
+                ));
+            }
             done.published.label().into()
         }
         Some(Err(err)) => format!("failed: {err}"),

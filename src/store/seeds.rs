@@ -33,6 +33,9 @@ pub struct S3Object {
     pub bucket: String,
     pub key: String,
     pub deleted: bool,
+    /// The account the bucket was checked to belong to at upload.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 impl SeedRecord {

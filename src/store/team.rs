@@ -31,6 +31,9 @@ pub struct StoreUrl {
     pub bucket: String,
     /// Without leading or trailing slashes; may be empty.
     pub prefix: String,
+    /// `--store-owner`: the account that must own the bucket; `None`: the
+    /// caller's own.
+    pub owner: Option<String>,
 }
 
 impl StoreUrl {
@@ -57,6 +60,7 @@ impl StoreUrl {
         Ok(StoreUrl {
             bucket: bucket.to_string(),
             prefix: prefix.to_string(),
+            owner: None,
         })
     }
 
@@ -108,6 +112,38 @@ pub struct Record {
     pub verified_at: String,
     /// The STS caller ARN of whoever verified.
     pub verified_by: String,
+    /// Where S3 keeps it and when S3 says it was written: the facts that
+    /// order records (`verified_at` and `verified_by` are the writer's claims).
+    #[serde(skip)]
+    pub stored: Option<Stored>,
+}
+
+/// What S3, not the writer, says of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stored {
+    pub key: String,
+    /// LastModified: seconds and nanoseconds since the epoch.
+    pub modified: (i64, u32),
+}
+
+impl Stored {
+    /// `s3 key K, written T (S3's LastModified)`, safe to print.
+    pub fn describe(&self) -> String {
+        let (secs, nanos) = self.modified;
+        let when = u64::try_from(secs).map_or_else(
+            |_| "before 1970".to_string(),
+            |secs| {
+                humantime::format_rfc3339_seconds(
+                    std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos),
+                )
+                .to_string()
+            },
+        );
+        format!(
+            "object {}, LastModified {when} (S3's)",
+            crate::text::sanitize(&self.key)
+        )
+    }
 }
 
 impl Record {
@@ -119,14 +155,19 @@ impl Record {
             .collect()
     }
 
-    /// `verified_by at verified_at`, safe to print.
+    /// What the record claims (who verified, when) beside what S3 says of
+    /// it (its object and LastModified), safe to print.
     pub fn verified(&self) -> String {
         let sanitize = crate::text::sanitize;
-        format!(
-            "{} at {}",
+        let claims = format!(
+            "{} at {}, as the record claims",
             sanitize(&self.verified_by),
             sanitize(&self.verified_at)
-        )
+        );
+        match &self.stored {
+            Some(stored) => format!("{claims}; {}", stored.describe()),
+            None => claims,
+        }
     }
 
     fn file_name(&self) -> String {
@@ -143,6 +184,9 @@ pub enum Published {
     New,
     /// A record of the same keys was there already: nothing written.
     Exists,
+    /// Something else sits where the record would go (squatting): nothing
+    /// written, and the team should learn its bucket has an unexpected writer.
+    Conflict,
 }
 
 impl Published {
@@ -150,6 +194,7 @@ impl Published {
         match self {
             Published::New => "new",
             Published::Exists => "exists",
+            Published::Conflict => "conflict",
         }
     }
 }
@@ -170,12 +215,19 @@ pub struct Rejected {
 
 impl TeamStore {
     /// The store, asked through its bucket's own region (asked of S3 once
-    /// and remembered in the cache directory).
-    pub async fn open(url: &StoreUrl, config: &aws_config::SdkConfig) -> TeamStore {
+    /// and remembered in the cache directory), owned by `--store-owner` or
+    /// else `own_account` (every request says so: a bucket of another
+    /// account is refused by S3 before anything is read or written).
+    pub async fn open(
+        url: &StoreUrl,
+        config: &aws_config::SdkConfig,
+        own_account: &str,
+    ) -> TeamStore {
+        let owner = url.owner.clone().unwrap_or_else(|| own_account.to_string());
         let cache = Cache::default_dir().and_then(|dir| Cache::open_at(dir, Duration::ZERO));
         let mut region = cache.as_ref().and_then(|c| c.bucket_region(&url.bucket));
         let asked = region.is_none();
-        let bucket = Bucket::in_its_region(config, &url.bucket, &mut region).await;
+        let bucket = Bucket::in_its_region(config, &url.bucket, &mut region, Some(owner)).await;
         if asked && let (Some(cache), Some(region)) = (&cache, &region) {
             cache.put_bucket_region(&url.bucket, region);
         }
@@ -183,6 +235,14 @@ impl TeamStore {
             url: url.clone(),
             bucket,
         }
+    }
+
+    /// Whether the bucket is the expected owner's, and usable.
+    ///
+    /// # Errors
+    /// S3 refused (another account's bucket, or no permission).
+    pub async fn check_owner(&self) -> Result<(), AwsError> {
+        self.bucket.check_owner().await
     }
 
     /// Every well-formed record for the instance, and the objects under its
@@ -199,21 +259,33 @@ impl TeamStore {
         let prefix = self.url.instance_prefix(account, region, id);
         let mut records = Vec::new();
         let mut rejected = Vec::new();
-        let mut keys = self.bucket.list(&prefix).await?;
-        // One record per key set: more than a few means someone is filling
-        // the prefix; the newest names sort last by nothing we can trust,
-        // so the count is bounded rather than the choice made smarter.
-        if keys.len() > MAX_RECORDS {
-            let why = format!(
-                "more than {MAX_RECORDS} objects for one instance; only the first {MAX_RECORDS} were read"
-            );
+        // One bounded page, whatever the prefix holds: a flood of objects
+        // must not turn a connection into minutes of listing. Of it, only
+        // objects named as records are, newest first by S3's LastModified
+        // (never a date the writer typed), and a bounded number of them.
+        let listing = self.bucket.list_page(&prefix, LIST_PAGE).await?;
+        let (mut named, others): (Vec<_>, Vec<_>) = listing
+            .objects
+            .into_iter()
+            .partition(|o| is_record_name(o.key.strip_prefix(&prefix).unwrap_or_default()));
+        named.sort_by_key(|o| std::cmp::Reverse(o.modified));
+        let skipped = others.len() + named.len().saturating_sub(MAX_RECORDS);
+        if skipped > 0 || listing.truncated {
+            let more = if listing.truncated {
+                format!(", and the listing stopped at {LIST_PAGE} objects")
+            } else {
+                String::new()
+            };
             rejected.push(Rejected {
                 key: prefix.clone(),
-                why,
+                why: format!(
+                    "{skipped} object(s) skipped (not named as records, or older than the newest {MAX_RECORDS}){more}: someone other than ec2-hostkey writes here"
+                ),
             });
-            keys.truncate(MAX_RECORDS);
         }
-        for key in keys {
+        named.truncate(MAX_RECORDS);
+        for listed in named {
+            let key = listed.key.clone();
             let body = match self.bucket.get(&key).await {
                 Ok(Some(body)) => body,
                 Ok(None) => continue,
@@ -236,7 +308,13 @@ impl TeamStore {
                 Err(err) => return Err(err),
             };
             match check(&key, &body, account, region, id) {
-                Ok(record) => records.push(record),
+                Ok(mut record) => {
+                    record.stored = Some(Stored {
+                        key,
+                        modified: listed.modified,
+                    });
+                    records.push(record);
+                }
                 Err(why) => rejected.push(Rejected { key, why }),
             }
         }
@@ -252,9 +330,49 @@ impl TeamStore {
         let body = serde_json::to_vec_pretty(record).expect("a record serialises");
         Ok(match self.bucket.put_new(&key, body).await? {
             Created::New => Published::New,
-            Created::Exists => Published::Exists,
+            Created::Exists => self.judge_taken(&key, record).await?,
         })
     }
+
+    /// A create-only write found `key` taken: the same keys there is fine;
+    /// anything else (junk, another instance's record, other keys) is a
+    /// squatter, and a conflict.
+    async fn judge_taken(&self, key: &str, record: &Record) -> Result<Published, AwsError> {
+        let (account, region, id) = (&record.account, &record.region, &record.instance_id);
+        let there = match self.bucket.get(key).await {
+            Ok(Some(body)) => check(key, &body, account, region, id).ok(),
+            // Being written right now by another writer of the same record.
+            Ok(None) => return Ok(Published::Exists),
+            Err(AwsError::Api { .. }) => None,
+            Err(err) => return Err(err),
+        };
+        let same = there.is_some_and(|r| {
+            let mut theirs = r.keys.clone();
+            let mut ours = record.keys.clone();
+            theirs.sort();
+            ours.sort();
+            theirs == ours
+        });
+        Ok(if same {
+            Published::Exists
+        } else {
+            Published::Conflict
+        })
+    }
+}
+
+/// Objects listed per instance: one page.
+const LIST_PAGE: i32 = 1000;
+
+/// Whether `name` (a key below an instance's prefix) is shaped as a record's:
+/// the base64url SHA-256 of its keys, then `.json`.
+fn is_record_name(name: &str) -> bool {
+    name.strip_suffix(".json").is_some_and(|digest| {
+        digest.len() == 43
+            && digest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// Parses the object at `key` as a record of instance `id` and checks that
@@ -312,6 +430,7 @@ mod tests {
             console_block: None,
             verified_at: now_rfc3339(),
             verified_by: "arn:aws:iam::123456789012:user/a".into(),
+            stored: None,
         }
     }
 

@@ -605,8 +605,14 @@ async fn from_store(
     sources: &Sources,
 ) -> Result<(Vouched, Source), sources::Error> {
     let url = sources.store.as_ref().expect("asked only when configured");
-    let store = TeamStore::open(url, ec2.sdk_config()).await;
-    let account = instance.account.as_deref().unwrap_or("unknown");
+    // The bucket must be the account's own (or --store-owner's): the
+    // instance's account, as EC2 reports it, is the caller's here.
+    let account = match instance.account.as_deref() {
+        Some(account) => account.to_string(),
+        None => crate::aws::sts::caller(ec2.sdk_config()).await?.account,
+    };
+    let store = TeamStore::open(url, ec2.sdk_config(), &account).await;
+    let account = account.as_str();
     let (records, rejected) = store
         .records(account, &instance.region, &instance.id)
         .await?;
@@ -621,9 +627,13 @@ async fn from_store(
             ),
         );
     }
+    // Newest by what S3 says (LastModified), never by a date the writer typed.
     let newest = records
         .into_iter()
-        .max_by(|a, b| a.verified_at.cmp(&b.verified_at))
+        .max_by(|a, b| {
+            let order = |r: &Record| r.stored.as_ref().map(|s| s.modified);
+            order(a).cmp(&order(b))
+        })
         .ok_or_else(|| sources::Error::NoStoreRecord {
             id: instance.id.clone(),
             store: url.to_string(),

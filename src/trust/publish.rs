@@ -29,8 +29,11 @@ pub struct Publisher {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub published: Published,
-    /// Records of the instance that list other keys: `verified_by at verified_at`.
+    /// Records of the instance that list other keys: what each claims, and
+    /// what S3 says of it.
     pub disagreeing: Vec<String>,
+    /// With [`Published::Conflict`]: the object that sits where the record goes.
+    pub conflict: Option<String>,
 }
 
 /// Whether keys vouched for by the source labelled `label` (as in reports)
@@ -43,10 +46,12 @@ impl Publisher {
     /// # Errors
     /// Who the caller is cannot be told (GetCallerIdentity failed).
     pub async fn open(config: &aws_config::SdkConfig, url: &StoreUrl) -> Result<Self, AwsError> {
-        Ok(Publisher {
-            store: TeamStore::open(url, config).await,
-            caller: sts::caller(config).await?,
-        })
+        let caller = sts::caller(config).await?;
+        let store = TeamStore::open(url, config, &caller.account).await;
+        // Before any record is written: a bucket of another account (a
+        // typo, or a name someone re-registered) would collect them.
+        store.check_owner().await?;
+        Ok(Publisher { store, caller })
     }
 
     /// Publishes `keys` for `instance` as vouched for by `source` (a
@@ -78,6 +83,7 @@ impl Publisher {
             console_block: block.map(str::to_string),
             verified_at: team::now_rfc3339(),
             verified_by: self.caller.arn.clone(),
+            stored: None,
         };
         let (existing, _) = self
             .store
@@ -97,9 +103,17 @@ impl Publisher {
         } else {
             self.store.publish(&record).await?
         };
+        let conflict = (published == Published::Conflict).then(|| {
+            format!(
+                "s3://{}/{}",
+                self.store.url.bucket,
+                self.store.url.key_for(&record)
+            )
+        });
         Ok(Outcome {
             published,
             disagreeing,
+            conflict,
         })
     }
 
@@ -175,6 +189,15 @@ pub fn report<E: std::fmt::Display>(
             false,
             &format!(
                 "the team store {url} holds a record for {} with other keys (verified by {other}); the fresh read wins: the instance was re-keyed, or that record was tampered with",
+                instance.id
+            ),
+        );
+    }
+    if let Some(object) = &outcome.conflict {
+        warn(
+            false,
+            &format!(
+                "could not publish {}'s keys: {object} is taken by an object that is not this record (junk, or other keys): someone other than ec2-hostkey writes to the team store {url}; find out who, and remove it",
                 instance.id
             ),
         );

@@ -78,7 +78,7 @@ pub fn generate(
             let bundle = render_script(&keys, &id)?;
             // Pinned in the user-data: computed over exactly the bytes uploaded.
             let pinned = sha256_hex(bundle.as_bytes());
-            let presigned = aws::block_on(aws::s3::upload_and_presign(
+            let (presigned, owner) = aws::block_on(aws::s3::upload_and_presign(
                 aws,
                 &bucket,
                 &key,
@@ -89,6 +89,7 @@ pub fn generate(
                 bucket,
                 key,
                 deleted: false,
+                owner: Some(owner),
             });
             let digest = keys_digest(&public_key_texts(&keys));
             Zeroizing::new(render_fetch_script(&presigned, &id, &pinned, &digest))
@@ -119,7 +120,8 @@ pub fn delete_s3_object(
     let Some(object) = record.s3.as_mut().filter(|o| !o.deleted) else {
         return Ok(());
     };
-    aws::block_on(aws::s3::delete(aws, &object.bucket, &object.key))?;
+    let owner = object.owner.as_deref();
+    aws::block_on(aws::s3::delete(aws, &object.bucket, &object.key, owner))?;
     object.deleted = true;
     crate::text::note(
         quiet,

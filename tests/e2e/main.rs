@@ -22,5 +22,6 @@ mod proxy;
 mod seed;
 mod ssm;
 mod store;
+mod store_attacks;
 mod sync;
 mod trust;

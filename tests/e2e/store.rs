@@ -378,7 +378,7 @@ fn the_store_comes_from_the_config_file_and_doctor_checks_its_bucket() {
             name.starts_with("team store") || name.starts_with("store bucket")
         })
         .collect();
-    assert_eq!(store_checks.len(), 4, "{report}");
+    assert_eq!(store_checks.len(), 5, "{report}");
     assert!(store_checks.iter().all(|c| c["status"] == "ok"), "{report}");
 
     // A bucket that is not there: one FAIL naming it.

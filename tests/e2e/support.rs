@@ -481,6 +481,89 @@ impl Sim {
     }
 
     /// The keys of the objects under `prefix`.
+    /// A bucket created by another AWS account (`account`, through
+    /// AssumeRole), whose policy lets anyone write: a stranger's bucket that
+    /// happens to carry the name the team typed.
+    pub fn create_foreign_bucket(&self, account: &str, name: &str) {
+        let config = self.s3.config().clone();
+        let sts_config = aws_sdk_sts::config::Builder::new()
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        let assumed = self
+            .rt
+            .block_on(
+                aws_sdk_sts::Client::from_conf(sts_config)
+                    .assume_role()
+                    .role_arn(format!("arn:aws:iam::{account}:role/stranger"))
+                    .role_session_name("stranger")
+                    .send(),
+            )
+            .expect("AssumeRole");
+        let c = assumed.credentials().expect("credentials");
+        let theirs = config
+            .to_builder()
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "stranger",
+            ))
+            .build();
+        self.rt
+            .block_on(
+                aws_sdk_s3::Client::from_conf(theirs)
+                    .create_bucket()
+                    .bucket(name)
+                    .send(),
+            )
+            .expect("CreateBucket as a stranger");
+    }
+
+    pub fn enable_versioning(&self, bucket: &str) {
+        let on = aws_sdk_s3::types::VersioningConfiguration::builder()
+            .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+            .build();
+        self.rt
+            .block_on(
+                self.s3
+                    .put_bucket_versioning()
+                    .bucket(bucket)
+                    .versioning_configuration(on)
+                    .send(),
+            )
+            .expect("PutBucketVersioning");
+    }
+
+    /// Every version and delete marker of `key` in `bucket`.
+    pub fn versions(&self, bucket: &str, key: &str) -> usize {
+        let out = self
+            .rt
+            .block_on(
+                self.s3
+                    .list_object_versions()
+                    .bucket(bucket)
+                    .prefix(key)
+                    .send(),
+            )
+            .expect("ListObjectVersions");
+        out.versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .count()
+            + out
+                .delete_markers()
+                .iter()
+                .filter(|m| m.key() == Some(key))
+                .count()
+    }
+
     /// A bucket in `region` (S3 answers requests signed for another region
     /// with a redirect, and so does the testbed).
     pub fn create_bucket_in(&self, name: &str, region: &str) {

@@ -702,6 +702,13 @@ def harness_app(moto_app):
             region = bucket_region(environ)
             if region and s3_call != "s3:CreateBucket" and signed_region(environ) != region:
                 return s3_redirect(environ, region, start_response)
+            expected = environ.get("HTTP_X_AMZ_EXPECTED_BUCKET_OWNER")
+            if expected and bucket_owner(environ) not in (None, expected):
+                # S3 refuses a request whose ExpectedBucketOwner is not the bucket's owner.
+                body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                head = environ.get("REQUEST_METHOD") == "HEAD"
+                start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", "0" if head else str(len(body)))])
+                return [b"" if head else body]
             if s3_call == "s3:GetBucketVersioning":
                 return versioning_app(moto_app, environ, start_response)
             return moto_app(environ, start_response)
@@ -753,6 +760,15 @@ def bucket_region(environ):
     return bucket.region_name if bucket else None
 
 
+def bucket_owner(environ):
+    """The account that owns the (path-style) bucket a request names, if it exists."""
+    from moto.s3.models import s3_backends
+
+    parts = [p for p in environ.get("PATH_INFO", "/").split("/") if p]
+    owner = s3_backends.bucket_accounts.get(parts[0]) if parts else None
+    return owner[1] if owner else None
+
+
 def signed_region(environ):
     """The region a request was signed for: its Authorization header, or a
     presigned URL's X-Amz-Credential."""
@@ -785,6 +801,8 @@ def s3_action(environ):
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     parts = [p for p in environ.get("PATH_INFO", "/").split("/") if p]
     if len(parts) <= 1:
+        if "versions" in query:
+            return "s3:ListObjectVersions"
         for sub, name in (("versioning", "GetBucketVersioning"), ("encryption", "GetBucketEncryption"),
                           ("policyStatus", "GetBucketPolicyStatus"), ("publicAccessBlock", "GetPublicAccessBlock")):
             if sub in query:
