@@ -342,8 +342,13 @@ pub struct SeedGenArgs {
     #[arg(long, value_enum, default_value = "cloud-config")]
     pub format: SeedFormat,
     /// Put the private keys in a private S3 object (s3://bucket/prefix); user-data gets a presigned URL
+    /// [default: the config file's seed_bucket, if set]
     #[arg(long, value_name = "S3_URL")]
     pub s3: Option<String>,
+    /// Put the private keys in the user-data itself even when a seed_bucket is configured
+    /// (readable by anyone with ec2:DescribeInstanceAttribute)
+    #[arg(long, conflicts_with = "s3")]
+    pub inline: bool,
     /// How long the presigned URL works (with --s3)
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub expires: Duration,

@@ -785,7 +785,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed)
-            opts="-o -v -q -h --type --format --s3 --expires --output --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help bind cleanup help"
+            opts="-o -v -q -h --type --format --s3 --inline --expires --output --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help bind cleanup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -188,7 +188,7 @@ ecdsa\t''
 rsa\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l format -d 'User-data format' -r -f -a "cloud-config\t''
 script\t''"
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l s3 -d 'Put the private keys in a private S3 object (s3://bucket/prefix); user-data gets a presigned URL' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l s3 -d 'Put the private keys in a private S3 object (s3://bucket/prefix); user-data gets a presigned URL [default: the config file\'s seed_bucket, if set]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l expires -d 'How long the presigned URL works (with --s3)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s o -l output -d 'Write the user-data to FILE (0600) instead of stdout' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
@@ -202,6 +202,7 @@ accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l inline -d 'Put the private keys in the user-data itself even when a seed_bucket is configured (readable by anyone with ec2:DescribeInstanceAttribute)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -14,11 +14,14 @@ fn string(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `SSH-2.0-x`, then one unencrypted packet: KEX_ECDH_REPLY with `blob` as K_S.
+/// `SSH-2.0-x`, then one unencrypted packet: a whole KEX_ECDH_REPLY with `blob` as K_S.
 fn reply_with(blob: &[u8]) -> Vec<u8> {
     let mut payload = vec![31];
     payload.extend(string(blob));
     payload.extend(string(b"ephemeral"));
+    let mut signature = string(b"ssh-ed25519");
+    signature.extend(string(&[7; 64]));
+    payload.extend(string(&signature));
     let padding = 8 - (payload.len() + 5) % 8 + 8;
     let mut stream = b"SSH-2.0-x\r\n".to_vec();
     stream.extend(((payload.len() + padding + 1) as u32).to_be_bytes());

@@ -46,6 +46,8 @@ pub struct FileConfig {
     pub known_hosts: Option<PathBuf>,
     pub on_name_move: Option<OnNameMoveArg>,
     pub store_owner: Option<String>,
+    /// `s3://bucket/prefix` for seeds: S3 delivery becomes the default.
+    pub seed_bucket: Option<String>,
 }
 
 /// The file as written: every value still text, checked below so that an
@@ -65,6 +67,7 @@ struct Raw {
     known_hosts: Option<String>,
     on_name_move: Option<String>,
     store_owner: Option<String>,
+    seed_bucket: Option<String>,
 }
 
 /// Where the config file is.
@@ -170,6 +173,14 @@ impl FileConfig {
                 .map(|v| {
                     OnNameMoveArg::from_str(&v, false)
                         .map_err(|_| bad("on_name_move", "warn, refuse or accept"))
+                })
+                .transpose()?,
+            seed_bucket: raw
+                .seed_bucket
+                .map(|v| {
+                    StoreUrl::parse(&v)
+                        .map(|_| v.clone())
+                        .map_err(|_| bad("seed_bucket", "an s3://bucket/prefix URL"))
                 })
                 .transpose()?,
             store_owner: raw

@@ -24,8 +24,14 @@ pub fn run(settings: &Settings, args: &SeedArgs) -> Result<()> {
 }
 
 fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
+    // A configured seed bucket makes S3 delivery the default; --inline opts out.
+    let s3 = match (&args.s3, args.inline) {
+        (Some(url), _) => Some(url.clone()),
+        (None, false) => settings.file.seed_bucket.clone(),
+        (None, true) => None,
+    };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    if to_terminal && args.s3.is_none() {
+    if to_terminal && s3.is_none() {
         bail!(
             "refusing to print private host keys to a terminal; write them to a file with --output user-data.txt (created 0600), or use --s3 to keep them out of the user-data"
         );
@@ -44,7 +50,7 @@ fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
             })
             .collect()
     };
-    let delivery = match (&args.s3, args.format) {
+    let delivery = match (&s3, args.format) {
         (Some(url), _) => Delivery::S3 {
             url: url.clone(),
             expires: args.expires,
@@ -64,7 +70,7 @@ fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
     }
     let id = &record.id;
     let quiet = settings.quiet;
-    if args.s3.is_none() {
+    if s3.is_none() {
         // Said even with --quiet: the user-data now holds private keys.
         crate::text::warn(
             false,

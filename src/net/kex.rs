@@ -126,6 +126,16 @@ pub fn intercept_host_key(
             }
             if payload.first().is_some_and(|m| REPLY_MESSAGES.contains(m)) {
                 if let Some(presented) = leading_key(&payload[1..]) {
+                    // A group-exchange offer (also 31) dressed up as a reply
+                    // (its `p` a genuine key blob, to be "verified" while the
+                    // real reply with another key follows): a reply is whole
+                    // — K_S, the server's exchange value, a signature, and
+                    // nothing after — or it is refused, never passed on.
+                    if !whole_reply(&payload[1..]) {
+                        return Err(Error::Malformed(
+                            "a key-exchange reply that is not K_S, the exchange value and a signature",
+                        ));
+                    }
                     client.flush()?;
                     return Ok(Intercepted {
                         presented,
@@ -282,6 +292,22 @@ fn read_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((body, &data[4 + len..]))
 }
 
+/// Whether `payload` is exactly a key-exchange reply's three strings
+/// (RFC 4253 §8, RFC 5656 §4, RFC 4419 §3, the hybrid methods): the host
+/// key, the server's exchange value (an mpint or a string), and a signature
+/// that is itself a named blob.
+fn whole_reply(payload: &[u8]) -> bool {
+    let parsed = (|| {
+        let (_, rest) = read_string(payload)?;
+        let (_, rest) = read_string(rest)?;
+        let (signature, rest) = read_string(rest)?;
+        let (name, signed) = read_string(signature)?;
+        let (_, after) = read_string(signed)?;
+        Some(rest.is_empty() && after.is_empty() && !name.is_empty())
+    })();
+    parsed == Some(true)
+}
+
 /// Whether `payload` starts with a key blob: a string whose own first string
 /// is a host key algorithm's name.
 fn names_a_key(payload: &[u8]) -> bool {
@@ -421,6 +447,7 @@ mod tests {
         let mut reply = vec![31];
         reply.extend(string(&key.to_bytes().unwrap()));
         reply.extend(string(b"ephemeral"));
+        reply.extend(signature());
         let mut after = packet(&reply);
         after.extend(packet(&[21]));
         (before, after)
@@ -486,8 +513,46 @@ mod tests {
         let mut reply = vec![31];
         reply.extend(string(blob));
         reply.extend(string(b"ephemeral"));
+        reply.extend(signature());
         input.extend(packet(&reply));
         input
+    }
+
+    /// The signature string that ends a reply: a named blob.
+    fn signature() -> Vec<u8> {
+        let mut named = string(b"ssh-ed25519");
+        named.extend(string(&[7; 64]));
+        string(&named)
+    }
+
+    #[test]
+    fn a_group_offer_dressed_as_a_reply_is_refused_not_passed_on() {
+        // GEX_GROUP (31) whose `p` is a genuine key blob, `g` 2: no signature.
+        let key = PublicKey::from_openssh(ED).unwrap();
+        let mut input = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
+        let mut offer = vec![31];
+        offer.extend(string(&key.to_bytes().unwrap()));
+        offer.extend(string(&[2]));
+        input.extend(packet(&offer));
+        let mut forwarded = Vec::new();
+        let err = intercept_host_key(&mut input.as_slice(), &mut forwarded).unwrap_err();
+        assert!(matches!(err, Error::Malformed(_)), "{err}");
+        assert_eq!(
+            forwarded, b"SSH-2.0-OpenSSH_9.2\r\n",
+            "the offer never reached the client"
+        );
+        // Trailing bytes after a reply's signature are refused too.
+        let mut input = reply_with(&key.to_bytes().unwrap());
+        let mut tail = vec![31];
+        tail.extend(string(&key.to_bytes().unwrap()));
+        tail.extend(string(b"ephemeral"));
+        tail.extend(signature());
+        tail.extend(b"junk");
+        input = input[..input.len()].to_vec();
+        let mut odd = b"SSH-2.0-x\r\n".to_vec();
+        odd.extend(packet(&tail));
+        assert!(intercept_host_key(&mut odd.as_slice(), &mut Vec::new()).is_err());
+        assert!(intercept_host_key(&mut input.as_slice(), &mut Vec::new()).is_ok());
     }
 
     #[test]

@@ -866,6 +866,16 @@ const PENDING_POLL: Duration = Duration::from_secs(2);
 /// by `seed bind` or an earlier proof, or named with a matching digest by
 /// the instance's own user-data (which only someone who may launch or
 /// modify the instance can write). A seed tag alone proves nothing.
+/// Whether `instance` was launched before `seed` was made (beyond five
+/// minutes of clock difference between this machine and AWS).
+fn launched_before(instance: &Instance, seed: &SeedRecord) -> bool {
+    const CLOCK_SLACK: i64 = 300;
+    let made = i64::try_from(seed.created_at).unwrap_or(i64::MAX);
+    instance
+        .launched_at
+        .is_some_and(|launched| launched + CLOCK_SLACK < made)
+}
+
 pub async fn seeded(ec2: &Ec2, instance: &Instance, quiet: bool) -> Option<SeedRecord> {
     let store = match SeedStore::open() {
         Ok(store) => store,
@@ -899,6 +909,12 @@ pub async fn seeded(ec2: &Ec2, instance: &Instance, quiet: bool) -> Option<SeedR
         return None;
     };
     let proven = match store.get(&seed_id) {
+        // An instance launched before the seed was made cannot have been
+        // launched with it: its user-data was changed later (a copied line).
+        Some(record) if launched_before(instance, &record) => Err(anyhow::anyhow!(
+            "{} was launched before seed {seed_id} was made, so the line was copied into its user-data later",
+            instance.id
+        )),
         Some(record) if seeds::keys_digest(&record.keys) == digest => {
             store.bind(&seed_id, &instance.id)
         }

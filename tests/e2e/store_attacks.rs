@@ -246,3 +246,49 @@ fn a_versioned_seed_bucket_keeps_no_version_of_the_private_keys() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_binding_line_copied_into_an_older_instance_never_binds() {
+    let sim = Sim::start();
+    let (_, user_data) = sim.seed(&[]);
+    // An instance launched an hour before the seed existed, its user-data
+    // carrying the seed's line (someone copied it in while it was stopped).
+    let old = sim.launch(Launch {
+        user_data: Some(user_data),
+        ..Launch::named("old").tag("sim:launched-ago", "3600")
+    });
+    let out = sim.run_bin(&["fetch", "--json", &old.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(json(&out)[0]["source"], "seed", "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("launched before seed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_configured_seed_bucket_makes_s3_delivery_the_default() {
+    let sim = Sim::start();
+    sim.create_bucket("seeds");
+    let config = sim.home().join(".config/ec2-hostkey");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(
+        config.join("config.toml"),
+        "seed_bucket = \"s3://seeds/hostkeys\"\n",
+    )
+    .unwrap();
+    let (id, user_data) = sim.seed(&[]);
+    assert!(!user_data.contains("PRIVATE KEY"), "{user_data}");
+    assert!(sim.object_exists("seeds", &format!("hostkeys/{id}.sh")));
+    // --inline opts out, and is warned about.
+    let ud = sim.path("inline");
+    let out = sim.run_bin(&["seed", "--inline", "--output", ud.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fs::read_to_string(&ud).unwrap().contains("PRIVATE KEY"));
+    assert!(
+        stderr(&out).contains("warning: the user-data holds the private host keys"),
+        "{}",
+        stderr(&out)
+    );
+}
