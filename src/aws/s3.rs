@@ -89,7 +89,8 @@ pub async fn expected_owner(config: &Config, sdk: &aws_config::SdkConfig) -> Res
 
 /// Deletes `s3://bucket/key`, every version of it (on a versioned bucket a
 /// plain delete only hides the private keys behind a delete marker), from
-/// a bucket `owner` must own. Returns how many versions were deleted.
+/// a bucket `owner` (else the caller's account) must own. Returns how many
+/// versions were deleted.
 ///
 /// # Errors
 /// S3 refused a listing or a delete.
@@ -99,41 +100,14 @@ pub async fn delete(
     key: &str,
     owner: Option<&str>,
 ) -> Result<usize> {
-    let sdk = config.loader(config.first_region()).load().await;
-    let owner = match owner {
-        Some(owner) => owner.to_string(),
-        None => expected_owner(config, &sdk).await?,
-    };
-    let s3 = Bucket::in_its_region(&sdk, bucket, &mut None, Some(owner.clone()))
-        .await
-        .client;
     let remedy = || {
         format!(
             "cannot delete s3://{bucket}/{key}; the caller needs s3:ListBucketVersions and s3:DeleteObjectVersion (retry with `ec2-hostkey seed cleanup`)"
         )
     };
-    let listed = s3
-        .list_object_versions()
-        .bucket(bucket)
-        .prefix(key)
-        .expected_bucket_owner(&owner)
-        .send()
+    let (s3, owner, versions) = key_versions(config, bucket, key, owner)
         .await
-        .map_err(aws_sdk_s3::Error::from)
         .with_context(remedy)?;
-    let versions: Vec<Option<String>> = listed
-        .versions()
-        .iter()
-        .filter(|v| v.key() == Some(key))
-        .map(|v| v.version_id().map(str::to_string))
-        .chain(
-            listed
-                .delete_markers()
-                .iter()
-                .filter(|m| m.key() == Some(key))
-                .map(|m| m.version_id().map(str::to_string)),
-        )
-        .collect();
     // An unversioned bucket may list nothing for a plain object: delete it by name.
     let versions = if versions.is_empty() {
         vec![None]
@@ -165,6 +139,20 @@ pub async fn versions_left(
     key: &str,
     owner: Option<&str>,
 ) -> Result<usize> {
+    let (_, _, versions) = key_versions(config, bucket, key, owner)
+        .await
+        .with_context(|| format!("cannot list the versions of s3://{bucket}/{key}"))?;
+    Ok(versions.len())
+}
+
+/// A client for `bucket` (in its region, owned by `owner` or else the
+/// caller's account), that owner, and every version and delete marker of `key`.
+async fn key_versions(
+    config: &Config,
+    bucket: &str,
+    key: &str,
+    owner: Option<&str>,
+) -> Result<(aws_sdk_s3::Client, String, Vec<Option<String>>)> {
     let sdk = config.loader(config.first_region()).load().await;
     let owner = match owner {
         Some(owner) => owner.to_string(),
@@ -180,18 +168,21 @@ pub async fn versions_left(
         .expected_bucket_owner(&owner)
         .send()
         .await
-        .map_err(aws_sdk_s3::Error::from)
-        .with_context(|| format!("cannot list the versions of s3://{bucket}/{key}"))?;
-    Ok(listed
+        .map_err(aws_sdk_s3::Error::from)?;
+    let versions = listed
         .versions()
         .iter()
         .filter(|v| v.key() == Some(key))
-        .count()
-        + listed
-            .delete_markers()
-            .iter()
-            .filter(|m| m.key() == Some(key))
-            .count())
+        .map(|v| v.version_id().map(str::to_string))
+        .chain(
+            listed
+                .delete_markers()
+                .iter()
+                .filter(|m| m.key() == Some(key))
+                .map(|m| m.version_id().map(str::to_string)),
+        )
+        .collect();
+    Ok((s3, owner, versions))
 }
 
 /// The region S3 says `bucket` lives in (the `x-amz-bucket-region` of a

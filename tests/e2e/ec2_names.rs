@@ -199,17 +199,22 @@ fn repair_prune_never_removes_lines_of_instances_in_regions_it_did_not_ask() {
     assert!(!far_lines.is_empty());
 
     // Only us-east-1 configured: far's lines are reported, not pruned; gone's are.
-    let out = sim.run_bin(&[
-        "repair",
-        "--prune",
-        "--json",
-        "--region",
-        "us-east-1",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report = json(&out);
+    let repair = |regions: &[&str]| {
+        let mut args = vec![
+            "repair",
+            "--prune",
+            "--json",
+            "--known-hosts",
+            kh.to_str().unwrap(),
+        ];
+        for region in regions {
+            args.extend(["--region", region]);
+        }
+        let out = sim.run_bin(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        json(&out)
+    };
+    let report = repair(&["us-east-1"]);
     let far_entries: Vec<&serde_json::Value> = report["entries"]
         .as_array()
         .unwrap()
@@ -236,19 +241,8 @@ fn repair_prune_never_removes_lines_of_instances_in_regions_it_did_not_ask() {
     assert_eq!(keygen_find(&kh, &sim.name(&near.id)), sim.keyscan(&near.ip));
 
     // Asked about both regions, far's lines are checked and fine.
-    let out = sim.run_bin(&[
-        "repair",
-        "--prune",
-        "--json",
-        "--region",
-        "us-east-1",
-        "--region",
-        "eu-west-1",
-        "--known-hosts",
-        kh.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&out)["unverified"], 0, "{}", stdout(&out));
+    let report = repair(&["us-east-1", "eu-west-1"]);
+    assert_eq!(report["unverified"], 0, "{report}");
     assert_eq!(keygen_find(&kh, &sim.name(&far.id)), far_lines);
 
     // When the other regions cannot be asked, nothing unasked is pruned either.

@@ -611,20 +611,7 @@ impl Sim {
     }
 
     pub fn objects(&self, bucket: &str, prefix: &str) -> Vec<String> {
-        let out = self
-            .rt
-            .block_on(
-                self.s3
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(prefix)
-                    .send(),
-            )
-            .expect("ListObjectsV2");
-        out.contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_string))
-            .collect()
+        self.objects_in(bucket, "us-east-1", prefix)
     }
 
     pub fn get_object(&self, bucket: &str, key: &str) -> Vec<u8> {
