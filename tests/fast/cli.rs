@@ -108,3 +108,67 @@ fn completions_are_printed_for_each_shell() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("ec2-hostkey"));
     }
 }
+
+#[test]
+fn help_says_where_defaults_live_and_groups_global_flags() {
+    let home = tempfile::tempdir().unwrap();
+    let top = run(home.path(), &["--help"]);
+    let text = String::from_utf8_lossy(&top.stdout).into_owned();
+    // The description first, then where defaults live (no promise of marks).
+    let about = text.find("Looks up an EC2 instance").expect("description");
+    let defaults = text
+        .find("can be set in $XDG_CONFIG_HOME")
+        .expect("config sentence");
+    assert!(about < defaults, "{text}");
+    assert!(!text.contains("marked so"), "{text}");
+    let sub = run(home.path(), &["fetch", "--help"]);
+    let text = String::from_utf8_lossy(&sub.stdout).into_owned();
+    let local = text.find("\nOptions:").expect("local options");
+    let global = text.find("\nGlobal options:").expect("global options");
+    assert!(local < global, "{text}");
+    assert!(text[global..].contains("--region"), "{text}");
+    assert!(!text[local..global].contains("--region"), "{text}");
+}
+
+#[test]
+fn doctor_without_a_region_says_what_it_skipped() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            [
+                "region",
+                "credentials",
+                "IAM permissions",
+                "Systems Manager",
+                "setting regions",
+            ]
+            .iter()
+            .any(|check| l.get(6..).is_some_and(|rest| rest.starts_with(check)))
+        })
+        .collect();
+    insta::assert_snapshot!("doctor_no_region", lines.join("\n"));
+
+    let out = bin_with_region(home.path());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let regions = text
+        .lines()
+        .find(|l| l.contains("setting regions"))
+        .unwrap_or_default();
+    assert_eq!(
+        regions, "ok    setting regions: eu-north-1 (AWS_REGION)",
+        "{text}"
+    );
+}
+
+fn bin_with_region(home: &std::path::Path) -> std::process::Output {
+    super::bin(home)
+        .args(["doctor"])
+        .env("AWS_REGION", "eu-north-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap()
+}
