@@ -85,6 +85,17 @@ impl FileConfig {
         let Some(path) = default_path() else {
             return Ok(FileConfig::default());
         };
+        // Whoever may write the directory may delete or replace the file,
+        // silently turning its settings (on_name_move = "refuse", source)
+        // back to the defaults: the directory must be the user's alone.
+        if let Some(dir) = path.parent().filter(|d| d.is_dir())
+            && let Err(problem) = crate::store::files::owned_dir(dir)
+        {
+            return Err(ConfigError::Untrusted {
+                path: dir.to_path_buf(),
+                problem,
+            });
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 // It chooses the known_hosts file and the sources: only its

@@ -28,6 +28,16 @@ pub fn private_dir(dir: &std::path::Path) -> Result<(), String> {
     owned_privately(&meta, "700")
 }
 
+/// Why a directory holding a file we act on (the config file's) cannot be
+/// trusted: the same rule, following a symlink (dotfiles often link it).
+///
+/// # Errors
+/// The problem, with its fix, as a sentence fragment.
+pub fn owned_dir(dir: &std::path::Path) -> Result<(), String> {
+    let meta = std::fs::metadata(dir).map_err(|e| format!("cannot read it ({e})"))?;
+    owned_privately(&meta, "700")
+}
+
 /// Why a file whose contents we act on (the config file) cannot be
 /// trusted: the same rule as [`private_dir`], following a symlink.
 ///

@@ -197,11 +197,17 @@ impl Fleet {
     }
 }
 
-/// The names an instance can be reached by, lowercased.
+/// The names an instance can be reached by, lowercased. A Name tag spelled
+/// like an id, an EC2 DNS name or an address is left out: anyone may set
+/// it, and it would claim a name only AWS hands out.
 pub fn names_of(instance: &Instance) -> Vec<String> {
+    let tag = instance.name.as_ref().filter(|tag| {
+        !crate::aws::shapes::is_ec2_shaped(&tag.to_ascii_lowercase())
+            && tag.parse::<std::net::IpAddr>().is_err()
+    });
     [
         Some(&instance.id),
-        instance.name.as_ref(),
+        tag,
         instance.public_dns.as_ref(),
         instance.public_ip.as_ref(),
         instance.private_dns.as_ref(),

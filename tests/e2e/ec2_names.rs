@@ -395,3 +395,24 @@ fn the_known_hosts_command_announces_or_refuses_a_moved_name() {
     );
     assert!(!stdout(&out).is_empty());
 }
+
+#[test]
+fn a_name_tag_spelled_like_an_instance_id_holds_nothing_in_repair() {
+    let sim = Sim::start();
+    let victim = sim.launch(Launch::named("victim"));
+    let kh = sim.path("kh");
+    fs::write(&kh, format!("{} {STALE}\n", sim.name(&victim.id))).unwrap();
+    sim.stop(&victim.id);
+    // A tag-writer names their instance after the stopped victim's id.
+    let evil = sim.launch(Launch::named(&victim.id));
+    let out = sim.run_bin(&["repair", "--dry-run", "--known-hosts", kh.to_str().unwrap()]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        !text.contains(&evil.id),
+        "a tag claimed the id's line: {text}"
+    );
+    assert_eq!(
+        fs::read_to_string(&kh).unwrap(),
+        format!("{} {STALE}\n", sim.name(&victim.id))
+    );
+}

@@ -172,3 +172,21 @@ fn bin_with_region(home: &std::path::Path) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+#[test]
+fn a_config_directory_others_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".config/ec2-hostkey");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Anyone in the group could delete config.toml and its settings with it.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+    let out = run(home.path(), &["fetch", "i-0123456789abcdef0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be trusted"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("chmod 700"), "{}", stderr(&out));
+}
