@@ -81,7 +81,16 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
     let sources = settings.sources(&args.source);
     let destination = settings.known_hosts(&args.file)?;
     let path = destination.path.clone();
-    let mut outcomes = aws::block_on(collect(settings, args, &sources, cache.clone()))?;
+    // The user's @revoked lines, read once: a key they revoke is never
+    // published, remembered or recorded, whatever vouches for it.
+    let revocations = Arc::new(known_hosts::read(&path)?);
+    let mut outcomes = aws::block_on(collect(
+        settings,
+        args,
+        &sources,
+        cache.clone(),
+        revocations,
+    ))?;
     outcomes.sort_by(|a, b| (&a.region, &a.instance).cmp(&(&b.region, &b.instance)));
     if args.aliases {
         drop_shared_aliases(&mut outcomes);
@@ -117,6 +126,7 @@ async fn collect(
     args: &SyncArgs,
     sources: &Sources,
     cache: Option<Cache>,
+    revocations: Arc<KnownHosts>,
 ) -> Result<Vec<Outcome>> {
     let home = Ec2::for_fleet(&settings.aws).await?;
     let publisher = match (&sources.store, args.publish) {
@@ -154,6 +164,7 @@ async fn collect(
             quiet: settings.quiet,
             sources: sources.clone(),
             publisher: publisher.clone(),
+            revocations: revocations.clone(),
         };
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
@@ -195,6 +206,8 @@ struct Job {
     sources: Sources,
     /// With --publish.
     publisher: Option<Arc<Publisher>>,
+    /// The known_hosts file as read before the run, for its `@revoked` lines.
+    revocations: Arc<KnownHosts>,
 }
 
 async fn verify_one(
@@ -210,6 +223,7 @@ async fn verify_one(
         quiet,
         ref sources,
         ref publisher,
+        ref revocations,
     } = *job;
     let published_instance = publisher.as_ref().map(|_| instance.clone());
     let mut outcome = Outcome {
@@ -246,7 +260,19 @@ async fn verify_one(
         outcome.not_recorded.push(tag);
     }
     match policy::keys_without_connection(ec2, instance, cache, port, quiet, sources).await {
-        Ok(found) => {
+        Ok(mut found) => {
+            let before = found.keys.len();
+            found.keys.retain(|k| revocations.revokes(k).is_none());
+            if found.keys.len() < before {
+                outcome.reason = Some(format!(
+                    "{} key(s) left out: your known_hosts revokes them (@revoked)",
+                    before - found.keys.len()
+                ));
+            }
+            if found.keys.is_empty() {
+                outcome.status = "mismatch";
+                return outcome;
+            }
             outcome.keys = found.keys.iter().map(known_hosts::key_line).collect();
             outcome.source = Some(found.source);
             outcome.verified_by = found.verified_by.clone();

@@ -192,6 +192,17 @@ fn the_users_cert_authority_and_revoked_lines_stay_and_revoked_keys_are_refused(
         "only the @revoked line holds it:\n{written}"
     );
 
+    // sync leaves it out too, and says so.
+    let out = sim.run_bin(&["sync", "--known-hosts", kh.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("revokes them (@revoked)"),
+        "{}",
+        stdout(&out)
+    );
+    let written = fs::read_to_string(&kh).unwrap();
+    assert_eq!(written.matches(ed25519_data).count(), 1, "{written}");
+
     // The KnownHostsCommand refuses it too (ssh would, only where the
     // @revoked line's host pattern matches; the tool, always).
     let user_kh = sim.home().join(".ssh/known_hosts");
