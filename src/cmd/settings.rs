@@ -7,14 +7,15 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::config::FileConfig;
+use crate::aws;
 use crate::cli::{self, AddressArg, OnNameMoveArg, SourceArg};
 use crate::store::cache::{self, Cache};
 use crate::store::files::known_hosts_path;
+pub use crate::store::known_hosts::KnownHostsFile;
 use crate::store::team::StoreUrl;
 use crate::trust::names;
 use crate::trust::policy::{Lookup, SourceKind, Sources};
 use crate::trust::resolve::{self, AddressMode};
-use crate::{aws, net};
 
 /// The global flags, as the layers below take them.
 #[derive(Debug, Clone)]
@@ -284,36 +285,14 @@ impl Settings {
     /// # Errors
     /// No home directory, or `~/.ssh` cannot be created.
     pub fn known_hosts(&self, args: &cli::KnownHostsArgs) -> Result<KnownHostsFile> {
-        Ok(KnownHostsFile {
-            path: known_hosts_path(
+        Ok(KnownHostsFile::new(
+            known_hosts_path(
                 args.known_hosts
                     .as_deref()
                     .or(self.file.known_hosts.as_deref()),
             )?,
-            always_hash: args.hash,
-        })
-    }
-}
-
-/// The known_hosts file a command writes, and whether new entries are hashed.
-#[derive(Debug, Clone)]
-pub struct KnownHostsFile {
-    pub path: PathBuf,
-    always_hash: bool,
-}
-
-impl KnownHostsFile {
-    /// Whether new entries for `host` are hashed even if the file's own
-    /// habit would not say so (`store::known_hosts` also hashes when the file
-    /// is mostly hashed or the replaced entries were): `--hash`, or ssh's
-    /// `HashKnownHosts` for that host.
-    pub fn hash_for(&self, host: &str) -> bool {
-        self.always_hash || net::openssh::hashes_known_hosts(host)
-    }
-
-    /// `--hash` alone (commands that edit lines of many hosts at once).
-    pub fn always_hash(&self) -> bool {
-        self.always_hash
+            args.hash,
+        ))
     }
 }
 

@@ -675,6 +675,32 @@ fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
     pattern[p..].iter().all(|&c| c == b'*')
 }
 
+/// The known_hosts file a command writes, and whether new entries are hashed.
+#[derive(Debug, Clone)]
+pub struct KnownHostsFile {
+    pub path: PathBuf,
+    always_hash: bool,
+}
+
+impl KnownHostsFile {
+    pub fn new(path: PathBuf, always_hash: bool) -> KnownHostsFile {
+        KnownHostsFile { path, always_hash }
+    }
+
+    /// Whether new entries for `host` are hashed even if the file's own
+    /// habit would not say so (`store::known_hosts` also hashes when the file
+    /// is mostly hashed or the replaced entries were): `--hash`, or ssh's
+    /// `HashKnownHosts` for that host.
+    pub fn hash_for(&self, host: &str) -> bool {
+        self.always_hash || crate::net::openssh::hashes_known_hosts(host)
+    }
+
+    /// `--hash` alone (commands that edit lines of many hosts at once).
+    pub fn always_hash(&self) -> bool {
+        self.always_hash
+    }
+}
+
 /// Reads, edits and atomically rewrites a known_hosts file under a lock.
 ///
 /// `edit` returns whether it changed anything; an unchanged file is not

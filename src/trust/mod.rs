@@ -8,10 +8,14 @@
 //! - [`policy`]: the one trust policy every command goes through (rules 1, 5, 7);
 //! - [`publish`]: verifications written to the team store (rule 1e);
 //! - [`names`]: which names keys are recorded under and which lines are ours (rule 3);
-//! - [`fleet`]: a snapshot of many instances for the commands that look at many names.
+//! - [`fleet`]: a snapshot of many instances for the commands that look at many names;
+//! - [`connection`]: the verified-connection pipeline (locate → connect →
+//!   intercept → verify → record → release → relay), every rule a connection
+//!   meets enforced once (rules 1, 3, 5, 7).
 //!
 //! May import: `store`, `aws`, `net`, `error`, `text`.
 
+pub mod connection;
 pub mod console;
 pub mod fleet;
 pub mod names;

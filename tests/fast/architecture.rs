@@ -169,7 +169,14 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
 fn the_graph_is_read_from_the_source() {
     let graph = graph();
     // If parsing broke, every later check would pass vacuously.
-    assert!(graph["cmd::proxy"].contains("trust::policy"), "{graph:#?}");
+    assert!(
+        graph["cmd::proxy"].contains("trust::connection"),
+        "{graph:#?}"
+    );
+    assert!(
+        graph["trust::connection"].contains("trust::policy"),
+        "{graph:#?}"
+    );
     assert!(graph["cmd::proxy"].contains("cmd::settings"), "{graph:#?}");
     assert!(graph["trust::policy"].contains("aws"), "{graph:#?}");
     assert!(graph["store::seeds"].contains("store::files"), "{graph:#?}");
