@@ -185,6 +185,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print the Systems Manager document that reads host keys (for `aws ssm create-document`)
     SsmDocument,
+    /// A local SOCKS5 / HTTP CONNECT proxy that verifies every SSH connection as `proxy` does,
+    /// for clients that cannot run a ProxyCommand (paramiko, Terraform, Packer, editors)
+    Serve(ServeArgs),
     /// Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)
     Completions {
         #[arg(value_enum)]
@@ -523,6 +526,32 @@ pub struct ProxyArgs {
     pub host: String,
     /// Port to connect to (ssh's %p)
     pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub file: KnownHostsArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Where to listen: IP:PORT on loopback, or a Unix socket path (repeatable)
+    #[arg(long, value_name = "ADDR|PATH", default_value = "127.0.0.1:1080")]
+    pub listen: Vec<String>,
+    /// The destination ports carried (repeatable); any other is refused
+    #[arg(long = "port", value_name = "PORT", default_value = "22")]
+    pub ports: Vec<u16>,
+    /// Verify, but write nothing to known_hosts (the clients behind serve keep none)
+    #[arg(long)]
+    pub no_record: bool,
+    /// How long a client may take to say where it goes
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub handshake_timeout: Duration,
+    /// How long to wait for a booting instance: while it is pending, then for its console output
+    /// [default: 0s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

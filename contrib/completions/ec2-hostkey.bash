@@ -43,6 +43,9 @@ _ec2__hostkey() {
             ec2__hostkey,seed)
                 cmd="ec2__hostkey__subcmd__seed"
                 ;;
+            ec2__hostkey,serve)
+                cmd="ec2__hostkey__subcmd__serve"
+                ;;
             ec2__hostkey,ssh-config)
                 cmd="ec2__hostkey__subcmd__ssh__subcmd__config"
                 ;;
@@ -78,6 +81,9 @@ _ec2__hostkey() {
                 ;;
             ec2__hostkey__subcmd__help,seed)
                 cmd="ec2__hostkey__subcmd__help__subcmd__seed"
+                ;;
+            ec2__hostkey__subcmd__help,serve)
+                cmd="ec2__hostkey__subcmd__help__subcmd__serve"
                 ;;
             ec2__hostkey__subcmd__help,ssh-config)
                 cmd="ec2__hostkey__subcmd__help__subcmd__ssh__subcmd__config"
@@ -119,7 +125,7 @@ _ec2__hostkey() {
 
     case "${cmd}" in
         ec2__hostkey)
-            opts="-v -q -h -V --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
+            opts="-v -q -h -V --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,7 +383,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__help)
-            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document completions help"
+            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,6 +539,20 @@ _ec2__hostkey() {
         ec2__subcmd__hostkey__subcmd__help__subcmd__seed__subcmd__cleanup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -983,6 +1003,80 @@ _ec2__hostkey() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__serve)
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --listen --port --no-record --handshake-timeout --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --known-hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto seed store console ssm" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handshake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

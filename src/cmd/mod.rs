@@ -19,6 +19,7 @@ pub mod known_hosts;
 pub mod proxy;
 pub mod repair;
 pub mod seed;
+pub mod serve;
 pub mod settings;
 pub mod ssh_config;
 pub mod ssm_document;
@@ -46,6 +47,7 @@ pub fn run(cli: &cli::Cli) -> Result<()> {
         Command::SshConfig(args) => ssh_config::run(&cli.global, args),
         Command::Doctor(args) => doctor::run(&settings, &cli.global, args),
         Command::SsmDocument => ssm_document::run(),
+        Command::Serve(args) => serve::run(&settings, args),
         Command::Completions { shell } => completions::run(*shell),
     }
 }

@@ -9,7 +9,7 @@ use super::settings::Settings;
 use crate::aws::eice;
 use crate::cli::{ProxyArgs, RelayArg, ViaArg};
 use crate::error::{ConfigError, MAX_TUNNEL_SECONDS};
-use crate::net::pipe::Relay;
+use crate::net::pipe::{Client, Relay};
 use crate::store::known_hosts::lookup_name;
 use crate::trust::connection::{self, Connection, EiceTunnel};
 use crate::trust::resolve::Target;
@@ -35,6 +35,8 @@ pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
         fdpass: args.fdpass,
         wait: settings.wait(args.wait),
         eice: eice_tunnel(settings, args)?,
+        client: std::sync::Arc::new(Client::Stdio),
+        record: true,
     };
     connection::run(&ctx, relay(args.relay)?)
 }

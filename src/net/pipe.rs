@@ -89,18 +89,116 @@ impl AsFd for Socket {
     }
 }
 
+/// The client's end of the data path: ssh's pipes (our stdin and stdout,
+/// as a ProxyCommand), or a socket a client reached us on (`serve`), with
+/// what it must be told once the server is reached (a SOCKS or HTTP
+/// CONNECT success reply).
+#[derive(Debug)]
+pub enum Client {
+    Stdio,
+    Stream {
+        socket: Socket,
+        greeting: Vec<u8>,
+        greeted: std::sync::atomic::AtomicBool,
+    },
+}
+
+impl Client {
+    /// A client on a socket, to be sent `greeting` once the server is reached.
+    pub fn stream(socket: Socket, greeting: Vec<u8>) -> Client {
+        Client::Stream {
+            socket,
+            greeting,
+            greeted: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Where the server's bytes go.
+    pub fn writer(&self) -> BorrowedFd<'_> {
+        match self {
+            Client::Stdio => rustix::stdio::stdout(),
+            Client::Stream { socket, .. } => socket.as_fd(),
+        }
+    }
+
+    /// Tells a socket client the server is reached (once); nothing for ssh.
+    ///
+    /// # Errors
+    /// The client is gone.
+    pub fn greet(&self) -> io::Result<()> {
+        use std::sync::atomic::Ordering;
+        match self {
+            Client::Stdio => Ok(()),
+            Client::Stream {
+                socket,
+                greeting,
+                greeted,
+            } => {
+                if greeted.swap(true, Ordering::SeqCst) {
+                    return Ok(());
+                }
+                write_all(socket.as_fd(), greeting)
+            }
+        }
+    }
+
+    /// Whether the client was told the server is reached.
+    pub fn greeted(&self) -> bool {
+        match self {
+            Client::Stdio => false,
+            Client::Stream { greeted, .. } => greeted.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+
+    /// Ends a socket client's connection both ways (a refusal): a thread
+    /// still reading it stops, and the client sees the end at once.
+    pub fn hang_up(&self) {
+        if let Client::Stream { socket, .. } = self {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// A handle to read the client's bytes from, for the upstream thread.
+    fn reader(&self) -> io::Result<Option<Socket>> {
+        match self {
+            Client::Stdio => Ok(None),
+            Client::Stream { socket, .. } => socket.try_clone().map(Some),
+        }
+    }
+
+    /// Tells the client the server is done: stdout closed, or the socket's
+    /// write side shut.
+    fn finish(&self) {
+        match self {
+            Client::Stdio => close_stdout(),
+            Client::Stream { socket, .. } => {
+                let _ = socket.shutdown(Shutdown::Write);
+            }
+        }
+    }
+}
+
 /// Makes the socket non-blocking (see [`splice_all`]); all our I/O on it waits through poll(2).
 pub fn prepare(socket: &Socket) -> io::Result<()> {
     socket.set_nonblocking(true)
 }
 
-/// Copies stdin to the socket on a thread, shutting the socket's write side at EOF.
-pub fn spawn_upstream(socket: &Socket, relay: Relay) -> io::Result<JoinHandle<io::Result<()>>> {
+/// Copies the client's bytes (stdin, or its socket) to the server's socket
+/// on a thread, shutting the socket's write side at EOF.
+pub fn spawn_upstream(
+    client: &Client,
+    socket: &Socket,
+    relay: Relay,
+) -> io::Result<JoinHandle<io::Result<()>>> {
     let socket = socket.try_clone()?;
+    let from = client.reader()?;
     Ok(std::thread::spawn(move || {
         let stdin = io::stdin();
-        let grown = grow_pipe(stdin.as_fd());
-        let result = forward(stdin.as_fd(), socket.as_fd(), grown.then_some(BATCH), relay);
+        let (fd, batch) = match &from {
+            Some(client) => (client.as_fd(), Some(BATCH)),
+            None => (stdin.as_fd(), grow_pipe(stdin.as_fd()).then_some(BATCH)),
+        };
+        let result = forward(fd, socket.as_fd(), batch, relay);
         match &result {
             Ok(()) => {
                 let _ = socket.shutdown(Shutdown::Write);
@@ -114,14 +212,16 @@ pub fn spawn_upstream(socket: &Socket, relay: Relay) -> io::Result<JoinHandle<io
     }))
 }
 
-/// Writes `held` to stdout, then copies the socket to stdout until EOF, then closes stdout.
-pub fn downstream(socket: &Socket, held: &[u8], relay: Relay) -> io::Result<()> {
-    let stdout = io::stdout();
-    let out = stdout.as_fd();
-    grow_pipe(out);
+/// Writes `held` to the client, then copies the socket to it until EOF,
+/// then tells the client the server is done.
+pub fn downstream(socket: &Socket, held: &[u8], client: &Client, relay: Relay) -> io::Result<()> {
+    let out = client.writer();
+    if matches!(client, Client::Stdio) {
+        grow_pipe(out);
+    }
     write_all(out, held)?;
     let result = forward(socket.as_fd(), out, Some(BATCH), relay);
-    close_stdout();
+    client.finish();
     result
 }
 

@@ -21,7 +21,7 @@ use crate::aws::ec2::{Ec2, Instance};
 use crate::aws::eice::{self, TunnelTo};
 use crate::error::TunnelError;
 use crate::net::kex;
-use crate::net::pipe::{self, Relay, Socket};
+use crate::net::pipe::{self, Client, Relay, Socket};
 use crate::net::tunnel::{self, Tunnel};
 use crate::store::cache::{Cache, TunnelRecord};
 use crate::store::known_hosts::{self, KnownHostsFile, lookup_name};
@@ -78,6 +78,10 @@ pub struct Connection<'a> {
     pub wait: Duration,
     /// `--via eice`: how to open the endpoint's tunnel.
     pub eice: Option<EiceTunnel>,
+    /// Who the connection is carried for: ssh on our stdio, or a socket.
+    pub client: std::sync::Arc<Client>,
+    /// Whether verified keys go to known_hosts (`serve --no-record`: not).
+    pub record: bool,
 }
 
 impl Connection<'_> {
@@ -119,7 +123,9 @@ pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<()> {
         policy::refuse_revoked(path, presented, &address)?;
         let through = live.tunnel.as_ref().map(|(_, endpoint)| endpoint.clone());
         let verified = verify_presented(ctx, plan, &presented.key, &address, through)?;
-        record(ctx, path, &verified)?;
+        if ctx.record {
+            record(ctx, path, &verified)?;
+        }
         publishing = verified.publish.map(|p| publish_in_background(ctx, p));
     }
     if ctx.eice.is_some() {
@@ -127,7 +133,7 @@ pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<()> {
         // ssh hangs up (the tunnel's own timeouts bound the wait).
         outlive_hangup();
     }
-    let carried = live.release(relay);
+    let carried = live.release(&ctx.client, relay);
     if let Some(publishing) = publishing {
         let _ = publishing.join();
     }
@@ -295,6 +301,7 @@ impl Live {
     /// passes between ssh and the server, holding the key reply back.
     fn open(
         (socket, peer): (Socket, SocketAddr),
+        client: &Client,
         fdpass: bool,
         probe: bool,
         relay: Relay,
@@ -322,15 +329,15 @@ impl Live {
             });
         }
         pipe::prepare(&socket)?;
+        client.greet().context("the client hung up")?;
         let upstream =
-            pipe::spawn_upstream(&socket, relay).context("cannot start the data path")?;
-        let stdout = io::stdout();
+            pipe::spawn_upstream(client, &socket, relay).context("cannot start the data path")?;
         let intercepted = kex::intercept_host_key(
             &mut pipe::TimedRead {
                 fd: socket.as_fd(),
                 idle: KEX_IDLE_TIMEOUT,
             },
-            &mut pipe::FdIo(stdout.as_fd()),
+            &mut pipe::FdIo(client.writer()),
         )
         .with_context(|| format!("{address}:{port}"))?;
         Ok(Live {
@@ -343,21 +350,21 @@ impl Live {
     }
 
     /// The connection through an EIC Endpoint tunnel: read as a direct one.
-    fn through(opened: Opened, relay: Relay) -> Result<Live> {
+    fn through(opened: Opened, client: &Client, relay: Relay) -> Result<Live> {
         let (socket, peer, tunnel, endpoint) = opened;
-        let mut live = Live::open((socket, peer), false, true, relay)?;
+        let mut live = Live::open((socket, peer), client, false, true, relay)?;
         live.tunnel = Some((tunnel, endpoint));
         Ok(live)
     }
 
     /// After verification: hand ssh the socket, or release the held reply
     /// and carry the connection.
-    fn release(self, relay: Relay) -> Result<()> {
+    fn release(self, client: &Client, relay: Relay) -> Result<()> {
         let Some((upstream, held)) = self.relay else {
             return pipe::pass_socket(&self.socket)
                 .context("cannot hand the socket to ssh (is ProxyUseFdpass yes set?)");
         };
-        let carried = pipe::downstream(&self.socket, &held, relay)
+        let carried = pipe::downstream(&self.socket, &held, client, relay)
             .context("connection to the instance failed");
         let carried = carried.and_then(|()| match upstream.join() {
             Ok(result) => result.context("connection to the instance failed"),
@@ -412,7 +419,7 @@ fn connect_planned(ctx: &Connection<'_>, relay: Relay) -> Result<(Live, Plan)> {
                 .context("the record names no endpoint")
                 .and_then(|through| open_through(eice, through, &warm.name.address, port))
             {
-                Ok(opened) => Some(Live::through(opened, relay)?),
+                Ok(opened) => Some(Live::through(opened, &ctx.client, relay)?),
                 Err(e) => {
                     tracing::debug!("cached endpoint failed ({e:#}); looking up afresh");
                     None
@@ -423,7 +430,7 @@ fn connect_planned(ctx: &Connection<'_>, relay: Relay) -> Result<(Live, Plan)> {
                     let keys = warm.keys.public_keys().unwrap_or_default();
                     let probe =
                         !(fdpass && recorded(&ctx.destination.path, &warm.name.names, &keys)?);
-                    Some(Live::open(connected, fdpass, probe, relay)?)
+                    Some(Live::open(connected, &ctx.client, fdpass, probe, relay)?)
                 }
                 Err(e) => {
                     tracing::debug!("cached address failed ({e:#}); looking up afresh");
@@ -447,12 +454,14 @@ fn connect_planned(ctx: &Connection<'_>, relay: Relay) -> Result<(Live, Plan)> {
                 .expect("resolve only returns instances with an address")
                 .to_string();
             let tunnel = ctx.eice.clone().map(|eice| (eice, instance.clone()));
+            let client = ctx.client.clone();
             std::thread::spawn(move || match tunnel {
                 Some((eice, instance)) => {
-                    Live::through(open_tunnel(&eice, &instance, port)?, relay)
+                    Live::through(open_tunnel(&eice, &instance, port)?, &client, relay)
                 }
                 None => Live::open(
                     connect(&address, port, CONNECT_TIMEOUT)?,
+                    &client,
                     fdpass,
                     true,
                     relay,

@@ -20,6 +20,7 @@ mod hostile;
 mod maintenance;
 mod proxy;
 mod seed;
+mod serve;
 mod ssm;
 mod store;
 mod store_attacks;

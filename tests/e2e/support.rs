@@ -70,7 +70,7 @@ fn repo() -> PathBuf {
 /// The testbed's Python. Without one (`tests/sim/setup` never ran), this
 /// tier is skipped as a whole with one line on stderr instead of failing
 /// test by test — unless `EC2_HOSTKEY_TESTBED=required` (then it fails).
-fn sim_python() -> PathBuf {
+pub fn sim_python() -> PathBuf {
     let python = repo().join("tests/sim/.venv/bin/python");
     if !python.exists() {
         let required = std::env::var_os("EC2_HOSTKEY_TESTBED").is_some_and(|v| v == "required");
