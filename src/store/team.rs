@@ -132,11 +132,16 @@ impl Stored {
         let (secs, nanos) = self.modified;
         let when = u64::try_from(secs).map_or_else(
             |_| "before 1970".to_string(),
+            // RFC 3339 ends with year 9999 (formatting past it would panic).
             |secs| {
-                humantime::format_rfc3339_seconds(
-                    std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos),
-                )
-                .to_string()
+                if secs > 253_402_300_799 {
+                    "after 9999".to_string()
+                } else {
+                    humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos),
+                    )
+                    .to_string()
+                }
             },
         );
         format!(
