@@ -9,35 +9,19 @@ use super::settings::Settings;
 use crate::aws::eice;
 use crate::cli::{ProxyArgs, RelayArg, ViaArg};
 use crate::error::{ConfigError, MAX_TUNNEL_SECONDS};
-use crate::net::pipe::{Client, Relay};
-use crate::store::known_hosts::lookup_name;
-use crate::trust::connection::{self, Connection, EiceTunnel};
-use crate::trust::resolve::Target;
+use crate::net::pipe::Relay;
+use crate::trust::connection::{self, EiceTunnel};
 
 pub fn run(settings: &Settings, args: &ProxyArgs) -> Result<()> {
-    let ctx = Connection {
-        aws: &settings.aws,
-        resolve: settings.resolve,
-        quiet: settings.quiet,
-        on_name_move: settings.on_name_move,
-        destination: settings.known_hosts(&args.file)?,
-        sources: settings.sources(&args.source).for_connection(),
-        cache: settings.cache(&args.cache),
+    let target = (args.host.as_str(), args.port);
+    let mut ctx = settings.connection(&args.file, &args.cache, &args.source, target, args.wait)?;
+    ctx.fdpass = args.fdpass;
+    ctx.eice = eice_tunnel(settings, args)?;
+    if args.via == ViaArg::Eice {
         // A tunnel's name records lead to private addresses that a direct
         // connection may not reach: they are kept apart.
-        lookup: match args.via {
-            ViaArg::Direct => lookup_name(&args.host, args.port),
-            ViaArg::Eice => format!("{} via eice", lookup_name(&args.host, args.port)),
-        },
-        target: Target::classify(&args.host),
-        host: args.host.clone(),
-        port: args.port,
-        fdpass: args.fdpass,
-        wait: settings.wait(args.wait),
-        eice: eice_tunnel(settings, args)?,
-        client: std::sync::Arc::new(Client::Stdio),
-        record: true,
-    };
+        ctx.lookup = format!("{} via eice", ctx.lookup);
+    }
     connection::run(&ctx, relay(args.relay)?)
 }
 

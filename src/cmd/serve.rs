@@ -19,9 +19,8 @@ use crate::cli::ServeArgs;
 use crate::error::ConfigError;
 use crate::net::pipe::{Client, Relay, Socket};
 use crate::net::socks::{self, Refusal, Request};
-use crate::store::known_hosts::lookup_name;
-use crate::trust::connection::{self, Connection};
-use crate::trust::resolve::{self, Target};
+use crate::trust::connection;
+use crate::trust::resolve;
 
 /// A listening socket: TCP on loopback, or a Unix socket.
 enum Listener {
@@ -206,24 +205,10 @@ fn carry(
     request: &Request,
     client: Arc<Client>,
 ) -> Result<()> {
-    let ctx = Connection {
-        aws: &settings.aws,
-        resolve: settings.resolve,
-        quiet: settings.quiet,
-        on_name_move: settings.on_name_move,
-        destination: settings.known_hosts(&args.file)?,
-        sources: settings.sources(&args.source).for_connection(),
-        cache: settings.cache(&args.cache),
-        lookup: lookup_name(&request.host, request.port),
-        target: Target::classify(&request.host),
-        host: request.host.clone(),
-        port: request.port,
-        fdpass: false,
-        wait: settings.wait(args.wait),
-        eice: None,
-        client,
-        record: !args.no_record,
-    };
+    let target = (request.host.as_str(), request.port);
+    let mut ctx = settings.connection(&args.file, &args.cache, &args.source, target, args.wait)?;
+    ctx.client = client;
+    ctx.record = !args.no_record;
     connection::run(&ctx, Relay::best())
 }
 

@@ -9,12 +9,16 @@ use anyhow::Result;
 use super::config::FileConfig;
 use crate::aws;
 use crate::cli::{self, AddressArg, OnNameMoveArg, SourceArg};
+use crate::net::pipe::Client;
 use crate::store::cache::{self, Cache};
 use crate::store::files::known_hosts_path;
 pub use crate::store::known_hosts::KnownHostsFile;
+use crate::store::known_hosts::lookup_name;
 use crate::store::team::StoreUrl;
+use crate::trust::connection::Connection;
 use crate::trust::names;
 use crate::trust::policy::{Lookup, SourceKind, Sources};
+use crate::trust::resolve::Target;
 use crate::trust::resolve::{self, AddressMode};
 
 /// The global flags, as the layers below take them.
@@ -232,6 +236,39 @@ impl Settings {
                 origin(global.on_name_move.is_some(), file.on_name_move.is_some()),
             ),
         ]
+    }
+
+    /// The verified-connection pipeline's settings for `host:port`: direct,
+    /// carried for ssh on our stdio, recorded. Commands change what differs.
+    ///
+    /// # Errors
+    /// The known_hosts file's directory cannot be made.
+    pub fn connection(
+        &self,
+        file: &cli::KnownHostsArgs,
+        cache: &cli::CacheArgs,
+        source: &cli::SourceArgs,
+        (host, port): (&str, u16),
+        wait: Option<Duration>,
+    ) -> Result<Connection<'_>> {
+        Ok(Connection {
+            aws: &self.aws,
+            resolve: self.resolve,
+            quiet: self.quiet,
+            on_name_move: self.on_name_move,
+            destination: self.known_hosts(file)?,
+            sources: self.sources(source).for_connection(),
+            cache: self.cache(cache),
+            lookup: lookup_name(host, port),
+            target: Target::classify(host),
+            host: host.to_string(),
+            port,
+            fdpass: false,
+            wait: self.wait(wait),
+            eice: None,
+            client: std::sync::Arc::new(Client::Stdio),
+            record: true,
+        })
     }
 
     /// What a lookup through the trust policy needs.
