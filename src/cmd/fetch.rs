@@ -92,14 +92,21 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             .expect("resolve only returns instances with an address")
             .to_string();
         let (keys, source) = cold.keys_without_connection(args.port)?;
-        let keys = without_revoked(path, &cold.instance.id, keys, settings.quiet)?;
+        // Read once for the user's @revoked lines and the tool's marks.
+        let file = known_hosts::read(path)?;
+        let keys = without_revoked(&file, path, &cold.instance.id, keys, settings.quiet)?;
         let found = cold.found(keys, source);
         let typed = known_hosts::lookup_name(target, args.port);
         let can_move = !matches!(Target::classify(target), Target::InstanceId(_))
             && !PublicNames::of([&cold.instance]).owns(&typed);
         if can_move
-            && let Some(warning) =
-                check_moved(path, &typed, &cold.instance.id, settings.on_name_move)?
+            && let Some(warning) = check_moved(
+                &file,
+                path,
+                &typed,
+                &cold.instance.id,
+                settings.on_name_move,
+            )?
         {
             crate::text::warn(settings.quiet, &warning);
         }
@@ -240,12 +247,12 @@ fn presented_report(address: &str, port: u16, verified: &[PublicKey]) -> Option<
 /// printed as verified, published, remembered or written. None left is the
 /// revocation error (exit 5).
 fn without_revoked(
+    file: &known_hosts::KnownHosts,
     path: &std::path::Path,
     instance: &str,
     keys: Vec<PublicKey>,
     quiet: bool,
 ) -> Result<Vec<PublicKey>> {
-    let file = known_hosts::read(path)?;
     let (revoked, kept): (Vec<PublicKey>, Vec<PublicKey>) =
         keys.into_iter().partition(|k| file.revokes(k).is_some());
     for key in &revoked {

@@ -88,7 +88,8 @@ pub fn run(settings: &Settings, args: &KnownHostsCmdArgs) -> Result<()> {
         .clone()
         .or_else(|| ssh_home_dir().map(|home| home.join(".ssh/known_hosts")));
     if let Some(file) = &user_file {
-        policy::refuse_revoked(file, &presented, host)?;
+        let revocations = crate::store::known_hosts::read(file)?;
+        policy::refuse_revoked(&revocations, file, &presented, host)?;
     }
     let offered = presented.key;
     if let Some(warm) = &warm

@@ -24,7 +24,7 @@ use crate::net::kex;
 use crate::net::pipe::{self, Client, Relay, Socket};
 use crate::net::tunnel::{self, Tunnel};
 use crate::store::cache::{Cache, TunnelRecord};
-use crate::store::known_hosts::{self, KnownHostsFile, lookup_name};
+use crate::store::known_hosts::{self, KnownHosts, KnownHostsFile, lookup_name};
 use crate::trust::names::{OnNameMove, PublicNames, check_moved, names_for};
 use crate::trust::policy::{self, Cold, Found, Remembered, Sources, Warm};
 use crate::trust::publish;
@@ -120,9 +120,12 @@ pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<()> {
     let mut publishing = None;
     if let Some(presented) = &live.presented {
         tracing::debug!("the server presented a {}", presented.describe());
-        policy::refuse_revoked(path, presented, &address)?;
+        // Read once for the user's @revoked lines and the tool's marks
+        // (a moved name); the write below reads it again under the lock.
+        let file = known_hosts::read(path)?;
+        policy::refuse_revoked(&file, path, presented, &address)?;
         let through = live.tunnel.as_ref().map(|(_, endpoint)| endpoint.clone());
-        let verified = verify_presented(ctx, plan, &presented.key, &address, through)?;
+        let verified = verify_presented(ctx, &file, plan, &presented.key, &address, through)?;
         if ctx.record {
             record(ctx, path, &verified)?;
         }
@@ -478,6 +481,7 @@ fn connect_planned(ctx: &Connection<'_>, relay: Relay) -> Result<(Live, Plan)> {
 
 fn verify_presented(
     ctx: &Connection<'_>,
+    file: &KnownHosts,
     plan: Plan,
     presented: &PublicKey,
     address: &str,
@@ -491,7 +495,7 @@ fn verify_presented(
                 owned.push(&warm.name.address);
             }
             let public = PublicNames::from_addresses(owned);
-            announce_move(ctx, &warm.name.instance, &public)?;
+            announce_move(ctx, file, &warm.name.instance, &public)?;
             return Ok(Verified {
                 instance_id: warm.name.instance,
                 keys: warm.keys.public_keys().unwrap_or_default(),
@@ -540,7 +544,12 @@ fn verify_presented(
     let keys = cold.check(address, presented)?;
     // Before anything is remembered, published or deleted: a refused move
     // leaves no trace that could vouch later.
-    announce_move(ctx, &cold.instance.id, &PublicNames::of([&cold.instance]))?;
+    announce_move(
+        ctx,
+        file,
+        &cold.instance.id,
+        &PublicNames::of([&cold.instance]),
+    )?;
     cold.after_verified_connection(ctx.aws, ctx.quiet);
     let names = names_for(&[&ctx.host], ctx.port, &cold.instance);
     cold.remember(
@@ -570,7 +579,12 @@ fn verify_presented(
 /// now leads to another instance than its lines were recorded for. Every
 /// name can move but an instance id and EC2's own public names of the
 /// instance (a recycled address is what the tool cleans up).
-fn announce_move(ctx: &Connection<'_>, instance_id: &str, public: &PublicNames) -> Result<()> {
+fn announce_move(
+    ctx: &Connection<'_>,
+    file: &KnownHosts,
+    instance_id: &str,
+    public: &PublicNames,
+) -> Result<()> {
     if matches!(ctx.target, Target::InstanceId(_)) {
         return Ok(());
     }
@@ -579,7 +593,8 @@ fn announce_move(ctx: &Connection<'_>, instance_id: &str, public: &PublicNames) 
         return Ok(());
     }
     let on_move = ctx.on_name_move;
-    if let Some(warning) = check_moved(&ctx.destination.path, &typed, instance_id, on_move)? {
+    let path = &ctx.destination.path;
+    if let Some(warning) = check_moved(file, path, &typed, instance_id, on_move)? {
         crate::text::warn(ctx.quiet, &warning);
     }
     Ok(())

@@ -28,25 +28,19 @@ pub enum OnNameMove {
 /// not move or the move is accepted.
 ///
 /// # Errors
-/// With `refuse`, the move (exit 5); the file cannot be read.
+/// With `refuse`, the move (exit 5).
 pub fn check_moved(
+    file: &KnownHosts,
     path: &std::path::Path,
     lookup: &str,
     now: &str,
     on_move: OnNameMove,
-) -> anyhow::Result<Option<String>> {
+) -> Result<Option<String>, crate::error::KeysError> {
     if on_move == OnNameMove::Accept {
         return Ok(None);
     }
-    let file = crate::store::known_hosts::read(path)?;
-    let before = moved_from(&file, lookup, now);
-    Ok(judge_move(
-        before,
-        &path.display().to_string(),
-        lookup,
-        now,
-        on_move,
-    )?)
+    let before = moved_from(file, lookup, now);
+    judge_move(before, &path.display().to_string(), lookup, now, on_move)
 }
 
 /// The verdict on a name recorded (in `recorded_in`) for `before` that now

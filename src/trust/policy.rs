@@ -967,13 +967,13 @@ pub struct Remembered<'a> {
 /// verified, written or released to ssh.
 ///
 /// # Errors
-/// The file cannot be read, or revokes what was presented.
+/// `file` (read from `path`) revokes what was presented.
 pub fn refuse_revoked(
+    file: &crate::store::known_hosts::KnownHosts,
     path: &std::path::Path,
     presented: &kex::Presented,
     address: &str,
 ) -> Result<()> {
-    let file = crate::store::known_hosts::read(path)?;
     let fingerprint = |key: &PublicKey| key.fingerprint(ssh_key::HashAlg::Sha256).to_string();
     let mut suspects = vec![(
         presented.key.clone(),
