@@ -42,6 +42,11 @@ def main():
                     help="how ec2-hostkey reaches the testbed's API: HTTPS as AWS serves it (the testbed's CA "
                          "in AWS_CA_BUNDLE), or plain HTTP")
     ap.add_argument("--only-latency", action="store_true", help="run only the cold-path latency rows")
+    ap.add_argument("--only-bulk", action="store_true",
+                    help="run only the relay rows: interactive round trips and bulk throughput")
+    ap.add_argument("--echo-rounds", type=int, default=500)
+    ap.add_argument("--bulk-cipher", action="append",
+                    help="cipher(s) for the bulk rows (repeatable; default aes128-gcm and chacha20-poly1305)")
     ap.add_argument("--only-eice", action="store_true", help="run only the EIC Endpoint rows")
     ap.add_argument("--eice-runs", type=int, default=10)
     ap.add_argument("--eice-bulk-mib", type=int, default=1024)
@@ -117,6 +122,10 @@ def run(args, work, port, state, dns_port, https_port):
     if args.only_eice:
         eice(args, env, state, dns_port, base, kh, ec2)
         return
+    if args.only_bulk:
+        interactive(args, env, base, ip, bulk_modes(args, kh))
+        bulk(args, env, base, ip, bulk_modes(args, kh))
+        return
     # Warm the cache for every mode once (also checks each works).
     for name, opts in modes.items():
         subprocess.run(base + opts + [ip, "true"], env=env, check=True)
@@ -133,26 +142,8 @@ def run(args, work, port, state, dns_port, https_port):
     for name, ms in connect.items():
         print(f"  {name:18} {ms:8.1f} ms   x{ms / connect['nc']:.3f} of nc   x{ms / connect['direct']:.3f} of direct")
 
-    size = args.bulk_mib * 1024 * 1024
-    print(f"\n== bulk: {args.bulk_mib} MiB through ssh 'cat > /dev/null', {args.bulk_rounds} rounds (MiB/s)")
-    # Rounds rotate the order of the modes, so each one runs first, last and in between:
-    # on 2 cores one mode's leftovers (page cache, TCP memory, CPU frequency) would
-    # otherwise always land on the same neighbour.
-    times = {name: [] for name in modes}
-    names = list(modes)
-    for r in range(args.bulk_rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            t = time.perf_counter()
-            src = subprocess.Popen(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
-            subprocess.run(base + modes[name] + ["-c", "aes128-gcm@openssh.com", ip, "cat > /dev/null"],
-                           stdin=src.stdout, env=env, check=True)
-            src.wait()
-            times[name].append(time.perf_counter() - t)
-    best = {name: args.bulk_mib / min(t) for name, t in times.items()}
-    median = {name: args.bulk_mib / statistics.median(t) for name, t in times.items()}
-    for name in modes:
-        print(f"  {name:18} best {best[name]:7.1f} MiB/s  x{best[name] / best['direct']:.3f} of direct"
-              f"   median {median[name]:7.1f} MiB/s  x{median[name] / median['direct']:.3f} of direct")
+    interactive(args, env, base, ip, bulk_modes(args, kh))
+    bulk(args, env, base, ip, bulk_modes(args, kh))
 
     print(f"\n== cold path: verified keys of a fresh lookup, {args.cold_runs} runs (median, ms)")
     ours, theirs = [], []
@@ -199,6 +190,81 @@ def run(args, work, port, state, dns_port, https_port):
         with open(rss) as f:
             kib = int(f.read().split()[-1])
         print(f"  {label:26} {kib:8d} KiB  ({kib / 1024:.1f} MiB)")
+
+
+def bulk_modes(args, kh):
+    """Every way the bytes can cross, side by side: the tool's own relays
+    against nc and socat (the same job, one copy each) and a direct connection."""
+    proxy = f"{args.bin} proxy --known-hosts {kh}"
+    return {
+        "direct": [],
+        "nc": ["-o", "ProxyCommand=nc %h %p"],
+        "socat": ["-o", "ProxyCommand=socat - TCP:%h:%p"],
+        "proxy (default)": ["-o", f"ProxyCommand={proxy} %h %p"],
+        "proxy --relay splice": ["-o", f"ProxyCommand={proxy} --relay splice %h %p"],
+        "proxy --relay copy": ["-o", f"ProxyCommand={proxy} --relay copy %h %p"],
+        "proxy --fdpass": ["-o", "ProxyUseFdpass=yes", "-o", f"ProxyCommand={proxy} --fdpass %h %p"],
+    }
+
+
+def interactive(args, env, base, ip, modes):
+    """What a keystroke costs: one byte to `cat` on the instance and back,
+    through each mode, --echo-rounds times on one connection (median, µs)."""
+    print(f"\n== interactive: one byte to ssh {ip} cat and back, {args.echo_rounds} round trips (median, µs)")
+    rtt = {}
+    for name, opts in modes.items():
+        ssh = subprocess.Popen(base + opts + [ip, "cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               env=env, bufsize=0)
+        samples = []
+        for _ in range(args.echo_rounds):
+            t = time.perf_counter()
+            ssh.stdin.write(b"x")
+            if ssh.stdout.read(1) != b"x":
+                raise SystemExit(f"{name}: the echo did not come back")
+            samples.append((time.perf_counter() - t) * 1e6)
+        ssh.stdin.close()
+        ssh.wait()
+        rtt[name] = statistics.median(samples)
+    for name, us in rtt.items():
+        print(f"  {name:22} {us:8.0f} µs   x{us / rtt['direct']:.3f} of direct")
+
+
+def cpu_seconds():
+    """CPU time the whole machine spent so far (user + system, all processes):
+    a relay's cost shows in its own process and in the wakeups it causes ssh and sshd."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def bulk(args, env, base, ip, modes):
+    size = args.bulk_mib * 1024 * 1024
+    gib = size / (1 << 30)
+    for cipher in args.bulk_cipher or ["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com"]:
+        print(f"\n== bulk: {args.bulk_mib} MiB through ssh -c {cipher} 'cat > /dev/null', "
+              f"{args.bulk_rounds} rounds (MiB/s; CPU s/GiB is the whole machine's, median)")
+        # Rounds rotate the order of the modes, so each one runs first, last and in between:
+        # on 2 cores one mode's leftovers (page cache, TCP memory, CPU frequency) would
+        # otherwise always land on the same neighbour.
+        times = {name: [] for name in modes}
+        cpu = {name: [] for name in modes}
+        names = list(modes)
+        for r in range(args.bulk_rounds):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                c, t = cpu_seconds(), time.perf_counter()
+                src = subprocess.Popen(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
+                subprocess.run(base + modes[name] + ["-c", cipher, ip, "cat > /dev/null"],
+                               stdin=src.stdout, env=env, check=True)
+                src.wait()
+                times[name].append(time.perf_counter() - t)
+                cpu[name].append((cpu_seconds() - c) / gib)
+        best = {name: args.bulk_mib / min(t) for name, t in times.items()}
+        median = {name: args.bulk_mib / statistics.median(t) for name, t in times.items()}
+        for name in modes:
+            print(f"  {name:22} best {best[name]:7.1f} MiB/s  x{best[name] / best['direct']:.3f}"
+                  f"   median {median[name]:7.1f} MiB/s  x{median[name] / median['direct']:.3f} of direct"
+                  f"   {statistics.median(cpu[name]):5.2f} CPU s/GiB")
 
 
 def presigned_tunnel_url(env, endpoint, private_ip):

@@ -1,10 +1,10 @@
 //! The data path: carrying bytes between ssh (our stdin/stdout) and the
 //! instance's socket.
 //!
-//! Two relays, one thread per direction each ([`Relay`]): on Linux, splice(2)
-//! when one end is a pipe, which is what ssh gives a ProxyCommand, so bytes
-//! never enter userspace; everywhere (and on Linux with `--relay copy`), a
-//! copy through one large buffer per direction. Half-close is kept in both
+//! Two relays, one thread per direction each ([`Relay`]): by default, and
+//! everywhere, a copy through one large buffer per direction, the fastest
+//! by measurement; on Linux with `--relay splice`, splice(2) when one end
+//! is a pipe, so bytes never enter userspace. Half-close is kept in both
 //! directions: EOF on stdin shuts down the socket's write side, EOF from the
 //! socket closes stdout, and we exit once both directions are done.
 
@@ -29,26 +29,19 @@ pub enum Relay {
 }
 
 impl Relay {
-    /// The fastest relay this system has.
+    /// The fastest relay, by measurement (`contrib/bench --only-bulk`): the
+    /// copy, on every system. On two cores with aes128-gcm, best of 5: copy
+    /// 1.04x a direct connection at 3.9 CPU s/GiB (the whole machine's),
+    /// splice 0.90x at 4.2, nc 0.83x at 4.7; with chacha20-poly1305 copy
+    /// 0.98x, splice 0.82x. Zero-copy does not pay here: a megabyte read(2)
+    /// takes whatever has arrived in one call, where splice moves what one
+    /// pipe or socket buffer holds per call and wakes more often. (splice
+    /// with a 2 ms wakeup batch, the old default, was 0.73x: while it slept
+    /// ssh stalled on a full pipe.)
     pub fn best() -> Relay {
-        if cfg!(target_os = "linux") {
-            Relay::Splice
-        } else {
-            Relay::Copy
-        }
+        Relay::Copy
     }
 }
-/// A splice this large means a bulk transfer is streaming through.
-#[cfg(target_os = "linux")]
-const STREAMING: usize = 64 << 10;
-/// While streaming, an empty source is given this long to refill before we
-/// sleep in poll(2): one wakeup per batch instead of one per write of ssh's
-/// (measured: 35k → 12k wakeups and 0.75 → 0.5 s of CPU per GiB, which on
-/// two cores is CPU given back to ssh and sshd). Interactive traffic (small
-/// splices) never waits; the tail of a burst waits at most this long. Only
-/// with a source that holds a batch: a 1 MiB pipe, or a socket.
-const BATCH: Duration = Duration::from_millis(2);
-
 /// The server's end of the data path: a TCP connection, or our end of a
 /// tunnel (`net::tunnel`) that carries the bytes on.
 #[derive(Debug)]
@@ -194,11 +187,14 @@ pub fn spawn_upstream(
     let from = client.reader()?;
     Ok(std::thread::spawn(move || {
         let stdin = io::stdin();
-        let (fd, batch) = match &from {
-            Some(client) => (client.as_fd(), Some(BATCH)),
-            None => (stdin.as_fd(), grow_pipe(stdin.as_fd()).then_some(BATCH)),
+        let fd = match &from {
+            Some(client) => client.as_fd(),
+            None => {
+                grow_pipe(stdin.as_fd());
+                stdin.as_fd()
+            }
         };
-        let result = forward(fd, socket.as_fd(), batch, relay);
+        let result = forward(fd, socket.as_fd(), relay);
         match &result {
             Ok(()) => {
                 let _ = socket.shutdown(Shutdown::Write);
@@ -220,24 +216,18 @@ pub fn downstream(socket: &Socket, held: &[u8], client: &Client, relay: Relay) -
         grow_pipe(out);
     }
     write_all(out, held)?;
-    let result = forward(socket.as_fd(), out, Some(BATCH), relay);
+    let result = forward(socket.as_fd(), out, relay);
     client.finish();
     result
 }
 
 /// A bigger pipe to or from ssh means fewer wakeups per megabyte; best
-/// effort, and Linux only (other systems size pipes themselves). Whether
-/// it now holds a whole chunk.
-fn grow_pipe(fd: BorrowedFd<'_>) -> bool {
+/// effort, and Linux only (other systems size pipes themselves).
+fn grow_pipe(fd: BorrowedFd<'_>) {
     #[cfg(target_os = "linux")]
-    {
-        rustix::pipe::fcntl_setpipe_size(fd, CHUNK).is_ok_and(|n| n >= CHUNK)
-    }
+    let _ = rustix::pipe::fcntl_setpipe_size(fd, CHUNK);
     #[cfg(not(target_os = "linux"))]
-    {
-        let _ = fd;
-        false
-    }
+    let _ = fd;
 }
 
 /// Sends the connected socket to ssh over stdout (`ProxyUseFdpass yes`): one
@@ -277,24 +267,16 @@ fn close_stdout() {
 }
 
 /// Moves bytes from `from` to `to` until EOF; a broken pipe or reset is a clean end.
-fn forward(
-    from: BorrowedFd<'_>,
-    to: BorrowedFd<'_>,
-    batch: Option<Duration>,
-    relay: Relay,
-) -> io::Result<()> {
+fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>, relay: Relay) -> io::Result<()> {
     let result = match relay {
         #[cfg(target_os = "linux")]
-        Relay::Splice => match splice_all(from, to, batch) {
+        Relay::Splice => match splice_all(from, to) {
             Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
                 copy_all(from, to)
             }
             other => other,
         },
-        _ => {
-            let _ = batch;
-            copy_all(from, to)
-        }
+        _ => copy_all(from, to),
     };
     match result {
         Err(e)
@@ -316,9 +298,8 @@ fn forward(
 /// SPLICE_F_NONBLOCK for the pipe end, a non-blocking socket, and poll(2)
 /// for readiness instead.
 #[cfg(target_os = "linux")]
-fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>) -> io::Result<()> {
+fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
     use rustix::pipe::{SpliceFlags, splice};
-    let mut streaming = false;
     loop {
         match splice(
             from,
@@ -329,15 +310,11 @@ fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>, batch: Option<Duration>)
             SpliceFlags::MOVE | SpliceFlags::NONBLOCK,
         ) {
             Ok(0) => return Ok(()),
-            Ok(n) => streaming = n >= STREAMING,
+            Ok(_) => {}
             // Either nothing to read or no room to write: wait for whichever it is.
             // While data streams, no poll(2) is made at all.
             Err(rustix::io::Errno::AGAIN) => {
                 if ready(to, PollFlags::OUT)? {
-                    if let Some(batch) = batch.filter(|_| std::mem::take(&mut streaming)) {
-                        std::thread::sleep(batch);
-                        continue;
-                    }
                     wait(from, PollFlags::IN)?;
                 } else {
                     wait(to, PollFlags::OUT)?;
