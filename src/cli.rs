@@ -510,6 +510,17 @@ pub struct ProxyArgs {
     /// (e.g. 90s, 10m) [default: 0s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
+    #[command(flatten)]
+    pub tunnel: TunnelArgs,
+    /// Instance id, Name tag, public or private DNS name, or IP (ssh's %h)
+    pub host: String,
+    /// Port to connect to (ssh's %p)
+    pub port: u16,
+}
+
+/// How the instance is reached: `proxy` and `serve`.
+#[derive(Debug, Args)]
+pub struct TunnelArgs {
     /// How to reach the instance: direct (TCP to its address) or eice (through the EC2 Instance
     /// Connect Endpoint of its VPC, to its private address; ports 22 and 3389 only)
     #[arg(long, value_enum, value_name = "WAY", default_value = "direct")]
@@ -521,10 +532,6 @@ pub struct ProxyArgs {
     /// With --via eice: how long the endpoint keeps the tunnel open (1s to 1h)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
     pub max_tunnel_duration: Duration,
-    /// Instance id, Name tag, public or private DNS name, or IP (ssh's %h)
-    pub host: String,
-    /// Port to connect to (ssh's %p)
-    pub port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -535,22 +542,45 @@ pub struct ServeArgs {
     pub cache: CacheArgs,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Where to listen: IP:PORT on loopback, or a Unix socket path (repeatable)
-    #[arg(long, value_name = "ADDR|PATH", default_value = "127.0.0.1:1080")]
+    #[command(flatten)]
+    pub tunnel: TunnelArgs,
+    /// Where to listen: IP:PORT, or a Unix socket path (repeatable) [default: the sockets systemd
+    /// passes (LISTEN_FDS), else 127.0.0.1:1080]. An address off loopback needs --users
+    #[arg(long, value_name = "ADDR|PATH")]
     pub listen: Vec<String>,
-    /// The destination ports carried (repeatable); any other is refused
-    #[arg(long = "port", value_name = "PORT", default_value = "22")]
+    /// The destination ports carried (repeatable); any other is refused [default: 22]
+    #[arg(long = "port", value_name = "PORT")]
     pub ports: Vec<u16>,
+    /// A file of user:password lines (yours alone, mode 600): clients must authenticate (SOCKS5
+    /// RFC 1929, HTTP Proxy-Authorization: Basic)
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<std::path::PathBuf>,
     /// Verify, but write nothing to known_hosts (the clients behind serve keep none)
     #[arg(long)]
     pub no_record: bool,
-    /// How long a client may take to say where it goes
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
-    pub handshake_timeout: Duration,
+    /// How long a client may take to say where it goes [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub handshake_timeout: Option<Duration>,
+    /// End a connection after this long without a byte either way [default: never]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+    /// On SIGTERM or SIGINT, stop accepting and let open connections finish for up to this
+    /// long [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub drain: Option<Duration>,
+    /// The log line per connection: text, or json (one object per line) [default: text]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
     /// How long to wait for a booting instance: while it is pending, then for its console output
     /// [default: 0s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,16 @@
 //! wait = "2m"                            # --wait
 //! cache_ttl = "1h"                       # --cache-ttl
 //! known_hosts = "~/.ssh/known_hosts"     # --known-hosts (~ is your home)
+//!
+//! [serve]                                # `serve`'s flags
+//! listen = ["127.0.0.1:1080", "/run/user/1000/ec2-hostkey.sock"]
+//! ports = [22]
+//! users = "~/.config/ec2-hostkey/serve-users"   # --users
+//! record = true                          # false: --no-record
+//! handshake_timeout = "10s"
+//! idle_timeout = "1h"
+//! drain = "30s"
+//! log_format = "text"                    # text or json
 //! ```
 
 use std::net::SocketAddr;
@@ -26,7 +36,7 @@ use serde::Deserialize;
 
 use clap::ValueEnum;
 
-use crate::cli::{AddressArg, OnNameMoveArg, SourceArg};
+use crate::cli::{AddressArg, LogFormat, OnNameMoveArg, SourceArg};
 use crate::error::ConfigError;
 use crate::store::team::StoreUrl;
 
@@ -48,6 +58,21 @@ pub struct FileConfig {
     pub store_owner: Option<String>,
     /// `s3://bucket/prefix` for seeds: S3 delivery becomes the default.
     pub seed_bucket: Option<String>,
+    /// The `[serve]` section.
+    pub serve: ServeFile,
+}
+
+/// `[serve]`: defaults for `serve`'s flags.
+#[derive(Debug, Default, Clone)]
+pub struct ServeFile {
+    pub listen: Option<Vec<String>>,
+    pub ports: Option<Vec<u16>>,
+    pub users: Option<PathBuf>,
+    pub record: Option<bool>,
+    pub handshake_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+    pub drain: Option<Duration>,
+    pub log_format: Option<LogFormat>,
 }
 
 /// The file as written: every value still text, checked below so that an
@@ -68,6 +93,20 @@ struct Raw {
     on_name_move: Option<String>,
     store_owner: Option<String>,
     seed_bucket: Option<String>,
+    serve: Option<RawServe>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServe {
+    listen: Option<Vec<String>>,
+    ports: Option<Vec<u16>>,
+    users: Option<String>,
+    record: Option<bool>,
+    handshake_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    drain: Option<String>,
+    log_format: Option<String>,
 }
 
 /// Where the config file is.
@@ -146,7 +185,24 @@ impl FileConfig {
                 })
                 .transpose()
         };
+        let serve = raw.serve.unwrap_or_default();
+        let serve = ServeFile {
+            listen: serve.listen,
+            ports: serve.ports,
+            users: serve.users.map(|p| expand_home(&p)),
+            record: serve.record,
+            handshake_timeout: duration("handshake_timeout", serve.handshake_timeout)?,
+            idle_timeout: duration("idle_timeout", serve.idle_timeout)?,
+            drain: duration("drain", serve.drain)?,
+            log_format: serve
+                .log_format
+                .map(|v| {
+                    LogFormat::from_str(&v, false).map_err(|_| bad("log_format", "text or json"))
+                })
+                .transpose()?,
+        };
         Ok(FileConfig {
+            serve,
             path: Some(path.to_path_buf()),
             regions: raw.regions,
             profile: raw.profile,

@@ -3,29 +3,142 @@
 //! goes through the same verified-connection pipeline as `proxy`
 //! (`trust::connection`): the destination must be an instance (anything
 //! else is refused), the port one of `--port`, and nothing of the server's
-//! key-exchange reply reaches the client before its key is verified. One
-//! line per connection on stderr.
+//! key-exchange reply reaches the client before its key is verified. This
+//! module owns the listeners (bound, or passed by systemd), who may use them
+//! (`--users`), the accept loop, the drain on SIGTERM and the log line.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use rustix::event::{PollFd, PollFlags};
 
 use super::settings::Settings;
-use crate::cli::ServeArgs;
+use crate::cli::{LogFormat, ServeArgs};
 use crate::error::ConfigError;
 use crate::net::pipe::{Client, Relay, Socket};
-use crate::net::socks::{self, Refusal, Request};
-use crate::trust::connection;
+use crate::net::socks::{self, Refusal, Request, Users};
+use crate::trust::connection::{self, Carried, Flights};
 use crate::trust::resolve;
 
-/// A listening socket: TCP on loopback, or a Unix socket.
+/// `serve`'s flags over the config file's `[serve]` over the defaults.
+struct Options {
+    /// Empty: the sockets systemd passed, else 127.0.0.1:1080.
+    listen: Vec<String>,
+    ports: Vec<u16>,
+    users: Option<Users>,
+    record: bool,
+    handshake_timeout: Duration,
+    idle_timeout: Option<Duration>,
+    drain: Duration,
+    log_format: LogFormat,
+}
+
+impl Options {
+    fn new(settings: &Settings, args: &ServeArgs) -> Result<Options> {
+        let file = &settings.file.serve;
+        let or = |flag: &Vec<String>, file: &Option<Vec<String>>| {
+            if flag.is_empty() {
+                file.clone().unwrap_or_default()
+            } else {
+                flag.clone()
+            }
+        };
+        let ports = if args.ports.is_empty() {
+            file.ports.clone().unwrap_or_else(|| vec![22])
+        } else {
+            args.ports.clone()
+        };
+        let users = match args.users.clone().or(file.users.clone()) {
+            Some(path) => Some(read_users(&path)?),
+            None => None,
+        };
+        Ok(Options {
+            listen: or(&args.listen, &file.listen),
+            ports,
+            users,
+            record: !args.no_record && file.record.unwrap_or(true),
+            handshake_timeout: args
+                .handshake_timeout
+                .or(file.handshake_timeout)
+                .unwrap_or(Duration::from_secs(10)),
+            idle_timeout: args
+                .idle_timeout
+                .or(file.idle_timeout)
+                .filter(|d| !d.is_zero()),
+            drain: args.drain.or(file.drain).unwrap_or(Duration::from_secs(30)),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+        })
+    }
+}
+
+/// The users file: it decides who may use the proxy, so (like the config
+/// file) only its owner may write it, and it holds passwords, so only its
+/// owner may read it.
+fn read_users(path: &PathBuf) -> Result<Users> {
+    let bad = |problem: String| ConfigError::Flag {
+        flag: "--users",
+        problem: format!("{}: {problem}", path.display()),
+        fix: "give a file of user:password lines that is yours alone (chmod 600)",
+    };
+    crate::store::files::private_file(path).map_err(|p| bad(p.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path)?.permissions());
+    if mode & 0o077 != 0 {
+        return Err(bad(format!(
+            "it holds passwords, but its mode {:o} lets others read it",
+            mode & 0o777
+        ))
+        .into());
+    }
+    Ok(Users::parse(&text).map_err(bad)?)
+}
+
+/// A listening socket: TCP, or a Unix socket.
 enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),
+}
+
+impl Listener {
+    fn describe(&self) -> String {
+        match self {
+            Listener::Tcp(l) => l
+                .local_addr()
+                .map_or_else(|_| "a TCP socket".into(), |a| a.to_string()),
+            Listener::Unix(l) => l
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+                .unwrap_or_else(|| "a Unix socket".into()),
+        }
+    }
+
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Listener::Tcp(l) => l.as_fd(),
+            Listener::Unix(l) => l.as_fd(),
+        }
+    }
+
+    fn accept(&self) -> io::Result<(Accepted, String)> {
+        match self {
+            Listener::Tcp(l) => l
+                .accept()
+                .map(|(s, peer)| (Accepted::Tcp(s), peer.to_string())),
+            Listener::Unix(l) => l
+                .accept()
+                .map(|(s, _)| (Accepted::Unix(s), "unix".to_string())),
+        }
+    }
 }
 
 /// An accepted client, before it has said where it goes.
@@ -35,18 +148,31 @@ enum Accepted {
 }
 
 impl Accepted {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+    fn prepare(&self, timeout: Duration) -> io::Result<()> {
         match self {
-            Accepted::Tcp(s) => s.set_read_timeout(timeout),
-            Accepted::Unix(s) => s.set_read_timeout(timeout),
+            Accepted::Tcp(s) => {
+                s.set_nonblocking(false)?;
+                s.set_nodelay(true)?;
+                s.set_read_timeout(Some(timeout))
+            }
+            Accepted::Unix(s) => {
+                s.set_nonblocking(false)?;
+                s.set_read_timeout(Some(timeout))
+            }
         }
     }
 
-    fn into_socket(self) -> Socket {
-        match self {
-            Accepted::Tcp(s) => Socket::Tcp(s),
-            Accepted::Unix(s) => Socket::Tunnel(s),
-        }
+    fn into_socket(self) -> io::Result<Socket> {
+        Ok(match self {
+            Accepted::Tcp(s) => {
+                s.set_read_timeout(None)?;
+                Socket::Tcp(s)
+            }
+            Accepted::Unix(s) => {
+                s.set_read_timeout(None)?;
+                Socket::Tunnel(s)
+            }
+        })
     }
 }
 
@@ -71,39 +197,214 @@ impl io::Write for Accepted {
     }
 }
 
+/// The connections being served, for the drain at shutdown.
+#[derive(Default)]
+struct Open {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Open {
+    fn add(&self, delta: isize) {
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        *count = count.saturating_add_signed(delta);
+        self.changed.notify_all();
+    }
+
+    /// Waits until none is open or `limit` has passed; how many are left.
+    fn drain(&self, limit: Duration) -> usize {
+        let count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        let (count, _) = self
+            .changed
+            .wait_timeout_while(count, limit, |n| *n > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        *count
+    }
+}
+
+/// What every connection shares.
+struct Server<'a> {
+    settings: &'a Settings,
+    args: &'a ServeArgs,
+    options: Options,
+    flights: Arc<Flights>,
+    open: Open,
+}
+
 pub fn run(settings: &Settings, args: &ServeArgs) -> Result<()> {
-    let listeners = args
-        .listen
-        .iter()
-        .map(|at| bind(at))
-        .collect::<Result<Vec<_>>>()?;
+    let options = Options::new(settings, args)?;
+    // Flags that cannot work are refused now, not on each client.
+    let mut probe = settings.connection(
+        &args.file,
+        &args.cache,
+        &args.source,
+        ("serve", 22),
+        args.wait,
+    )?;
+    settings.tunnel(&mut probe, &args.tunnel, &options.ports)?;
+    drop(probe);
+    // Caught before anything is bound: a SIGTERM from now on drains.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (mut terminate, mut interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _entered = runtime.enter();
+        (
+            signal(SignalKind::terminate()).context("cannot catch SIGTERM")?,
+            signal(SignalKind::interrupt()).context("cannot catch SIGINT")?,
+        )
+    };
+    let listeners = listeners(&options)?;
     crate::text::note(
         settings.quiet,
         &format!(
-            "serving SOCKS5 and HTTP CONNECT on {}, to instances' port(s) {}",
-            args.listen.join(", "),
-            args.ports
+            "serving SOCKS5 and HTTP CONNECT on {}{}, to instances' port(s) {}",
+            listeners
+                .iter()
+                .map(Listener::describe)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if options.users.is_some() {
+                " (users must authenticate)"
+            } else {
+                ""
+            },
+            options
+                .ports
                 .iter()
                 .map(u16::to_string)
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
     );
+    let server = Server {
+        settings,
+        args,
+        options,
+        flights: Arc::new(Flights::default()),
+        open: Open::default(),
+    };
+    let (wake_read, wake_write) = rustix::pipe::pipe().context("cannot make a pipe")?;
     std::thread::scope(|scope| {
-        for listener in &listeners {
-            scope.spawn(move || accept_loop(scope, settings, args, listener));
+        let server = &server;
+        let accepting =
+            scope.spawn(move || accept_loop(scope, server, listeners, wake_read.as_fd()));
+        let signal = runtime.block_on(async {
+            tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            }
+        });
+        let _ = rustix::io::write(&wake_write, &[1]);
+        let _ = accepting.join();
+        let open = *server
+            .open
+            .count
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        crate::text::note(
+            settings.quiet,
+            &format!(
+                "{signal}: no longer accepting; {open} connection(s) open, finishing within {}",
+                humantime::format_duration(server.options.drain)
+            ),
+        );
+        let left = server.open.drain(server.options.drain);
+        if left > 0 {
+            crate::text::note(
+                settings.quiet,
+                &format!("{left} connection(s) still open after the drain: ending them"),
+            );
+            std::process::exit(0);
         }
     });
     Ok(())
 }
 
-/// Binds `at`: a path is a Unix socket; anything else an address, which must
-/// be on loopback (no authentication is offered, so any other listener would
-/// carry anyone's SSH).
-fn bind(at: &str) -> Result<Listener> {
+/// The listeners: `--listen` (or the file's), else what systemd passed
+/// (`LISTEN_FDS`), else 127.0.0.1:1080. A TCP listener off loopback needs
+/// users: anyone who reaches it could otherwise use it.
+fn listeners(options: &Options) -> Result<Vec<Listener>> {
+    let listeners = if options.listen.is_empty() {
+        let passed = systemd_listeners()?;
+        if passed.is_empty() {
+            vec![bind("127.0.0.1:1080", false)?]
+        } else {
+            passed
+        }
+    } else {
+        options
+            .listen
+            .iter()
+            .map(|at| bind(at, options.users.is_some()))
+            .collect::<Result<Vec<_>>>()?
+    };
+    for listener in &listeners {
+        if let Listener::Tcp(l) = listener {
+            let address = l.local_addr()?;
+            if !address.ip().is_loopback() && options.users.is_none() {
+                return Err(off_loopback(address).into());
+            }
+        }
+        listener_nonblocking(listener)?;
+    }
+    Ok(listeners)
+}
+
+fn off_loopback(address: SocketAddr) -> ConfigError {
+    ConfigError::Flag {
+        flag: "--listen",
+        problem: format!(
+            "{address} is not on loopback and no --users are configured: anyone who reaches it could use it"
+        ),
+        fix: "add --users FILE (user:password lines), or listen on 127.0.0.1 or a Unix socket",
+    }
+}
+
+fn listener_nonblocking(listener: &Listener) -> io::Result<()> {
+    match listener {
+        Listener::Tcp(l) => l.set_nonblocking(true),
+        Listener::Unix(l) => l.set_nonblocking(true),
+    }
+}
+
+/// The sockets systemd passed by socket activation (`LISTEN_PID`,
+/// `LISTEN_FDS`), in order.
+fn systemd_listeners() -> Result<Vec<Listener>> {
+    let mut passed = listenfd::ListenFd::from_env();
+    let mut listeners = Vec::new();
+    for index in 0..passed.len() {
+        if let Some(tcp) = passed.take_tcp_listener(index).ok().flatten() {
+            listeners.push(Listener::Tcp(tcp));
+        } else if let Some(unix) = passed.take_unix_listener(index).ok().flatten() {
+            listeners.push(Listener::Unix(unix));
+        } else {
+            return Err(ConfigError::Flag {
+                flag: "LISTEN_FDS",
+                problem: format!(
+                    "socket {} systemd passed is neither a listening TCP nor a Unix stream socket",
+                    index + 3
+                ),
+                fix: "give the .socket unit ListenStream= lines only",
+            }
+            .into());
+        }
+    }
+    Ok(listeners)
+}
+
+/// Binds `at`: a path is a Unix socket (only its owner may use it, so the
+/// file is made owner-only); anything else an address, which must be on
+/// loopback unless users must authenticate (checked before binding).
+fn bind(at: &str, authenticated: bool) -> Result<Listener> {
     if at.contains('/') {
         let _ = std::fs::remove_file(at);
         let listener = UnixListener::bind(at).with_context(|| format!("cannot listen on {at}"))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(at, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {at} owner-only"))?;
         return Ok(Listener::Unix(listener));
     }
     let address: SocketAddr = at.parse().map_err(|_| ConfigError::Flag {
@@ -111,72 +412,107 @@ fn bind(at: &str) -> Result<Listener> {
         problem: format!("{at:?} is neither IP:PORT nor a socket path"),
         fix: "give 127.0.0.1:1080, [::1]:1080 or /run/user/UID/ec2-hostkey.sock",
     })?;
-    if !address.ip().is_loopback() {
-        return Err(ConfigError::Flag {
-            flag: "--listen",
-            problem: format!("{address} is not on loopback, and serve offers no authentication yet: anyone who reaches it could use it"),
-            fix: "listen on 127.0.0.1 or a Unix socket, and forward that if you must",
-        }
-        .into());
+    if !address.ip().is_loopback() && !authenticated {
+        return Err(off_loopback(address).into());
     }
     let listener =
         TcpListener::bind(address).with_context(|| format!("cannot listen on {address}"))?;
     Ok(Listener::Tcp(listener))
 }
 
+/// Accepts on every listener until `wake` is written (a signal), each
+/// client on a thread of its own.
 fn accept_loop<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
-    settings: &'scope Settings,
-    args: &'scope ServeArgs,
-    listener: &'scope Listener,
+    server: &'scope Server<'scope>,
+    listeners: Vec<Listener>,
+    wake: BorrowedFd<'_>,
 ) {
     loop {
-        let accepted = match listener {
-            Listener::Tcp(l) => l
-                .accept()
-                .map(|(s, peer)| (Accepted::Tcp(s), peer.to_string())),
-            Listener::Unix(l) => l
-                .accept()
-                .map(|(s, _)| (Accepted::Unix(s), "unix".to_string())),
-        };
-        match accepted {
-            Ok((client, peer)) => {
-                scope.spawn(move || serve_one(settings, args, client, &peer));
+        let mut fds: Vec<PollFd<'_>> = std::iter::once(wake)
+            .chain(listeners.iter().map(Listener::as_fd))
+            .map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN))
+            .collect();
+        match rustix::event::poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => {
+                tracing::warn!("poll failed: {e}");
+                return;
             }
-            Err(e) => tracing::debug!("accept failed: {e}"),
+        }
+        if !fds[0].revents().is_empty() {
+            return;
+        }
+        let ready: Vec<bool> = fds[1..].iter().map(|fd| !fd.revents().is_empty()).collect();
+        for (listener, _) in listeners.iter().zip(ready).filter(|(_, r)| *r) {
+            match listener.accept() {
+                Ok((client, peer)) => {
+                    server.open.add(1);
+                    scope.spawn(move || {
+                        serve_one(server, client, &peer);
+                        server.open.add(-1);
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => tracing::debug!("accept failed: {e}"),
+            }
         }
     }
 }
 
-/// One client: its request, the checks, the pipeline, one log line.
-fn serve_one(settings: &Settings, args: &ServeArgs, mut client: Accepted, peer: &str) {
+/// One client: who it is, its request, the checks, the pipeline, one log line.
+fn serve_one(server: &Server<'_>, mut client: Accepted, peer: &str) {
     let started = Instant::now();
-    let _ = client.set_read_timeout(Some(args.handshake_timeout));
-    let request = match socks::read_request(&mut client) {
+    let entry = |target: &str| Entry {
+        client: peer.to_string(),
+        target: target.to_string(),
+        started: Some(started),
+        ..Entry::default()
+    };
+    let options = &server.options;
+    let request = client
+        .prepare(options.handshake_timeout)
+        .and_then(|()| socks::read_request(&mut client, options.users.as_ref()));
+    let request = match request {
         Ok(request) => request,
         Err(e) => {
-            log(
-                peer,
-                "?",
-                "refused",
-                &format!("a request neither SOCKS5 nor HTTP CONNECT ({e})"),
-                started,
-            );
+            let why = match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
+                    "no request within {} (--handshake-timeout)",
+                    humantime::format_duration(options.handshake_timeout)
+                ),
+                io::ErrorKind::PermissionDenied => format!("not authenticated: {e}"),
+                _ => format!("a request neither SOCKS5 nor HTTP CONNECT ({e})"),
+            };
+            entry("?").refused(&why).log(options.log_format);
             return;
         }
     };
     let target = format!("{}:{}", request.host, request.port);
-    if !args.ports.contains(&request.port) {
+    if !options.ports.contains(&request.port) {
         let _ = io::Write::write_all(&mut client, &request.protocol.refusal(Refusal::NotAllowed));
         let why = format!("port {} is not carried (--port)", request.port);
-        log(peer, &target, "refused", &why, started);
+        entry(&target).refused(&why).log(options.log_format);
         return;
     }
-    let _ = client.set_read_timeout(None);
     let protocol = request.protocol;
-    let shared = Arc::new(Client::stream(client.into_socket(), protocol.success()));
-    match carry(settings, args, &request, shared.clone()) {
-        Ok(()) => log(peer, &target, "verified", "carried", started),
+    let socket = match client.into_socket() {
+        Ok(socket) => socket,
+        Err(e) => {
+            entry(&target)
+                .refused(&e.to_string())
+                .log(options.log_format);
+            return;
+        }
+    };
+    let shared = Arc::new(Client::stream(
+        socket,
+        protocol.success(),
+        options.idle_timeout,
+    ));
+    let mut line = entry(&target);
+    match carry(server, &request, shared.clone()) {
+        Ok(carried) => line.carried(carried),
         Err(err) => {
             if !shared.greeted() {
                 let refusal = if not_an_instance(&err) {
@@ -185,31 +521,31 @@ fn serve_one(settings: &Settings, args: &ServeArgs, mut client: Accepted, peer: 
                     Refusal::Failed
                 };
                 if let Client::Stream { socket, .. } = &*shared {
-                    let _ = crate::net::pipe::write_all(
-                        std::os::fd::AsFd::as_fd(socket),
-                        &protocol.refusal(refusal),
-                    );
+                    let _ = crate::net::pipe::write_all(socket.as_fd(), &protocol.refusal(refusal));
                 }
             }
-            shared.hang_up();
-            let why = crate::text::sanitize(&format!("{err:#}"));
-            log(peer, &target, "refused", &why, started);
+            line = line.refused(&format!("{err:#}"));
         }
     }
+    shared.hang_up();
+    if let Some(traffic) = shared.traffic() {
+        line.up = traffic.up.load(std::sync::atomic::Ordering::Relaxed);
+        line.down = traffic.down.load(std::sync::atomic::Ordering::Relaxed);
+    }
+    line.log(options.log_format);
 }
 
 /// The pipeline `proxy` runs, for this client.
-fn carry(
-    settings: &Settings,
-    args: &ServeArgs,
-    request: &Request,
-    client: Arc<Client>,
-) -> Result<()> {
+fn carry(server: &Server<'_>, request: &Request, client: Arc<Client>) -> Result<Carried> {
+    let (settings, args) = (server.settings, server.args);
     let target = (request.host.as_str(), request.port);
     let mut ctx = settings.connection(&args.file, &args.cache, &args.source, target, args.wait)?;
+    settings.tunnel(&mut ctx, &args.tunnel, &[request.port])?;
     ctx.client = client;
-    ctx.record = !args.no_record;
-    connection::run(&ctx, Relay::best())
+    ctx.record = server.options.record;
+    ctx.flights = Some(server.flights.clone());
+    // Both ends are sockets: nothing to splice.
+    connection::run(&ctx, Relay::Copy)
 }
 
 /// Whether the destination is no instance of the account (an address on
@@ -223,10 +559,63 @@ fn not_an_instance(err: &anyhow::Error) -> bool {
     })
 }
 
-/// One line per connection: client, target, verdict, why, duration.
-fn log(peer: &str, target: &str, verdict: &str, why: &str, started: Instant) {
-    eprintln!(
-        "ec2-hostkey: serve: {peer} -> {target}: {verdict} ({why}) in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+/// One line per connection: client, target, verdict, instance, source,
+/// bytes each way, duration, and why it ended or was refused.
+#[derive(Default)]
+struct Entry {
+    client: String,
+    target: String,
+    verdict: &'static str,
+    instance: String,
+    source: String,
+    why: String,
+    up: u64,
+    down: u64,
+    started: Option<Instant>,
+}
+
+impl Entry {
+    fn refused(mut self, why: &str) -> Entry {
+        self.verdict = "refused";
+        self.why = crate::text::sanitize(why);
+        self
+    }
+
+    fn carried(&mut self, carried: Carried) {
+        self.verdict = "verified";
+        self.instance = carried.instance;
+        self.source = carried.source;
+        self.why = match carried.ended {
+            Ok(()) => "closed".into(),
+            Err(e) => crate::text::sanitize(&format!("ended: {e:#}")),
+        };
+    }
+
+    fn log(&self, format: LogFormat) {
+        let seconds = self.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
+        match format {
+            LogFormat::Json => eprintln!(
+                "{}",
+                serde_json::json!({
+                    "client": self.client,
+                    "target": self.target,
+                    "verdict": self.verdict,
+                    "instance": (!self.instance.is_empty()).then_some(&self.instance),
+                    "source": (!self.source.is_empty()).then_some(&self.source),
+                    "why": self.why,
+                    "bytes_up": self.up,
+                    "bytes_down": self.down,
+                    "seconds": (seconds * 1000.0).round() / 1000.0,
+                })
+            ),
+            LogFormat::Text if self.verdict == "verified" => eprintln!(
+                "ec2-hostkey: serve: {} -> {}: verified {} (source: {}); {} bytes up, {} down; {} in {seconds:.1}s",
+                self.client, self.target, self.instance, self.source, self.up, self.down, self.why
+            ),
+            LogFormat::Text => eprintln!(
+                "ec2-hostkey: serve: {} -> {}: refused ({}) in {seconds:.1}s",
+                self.client, self.target, self.why
+            ),
+        }
+    }
 }

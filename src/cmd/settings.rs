@@ -15,7 +15,7 @@ use crate::store::files::known_hosts_path;
 pub use crate::store::known_hosts::KnownHostsFile;
 use crate::store::known_hosts::lookup_name;
 use crate::store::team::StoreUrl;
-use crate::trust::connection::Connection;
+use crate::trust::connection::{Connection, EiceTunnel};
 use crate::trust::names;
 use crate::trust::policy::{Lookup, SourceKind, Sources};
 use crate::trust::resolve::Target;
@@ -268,7 +268,62 @@ impl Settings {
             eice: None,
             client: std::sync::Arc::new(Client::Stdio),
             record: true,
+            flights: None,
         })
+    }
+
+    /// `--via eice` and its flags, checked, into the connection: the
+    /// endpoint carries ports 22 and 3389 only.
+    ///
+    /// # Errors
+    /// A flag that does not fit the others.
+    pub fn tunnel(
+        &self,
+        ctx: &mut Connection<'_>,
+        args: &cli::TunnelArgs,
+        ports: &[u16],
+    ) -> Result<()> {
+        use crate::error::{ConfigError, MAX_TUNNEL_SECONDS};
+        if args.via == cli::ViaArg::Direct {
+            if args.eice_id.is_some() {
+                return Err(ConfigError::Flag {
+                    flag: "--eice-id",
+                    problem: "it names the endpoint of --via eice".into(),
+                    fix: "add --via eice, or leave --eice-id out",
+                }
+                .into());
+            }
+            return Ok(());
+        }
+        if let Some(port) = ports.iter().find(|p| !crate::aws::eice::PORTS.contains(p)) {
+            return Err(ConfigError::Flag {
+                flag: "--via eice",
+                problem: format!(
+                    "EC2 Instance Connect Endpoints carry ports 22 and 3389 only, not {port}"
+                ),
+                fix: "run sshd on port 22, or connect --via direct",
+            }
+            .into());
+        }
+        let seconds = args.max_tunnel_duration.as_secs();
+        if !(1..=u64::from(MAX_TUNNEL_SECONDS)).contains(&seconds) {
+            return Err(ConfigError::Flag {
+                flag: "--max-tunnel-duration",
+                problem: format!("{seconds} s is outside what an endpoint allows"),
+                fix: "give 1s to 1h",
+            }
+            .into());
+        }
+        ctx.eice = Some(EiceTunnel {
+            aws: self.aws.clone(),
+            endpoint_id: args.eice_id.clone(),
+            max_duration: u32::try_from(seconds).unwrap_or(MAX_TUNNEL_SECONDS),
+            nameserver: self.resolve.nameserver,
+        });
+        // A tunnel's name records lead to private addresses that a direct
+        // connection may not reach: they are kept apart.
+        ctx.lookup = format!("{} via eice", ctx.lookup);
+        Ok(())
     }
 
     /// What a lookup through the trust policy needs.

@@ -12,8 +12,10 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags};
 
@@ -92,17 +94,98 @@ pub enum Client {
     Stream {
         socket: Socket,
         greeting: Vec<u8>,
-        greeted: std::sync::atomic::AtomicBool,
+        greeted: AtomicBool,
+        traffic: Arc<Traffic>,
     },
 }
 
+/// What crossed a socket client's connection, and when it last moved: for
+/// `serve`'s log line and its idle timeout.
+#[derive(Debug)]
+pub struct Traffic {
+    /// Bytes from the client to the server, and back.
+    pub up: AtomicU64,
+    pub down: AtomicU64,
+    started: Instant,
+    /// Milliseconds after `started` that a byte last crossed either way.
+    last: AtomicU64,
+    /// End the connection when no byte has crossed either way for this long.
+    idle: Option<Duration>,
+}
+
+impl Traffic {
+    fn new(idle: Option<Duration>) -> Traffic {
+        Traffic {
+            up: AtomicU64::new(0),
+            down: AtomicU64::new(0),
+            started: Instant::now(),
+            last: AtomicU64::new(0),
+            idle,
+        }
+    }
+
+    fn crossed(&self, counter: &AtomicU64, bytes: usize) {
+        counter.fetch_add(bytes as u64, Ordering::Relaxed);
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    /// How long neither direction has moved a byte.
+    fn quiet_for(&self) -> Duration {
+        self.started
+            .elapsed()
+            .saturating_sub(Duration::from_millis(self.last.load(Ordering::Relaxed)))
+    }
+
+    /// Blocks until `fd` can be read; fails with `TimedOut` once the whole
+    /// connection (both directions) has been idle for the limit.
+    fn wait_readable(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let Some(idle) = self.idle else {
+            return Ok(());
+        };
+        loop {
+            let left = idle.saturating_sub(self.quiet_for());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "idle for {} (--idle-timeout)",
+                        humantime::format_duration(idle)
+                    ),
+                ));
+            }
+            let timeout =
+                rustix::event::Timespec::try_from(left).unwrap_or(rustix::event::Timespec {
+                    tv_sec: 60,
+                    tv_nsec: 0,
+                });
+            let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+            match rustix::event::poll(&mut fds, Some(&timeout)) {
+                Ok(0) | Err(rustix::io::Errno::INTR) => {}
+                Ok(_) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
 impl Client {
-    /// A client on a socket, to be sent `greeting` once the server is reached.
-    pub fn stream(socket: Socket, greeting: Vec<u8>) -> Client {
+    /// A client on a socket, to be sent `greeting` once the server is
+    /// reached, and cut after `idle` without a byte either way.
+    pub fn stream(socket: Socket, greeting: Vec<u8>, idle: Option<Duration>) -> Client {
         Client::Stream {
             socket,
             greeting,
-            greeted: std::sync::atomic::AtomicBool::new(false),
+            greeted: AtomicBool::new(false),
+            traffic: Arc::new(Traffic::new(idle)),
+        }
+    }
+
+    /// What has crossed a socket client's connection so far.
+    pub fn traffic(&self) -> Option<&Traffic> {
+        match self {
+            Client::Stdio => None,
+            Client::Stream { traffic, .. } => Some(traffic),
         }
     }
 
@@ -119,13 +202,13 @@ impl Client {
     /// # Errors
     /// The client is gone.
     pub fn greet(&self) -> io::Result<()> {
-        use std::sync::atomic::Ordering;
         match self {
             Client::Stdio => Ok(()),
             Client::Stream {
                 socket,
                 greeting,
                 greeted,
+                ..
             } => {
                 if greeted.swap(true, Ordering::SeqCst) {
                     return Ok(());
@@ -139,7 +222,7 @@ impl Client {
     pub fn greeted(&self) -> bool {
         match self {
             Client::Stdio => false,
-            Client::Stream { greeted, .. } => greeted.load(std::sync::atomic::Ordering::SeqCst),
+            Client::Stream { greeted, .. } => greeted.load(Ordering::SeqCst),
         }
     }
 
@@ -151,11 +234,14 @@ impl Client {
         }
     }
 
-    /// A handle to read the client's bytes from, for the upstream thread.
-    fn reader(&self) -> io::Result<Option<Socket>> {
+    /// A handle to read the client's bytes from, for the upstream thread,
+    /// and the connection's traffic.
+    fn reader(&self) -> io::Result<Option<(Socket, Arc<Traffic>)>> {
         match self {
             Client::Stdio => Ok(None),
-            Client::Stream { socket, .. } => socket.try_clone().map(Some),
+            Client::Stream {
+                socket, traffic, ..
+            } => Ok(Some((socket.try_clone()?, traffic.clone()))),
         }
     }
 
@@ -187,14 +273,14 @@ pub fn spawn_upstream(
     let from = client.reader()?;
     Ok(std::thread::spawn(move || {
         let stdin = io::stdin();
-        let fd = match &from {
-            Some(client) => client.as_fd(),
+        let (fd, counted) = match &from {
+            Some((client, traffic)) => (client.as_fd(), Some((&**traffic, &traffic.up))),
             None => {
                 grow_pipe(stdin.as_fd());
-                stdin.as_fd()
+                (stdin.as_fd(), None)
             }
         };
-        let result = forward(fd, socket.as_fd(), relay);
+        let result = forward(fd, socket.as_fd(), relay, counted);
         match &result {
             Ok(()) => {
                 let _ = socket.shutdown(Shutdown::Write);
@@ -216,7 +302,11 @@ pub fn downstream(socket: &Socket, held: &[u8], client: &Client, relay: Relay) -
         grow_pipe(out);
     }
     write_all(out, held)?;
-    let result = forward(socket.as_fd(), out, relay);
+    let counted = client.traffic().map(|t| (t, &t.down));
+    if let Some((traffic, down)) = counted {
+        traffic.crossed(down, held.len());
+    }
+    let result = forward(socket.as_fd(), out, relay, counted);
     client.finish();
     result
 }
@@ -267,16 +357,23 @@ fn close_stdout() {
 }
 
 /// Moves bytes from `from` to `to` until EOF; a broken pipe or reset is a clean end.
-fn forward(from: BorrowedFd<'_>, to: BorrowedFd<'_>, relay: Relay) -> io::Result<()> {
+/// With `counted`, the bytes moved are added to the traffic's counter (the
+/// copy relay, which a socket client always gets: no pipe to splice).
+fn forward(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    relay: Relay,
+    counted: Option<Counted<'_>>,
+) -> io::Result<()> {
     let result = match relay {
         #[cfg(target_os = "linux")]
-        Relay::Splice => match splice_all(from, to) {
+        Relay::Splice if counted.is_none() => match splice_all(from, to) {
             Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
-                copy_all(from, to)
+                copy_all(from, to, None)
             }
             other => other,
         },
-        _ => copy_all(from, to),
+        _ => copy_all(from, to, counted),
     };
     match result {
         Err(e)
@@ -328,9 +425,16 @@ fn splice_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
 
 /// The portable relay: one buffer per direction, as large as a splice
 /// chunk, so a bulk transfer costs a read and a write per megabyte.
-fn copy_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
+fn copy_all(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    counted: Option<Counted<'_>>,
+) -> io::Result<()> {
     let mut buf = vec![0u8; CHUNK];
     loop {
+        if let Some((traffic, _)) = counted {
+            traffic.wait_readable(from)?;
+        }
         let n = match FdIo(from).read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
@@ -338,8 +442,14 @@ fn copy_all(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
             Err(e) => return Err(e),
         };
         FdIo(to).write_all(&buf[..n])?;
+        if let Some((traffic, counter)) = counted {
+            traffic.crossed(counter, n);
+        }
     }
 }
+
+/// A connection's traffic, and which of its counters a direction adds to.
+type Counted<'a> = (&'a Traffic, &'a AtomicU64);
 
 /// Whether `fd` is ready for `events` right now.
 #[cfg(target_os = "linux")]

@@ -1,9 +1,15 @@
-//! The front door of `serve`: a client's SOCKS5 (RFC 1928, CONNECT, no
-//! authentication) or HTTP CONNECT request, told apart by its first byte,
-//! read with bounds, and the replies each protocol expects. Only the
-//! destination is read here; whether it may be reached is decided above.
+//! The front door of `serve`: a client's SOCKS5 (RFC 1928, CONNECT; no
+//! authentication, or a user name and password by RFC 1929) or HTTP
+//! CONNECT (with `Proxy-Authorization: Basic` when users are configured)
+//! request, told apart by its first byte, read with bounds, and the replies
+//! each protocol expects. Only who the client is and where it goes are read
+//! here; whether it may go there is decided above.
 
 use std::io::{self, Read, Write};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// The most an HTTP CONNECT request's head may hold.
 const MAX_HTTP_HEAD: usize = 8 * 1024;
@@ -57,32 +63,138 @@ impl Protocol {
     }
 }
 
-/// Reads a client's request: SOCKS5 if its first byte is 5, else HTTP
-/// CONNECT. A SOCKS client is told "no authentication" (or that none of its
-/// methods is offered) and a command other than CONNECT is refused, both
-/// here, since only this layer speaks the protocol.
-///
-/// # Errors
-/// The client hung up, timed out, or spoke neither protocol.
-pub fn read_request(stream: &mut (impl Read + Write)) -> io::Result<Request> {
-    let mut first = [0u8; 1];
-    stream.read_exact(&mut first)?;
-    if first[0] == 5 {
-        socks5(stream)
-    } else {
-        http_connect(stream, first[0])
+/// Who may use the proxy: user names and passwords, from a file of
+/// `user:password` lines (`#` comments and blank lines allowed).
+pub struct Users(Vec<(String, Zeroizing<String>)>);
+
+/// Names the users, never their passwords.
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(user, _)| user))
+            .finish()
     }
 }
 
-fn socks5(stream: &mut (impl Read + Write)) -> io::Result<Request> {
+impl Users {
+    /// # Errors
+    /// A line that is not `user:password` with both parts non-empty (the
+    /// error names the line, never its text: it holds a password).
+    pub fn parse(text: &str) -> Result<Users, String> {
+        let mut users = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match line.split_once(':') {
+                Some((user, password))
+                    if !user.is_empty()
+                        && !password.is_empty()
+                        && user.len() <= 255
+                        && password.len() <= 255 =>
+                {
+                    users.push((user.to_string(), Zeroizing::new(password.to_string())));
+                }
+                _ => {
+                    return Err(format!(
+                        "line {} is not user:password (each 1 to 255 bytes)",
+                        number + 1
+                    ));
+                }
+            }
+        }
+        if users.is_empty() {
+            return Err("it names no user".into());
+        }
+        Ok(Users(users))
+    }
+
+    /// Whether `user` with `password` may use the proxy. Every entry is
+    /// compared, by digest, so the time taken tells nothing of how close a
+    /// guess came.
+    fn allow(&self, user: &[u8], password: &[u8]) -> bool {
+        let given = digest(user, password);
+        self.0.iter().fold(false, |found, (u, p)| {
+            let differs = digest(u.as_bytes(), p.as_bytes())
+                .iter()
+                .zip(given.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+            found | (differs == 0)
+        })
+    }
+}
+
+fn digest(user: &[u8], password: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update((user.len() as u64).to_be_bytes());
+    hash.update(user);
+    hash.update(password);
+    hash.finalize().into()
+}
+
+/// Reads a client's request: SOCKS5 if its first byte is 5, else HTTP
+/// CONNECT. With `users`, the client must authenticate (RFC 1929, or
+/// `Proxy-Authorization: Basic`). A SOCKS client is told the method (or
+/// that none of its methods is offered), a failed authentication is
+/// answered as each protocol expects, and a command other than CONNECT is
+/// refused, all here, since only this layer speaks the protocols.
+///
+/// # Errors
+/// The client hung up, timed out, spoke neither protocol
+/// (`InvalidData`), or did not authenticate (`PermissionDenied`).
+pub fn read_request(
+    stream: &mut (impl Read + Write),
+    users: Option<&Users>,
+) -> io::Result<Request> {
+    let mut first = [0u8; 1];
+    stream.read_exact(&mut first)?;
+    if first[0] == 5 {
+        socks5(stream, users)
+    } else {
+        http_connect(stream, first[0], users)
+    }
+}
+
+fn socks5(stream: &mut (impl Read + Write), users: Option<&Users>) -> io::Result<Request> {
     let methods = read_counted(stream)?;
-    if !methods.contains(&0) {
+    let Some(users) = users else {
+        if !methods.contains(&0) {
+            stream.write_all(&[5, 0xff])?;
+            return Err(invalid(
+                "the SOCKS client offers no method without authentication",
+            ));
+        }
+        stream.write_all(&[5, 0])?;
+        return socks5_connect(stream);
+    };
+    if !methods.contains(&2) {
         stream.write_all(&[5, 0xff])?;
-        return Err(invalid(
-            "the SOCKS client offers no method without authentication",
+        return Err(denied(
+            "the SOCKS client offers no user name and password, which this proxy requires",
         ));
     }
-    stream.write_all(&[5, 0])?;
+    stream.write_all(&[5, 2])?;
+    // RFC 1929: version 1, the user name and the password, each counted.
+    let mut version = [0u8; 1];
+    stream.read_exact(&mut version)?;
+    if version[0] != 1 {
+        return Err(invalid("a SOCKS authentication of an unknown version"));
+    }
+    let user = read_counted(stream)?;
+    let password = Zeroizing::new(read_counted(stream)?);
+    if !users.allow(&user, &password) {
+        stream.write_all(&[1, 1])?;
+        return Err(denied(&format!(
+            "wrong user name or password (user {:?})",
+            String::from_utf8_lossy(&user)
+        )));
+    }
+    stream.write_all(&[1, 0])?;
+    socks5_connect(stream)
+}
+
+fn socks5_connect(stream: &mut (impl Read + Write)) -> io::Result<Request> {
     let mut head = [0u8; 4];
     stream.read_exact(&mut head)?;
     let [version, command, _, address_type] = head;
@@ -122,7 +234,11 @@ fn socks5(stream: &mut (impl Read + Write)) -> io::Result<Request> {
 
 /// `CONNECT host:port HTTP/1.x`, headers, a blank line; nothing after it
 /// is read (the client speaks SSH only once told the tunnel is up).
-fn http_connect(stream: &mut impl Read, first: u8) -> io::Result<Request> {
+fn http_connect(
+    stream: &mut (impl Read + Write),
+    first: u8,
+    users: Option<&Users>,
+) -> io::Result<Request> {
     let mut head = vec![first];
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
@@ -151,11 +267,56 @@ fn http_connect(stream: &mut impl Read, first: u8) -> io::Result<Request> {
     let port = port
         .parse()
         .map_err(|_| invalid("a CONNECT target whose port is not a number"))?;
+    if let Some(users) = users {
+        let credentials = text.lines().skip(1).find_map(|header| {
+            let (name, value) = header.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("proxy-authorization")
+                .then(|| value.trim().to_string())
+        });
+        if let Err(why) = basic_auth(users, credentials.as_deref()) {
+            stream.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                  Proxy-Authenticate: Basic realm=\"ec2-hostkey\"\r\nContent-Length: 0\r\n\r\n",
+            )?;
+            return Err(denied(&why));
+        }
+    }
     Ok(Request {
         host: host.to_string(),
         port,
         protocol: Protocol::HttpConnect,
     })
+}
+
+/// Checks `Proxy-Authorization: Basic base64(user:password)`.
+fn basic_auth(users: &Users, credentials: Option<&str>) -> Result<(), String> {
+    let Some(credentials) = credentials else {
+        return Err("no Proxy-Authorization, which this proxy requires".into());
+    };
+    let encoded = credentials
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, encoded)| encoded.trim())
+        .ok_or("a Proxy-Authorization other than Basic")?;
+    let decoded = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| "a Proxy-Authorization that is not base64")?,
+    );
+    let at = decoded
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or("a Proxy-Authorization without user:password")?;
+    let (user, password) = (&decoded[..at], &decoded[at + 1..]);
+    if users.allow(user, password) {
+        Ok(())
+    } else {
+        Err(format!(
+            "wrong user name or password (user {:?})",
+            String::from_utf8_lossy(user)
+        ))
+    }
 }
 
 /// A length byte and that many bytes.
@@ -169,6 +330,10 @@ fn read_counted(stream: &mut impl Read) -> io::Result<Vec<u8>> {
 
 fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+fn denied(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, what.to_string())
 }
 
 #[cfg(test)]
@@ -201,7 +366,7 @@ mod tests {
             input: io::Cursor::new(bytes.to_vec()),
             output: Vec::new(),
         };
-        (read_request(&mut c), c.output)
+        (read_request(&mut c, None), c.output)
     }
 
     #[test]
@@ -251,5 +416,74 @@ mod tests {
         }
         let endless = [b"CONNECT web-1:22 HTTP/1.1\r\n".to_vec(), vec![b'x'; 9000]].concat();
         assert!(talk(&endless).0.is_err());
+    }
+
+    fn talk_as(bytes: &[u8], users: &Users) -> (io::Result<Request>, Vec<u8>) {
+        let mut c = Conversation {
+            input: io::Cursor::new(bytes.to_vec()),
+            output: Vec::new(),
+        };
+        (read_request(&mut c, Some(users)), c.output)
+    }
+
+    fn socks_login(user: &[u8], password: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![5, 2, 0, 2, 1, user.len() as u8];
+        bytes.extend(user);
+        bytes.push(password.len() as u8);
+        bytes.extend(password);
+        bytes.extend([5, 1, 0, 1, 10, 0, 0, 7, 0, 22]);
+        bytes
+    }
+
+    #[test]
+    fn with_users_socks5_and_http_connect_must_authenticate() {
+        let users = Users::parse("# team\nalice:s3cret\n\nbob:hunter2:x\n").unwrap();
+        let (request, replies) = talk_as(&socks_login(b"alice", b"s3cret"), &users);
+        assert_eq!(request.unwrap().host, "10.0.0.7");
+        assert_eq!(replies, [5, 2, 1, 0]);
+        // A password may hold a colon; the user name is up to the first.
+        assert!(
+            talk_as(&socks_login(b"bob", b"hunter2:x"), &users)
+                .0
+                .is_ok()
+        );
+        let (request, replies) = talk_as(&socks_login(b"alice", b"wrong"), &users);
+        assert_eq!(request.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(replies, [5, 2, 1, 1]);
+        // A client that offers only "no authentication" is turned away.
+        let (request, replies) = talk_as(&[5, 1, 0], &users);
+        assert_eq!(request.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(replies, [5, 0xff]);
+
+        let basic = |credentials: &str| {
+            format!(
+                "CONNECT web-1:22 HTTP/1.1\r\nproxy-authorization: Basic {}\r\n\r\n",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            )
+        };
+        assert!(talk_as(basic("alice:s3cret").as_bytes(), &users).0.is_ok());
+        for refused in [
+            basic("alice:guess"),
+            basic("mallory:s3cret"),
+            "CONNECT web-1:22 HTTP/1.1\r\n\r\n".to_string(),
+            "CONNECT web-1:22 HTTP/1.1\r\nProxy-Authorization: Bearer x\r\n\r\n".to_string(),
+        ] {
+            let (request, replies) = talk_as(refused.as_bytes(), &users);
+            assert_eq!(
+                request.unwrap_err().kind(),
+                io::ErrorKind::PermissionDenied,
+                "{refused}"
+            );
+            assert!(replies.starts_with(b"HTTP/1.1 407 "), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_users_file_names_its_bad_line_but_never_its_text() {
+        let err = Users::parse("alice:s3cret\nbob\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(!err.contains("bob"));
+        assert!(Users::parse("# nobody\n").is_err());
+        assert!(Users::parse(":nopassword\n").is_err());
     }
 }

@@ -8,10 +8,12 @@
 //! then release the held reply and carry the connection. Each trust rule a
 //! connection meets is enforced here, once.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::os::fd::AsFd;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -82,6 +84,32 @@ pub struct Connection<'a> {
     pub client: std::sync::Arc<Client>,
     /// Whether verified keys go to known_hosts (`serve --no-record`: not).
     pub record: bool,
+    /// In a process that serves many connections: one lookup at a time per name.
+    pub flights: Option<std::sync::Arc<Flights>>,
+}
+
+/// One cold lookup at a time per name in a process that carries many
+/// connections (`serve`): when many clients reach an instance at once, the
+/// first looks it up and verifies, the others wait for it and then find the
+/// name in the cache (one DescribeInstances, not one per client). A warm
+/// name takes no turn.
+#[derive(Default)]
+pub struct Flights(Mutex<HashMap<String, Arc<Mutex<()>>>>);
+
+impl Flights {
+    fn lane(&self, name: &str) -> Arc<Mutex<()>> {
+        let mut lanes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        lanes.entry(name.to_string()).or_default().clone()
+    }
+}
+
+/// A connection verified and carried: what the log says of it.
+pub struct Carried {
+    pub instance: String,
+    /// What vouched for the key (a source, or the cache of earlier verifications).
+    pub source: String,
+    /// How the relay ended: cleanly, or why not (a reset, an idle timeout).
+    pub ended: Result<()>,
 }
 
 impl Connection<'_> {
@@ -109,15 +137,29 @@ pub struct EiceTunnel {
 ///
 /// # Errors
 /// Any refusal (exit 5 for a key no source vouches for), lookup or network
-/// failure; nothing is written and nothing reaches ssh unverified.
-pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<()> {
+/// failure; nothing is written and nothing reaches ssh unverified. Once
+/// verified, how the relay ended is in [`Carried::ended`].
+pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<Carried> {
     if let Some(eice) = &ctx.eice {
         tunnel::prepare(eice.aws.ca_bundle.as_ref().map(|b| b.pem.clone()));
     }
+    let lane = ctx
+        .flights
+        .as_ref()
+        .filter(|_| !is_warm(ctx))
+        .map(|flights| flights.lane(&ctx.lookup));
+    let turn = lane
+        .as_ref()
+        .map(|lane| lane.lock().unwrap_or_else(PoisonError::into_inner));
     let path = &ctx.destination.path;
     let (live, plan) = connect_planned(ctx, relay)?;
     let address = live.peer.ip().to_string();
     let mut publishing = None;
+    let mut carried = Carried {
+        instance: String::new(),
+        source: "ssh, which checks the socket it was handed".into(),
+        ended: Ok(()),
+    };
     if let Some(presented) = &live.presented {
         tracing::debug!("the server presented a {}", presented.describe());
         // Read once for the user's @revoked lines and the tool's marks
@@ -129,18 +171,30 @@ pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<()> {
         if ctx.record {
             record(ctx, path, &verified)?;
         }
+        carried.instance.clone_from(&verified.instance_id);
+        carried.source.clone_from(&verified.source);
         publishing = verified.publish.map(|p| publish_in_background(ctx, p));
     }
+    // Verified and remembered: the next client for this name finds it warm.
+    drop(turn);
     if ctx.eice.is_some() {
         // So that the reason a tunnel ends still reaches the user after
         // ssh hangs up (the tunnel's own timeouts bound the wait).
         outlive_hangup();
     }
-    let carried = live.release(&ctx.client, relay);
+    carried.ended = live.release(&ctx.client, relay);
     if let Some(publishing) = publishing {
         let _ = publishing.join();
     }
-    carried
+    Ok(carried)
+}
+
+/// Whether the cache holds a recent verification of the name.
+fn is_warm(ctx: &Connection<'_>) -> bool {
+    ctx.cache
+        .as_ref()
+        .and_then(|c| Warm::load(c, &ctx.lookup, ctx.resolve.address, &ctx.sources))
+        .is_some()
 }
 
 /// Opens a tunnel to `instance`'s private address through the EIC Endpoint

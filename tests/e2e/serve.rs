@@ -26,11 +26,21 @@ impl Drop for Serve {
 }
 
 fn serve(sim: &Sim, kh: &Path, extra: &[&str]) -> Serve {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    serve_with(sim, kh, extra, &[])
+}
+
+/// A free loopback port.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// [`serve`] with more environment (AWS_CA_BUNDLE for a tunnel).
+fn serve_with(sim: &Sim, kh: &Path, extra: &[&str], env: &[(&str, &str)]) -> Serve {
+    let port = free_port();
     let mut cmd = sim.bin();
     cmd.args([
         "serve",
@@ -41,11 +51,17 @@ fn serve(sim: &Sim, kh: &Path, extra: &[&str]) -> Serve {
     .arg(kh)
     .args(["--port", &sim.ssh_port.to_string()])
     .args(extra)
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::from(
-        fs::File::create(sim.path("serve.log")).unwrap(),
-    ));
+    .envs(env.iter().copied());
+    start(sim, cmd, port)
+}
+
+/// Starts `cmd` (a serve) with its log in serve.log; waits for `port`.
+fn start(sim: &Sim, mut cmd: Command, port: u16) -> Serve {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            fs::File::create(sim.path("serve.log")).unwrap(),
+        ));
     let child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -110,12 +126,12 @@ fn openssh_through_socks5_and_http_connect_is_verified_and_recorded() {
 const PARAMIKO: &str = r#"
 import sys, paramiko
 from python_socks.sync import Proxy
-proxy_port, host, port, key = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-sock = Proxy.from_url(f"socks5://127.0.0.1:{proxy_port}").connect(dest_host=host, dest_port=port, timeout=20)
+proxy, host, port, key = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 client = paramiko.SSHClient()
 # What users of paramiko do for EC2: accept any key. serve is what checks it.
 client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
 try:
+    sock = Proxy.from_url(proxy).connect(dest_host=host, dest_port=port, timeout=20)
     client.connect(host, port=port, username=sys.argv[5], key_filename=key, sock=sock,
                    allow_agent=False, look_for_keys=False, timeout=20, banner_timeout=20)
     _, out, _ = client.exec_command("echo ok")
@@ -126,10 +142,15 @@ except Exception as e:
 "#;
 
 fn paramiko(sim: &Sim, serve: &Serve, host: &str) -> std::process::Output {
+    paramiko_via(sim, &format!("socks5://127.0.0.1:{}", serve.port), host)
+}
+
+/// paramiko through the SOCKS proxy at `url` (which may carry user:password@).
+fn paramiko_via(sim: &Sim, url: &str, host: &str) -> std::process::Output {
     let mut cmd = Command::new(sim_python());
     cmd.arg("-c")
         .arg(PARAMIKO)
-        .args([&serve.port.to_string(), host, &sim.ssh_port.to_string()])
+        .args([url, host, &sim.ssh_port.to_string()])
         .arg(sim.client_key())
         .arg(user());
     run(cmd, None)
@@ -190,12 +211,21 @@ fn socks_connect(serve: &Serve, host: &str, port: u16) -> u8 {
     reply[1]
 }
 
+/// Whether serve closed the connection (an end, or a reset for bytes it left unread).
+fn closed(s: &mut TcpStream) -> bool {
+    match s.read(&mut [0u8; 64]) {
+        Ok(0) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    }
+}
+
 #[test]
 fn serve_is_never_an_open_relay() {
     let sim = Sim::start();
     let web = sim.launch(Launch::named("web"));
     let kh = sim.path("kh");
-    let serve = serve(&sim, &kh, &[]);
+    let serve = serve(&sim, &kh, &["--handshake-timeout", "1s"]);
     // An address on this machine that is no instance: the testbed's own API.
     assert_eq!(
         socks_connect(&serve, "127.0.0.1", sim.port),
@@ -214,9 +244,227 @@ fn serve_is_never_an_open_relay() {
     let mut reply = String::new();
     s.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 403"), "{reply}");
+    // A malformed SOCKS request (a version-4 request after a SOCKS5 greeting).
+    let mut s = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(&[5, 1, 0]).unwrap();
+    let mut answer = [0u8; 2];
+    s.read_exact(&mut answer).unwrap();
+    s.write_all(&[4, 1, 0, 1, 127, 0, 0, 1, 0, 22]).unwrap();
+    assert!(closed(&mut s));
+    // A client that never says where it goes is let go.
+    let mut s = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    assert!(closed(&mut s), "closed after the handshake timeout");
     assert!(!kh.exists() || fs::read(&kh).unwrap().is_empty());
+    let log = serve_log(&sim);
+    for reason in [
+        format!("-> 127.0.0.1:{}: refused (", sim.port),
+        format!("-> {}:80: refused (port 80 is not carried", web.id),
+        "-> example.invalid:".to_string(),
+        "refused (a request neither SOCKS5 nor HTTP CONNECT (not a SOCKS5 request))".to_string(),
+        "refused (no request within 1s (--handshake-timeout))".to_string(),
+    ] {
+        assert!(log.contains(&reason), "{reason:?} not in\n{log}");
+    }
 
-    // A listener off loopback is refused: no authentication is offered.
+    // A listener off loopback is refused unless users must authenticate
+    // (refused before anything is bound).
     let out = sim.run_bin(&["serve", "--listen", "0.0.0.0:1080"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--users"), "{}", stderr(&out));
+}
+
+#[test]
+fn with_users_only_clients_that_authenticate_are_carried() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("kh");
+    let users = sim.path("users");
+    fs::write(&users, "# who may use serve\nalice:correct horse\n").unwrap();
+    // It holds passwords: a file others may read is refused.
+    fs::set_permissions(&users, fs::Permissions::from_mode(0o644)).unwrap();
+    let users_arg = users.to_str().unwrap();
+    let out = sim.run_bin(&["serve", "--users", users_arg, "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--users"), "{}", stderr(&out));
+    fs::set_permissions(&users, fs::Permissions::from_mode(0o600)).unwrap();
+
+    let serve = serve(&sim, &kh, &["--users", users_arg]);
+    let port = serve.port;
+    let out = paramiko_via(
+        &sim,
+        &format!("socks5://alice:correct%20horse@127.0.0.1:{port}"),
+        &web.id,
+    );
+    assert!(
+        out.status.success(),
+        "{}{}\n{}",
+        stdout(&out),
+        stderr(&out),
+        serve_log(&sim)
+    );
+    assert_eq!(stdout(&out).trim(), "ok");
+    for refused in [
+        format!("socks5://127.0.0.1:{port}"),
+        format!("socks5://alice:guess@127.0.0.1:{port}"),
+    ] {
+        let out = paramiko_via(&sim, &refused, &web.id);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{refused}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+    // OpenSSH through nc, which offers no password: refused.
+    assert!(
+        !ssh_through(&sim, &serve, "5", &web.id, &kh)
+            .status
+            .success()
+    );
+
+    // HTTP CONNECT: Basic credentials, or 407.
+    let connect = |credentials: Option<&str>| {
+        use base64::Engine;
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let auth = credentials.map_or(String::new(), |c| {
+            format!(
+                "Proxy-Authorization: Basic {}\r\n",
+                base64::engine::general_purpose::STANDARD.encode(c)
+            )
+        });
+        write!(s, "CONNECT {}:22 HTTP/1.1\r\n{auth}\r\n", web.id).unwrap();
+        let mut reply = vec![0u8; 256];
+        let mut got = 0;
+        while got < reply.len() {
+            match s.read(&mut reply[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+            if String::from_utf8_lossy(&reply[..got]).contains("SSH-2.0") {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&reply[..got]).to_string()
+    };
+    let reply = connect(Some("alice:correct horse"));
+    assert!(
+        reply.starts_with("HTTP/1.1 200 ") && reply.contains("SSH-2.0-"),
+        "{reply:?}"
+    );
+    let reply = connect(None);
+    assert!(reply.starts_with("HTTP/1.1 407 "), "{reply:?}");
+    let reply = connect(Some("alice:guess"));
+    assert!(reply.starts_with("HTTP/1.1 407 "), "{reply:?}");
+
+    let log = serve_log(&sim);
+    assert!(
+        log.contains("not authenticated: wrong user name or password (user \"alice\")"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("correct horse") && !log.contains("guess"),
+        "passwords never logged: {log}"
+    );
+}
+
+const MANY: &str = r#"
+import sys, json, threading, paramiko
+from python_socks.sync import Proxy
+port, keys, n = int(sys.argv[1]), json.load(open(sys.argv[2])), int(sys.argv[3])
+ids = sorted(keys)
+results = [None] * n
+start = threading.Barrier(n)
+def one(i):
+    host = ids[i % len(ids)]
+    try:
+        start.wait()
+        sock = Proxy.from_url(f"socks5://127.0.0.1:{port}").connect(dest_host=host, dest_port=22, timeout=180)
+        t = paramiko.Transport(sock)
+        t.banner_timeout = t.handshake_timeout = 180
+        t.start_client(timeout=180)
+        k = t.get_remote_server_key()
+        results[i] = f"{k.get_name()} {k.get_base64()}" in keys[host]
+        t.close()
+    except Exception as e:
+        results[i] = f"{host}: {type(e).__name__}: {e}"
+threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(results))
+"#;
+
+/// `n` paramiko clients at once through serve, round robin over the
+/// instances; each finishes a key exchange (which serve lets through only
+/// once verified) and checks the key is the instance's. The failures.
+fn many_at_once(sim: &Sim, serve: &Serve, ids: &[String], n: usize) -> Vec<String> {
+    let keys: std::collections::HashMap<String, Vec<String>> = sim
+        .host_keys()
+        .into_iter()
+        .filter(|(id, _)| ids.contains(id))
+        .collect();
+    let file = sim.path("keys.json");
+    fs::write(&file, serde_json::to_string(&keys).unwrap()).unwrap();
+    let mut cmd = Command::new(sim_python());
+    cmd.arg("-c").arg(MANY).args([
+        &serve.port.to_string(),
+        file.to_str().unwrap(),
+        &n.to_string(),
+    ]);
+    let out = run(cmd, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let results: Vec<serde_json::Value> = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(results.len(), n);
+    results
+        .into_iter()
+        .filter(|r| r != &serde_json::Value::Bool(true))
+        .map(|r| r.to_string())
+        .collect()
+}
+
+#[test]
+fn two_hundred_clients_at_once_to_ten_instances_cost_one_lookup_per_instance() {
+    let sim = Sim::start();
+    let fleet = sim.launch_many(Launch::named("fleet"), 10, None);
+    let ids: Vec<String> = fleet.iter().map(|l| l.id.clone()).collect();
+    let kh = sim.path("kh");
+    let serve = serve(&sim, &kh, &[]);
+    sim.reset_calls();
+    let failed = many_at_once(&sim, &serve, &ids, 200);
+    assert!(failed.is_empty(), "{failed:?}\n{}", serve_log(&sim));
+    let calls = sim.calls();
+    let describes = calls.iter().filter(|c| *c == "DescribeInstances").count();
+    assert!(
+        describes <= ids.len(),
+        "{describes} DescribeInstances for {} instances: {calls:?}",
+        ids.len()
+    );
+    let consoles = calls.iter().filter(|c| *c == "GetConsoleOutput").count();
+    assert!(
+        consoles <= ids.len(),
+        "{consoles} GetConsoleOutput: {calls:?}"
+    );
+    for instance in &fleet {
+        let recorded = keygen_find(&kh, &instance.id);
+        assert_eq!(
+            recorded,
+            sim.keyscan(&instance.ip),
+            "{} recorded",
+            instance.id
+        );
+    }
+    // Warm: the next clients cost no API call at all.
+    sim.reset_calls();
+    let failed = many_at_once(&sim, &serve, &ids, 20);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(sim.calls(), Vec::<String>::new());
+    let log = serve_log(&sim);
+    let verified = log
+        .lines()
+        .filter(|l| l.contains("serve: ") && l.contains(": verified i-"));
+    assert_eq!(verified.count(), 220, "{log}");
 }
