@@ -482,6 +482,7 @@ fn serve_one(server: &Server<'_>, mut client: Accepted, peer: &str) {
                     humantime::format_duration(options.handshake_timeout)
                 ),
                 io::ErrorKind::PermissionDenied => format!("not authenticated: {e}"),
+                io::ErrorKind::UnexpectedEof => "the client hung up before its request".into(),
                 _ => format!("a request neither SOCKS5 nor HTTP CONNECT ({e})"),
             };
             entry("?").refused(&why).log(options.log_format);

@@ -468,3 +468,258 @@ fn two_hundred_clients_at_once_to_ten_instances_cost_one_lookup_per_instance() {
         .filter(|l| l.contains("serve: ") && l.contains(": verified i-"));
     assert_eq!(verified.count(), 220, "{log}");
 }
+
+/// socat as the ProxyCommand, through serve by HTTP CONNECT.
+fn socat(serve: &Serve) -> String {
+    format!(
+        "ProxyCommand=socat - PROXY:127.0.0.1:%h:%p,proxyport={}",
+        serve.port
+    )
+}
+
+/// The JSON log lines serve wrote (one object per connection).
+fn json_log(sim: &Sim) -> Vec<serde_json::Value> {
+    serve_log(sim)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Waits up to `limit` for the child to exit.
+fn exits_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn sigterm_lets_open_connections_finish_and_idle_ones_are_cut() {
+    use std::io::BufRead;
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("kh");
+    let mut serve = serve(
+        &sim,
+        &kh,
+        &[
+            "--idle-timeout",
+            "2s",
+            "--drain",
+            "30s",
+            "--log-format",
+            "json",
+        ],
+    );
+    // A session silent for longer than the idle timeout is cut. (socat,
+    // which ends when the proxy does; OpenBSD nc keeps ssh's pipe open.)
+    let out = sim.ssh_opts(
+        &web.id,
+        &kh,
+        &[socat(&serve)],
+        &[],
+        &["sleep 6; echo late"],
+        None,
+    );
+    let nc = format!("ProxyCommand=nc -X 5 -x 127.0.0.1:{} %h %p", serve.port);
+    assert!(!out.status.success());
+    assert!(!stdout(&out).contains("late"));
+
+    // A session open when SIGTERM comes finishes; new clients are refused.
+    let mut ssh = sim.ssh_command(Path::new("/dev/null"));
+    ssh.args(["-o", "StrictHostKeyChecking=yes", "-o"])
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .args(["-o", &nc, &web.id, "echo started; sleep 1; echo done"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut ssh = ssh.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(ssh.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "started");
+    let pid = serve.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", serve.port)).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(lines.next().unwrap().unwrap(), "done");
+    assert!(ssh.wait().unwrap().success());
+    let status =
+        exits_within(&mut serve.child, Duration::from_secs(20)).expect("serve exits once drained");
+    assert!(status.success(), "{}", serve_log(&sim));
+
+    let log = serve_log(&sim);
+    assert!(
+        log.contains("SIGTERM: no longer accepting; 1 connection(s) open"),
+        "{log}"
+    );
+    // (The first is the test's own check that serve is up.)
+    let mut entries = json_log(&sim);
+    assert_eq!(
+        entries[0]["why"], "the client hung up before its request",
+        "{log}"
+    );
+    entries.remove(0);
+    assert_eq!(entries.len(), 2, "{log}");
+    let (idle, drained) = (&entries[0], &entries[1]);
+    for entry in &entries {
+        assert_eq!(entry["verdict"], "verified", "{entry}");
+        assert_eq!(entry["instance"], web.id.as_str(), "{entry}");
+        assert_eq!(entry["target"], format!("{}:22", web.id), "{entry}");
+        assert!(
+            entry["source"].as_str().is_some_and(|s| !s.is_empty()),
+            "{entry}"
+        );
+        assert!(entry["bytes_up"].as_u64().unwrap() > 1000, "{entry}");
+        assert!(entry["bytes_down"].as_u64().unwrap() > 1000, "{entry}");
+        assert!(
+            entry["client"].as_str().unwrap().starts_with("127.0.0.1:"),
+            "{entry}"
+        );
+    }
+    assert!(
+        idle["why"].as_str().unwrap().contains("idle for 2s"),
+        "{idle}"
+    );
+    assert_eq!(drained["why"], "closed", "{drained}");
+}
+
+#[test]
+fn a_drain_that_runs_out_ends_what_is_still_open() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("kh");
+    let mut serve = serve(&sim, &kh, &["--drain", "1s"]);
+    let nc = socat(&serve);
+    let mut ssh = sim.ssh_command(Path::new("/dev/null"));
+    ssh.args(["-o", "StrictHostKeyChecking=yes", "-o"])
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .args(["-o", &nc, &web.id, "echo started; sleep 60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut ssh = ssh.spawn().unwrap();
+    let mut first = [0u8; 8];
+    ssh.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"started\n");
+    let pid = serve.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = exits_within(&mut serve.child, Duration::from_secs(20))
+        .expect("serve exits when the drain runs out");
+    assert!(status.success());
+    assert!(
+        exits_within(&mut ssh, Duration::from_secs(20)).is_some(),
+        "ssh sees the end"
+    );
+    let log = serve_log(&sim);
+    assert!(
+        log.contains("1 connection(s) still open after the drain: ending them"),
+        "{log}"
+    );
+}
+
+const ACTIVATE: &str = r#"
+import os, socket, sys
+# What systemd does for a .socket unit: bind, listen, pass it as fd 3.
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ["LISTEN_FDS"] = "1"
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execv(sys.argv[2], sys.argv[2:])
+"#;
+
+#[test]
+fn a_socket_systemd_passes_is_served() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let kh = sim.path("kh");
+    let port = free_port();
+    let template = sim.bin();
+    let mut cmd = Command::new(sim_python());
+    cmd.env_clear()
+        .envs(template.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .arg("-c")
+        .arg(ACTIVATE)
+        .arg(port.to_string())
+        .arg(BIN)
+        .args(["serve", "--known-hosts", kh.to_str().unwrap()]);
+    let serve = start(&sim, cmd, port);
+    let out = ssh_through(&sim, &serve, "connect", "web", &kh);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stderr(&out),
+        serve_log(&sim)
+    );
+    assert_eq!(stdout(&out).trim(), "ok");
+    let log = serve_log(&sim);
+    assert!(
+        log.contains(&format!(
+            "serving SOCKS5 and HTTP CONNECT on 127.0.0.1:{port}"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("-> web:22: verified {}", web.id)),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_private_instance_through_serve_via_eice() {
+    let sim = Sim::start();
+    let db = sim.launch(Launch::named("db").tag("sim:public", "none"));
+    sim.create_endpoint(&db.id);
+    let kh = sim.path("kh");
+    let ca = sim.ca_bundle();
+    let nameserver = sim.nameserver();
+    let serve = serve_with(
+        &sim,
+        &kh,
+        &["--via", "eice", "--nameserver", &nameserver],
+        &[("AWS_CA_BUNDLE", ca.to_str().unwrap())],
+    );
+    let out = ssh_through(&sim, &serve, "5", &db.id, &kh);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stderr(&out),
+        serve_log(&sim)
+    );
+    assert_eq!(stdout(&out).trim(), "ok");
+    let keys = sim.host_keys()[&db.id].clone();
+    assert_eq!(keygen_find(&kh, &db.id), keys);
+    // A port the endpoint does not carry is refused when serve starts.
+    let out = sim.run_bin(&[
+        "serve",
+        "--via",
+        "eice",
+        "--port",
+        "2222",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
