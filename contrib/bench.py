@@ -8,6 +8,9 @@ Starts the testbed, launches an instance, and measures in one run:
   - the cold path: `ec2-hostkey fetch --no-cache` against the aws CLI doing
     describe-instances + get-console-output;
   - peak RSS of the proxy (warm and cold);
+  - serve: warm connect through it (OpenSSH with nc -X 5) beside proxy's,
+    bulk through it, and --serve-clients paramiko clients at once to 10 new
+    instances (API calls made, time, serve's peak RSS);
   - the EC2 Instance Connect Endpoint path (--eice-*): connect time and bulk
     throughput to a private-only instance through the testbed's endpoint,
     `proxy --via eice` against websocat (pinned, given the same kind of
@@ -42,6 +45,8 @@ def main():
                     help="how ec2-hostkey reaches the testbed's API: HTTPS as AWS serves it (the testbed's CA "
                          "in AWS_CA_BUNDLE), or plain HTTP")
     ap.add_argument("--only-latency", action="store_true", help="run only the cold-path latency rows")
+    ap.add_argument("--only-serve", action="store_true", help="run only the serve rows")
+    ap.add_argument("--serve-clients", type=int, default=200)
     ap.add_argument("--only-bulk", action="store_true",
                     help="run only the relay rows: interactive round trips and bulk throughput")
     ap.add_argument("--echo-rounds", type=int, default=500)
@@ -67,6 +72,9 @@ def main():
         _, port, state, _, dns_port, https_port = sim.stdout.readline().split()[:6]
         run(args, work, port, state, int(dns_port), https_port)
     finally:
+        if "proc" in SERVE:
+            SERVE["proc"].terminate()
+            SERVE["proc"].wait()
         sim.terminate()
         sim.wait()
         shutil.rmtree(work, ignore_errors=True)
@@ -116,6 +124,11 @@ def run(args, work, port, state, dns_port, https_port):
         "known-hosts mode": ["-o", f"KnownHostsCommand={args.bin} known-hosts %H %t %K",
                              "-o", "UserKnownHostsFile=/dev/null"],
     }
+    serve_port = start_serve(args, env, work, kh)
+    modes["serve (nc -X 5)"] = ["-o", f"ProxyCommand=nc -X 5 -x 127.0.0.1:{serve_port} %h %p"]
+    if args.only_serve:
+        serve_rows(args, env, base, ip, kh, serve_port, ec2, port)
+        return
     if args.only_latency:
         latency(args, env, port, base, kh, iid, ip)
         return
@@ -123,8 +136,8 @@ def run(args, work, port, state, dns_port, https_port):
         eice(args, env, state, dns_port, base, kh, ec2)
         return
     if args.only_bulk:
-        interactive(args, env, base, ip, bulk_modes(args, kh))
-        bulk(args, env, base, ip, bulk_modes(args, kh))
+        interactive(args, env, base, ip, bulk_modes(args, kh, serve_port))
+        bulk(args, env, base, ip, bulk_modes(args, kh, serve_port))
         return
     # Warm the cache for every mode once (also checks each works).
     for name, opts in modes.items():
@@ -142,8 +155,9 @@ def run(args, work, port, state, dns_port, https_port):
     for name, ms in connect.items():
         print(f"  {name:18} {ms:8.1f} ms   x{ms / connect['nc']:.3f} of nc   x{ms / connect['direct']:.3f} of direct")
 
-    interactive(args, env, base, ip, bulk_modes(args, kh))
-    bulk(args, env, base, ip, bulk_modes(args, kh))
+    interactive(args, env, base, ip, bulk_modes(args, kh, serve_port))
+    bulk(args, env, base, ip, bulk_modes(args, kh, serve_port))
+    serve_rows(args, env, base, ip, kh, serve_port, ec2, port)
 
     print(f"\n== cold path: verified keys of a fresh lookup, {args.cold_runs} runs (median, ms)")
     ours, theirs = [], []
@@ -192,7 +206,94 @@ def run(args, work, port, state, dns_port, https_port):
         print(f"  {label:26} {kib:8d} KiB  ({kib / 1024:.1f} MiB)")
 
 
-def bulk_modes(args, kh):
+SERVE = {}
+
+
+def start_serve(args, env, work, kh):
+    """ec2-hostkey serve on a free loopback port, for the rest of the run."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(os.path.join(work, "serve.log"), "w")
+    proc = subprocess.Popen([args.bin, "serve", "--listen", f"127.0.0.1:{port}", "--known-hosts", kh,
+                             "--log-format", "json"], env=env, stderr=log, stdin=subprocess.DEVNULL)
+    SERVE["proc"] = proc
+    deadline = time.time() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return port
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+MANY = """
+import sys, json, threading, paramiko
+from python_socks.sync import Proxy
+port, ids, n = int(sys.argv[1]), sys.argv[2].split(","), int(sys.argv[3])
+ok = [False] * n
+start = threading.Barrier(n)
+def one(i):
+    try:
+        start.wait()
+        sock = Proxy.from_url(f"socks5://127.0.0.1:{port}").connect(dest_host=ids[i % len(ids)], dest_port=22, timeout=300)
+        t = paramiko.Transport(sock)
+        t.banner_timeout = t.handshake_timeout = 300
+        t.start_client(timeout=300)
+        ok[i] = t.get_remote_server_key() is not None
+        t.close()
+    except Exception as e:
+        print(repr(e), file=sys.stderr)
+threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sum(ok))
+"""
+
+
+def serve_rows(args, env, base, ip, kh, serve_port, ec2, sim_port):
+    """serve beside proxy: warm connect time, and --serve-clients paramiko
+    clients at once to 10 fresh instances (API calls, time, peak RSS)."""
+    import json
+    import urllib.request
+    proxy = ["-o", f"ProxyCommand={args.bin} proxy --known-hosts {kh} %h %p"]
+    through = ["-o", f"ProxyCommand=nc -X 5 -x 127.0.0.1:{serve_port} %h %p"]
+    rows = {"proxy (warm)": proxy, "serve (warm, nc -X 5)": through, "nc": ["-o", "ProxyCommand=nc %h %p"]}
+    for opts in rows.values():
+        subprocess.run(base + opts + [ip, "true"], env=env, check=True)
+    print(f"\n== serve: connect time, ssh {ip} true, {args.runs} runs each, interleaved (median, ms)")
+    samples = {name: [] for name in rows}
+    for _ in range(args.runs):
+        for name, opts in rows.items():
+            t = time.perf_counter()
+            subprocess.run(base + opts + [ip, "true"], env=env, check=True)
+            samples[name].append((time.perf_counter() - t) * 1000)
+    median = {name: statistics.median(t) for name, t in samples.items()}
+    for name, ms in median.items():
+        print(f"  {name:24} {ms:8.1f} ms   x{ms / median['proxy (warm)']:.3f} of proxy (warm)")
+
+    fleet = ec2.run_instances(ImageId="ami-12345678", MinCount=10, MaxCount=10)["Instances"]
+    ids = [i["InstanceId"] for i in fleet]
+    sim = f"http://127.0.0.1:{sim_port}"
+    urllib.request.urlopen(f"{sim}/_sim/calls/reset").read()
+    pid = SERVE["proc"].pid
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", MANY, str(serve_port), ",".join(ids), str(args.serve_clients)],
+                         check=True, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    calls = json.loads(urllib.request.urlopen(f"{sim}/_sim/calls").read())
+    with open(f"/proc/{pid}/status") as f:
+        hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+    print(f"\n== serve: {args.serve_clients} paramiko clients at once (key exchange each) to 10 new instances")
+    print(f"  verified {out.stdout.strip()} of {args.serve_clients} in {elapsed:.1f} s; "
+          f"DescribeInstances {calls.count('DescribeInstances')}, GetConsoleOutput {calls.count('GetConsoleOutput')}; "
+          f"serve's peak RSS {hwm} KiB ({hwm / 1024:.1f} MiB)")
+
+
+def bulk_modes(args, kh, serve_port):
     """Every way the bytes can cross, side by side: the tool's own relays
     against nc and socat (the same job, one copy each) and a direct connection."""
     proxy = f"{args.bin} proxy --known-hosts {kh}"
@@ -204,6 +305,8 @@ def bulk_modes(args, kh):
         "proxy --relay splice": ["-o", f"ProxyCommand={proxy} --relay splice %h %p"],
         "proxy --relay copy": ["-o", f"ProxyCommand={proxy} --relay copy %h %p"],
         "proxy --fdpass": ["-o", "ProxyUseFdpass=yes", "-o", f"ProxyCommand={proxy} --fdpass %h %p"],
+        # Two hops (nc, then serve): compare with the nc row.
+        "serve (nc -X 5)": ["-o", f"ProxyCommand=nc -X 5 -x 127.0.0.1:{serve_port} %h %p"],
     }
 
 

@@ -558,6 +558,11 @@ pub struct ServeArgs {
     /// Verify, but write nothing to known_hosts (the clients behind serve keep none)
     #[arg(long)]
     pub no_record: bool,
+    /// Also record the name a client asked for when it is not one of EC2's own (a Name tag, an
+    /// alias), as proxy does: for OpenSSH through nc -X by such a name. Only when every client of
+    /// the listener is you: the client chooses what is written to your known_hosts
+    #[arg(long)]
+    pub record_aliases: bool,
     /// How long a client may take to say where it goes [default: 10s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub handshake_timeout: Option<Duration>,
@@ -568,6 +573,9 @@ pub struct ServeArgs {
     /// long [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub drain: Option<Duration>,
+    /// Connections served at once; more are closed at once, and logged [default: 400]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_connections: Option<u16>,
     /// The log line per connection: text, or json (one object per line) [default: text]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,

@@ -439,6 +439,12 @@ pub enum KexError {
     Disconnected(String),
     #[error("malformed SSH packet from the server during key exchange ({0})")]
     Malformed(&'static str),
+    #[error(
+        "the client and server agreed on the key-exchange method {0:?}, which carries the host key where ec2-hostkey cannot read it before the client does; offer curve25519-sha256 (or another ECDH, DH or hybrid method) first in the client"
+    )]
+    Unsupported(String),
+    #[error("the client's key-exchange offer could not be read: {0}")]
+    ClientOffer(String),
     #[error("network error during key exchange: {0}")]
     Io(#[from] io::Error),
 }

@@ -22,10 +22,12 @@
 //! ports = [22]
 //! users = "~/.config/ec2-hostkey/serve-users"   # --users
 //! record = true                          # false: --no-record
+//! record_aliases = false                 # --record-aliases
 //! handshake_timeout = "10s"
 //! idle_timeout = "1h"
 //! drain = "30s"
 //! log_format = "text"                    # text or json
+//! max_connections = 400
 //! ```
 
 use std::net::SocketAddr;
@@ -69,10 +71,12 @@ pub struct ServeFile {
     pub ports: Option<Vec<u16>>,
     pub users: Option<PathBuf>,
     pub record: Option<bool>,
+    pub record_aliases: Option<bool>,
     pub handshake_timeout: Option<Duration>,
     pub idle_timeout: Option<Duration>,
     pub drain: Option<Duration>,
     pub log_format: Option<LogFormat>,
+    pub max_connections: Option<u16>,
 }
 
 /// The file as written: every value still text, checked below so that an
@@ -103,10 +107,12 @@ struct RawServe {
     ports: Option<Vec<u16>>,
     users: Option<String>,
     record: Option<bool>,
+    record_aliases: Option<bool>,
     handshake_timeout: Option<String>,
     idle_timeout: Option<String>,
     drain: Option<String>,
     log_format: Option<String>,
+    max_connections: Option<u16>,
 }
 
 /// Where the config file is.
@@ -191,9 +197,11 @@ impl FileConfig {
             ports: serve.ports,
             users: serve.users.map(|p| expand_home(&p)),
             record: serve.record,
+            record_aliases: serve.record_aliases,
             handshake_timeout: duration("handshake_timeout", serve.handshake_timeout)?,
             idle_timeout: duration("idle_timeout", serve.idle_timeout)?,
             drain: duration("drain", serve.drain)?,
+            max_connections: serve.max_connections,
             log_format: serve
                 .log_format
                 .map(|v| {

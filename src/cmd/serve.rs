@@ -26,6 +26,10 @@ use crate::net::socks::{self, Refusal, Request, Users};
 use crate::trust::connection::{self, Carried, Flights};
 use crate::trust::resolve;
 
+/// Connections served at once unless told: each is a thread and two
+/// sockets, so this keeps far below the usual 1024 open files.
+const DEFAULT_MAX_CONNECTIONS: usize = 400;
+
 /// `serve`'s flags over the config file's `[serve]` over the defaults.
 struct Options {
     /// Empty: the sockets systemd passed, else 127.0.0.1:1080.
@@ -33,10 +37,12 @@ struct Options {
     ports: Vec<u16>,
     users: Option<Users>,
     record: bool,
+    record_aliases: bool,
     handshake_timeout: Duration,
     idle_timeout: Option<Duration>,
     drain: Duration,
     log_format: LogFormat,
+    max_connections: usize,
 }
 
 impl Options {
@@ -63,6 +69,7 @@ impl Options {
             ports,
             users,
             record: !args.no_record && file.record.unwrap_or(true),
+            record_aliases: args.record_aliases || file.record_aliases.unwrap_or(false),
             handshake_timeout: args
                 .handshake_timeout
                 .or(file.handshake_timeout)
@@ -76,6 +83,10 @@ impl Options {
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Text),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .map_or(DEFAULT_MAX_CONNECTIONS, usize::from),
         })
     }
 }
@@ -148,31 +159,65 @@ enum Accepted {
 }
 
 impl Accepted {
-    fn prepare(&self, timeout: Duration) -> io::Result<()> {
+    fn prepare(&self) -> io::Result<()> {
         match self {
             Accepted::Tcp(s) => {
                 s.set_nonblocking(false)?;
-                s.set_nodelay(true)?;
-                s.set_read_timeout(Some(timeout))
+                s.set_nodelay(true)
             }
-            Accepted::Unix(s) => {
-                s.set_nonblocking(false)?;
-                s.set_read_timeout(Some(timeout))
-            }
+            Accepted::Unix(s) => s.set_nonblocking(false),
         }
     }
 
+    fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
+        match self {
+            Accepted::Tcp(s) => s.set_read_timeout(Some(timeout)),
+            Accepted::Unix(s) => s.set_read_timeout(Some(timeout)),
+        }
+    }
+
+    /// The client's socket for the data path, non-blocking (the relay
+    /// waits with poll(2), so that an idle limit covers writes too).
     fn into_socket(self) -> io::Result<Socket> {
         Ok(match self {
             Accepted::Tcp(s) => {
                 s.set_read_timeout(None)?;
+                s.set_nonblocking(true)?;
                 Socket::Tcp(s)
             }
             Accepted::Unix(s) => {
                 s.set_read_timeout(None)?;
+                s.set_nonblocking(true)?;
                 Socket::Tunnel(s)
             }
         })
+    }
+}
+
+/// The client while it says where it goes: every read must come before one
+/// deadline, so a client sending a byte at a time cannot stay for long.
+struct Handshake<'a> {
+    client: &'a mut Accepted,
+    until: Instant,
+}
+
+impl io::Read for Handshake<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.client.set_read_timeout(left)?;
+        self.client.read(buf)
+    }
+}
+
+impl io::Write for Handshake<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.client.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -204,11 +249,30 @@ struct Open {
     changed: Condvar,
 }
 
+/// One open connection, counted until dropped (however its thread ends).
+struct Counted<'a>(&'a Open);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.add(-1);
+    }
+}
+
 impl Open {
     fn add(&self, delta: isize) {
         let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
         *count = count.saturating_add_signed(delta);
         self.changed.notify_all();
+    }
+
+    /// Counts a new connection, unless `limit` are open already.
+    fn admit(&self, limit: usize) -> Option<Counted<'_>> {
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(Counted(self))
     }
 
     /// Waits until none is open or `limit` has passed; how many are left.
@@ -401,10 +465,12 @@ fn systemd_listeners() -> Result<Vec<Listener>> {
 fn bind(at: &str, authenticated: bool) -> Result<Listener> {
     if at.contains('/') {
         let _ = std::fs::remove_file(at);
-        let listener = UnixListener::bind(at).with_context(|| format!("cannot listen on {at}"))?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(at, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot make {at} owner-only"))?;
+        // Owner-only from the moment it exists (no thread runs yet, so the
+        // process-wide umask is ours to set for the bind).
+        let before = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+        let bound = UnixListener::bind(at);
+        rustix::process::umask(before);
+        let listener = bound.with_context(|| format!("cannot listen on {at}"))?;
         return Ok(Listener::Unix(listener));
     }
     let address: SocketAddr = at.parse().map_err(|_| ConfigError::Flag {
@@ -446,17 +512,50 @@ fn accept_loop<'scope>(
         let ready: Vec<bool> = fds[1..].iter().map(|fd| !fd.revents().is_empty()).collect();
         for (listener, _) in listeners.iter().zip(ready).filter(|(_, r)| *r) {
             match listener.accept() {
-                Ok((client, peer)) => {
-                    server.open.add(1);
-                    scope.spawn(move || {
-                        serve_one(server, client, &peer);
-                        server.open.add(-1);
-                    });
-                }
+                Ok((client, peer)) => admit(scope, server, client, peer),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => tracing::debug!("accept failed: {e}"),
+                Err(e) => {
+                    // Out of descriptors (EMFILE) and the like: the client
+                    // stays queued, so pause rather than spin on it.
+                    tracing::warn!("accept failed: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
         }
+    }
+}
+
+/// Serves `client` on a thread of its own, unless `--max-connections` are
+/// open or no thread can be had: then it is closed at once, and logged.
+fn admit<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    server: &'scope Server<'scope>,
+    client: Accepted,
+    peer: String,
+) {
+    let options = &server.options;
+    let refuse = |peer: &str, why: String| {
+        Entry::new(peer, "?", Instant::now())
+            .refused(&why)
+            .log(options.log_format);
+    };
+    let Some(counted) = server.open.admit(options.max_connections) else {
+        refuse(
+            &peer,
+            format!(
+                "{} connections open already (--max-connections)",
+                options.max_connections
+            ),
+        );
+        return;
+    };
+    let shown = peer.clone();
+    let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+        let _counted = counted;
+        serve_one(server, client, &peer);
+    });
+    if let Err(e) = spawned {
+        refuse(&shown, format!("cannot start a thread for it: {e}"));
     }
 }
 
@@ -470,9 +569,13 @@ fn serve_one(server: &Server<'_>, mut client: Accepted, peer: &str) {
         ..Entry::default()
     };
     let options = &server.options;
-    let request = client
-        .prepare(options.handshake_timeout)
-        .and_then(|()| socks::read_request(&mut client, options.users.as_ref()));
+    let request = client.prepare().and_then(|()| {
+        let mut handshake = Handshake {
+            client: &mut client,
+            until: started + options.handshake_timeout,
+        };
+        socks::read_request(&mut handshake, options.users.as_ref())
+    });
     let request = match request {
         Ok(request) => request,
         Err(e) => {
@@ -545,6 +648,10 @@ fn carry(server: &Server<'_>, request: &Request, client: Arc<Client>) -> Result<
     ctx.client = client;
     ctx.record = server.options.record;
     ctx.flights = Some(server.flights.clone());
+    // Whoever reaches the listener chose the name: it selects the
+    // instance, but only EC2's own names of it are written to your file,
+    // unless you say every client is you.
+    ctx.record_alias = server.options.record_aliases;
     // Both ends are sockets: nothing to splice.
     connection::run(&ctx, Relay::Copy)
 }
@@ -576,6 +683,16 @@ struct Entry {
 }
 
 impl Entry {
+    /// What the client sent may hold anything: the log gets it sanitized.
+    fn new(client: &str, target: &str, started: Instant) -> Entry {
+        Entry {
+            client: crate::text::sanitize(client),
+            target: crate::text::sanitize(target),
+            started: Some(started),
+            ..Entry::default()
+        }
+    }
+
     fn refused(mut self, why: &str) -> Entry {
         self.verdict = "refused";
         self.why = crate::text::sanitize(why);

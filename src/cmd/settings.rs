@@ -269,6 +269,7 @@ impl Settings {
             client: std::sync::Arc::new(Client::Stdio),
             record: true,
             flights: None,
+            record_alias: true,
         })
     }
 

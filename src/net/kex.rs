@@ -7,6 +7,14 @@
 //! reply back, and hand its key to the caller, who verifies it and writes
 //! known_hosts before ssh ever sees the key. The client never waits for us
 //! except on that one packet, and we make no extra connection.
+//!
+//! Which packet is the reply depends on the method both sides agreed on
+//! (message 31 is the reply of ECDH, DH and the hybrid methods, but the
+//! group offer of group exchange, whose reply is 33), so both offers are
+//! read: the server's as it passes here, the client's as it passes the
+//! other way ([`read_client_offer`]). A method whose host key travels
+//! elsewhere (RSA key exchange, GSS) is refused, and so is any server
+//! message before the reply that no key exchange sends there.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -14,11 +22,16 @@ use std::time::Duration;
 
 use ssh_key::{Certificate, HashAlg, PublicKey};
 
-/// Messages whose payload starts with `string K_S`: KEXDH_REPLY / KEX_ECDH_REPLY
-/// / KEX_HYBRID_REPLY share number 31; KEX_DH_GEX_REPLY is 33 (in GEX, 31 is
-/// the group, whose first field is an mpint that never parses as a key).
-const REPLY_MESSAGES: [u8; 2] = [31, 33];
+/// KEXDH_REPLY / KEX_ECDH_REPLY / KEX_HYBRID_REPLY share number 31; in
+/// group exchange 31 is KEX_DH_GEX_GROUP and the reply is 33.
+const MSG_KEX_REPLY: u8 = 31;
+const MSG_GEX_REPLY: u8 = 33;
 const MSG_DISCONNECT: u8 = 1;
+const MSG_KEXINIT: u8 = 20;
+/// IGNORE, UNIMPLEMENTED and DEBUG may come at any time (RFC 4253 §11).
+const ANYTIME: [u8; 3] = [2, 3, 4];
+/// A server that sends more than this before its host key is stalling.
+const MAX_PACKETS_BEFORE_REPLY: usize = 64;
 /// RFC 4253 §6.1 lets implementations cap packets; 256 KiB is far above any kex.
 const MAX_PACKET: usize = 256 * 1024;
 /// Lines the server may send before its version line (RFC 4253 §4.2).
@@ -90,19 +103,77 @@ pub struct Intercepted {
     pub held: Vec<u8>,
 }
 
-/// Reads from `server`, forwarding to `client` until the packet carrying the host key.
+/// Where a key-exchange method puts the server's host key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// In the reply, message 31: ECDH, the fixed DH groups, the hybrids.
+    Reply,
+    /// Group exchange: 31 is the group (two mpints), 33 the reply.
+    GroupExchange,
+}
+
+/// The method `name` is, if its host key is one we can read in time.
+fn method(name: &str) -> Option<Method> {
+    if name.starts_with("diffie-hellman-group-exchange-") {
+        return Some(Method::GroupExchange);
+    }
+    let reply = [
+        "curve25519-sha256",
+        "curve25519-sha256@libssh.org",
+        "curve448-sha512",
+    ]
+    .contains(&name)
+        || [
+            "ecdh-sha2-",
+            "diffie-hellman-group",
+            "sntrup761x25519-",
+            "mlkem",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix));
+    reply.then_some(Method::Reply)
+}
+
+/// The method SSH agrees on (RFC 4253 §7.1): the client's first that the
+/// server also offers.
+fn agreed<'a>(client: &'a [String], server: &[String]) -> Option<&'a str> {
+    client
+        .iter()
+        .find(|name| server.contains(name))
+        .map(String::as_str)
+}
+
+/// The key-exchange methods of a KEXINIT payload (its first name-list).
+fn kexinit_methods(payload: &[u8]) -> Option<Vec<String>> {
+    if payload.first() != Some(&MSG_KEXINIT) {
+        return None;
+    }
+    let (list, _) = read_string(payload.get(17..)?)?;
+    let list = std::str::from_utf8(list).ok()?;
+    Some(list.split(',').map(str::to_string).collect())
+}
+
+/// Reads from `server`, forwarding to `client` until the packet carrying the
+/// host key. `client_offer` gives the methods the client offered, once its
+/// KEXINIT has passed (it may wait for that).
 ///
 /// # Errors
-/// The server closed, sent something that is not SSH, or disconnected.
+/// The server closed, sent something that is not SSH, disconnected, sent a
+/// message no key exchange sends before its reply, or the agreed method is
+/// one whose host key we cannot read.
 pub fn intercept_host_key(
     server: &mut impl Read,
     client: &mut impl Write,
+    client_offer: &mut dyn FnMut() -> Result<Vec<String>, Error>,
 ) -> Result<Intercepted, Error> {
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut pos = 0; // first byte not yet forwarded
     let mut in_banner = true;
     let mut preamble = 0; // bytes of lines before and including the version line
     let mut chunk = [0u8; 16 * 1024];
+    let mut server_methods: Option<Vec<String>> = None;
+    let mut method_agreed: Option<Method> = None;
+    let mut packets = 0;
     loop {
         // Consume whatever complete units the buffer holds.
         loop {
@@ -126,34 +197,62 @@ pub fn intercept_host_key(
             let Some(packet) = complete_packet(&buf[pos..])? else {
                 break;
             };
-            let payload = packet.payload;
-            if payload.first() == Some(&MSG_DISCONNECT) {
-                return Err(Error::Disconnected(disconnect_reason(payload)));
+            packets += 1;
+            if packets > MAX_PACKETS_BEFORE_REPLY {
+                return Err(Error::Malformed("too many packets before the host key"));
             }
-            if payload.first().is_some_and(|m| REPLY_MESSAGES.contains(m)) {
-                if let Some(presented) = leading_key(&payload[1..]) {
-                    // A group-exchange offer (also 31) dressed up as a reply
-                    // (its `p` a genuine key blob, to be "verified" while the
-                    // real reply with another key follows): a reply is whole
-                    // — K_S, the server's exchange value, a signature, and
-                    // nothing after — or it is refused, never passed on.
-                    if !whole_reply(&payload[1..]) {
+            let payload = packet.payload;
+            let message = payload.first().copied().unwrap_or(0);
+            match message {
+                MSG_DISCONNECT => return Err(Error::Disconnected(disconnect_reason(payload))),
+                m if ANYTIME.contains(&m) => {}
+                MSG_KEXINIT if server_methods.is_none() => {
+                    server_methods = Some(
+                        kexinit_methods(payload)
+                            .ok_or(Error::Malformed("a KEXINIT that does not parse"))?,
+                    );
+                }
+                30..=49 => {
+                    let Some(server_offer) = &server_methods else {
+                        return Err(Error::Malformed("a key-exchange message before KEXINIT"));
+                    };
+                    let method = match method_agreed {
+                        Some(method) => method,
+                        None => {
+                            let offered = client_offer()?;
+                            let name = agreed(&offered, server_offer).ok_or(Error::Malformed(
+                                "a key-exchange message though no method was agreed",
+                            ))?;
+                            *method_agreed.insert(
+                                method(name).ok_or_else(|| Error::Unsupported(name.to_string()))?,
+                            )
+                        }
+                    };
+                    let is_reply = match method {
+                        Method::Reply => message == MSG_KEX_REPLY,
+                        Method::GroupExchange => message == MSG_GEX_REPLY,
+                    };
+                    if is_reply {
+                        client.flush()?;
+                        return Ok(Intercepted {
+                            presented: reply_key(&payload[1..])?,
+                            held: buf[pos..].to_vec(),
+                        });
+                    }
+                    // What group exchange sends before its reply: the group,
+                    // two mpints and nothing else.
+                    if !(method == Method::GroupExchange
+                        && message == MSG_KEX_REPLY
+                        && two_mpints(&payload[1..]))
+                    {
                         return Err(Error::Malformed(
-                            "a key-exchange reply that is not K_S, the exchange value and a signature",
+                            "a key-exchange message where the host key should be",
                         ));
                     }
-                    client.flush()?;
-                    return Ok(Intercepted {
-                        presented,
-                        held: buf[pos..].to_vec(),
-                    });
                 }
-                // Message 31 is also the group-exchange offer (no host key),
-                // which passes. A reply naming a key type whose key we cannot
-                // read must not: ssh might read it, and it was not verified.
-                if names_a_key(&payload[1..]) {
+                _ => {
                     return Err(Error::Malformed(
-                        "a host key in the key-exchange reply that does not parse",
+                        "a message before the host key that no key exchange sends",
                     ));
                 }
             }
@@ -177,6 +276,73 @@ pub fn intercept_host_key(
     }
 }
 
+/// The host key of a key-exchange reply, which must be whole (K_S, the
+/// server's exchange value, a signature, nothing after): anything else is
+/// refused, never passed on.
+fn reply_key(payload: &[u8]) -> Result<Presented, Error> {
+    if !whole_reply(payload) {
+        return Err(Error::Malformed(
+            "a key-exchange reply that is not K_S, the exchange value and a signature",
+        ));
+    }
+    leading_key(payload).ok_or(Error::Malformed(
+        "a host key in the key-exchange reply that does not parse",
+    ))
+}
+
+/// Whether `payload` is exactly two strings (a group exchange's p and g).
+fn two_mpints(payload: &[u8]) -> bool {
+    read_string(payload)
+        .and_then(|(_, rest)| read_string(rest))
+        .is_some_and(|(_, rest)| rest.is_empty())
+}
+
+/// Reads the client's version line and its KEXINIT from `from`, forwarding
+/// every byte to `to` as it comes; returns the methods the client offered
+/// and how many bytes were forwarded. The caller then carries the rest.
+///
+/// # Errors
+/// The client closed, sent no SSH, or its first packet is no KEXINIT.
+pub fn read_client_offer(
+    from: &mut impl Read,
+    to: &mut impl Write,
+) -> Result<(Vec<String>, usize), Error> {
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 16 * 1024];
+    let mut version_end = None;
+    loop {
+        let n = from.read(&mut chunk)?;
+        if n == 0 {
+            return Err(Error::ClientOffer(
+                "the client closed before its KEXINIT".into(),
+            ));
+        }
+        to.write_all(&chunk[..n])?;
+        to.flush()?;
+        buf.extend_from_slice(&chunk[..n]);
+        if version_end.is_none() {
+            let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+                if buf.len() > MAX_PREAMBLE {
+                    return Err(Error::ClientOffer("no SSH version line".into()));
+                }
+                continue;
+            };
+            if !buf.starts_with(b"SSH-") {
+                return Err(Error::ClientOffer("no SSH version line".into()));
+            }
+            version_end = Some(nl + 1);
+        }
+        let start = version_end.unwrap_or_default();
+        let packet =
+            complete_packet(&buf[start..]).map_err(|e| Error::ClientOffer(e.to_string()))?;
+        if let Some(packet) = packet {
+            let methods = kexinit_methods(packet.payload)
+                .ok_or_else(|| Error::ClientOffer("its first packet is no KEXINIT".into()))?;
+            return Ok((methods, buf.len()));
+        }
+    }
+}
+
 /// Key-exchange methods the probe offers; the reply carries `K_S` either way.
 const PROBE_KEX: &str = "curve25519-sha256,curve25519-sha256@libssh.org";
 const PROBE_HOST_KEYS: &str = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
@@ -197,7 +363,8 @@ pub fn probe(
 ) -> Result<Presented, Error> {
     socket.write_all(&client_hello(host_key_algorithm))?;
     socket.flush()?;
-    Ok(intercept_host_key(socket, &mut io::sink())?.presented)
+    let mut ours = || Ok(PROBE_KEX.split(',').map(str::to_string).collect());
+    Ok(intercept_host_key(socket, &mut io::sink(), &mut ours)?.presented)
 }
 
 /// Host key algorithms in the order ssh asks for them when known_hosts has
@@ -312,21 +479,6 @@ fn whole_reply(payload: &[u8]) -> bool {
         Some(rest.is_empty() && after.is_empty() && !name.is_empty())
     })();
     parsed == Some(true)
-}
-
-/// Whether `payload` starts with a key blob: a string whose own first string
-/// is a host key algorithm's name.
-fn names_a_key(payload: &[u8]) -> bool {
-    let Some((blob, _)) = read_string(payload) else {
-        return false;
-    };
-    let Some((name, _)) = read_string(blob) else {
-        return false;
-    };
-    name.len() < 64
-        && ["ssh-", "ecdsa-", "rsa-", "sk-", "x509"]
-            .iter()
-            .any(|p| name.starts_with(p.as_bytes()))
 }
 
 /// The host key blob at the start of a key-exchange reply: a plain key, or
@@ -446,10 +598,63 @@ mod tests {
     const ED: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJRn/bih40J9riOy3bCa9V+rsN36uKpdW7zNv+YT0Qcy";
 
+    /// Bytes that arrive one at a time.
+    struct Trickle(Vec<u8>, usize);
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.1 >= self.0.len() {
+                return Ok(0);
+            }
+            out[0] = self.0[self.1];
+            self.1 += 1;
+            Ok(1)
+        }
+    }
+
+    /// A KEXINIT offering `methods` (and plausible other lists).
+    fn kexinit(methods: &str) -> Vec<u8> {
+        let mut payload = vec![20];
+        payload.extend([9u8; 16]);
+        for list in [
+            methods,
+            "ssh-ed25519",
+            "aes128-ctr",
+            "aes128-ctr",
+            "hmac-sha2-256",
+            "hmac-sha2-256",
+            "none",
+            "none",
+            "",
+            "",
+        ] {
+            payload.extend(string(list.as_bytes()));
+        }
+        payload.extend([0, 0, 0, 0, 0]);
+        packet(&payload)
+    }
+
+    /// A client that offered curve25519 only.
+    fn curve() -> impl FnMut() -> Result<Vec<String>, Error> {
+        || Ok(vec!["curve25519-sha256".to_string()])
+    }
+
+    /// A client that offered `methods`.
+    fn offering(methods: &'static str) -> impl FnMut() -> Result<Vec<String>, Error> {
+        move || Ok(methods.split(',').map(str::to_string).collect())
+    }
+
+    /// A server's version line and KEXINIT offering `methods`.
+    fn server_hello(methods: &str) -> Vec<u8> {
+        let mut out = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
+        out.extend(kexinit(methods));
+        out
+    }
+
     fn stream() -> (Vec<u8>, Vec<u8>) {
         let key = PublicKey::from_openssh(ED).unwrap();
         let mut before = b"banner line\r\nSSH-2.0-OpenSSH_9.2\r\n".to_vec();
-        before.extend(packet(&[20, 1, 2, 3]));
+        before.extend(kexinit("curve25519-sha256"));
         let mut reply = vec![31];
         reply.extend(string(&key.to_bytes().unwrap()));
         reply.extend(string(b"ephemeral"));
@@ -465,7 +670,7 @@ mod tests {
         let mut input: Vec<u8> = before.clone();
         input.extend(&after);
         let mut forwarded = Vec::new();
-        let got = intercept_host_key(&mut input.as_slice(), &mut forwarded).unwrap();
+        let got = intercept_host_key(&mut input.as_slice(), &mut forwarded, &mut curve()).unwrap();
         assert_eq!(got.presented.key, PublicKey::from_openssh(ED).unwrap());
         assert!(got.presented.certificate.is_none());
         assert_eq!(forwarded, before);
@@ -475,7 +680,7 @@ mod tests {
     #[test]
     fn a_reply_whose_host_key_does_not_parse_is_refused_and_never_forwarded() {
         let mut before = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
-        before.extend(packet(&[20, 1, 2, 3]));
+        before.extend(kexinit("curve25519-sha256"));
         // An RSA key with an exponent OpenSSH may read but we cannot.
         let mut blob = string(b"ssh-rsa");
         blob.extend(string(&[0, 1, 0, 1]));
@@ -486,17 +691,20 @@ mod tests {
         let mut input = before.clone();
         input.extend(packet(&reply));
         let mut forwarded = Vec::new();
-        assert!(intercept_host_key(&mut input.as_slice(), &mut forwarded).is_err());
+        assert!(intercept_host_key(&mut input.as_slice(), &mut forwarded, &mut curve()).is_err());
         assert_eq!(forwarded, before, "the reply never reached the client");
 
-        // The group-exchange offer (also message 31, no host key) still passes.
+        // Under group exchange, message 31 is the group offer: it passes.
+        let gex = "diffie-hellman-group-exchange-sha256";
+        let mut input = server_hello(gex);
+        let before = input.clone();
         let mut offer = vec![31];
         offer.extend(string(&[0x00, 0xff, 0xee]));
         offer.extend(string(&[2]));
-        let mut input = before.clone();
         input.extend(packet(&offer));
         let mut forwarded = Vec::new();
-        let _ = intercept_host_key(&mut input.as_slice(), &mut forwarded);
+        let err = intercept_host_key(&mut input.as_slice(), &mut forwarded, &mut offering(gex));
+        assert!(matches!(err, Err(Error::Closed)));
         assert!(forwarded.len() > before.len(), "the offer was forwarded");
     }
 
@@ -515,7 +723,7 @@ mod tests {
     }
 
     fn reply_with(blob: &[u8]) -> Vec<u8> {
-        let mut input = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
+        let mut input = server_hello("curve25519-sha256");
         let mut reply = vec![31];
         reply.extend(string(blob));
         reply.extend(string(b"ephemeral"));
@@ -533,39 +741,165 @@ mod tests {
 
     #[test]
     fn a_group_offer_dressed_as_a_reply_is_refused_not_passed_on() {
-        // GEX_GROUP (31) whose `p` is a genuine key blob, `g` 2: no signature.
         let key = PublicKey::from_openssh(ED).unwrap();
-        let mut input = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
+        let gex = "diffie-hellman-group-exchange-sha256";
+        // Group exchange agreed, and a "group" (31) shaped as a whole reply
+        // over the instance's genuine key: a client reading it as the group
+        // would ignore the rest and take the attacker's real reply (33)
+        // unchecked. Under group exchange, 31 is two mpints or nothing.
+        let mut disguised = vec![31];
+        disguised.extend(string(&key.to_bytes().unwrap()));
+        disguised.extend(string(b"ephemeral"));
+        disguised.extend(signature());
+        let mut input = server_hello(gex);
+        let before = input.clone();
+        input.extend(packet(&disguised));
+        let mut forwarded = Vec::new();
+        let err = intercept_host_key(&mut input.as_slice(), &mut forwarded, &mut offering(gex))
+            .unwrap_err();
+        assert!(matches!(err, Error::Malformed(_)), "{err}");
+        assert_eq!(
+            forwarded, before,
+            "the disguised group never reached the client"
+        );
+
+        // The same server, but the client preferred curve25519: then 31 is
+        // the reply, and a GEX_GROUP-shaped one (no signature) is refused.
+        let both = "curve25519-sha256,diffie-hellman-group-exchange-sha256";
         let mut offer = vec![31];
         offer.extend(string(&key.to_bytes().unwrap()));
         offer.extend(string(&[2]));
+        let mut input = server_hello(both);
+        let before = input.clone();
         input.extend(packet(&offer));
         let mut forwarded = Vec::new();
-        let err = intercept_host_key(&mut input.as_slice(), &mut forwarded).unwrap_err();
+        let err = intercept_host_key(&mut input.as_slice(), &mut forwarded, &mut offering(both))
+            .unwrap_err();
         assert!(matches!(err, Error::Malformed(_)), "{err}");
-        assert_eq!(
-            forwarded, b"SSH-2.0-OpenSSH_9.2\r\n",
-            "the offer never reached the client"
-        );
+        assert_eq!(forwarded, before, "the offer never reached the client");
+
         // Trailing bytes after a reply's signature are refused too.
-        let mut input = reply_with(&key.to_bytes().unwrap());
         let mut tail = vec![31];
         tail.extend(string(&key.to_bytes().unwrap()));
         tail.extend(string(b"ephemeral"));
         tail.extend(signature());
         tail.extend(b"junk");
-        input = input[..input.len()].to_vec();
-        let mut odd = b"SSH-2.0-x\r\n".to_vec();
+        let mut odd = server_hello("curve25519-sha256");
         odd.extend(packet(&tail));
-        assert!(intercept_host_key(&mut odd.as_slice(), &mut Vec::new()).is_err());
-        assert!(intercept_host_key(&mut input.as_slice(), &mut Vec::new()).is_ok());
+        assert!(intercept_host_key(&mut odd.as_slice(), &mut Vec::new(), &mut curve()).is_err());
+        let input = reply_with(&key.to_bytes().unwrap());
+        assert!(intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve()).is_ok());
+    }
+
+    #[test]
+    fn the_group_exchange_reply_is_held_in_message_33() {
+        let key = PublicKey::from_openssh(ED).unwrap();
+        let gex = "diffie-hellman-group-exchange-sha256";
+        let mut input = server_hello(gex);
+        let mut group = vec![31];
+        group.extend(string(&[0x00, 0xff, 0xee]));
+        group.extend(string(&[2]));
+        input.extend(packet(&group));
+        let before = input.clone();
+        let mut reply = vec![33];
+        reply.extend(string(&key.to_bytes().unwrap()));
+        reply.extend(string(&[0x00, 0x12]));
+        reply.extend(signature());
+        let after = packet(&reply);
+        input.extend(&after);
+        let mut forwarded = Vec::new();
+        // The client's first choice the server also offers decides.
+        let got = intercept_host_key(
+            &mut input.as_slice(),
+            &mut forwarded,
+            &mut offering(
+                "sntrup761x25519-sha512@openssh.com,diffie-hellman-group-exchange-sha256",
+            ),
+        )
+        .unwrap();
+        assert_eq!(got.presented.key, key);
+        assert_eq!(forwarded, before);
+        assert_eq!(got.held, after);
+    }
+
+    #[test]
+    fn methods_whose_host_key_travels_elsewhere_are_refused() {
+        // RSA key exchange (RFC 4432): the key is in message 30, the
+        // signature in 32; nothing of it may pass unverified.
+        let rsa = "rsa2048-sha256";
+        let key = PublicKey::from_openssh(ED).unwrap();
+        let mut pubkey = vec![30];
+        pubkey.extend(string(&key.to_bytes().unwrap()));
+        pubkey.extend(string(b"transient rsa key"));
+        let mut input = server_hello(rsa);
+        let before = input.clone();
+        input.extend(packet(&pubkey));
+        let mut forwarded = Vec::new();
+        let err = intercept_host_key(&mut input.as_slice(), &mut forwarded, &mut offering(rsa))
+            .unwrap_err();
+        assert!(matches!(&err, Error::Unsupported(m) if m == rsa), "{err}");
+        assert_eq!(forwarded, before);
+        // A message no key exchange sends before its reply (NEWKEYS, a
+        // channel message) is refused, and so is a flood of IGNOREs.
+        for early in [vec![21], vec![94, 0, 0, 0, 0]] {
+            let mut input = server_hello("curve25519-sha256");
+            input.extend(packet(&early));
+            let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve());
+            assert!(matches!(err, Err(Error::Malformed(_))), "{early:?}");
+        }
+        let mut input = server_hello("curve25519-sha256");
+        for _ in 0..100 {
+            input.extend(packet(&[2, 0, 0, 0, 0]));
+        }
+        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve());
+        assert!(matches!(err, Err(Error::Malformed(_))));
+        // No method in common, or a key-exchange message before KEXINIT.
+        let mut input = server_hello("curve25519-sha256");
+        input.extend(
+            reply_with(&key.to_bytes().unwrap())[server_hello("curve25519-sha256").len()..]
+                .to_vec(),
+        );
+        let err = intercept_host_key(
+            &mut input.as_slice(),
+            &mut Vec::new(),
+            &mut offering("ecdh-sha2-nistp256"),
+        );
+        assert!(matches!(err, Err(Error::Malformed(_))));
+        let mut input = b"SSH-2.0-x\r\n".to_vec();
+        input.extend(
+            reply_with(&key.to_bytes().unwrap())[server_hello("curve25519-sha256").len()..]
+                .to_vec(),
+        );
+        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve());
+        assert!(matches!(err, Err(Error::Malformed(_))));
+    }
+
+    #[test]
+    fn the_clients_offer_is_read_as_it_passes() {
+        let mut client = b"SSH-2.0-paramiko_3.5.1\r\n".to_vec();
+        client.extend(kexinit("curve25519-sha256,diffie-hellman-group16-sha512"));
+        client.extend(packet(&[30, 0, 0, 0, 1, 7]));
+        let mut server = Vec::new();
+        let (methods, forwarded) =
+            read_client_offer(&mut Trickle(client.clone(), 0), &mut server).unwrap();
+        assert_eq!(
+            methods,
+            ["curve25519-sha256", "diffie-hellman-group16-sha512"]
+        );
+        assert_eq!(server, client[..forwarded]);
+        for bad in [
+            &b"GET / HTTP/1.1\r\n\r\n"[..],
+            b"SSH-2.0-x\r\n\x00\x00\x00\x0c\x0a\x1e\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+        ] {
+            assert!(read_client_offer(&mut &bad[..], &mut Vec::new()).is_err());
+        }
     }
 
     #[test]
     fn a_certificate_presents_its_own_key_and_is_described() {
         let cert = certificate();
         let input = reply_with(&cert.to_bytes().unwrap());
-        let got = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap();
+        let got = intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve()).unwrap();
         assert_eq!(got.presented.key, PublicKey::from_openssh(ED).unwrap());
         assert_eq!(got.presented.certificate.as_ref(), Some(&cert));
         let said = got.presented.describe();
@@ -607,7 +941,9 @@ mod tests {
                 }
             }
             let input = reply_with(&mutated);
-            if let Ok(found) = intercept_host_key(&mut input.as_slice(), &mut Vec::new()) {
+            if let Ok(found) =
+                intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve())
+            {
                 if let Some(cert) = &found.presented.certificate {
                     assert_eq!(found.presented.key.key_data(), cert.public_key());
                 }
@@ -637,7 +973,8 @@ mod tests {
         builder.valid_principal("i-0123456789abcdef0").unwrap();
         let big = builder.sign(&ca).unwrap();
         let input = reply_with(&big.to_bytes().unwrap());
-        let found = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap();
+        let found =
+            intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve()).unwrap();
         assert_eq!(found.presented.key, key);
         // A certificate blob where its signing key's blob belongs: refused or
         // judged by its own key, never by the one nested in it.
@@ -645,7 +982,8 @@ mod tests {
         let mut nested = blob.clone();
         nested.extend(string(&blob));
         let input = reply_with(&nested);
-        if let Ok(found) = intercept_host_key(&mut input.as_slice(), &mut Vec::new()) {
+        if let Ok(found) = intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve())
+        {
             assert_eq!(found.presented.key, key);
         }
     }
@@ -656,52 +994,45 @@ mod tests {
         for cut in [20, blob.len() / 2, blob.len() - 1] {
             let input = reply_with(&blob[..cut]);
             assert!(
-                intercept_host_key(&mut input.as_slice(), &mut Vec::new()).is_err(),
+                intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve()).is_err(),
                 "cut at {cut}"
             );
         }
         let mut sk = string(b"sk-ssh-ed25519-cert-v01@openssh.com");
         sk.extend_from_slice(&blob[4 + "ssh-ed25519-cert-v01@openssh.com".len()..]);
         let input = reply_with(&sk);
-        assert!(intercept_host_key(&mut input.as_slice(), &mut Vec::new()).is_err());
+        assert!(intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve()).is_err());
     }
 
     #[test]
     fn works_when_bytes_arrive_one_at_a_time() {
-        struct Trickle(Vec<u8>, usize);
-        impl Read for Trickle {
-            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-                if self.1 >= self.0.len() {
-                    return Ok(0);
-                }
-                out[0] = self.0[self.1];
-                self.1 += 1;
-                Ok(1)
-            }
-        }
         let (before, after) = stream();
         let mut all = before.clone();
         all.extend(&after);
         let mut forwarded = Vec::new();
-        let got = intercept_host_key(&mut Trickle(all, 0), &mut forwarded).unwrap();
+        let got = intercept_host_key(&mut Trickle(all, 0), &mut forwarded, &mut curve()).unwrap();
         assert_eq!(forwarded, before);
         assert_eq!(got.presented.key, PublicKey::from_openssh(ED).unwrap());
     }
 
     #[test]
     fn gex_group_message_is_not_mistaken_for_a_key() {
-        let mut input = b"SSH-2.0-x\r\n".to_vec();
+        let gex = "diffie-hellman-group-exchange-sha1";
+        let mut input = server_hello(gex);
         let mut group = vec![31];
         group.extend(string(&[0x00, 0xff, 0xff, 0xff, 0xff, 0x12]));
+        group.extend(string(&[5]));
         input.extend(packet(&group));
-        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap_err();
+        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut offering(gex))
+            .unwrap_err();
         assert!(matches!(err, Error::Closed));
     }
 
     #[test]
     fn not_ssh_is_reported() {
         let input = b"HTTP/1.1 400 Bad Request\r\n\r\n".repeat(5000);
-        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap_err();
+        let err =
+            intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve()).unwrap_err();
         assert!(matches!(err, Error::NotSsh));
     }
 
@@ -710,7 +1041,8 @@ mod tests {
         let mut input = b"SSH-2.0-x\r\n".to_vec();
         input.extend(u32::MAX.to_be_bytes());
         input.push(4);
-        let err = intercept_host_key(&mut input.as_slice(), &mut Vec::new()).unwrap_err();
+        let err =
+            intercept_host_key(&mut input.as_slice(), &mut Vec::new(), &mut curve()).unwrap_err();
         assert!(matches!(err, Error::Malformed(_)));
     }
 }

@@ -137,11 +137,11 @@ impl Traffic {
             .saturating_sub(Duration::from_millis(self.last.load(Ordering::Relaxed)))
     }
 
-    /// Blocks until `fd` can be read; fails with `TimedOut` once the whole
-    /// connection (both directions) has been idle for the limit.
-    fn wait_readable(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+    /// Blocks until `fd` is ready for `events`; fails with `TimedOut` once
+    /// the whole connection (both directions) has been idle for the limit.
+    fn wait(&self, fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
         let Some(idle) = self.idle else {
-            return Ok(());
+            return wait(fd, events);
         };
         loop {
             let left = idle.saturating_sub(self.quiet_for());
@@ -159,13 +159,28 @@ impl Traffic {
                     tv_sec: 60,
                     tv_nsec: 0,
                 });
-            let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+            let mut fds = [PollFd::from_borrowed_fd(fd, events)];
             match rustix::event::poll(&mut fds, Some(&timeout)) {
                 Ok(0) | Err(rustix::io::Errno::INTR) => {}
                 Ok(_) => return Ok(()),
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// Writes all of `data` to `fd` (non-blocking), within the idle limit:
+    /// a client that stops reading is cut like one that stops talking.
+    fn write_all(&self, fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            match rustix::io::write(fd, data) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => data = &data[n..],
+                Err(rustix::io::Errno::AGAIN) => self.wait(fd, PollFlags::OUT)?,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -262,16 +277,22 @@ pub fn prepare(socket: &Socket) -> io::Result<()> {
     socket.set_nonblocking(true)
 }
 
+/// What the client offered in its KEXINIT, as the upstream thread saw it pass.
+pub type ClientOffer = std::sync::mpsc::Receiver<Result<Vec<String>, crate::net::kex::Error>>;
+
 /// Copies the client's bytes (stdin, or its socket) to the server's socket
-/// on a thread, shutting the socket's write side at EOF.
+/// on a thread, shutting the socket's write side at EOF. The client's
+/// version line and KEXINIT are read on the way (`kex::read_client_offer`)
+/// and the methods it offered are sent back for the key-exchange reader.
 pub fn spawn_upstream(
     client: &Client,
     socket: &Socket,
     relay: Relay,
-) -> io::Result<JoinHandle<io::Result<()>>> {
+) -> io::Result<(JoinHandle<io::Result<()>>, ClientOffer)> {
     let socket = socket.try_clone()?;
     let from = client.reader()?;
-    Ok(std::thread::spawn(move || {
+    let (offer, offered) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
         let stdin = io::stdin();
         let (fd, counted) = match &from {
             Some((client, traffic)) => (client.as_fd(), Some((&**traffic, &traffic.up))),
@@ -280,7 +301,21 @@ pub fn spawn_upstream(
                 (stdin.as_fd(), None)
             }
         };
-        let result = forward(fd, socket.as_fd(), relay, counted);
+        let result =
+            match crate::net::kex::read_client_offer(&mut FdIo(fd), &mut FdIo(socket.as_fd())) {
+                Ok((methods, forwarded)) => {
+                    if let Some((traffic, up)) = counted {
+                        traffic.crossed(up, forwarded);
+                    }
+                    let _ = offer.send(Ok(methods));
+                    forward(fd, socket.as_fd(), relay, counted)
+                }
+                Err(e) => {
+                    let error = io::Error::other(e.to_string());
+                    let _ = offer.send(Err(e));
+                    Err(error)
+                }
+            };
         match &result {
             Ok(()) => {
                 let _ = socket.shutdown(Shutdown::Write);
@@ -291,7 +326,8 @@ pub fn spawn_upstream(
             }
         }
         result
-    }))
+    });
+    Ok((thread, offered))
 }
 
 /// Writes `held` to the client, then copies the socket to it until EOF,
@@ -433,7 +469,7 @@ fn copy_all(
     let mut buf = vec![0u8; CHUNK];
     loop {
         if let Some((traffic, _)) = counted {
-            traffic.wait_readable(from)?;
+            traffic.wait(from, PollFlags::IN)?;
         }
         let n = match FdIo(from).read(&mut buf) {
             Ok(0) => return Ok(()),
@@ -441,9 +477,12 @@ fn copy_all(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        FdIo(to).write_all(&buf[..n])?;
-        if let Some((traffic, counter)) = counted {
-            traffic.crossed(counter, n);
+        match counted {
+            Some((traffic, counter)) => {
+                traffic.write_all(to, &buf[..n])?;
+                traffic.crossed(counter, n);
+            }
+            None => FdIo(to).write_all(&buf[..n])?,
         }
     }
 }

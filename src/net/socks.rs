@@ -185,10 +185,8 @@ fn socks5(stream: &mut (impl Read + Write), users: Option<&Users>) -> io::Result
     let password = Zeroizing::new(read_counted(stream)?);
     if !users.allow(&user, &password) {
         stream.write_all(&[1, 1])?;
-        return Err(denied(&format!(
-            "wrong user name or password (user {:?})",
-            String::from_utf8_lossy(&user)
-        )));
+        // Not even the user name: a password typed into it would be logged.
+        return Err(denied("wrong user name or password"));
     }
     stream.write_all(&[1, 0])?;
     socks5_connect(stream)
@@ -207,8 +205,10 @@ fn socks5_connect(stream: &mut (impl Read + Write)) -> io::Result<Request> {
             stream.read_exact(&mut ip)?;
             std::net::Ipv4Addr::from(ip).to_string()
         }
-        3 => String::from_utf8(read_counted(stream)?)
-            .map_err(|_| invalid("a SOCKS host name that is not UTF-8"))?,
+        3 => checked_host(
+            &String::from_utf8(read_counted(stream)?)
+                .map_err(|_| invalid("a SOCKS host name that is not UTF-8"))?,
+        )?,
         4 => {
             let mut ip = [0u8; 16];
             stream.read_exact(&mut ip)?;
@@ -263,7 +263,11 @@ fn http_connect(
     let (host, port) = authority
         .rsplit_once(':')
         .ok_or_else(|| invalid("a CONNECT target without a port"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_ok() => v6.to_string(),
+        Some(_) => return Err(invalid("a bracketed CONNECT host that is no IPv6 address")),
+        None => checked_host(host)?,
+    };
     let port = port
         .parse()
         .map_err(|_| invalid("a CONNECT target whose port is not a number"))?;
@@ -283,10 +287,26 @@ fn http_connect(
         }
     }
     Ok(Request {
-        host: host.to_string(),
+        host,
         port,
         protocol: Protocol::HttpConnect,
     })
+}
+
+/// A destination host as a client named it: an instance id, Name tag, DNS
+/// name or address. Control characters are refused (they would reach the
+/// log and the cache), and so are `[`, `]` and `:` outside an IPv6 address
+/// (`[web-1]:2222` is how a name and a port are written together, so a
+/// host spelled so could stand for another port's records).
+fn checked_host(host: &str) -> io::Result<String> {
+    if host.is_empty() || host.chars().any(char::is_control) {
+        return Err(invalid("an empty host, or one with control characters"));
+    }
+    let v6 = host.parse::<std::net::Ipv6Addr>().is_ok();
+    if !v6 && host.contains(['[', ']', ':']) {
+        return Err(invalid("a host with [, ] or : that is no IPv6 address"));
+    }
+    Ok(host.to_string())
 }
 
 /// Checks `Proxy-Authorization: Basic base64(user:password)`.
@@ -312,10 +332,7 @@ fn basic_auth(users: &Users, credentials: Option<&str>) -> Result<(), String> {
     if users.allow(user, password) {
         Ok(())
     } else {
-        Err(format!(
-            "wrong user name or password (user {:?})",
-            String::from_utf8_lossy(user)
-        ))
+        Err("wrong user name or password".into())
     }
 }
 
@@ -475,6 +492,33 @@ mod tests {
                 "{refused}"
             );
             assert!(replies.starts_with(b"HTTP/1.1 407 "), "{refused}");
+        }
+    }
+
+    #[test]
+    fn hosts_that_could_stand_for_other_records_or_reach_the_log_raw_are_refused() {
+        let socks = |host: &[u8]| {
+            let mut bytes = vec![5, 1, 0, 5, 1, 0, 3, host.len() as u8];
+            bytes.extend(host);
+            bytes.extend(22u16.to_be_bytes());
+            talk(&bytes).0
+        };
+        assert_eq!(socks(b"web server").unwrap().host, "web server");
+        assert_eq!(socks(b"fe80::1").unwrap().host, "fe80::1");
+        for bad in [
+            &b"[web-1]:2222"[..],
+            b"web-1:2222",
+            b"web\n-> i-0: verified",
+            b"\x1b[2J",
+            b"",
+        ] {
+            assert!(socks(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        let http =
+            |authority: &str| talk(format!("CONNECT {authority} HTTP/1.1\r\n\r\n").as_bytes()).0;
+        assert_eq!(http("[fe80::1]:22").unwrap().host, "fe80::1");
+        for bad in ["[web-1]:22", "web-1]:22", "a:b:22", "\x1b[2J:22"] {
+            assert!(http(bad).is_err(), "{bad}");
         }
     }
 

@@ -13,7 +13,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -86,20 +86,85 @@ pub struct Connection<'a> {
     pub record: bool,
     /// In a process that serves many connections: one lookup at a time per name.
     pub flights: Option<std::sync::Arc<Flights>>,
+    /// Whether the name typed is recorded in known_hosts when it is not
+    /// one of EC2's names of the instance (an alias, a Name tag): yes for
+    /// the user's own ssh; not for `serve`, whose clients may be others.
+    pub record_alias: bool,
 }
 
 /// One cold lookup at a time per name in a process that carries many
 /// connections (`serve`): when many clients reach an instance at once, the
 /// first looks it up and verifies, the others wait for it and then find the
 /// name in the cache (one DescribeInstances, not one per client). A warm
-/// name takes no turn.
+/// name takes no turn. A turn waits at most [`FLIGHT_WAIT`]: a client that
+/// stalls its key exchange holds up the others for that long, no longer.
 #[derive(Default)]
-pub struct Flights(Mutex<HashMap<String, Arc<Mutex<()>>>>);
+pub struct Flights(Mutex<HashMap<String, Arc<Lane>>>);
+
+/// How long a client waits for another's verification of the same name
+/// before it goes ahead on its own.
+const FLIGHT_WAIT: Duration = Duration::from_secs(15);
+
+#[derive(Default)]
+struct Lane {
+    busy: Mutex<bool>,
+    free: Condvar,
+}
+
+/// A turn at a name, given back (and the name forgotten once nobody waits
+/// for it) when dropped.
+struct Turn<'a> {
+    flights: &'a Flights,
+    name: String,
+    lane: Arc<Lane>,
+    held: bool,
+}
 
 impl Flights {
-    fn lane(&self, name: &str) -> Arc<Mutex<()>> {
-        let mut lanes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        lanes.entry(name.to_string()).or_default().clone()
+    fn turn(&self, name: &str) -> Turn<'_> {
+        let lane = {
+            let mut lanes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            lanes.entry(name.to_string()).or_default().clone()
+        };
+        let busy = lane.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut busy, waited) = lane
+            .free
+            .wait_timeout_while(busy, FLIGHT_WAIT, |busy| *busy)
+            .unwrap_or_else(PoisonError::into_inner);
+        let held = !waited.timed_out();
+        if held {
+            *busy = true;
+        }
+        drop(busy);
+        Turn {
+            flights: self,
+            name: name.to_string(),
+            lane,
+            held,
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            *self
+                .lane
+                .busy
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = false;
+            self.lane.free.notify_all();
+        }
+        // Lanes are cloned only under this lock: the map's and ours are the
+        // last two references when nobody else holds or waits for the name.
+        let mut lanes = self
+            .flights
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if Arc::strong_count(&self.lane) == 2 {
+            lanes.remove(&self.name);
+        }
     }
 }
 
@@ -143,14 +208,11 @@ pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<Carried> {
     if let Some(eice) = &ctx.eice {
         tunnel::prepare(eice.aws.ca_bundle.as_ref().map(|b| b.pem.clone()));
     }
-    let lane = ctx
+    let turn = ctx
         .flights
         .as_ref()
         .filter(|_| !is_warm(ctx))
-        .map(|flights| flights.lane(&ctx.lookup));
-    let turn = lane
-        .as_ref()
-        .map(|lane| lane.lock().unwrap_or_else(PoisonError::into_inner));
+        .map(|flights| flights.turn(&ctx.lookup));
     let path = &ctx.destination.path;
     let (live, plan) = connect_planned(ctx, relay)?;
     let address = live.peer.ip().to_string();
@@ -387,14 +449,23 @@ impl Live {
         }
         pipe::prepare(&socket)?;
         client.greet().context("the client hung up")?;
-        let upstream =
+        let (upstream, offered) =
             pipe::spawn_upstream(client, &socket, relay).context("cannot start the data path")?;
+        // The client's KEXINIT has passed by the time the server answers
+        // it; the wait covers the upstream thread's last step.
+        let mut client_offer = || match offered.recv_timeout(KEX_IDLE_TIMEOUT) {
+            Ok(offer) => offer,
+            Err(_) => Err(kex::Error::ClientOffer(
+                "the client sent no KEXINIT in time".into(),
+            )),
+        };
         let intercepted = kex::intercept_host_key(
             &mut pipe::TimedRead {
                 fd: socket.as_fd(),
                 idle: KEX_IDLE_TIMEOUT,
             },
             &mut pipe::FdIo(client.writer()),
+            &mut client_offer,
         )
         .with_context(|| format!("{address}:{port}"))?;
         Ok(Live {
@@ -661,6 +732,13 @@ fn recorded(path: &Path, names: &[String], keys: &[PublicKey]) -> Result<bool> {
 }
 
 fn record(ctx: &Connection<'_>, path: &Path, verified: &Verified) -> Result<()> {
+    let typed = lookup_name(&ctx.host, ctx.port);
+    let names: Vec<String> = verified
+        .names
+        .iter()
+        .filter(|n| ctx.record_alias || **n != typed || verified.public.owns(n))
+        .cloned()
+        .collect();
     let recorded = known_hosts::update(path, |file| {
         for (line, reason) in file.invalid_lines() {
             tracing::debug!(
@@ -669,7 +747,7 @@ fn record(ctx: &Connection<'_>, path: &Path, verified: &Verified) -> Result<()> 
             );
         }
         let recorded = file.record(
-            &verified.names,
+            &names,
             &verified.keys,
             || ctx.destination.hash_for(&ctx.host),
             &known_hosts::mark(&verified.instance_id),
@@ -678,12 +756,11 @@ fn record(ctx: &Connection<'_>, path: &Path, verified: &Verified) -> Result<()> 
         (recorded.changed, recorded)
     })?;
     let changed = recorded.changed;
-    for note in recorded.notes(&verified.instance_id, path, &verified.names) {
+    for note in recorded.notes(&verified.instance_id, path, &names) {
         crate::text::note(ctx.quiet, &note);
     }
     if changed {
-        let names: Vec<&str> = verified
-            .names
+        let names: Vec<&str> = names
             .iter()
             .filter(|n| !recorded.foreign.contains(n))
             .map(String::as_str)
