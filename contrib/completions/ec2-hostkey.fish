@@ -60,7 +60,7 @@ store\t''
 console\t''
 ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l relay -d 'How bytes are carried once the key is verified: splice (Linux only, the kernel moves them; the default there) or copy (one buffer per direction; every Unix, the default elsewhere)' -r -f -a "splice\t''
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l relay -d 'How bytes are carried once the key is verified: copy (one 1 MiB buffer per direction; the default, the fastest by measurement) or splice (Linux only, the kernel moves them)' -r -f -a "splice\t''
 copy\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l via -d 'How to reach the instance: direct (TCP to its address) or eice (through the EC2 Instance Connect Endpoint of its VPC, to its private address; ports 22 and 3389 only)' -r -f -a "direct\t'A TCP connection to the instance\'s address'
@@ -339,9 +339,19 @@ store\t''
 console\t''
 ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l listen -d 'Where to listen: IP:PORT on loopback, or a Unix socket path (repeatable)' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l port -d 'The destination ports carried (repeatable); any other is refused' -r
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l handshake-timeout -d 'How long a client may take to say where it goes' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l via -d 'How to reach the instance: direct (TCP to its address) or eice (through the EC2 Instance Connect Endpoint of its VPC, to its private address; ports 22 and 3389 only)' -r -f -a "direct\t'A TCP connection to the instance\'s address'
+eice\t'A websocket tunnel through the EC2 Instance Connect Endpoint of the instance\'s VPC, to its private address (no public address or open port needed)'"
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l eice-id -d 'With --via eice: the endpoint to use (default: the one in the instance\'s subnet, else the first ready in its VPC)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l max-tunnel-duration -d 'With --via eice: how long the endpoint keeps the tunnel open (1s to 1h)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l listen -d 'Where to listen: IP:PORT, or a Unix socket path (repeatable) [default: the sockets systemd passes (LISTEN_FDS), else 127.0.0.1:1080]. An address off loopback needs --users' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l port -d 'The destination ports carried (repeatable); any other is refused [default: 22]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l users -d 'A file of user:password lines (yours alone, mode 600): clients must authenticate (SOCKS5 RFC 1929, HTTP Proxy-Authorization: Basic)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l handshake-timeout -d 'How long a client may take to say where it goes [default: 10s]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l idle-timeout -d 'End a connection after this long without a byte either way [default: never]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l drain -d 'On SIGTERM or SIGINT, stop accepting and let open connections finish for up to this long [default: 30s]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l max-connections -d 'Connections served at once; more are closed at once, and logged [default: 400]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l log-format -d 'The log line per connection: text, or json (one object per line) [default: text]' -r -f -a "text\t''
+json\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
@@ -357,6 +367,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l store-
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l no-record -d 'Verify, but write nothing to known_hosts (the clients behind serve keep none)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l record-aliases -d 'Also record the name a client asked for when it is not one of EC2\'s own (a Name tag, an alias), as proxy does: for OpenSSH through nc -X by such a name. Only when every client of the listener is you: the client chooses what is written to your known_hosts'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -343,4 +343,27 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn the_serve_section_holds_serves_flags() {
+        let c = parse(
+            "regions = [\"eu-west-1\"]\n[serve]\nlisten = [\"127.0.0.1:1081\"]\nports = [22, 2222]\n\
+             record = false\nidle_timeout = \"1h\"\nlog_format = \"json\"\nmax_connections = 50\n",
+        )
+        .unwrap();
+        assert_eq!(c.serve.listen, Some(vec!["127.0.0.1:1081".to_string()]));
+        assert_eq!(c.serve.ports, Some(vec![22, 2222]));
+        assert_eq!(c.serve.record, Some(false));
+        assert_eq!(c.serve.idle_timeout, Some(Duration::from_secs(3600)));
+        assert_eq!(c.serve.log_format, Some(LogFormat::Json));
+        assert_eq!(c.serve.max_connections, Some(50));
+        let err = parse("[serve]\nlog_format = \"xml\"\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("config file /c.toml line 2: log_format must be text or json"),
+            "{err}"
+        );
+        let err = parse("[serve]\nlisen = []\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `lisen`"), "{err}");
+    }
 }

@@ -31,15 +31,15 @@ pub enum Relay {
 }
 
 impl Relay {
-    /// The fastest relay, by measurement (`contrib/bench --only-bulk`): the
-    /// copy, on every system. On two cores with aes128-gcm, best of 5: copy
-    /// 1.04x a direct connection at 3.9 CPU s/GiB (the whole machine's),
-    /// splice 0.90x at 4.2, nc 0.83x at 4.7; with chacha20-poly1305 copy
-    /// 0.98x, splice 0.82x. Zero-copy does not pay here: a megabyte read(2)
-    /// takes whatever has arrived in one call, where splice moves what one
-    /// pipe or socket buffer holds per call and wakes more often. (splice
-    /// with a 2 ms wakeup batch, the old default, was 0.73x: while it slept
-    /// ssh stalled on a full pipe.)
+    /// The default relay: the copy, on every system. By measurement
+    /// (`contrib/bench --only-bulk`, release build, two cores, best of 7 on
+    /// 512 MiB) the two relays are within the noise of each other once
+    /// splice no longer sleeps to batch wakeups (that 2 ms batch let ssh
+    /// stall on a full pipe: 0.73x of direct): copy 0.90x / splice 0.83x of
+    /// a direct connection with aes128-gcm, 0.86x / 0.83x with chacha20,
+    /// each about 0.7 CPU s/GiB above direct, where nc is 0.66x-0.71x and
+    /// socat 0.59x-0.64x; a keystroke's round trip is 140-160 µs with
+    /// either. The copy is one code path everywhere.
     pub fn best() -> Relay {
         Relay::Copy
     }
