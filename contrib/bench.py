@@ -254,6 +254,26 @@ print(sum(ok))
 """
 
 
+PARAMIKO_BULK = """
+import sys, time, paramiko
+from python_socks.sync import Proxy
+through, host, key, user, mib = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+sock = Proxy.from_url(through).connect(dest_host=host, dest_port=22) if through != "direct" else None
+client = paramiko.SSHClient()
+client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+client.connect(host, port=22, username=user, key_filename=key, sock=sock, allow_agent=False, look_for_keys=False)
+channel = client.get_transport().open_session()
+channel.exec_command("cat > /dev/null")
+block = bytes(32768)
+t = time.perf_counter()
+for _ in range(mib * 32):
+    channel.sendall(block)
+channel.shutdown_write()
+channel.recv_exit_status()
+print(time.perf_counter() - t)
+"""
+
+
 def serve_rows(args, env, base, ip, kh, serve_port, ec2, sim_port):
     """serve beside proxy: warm connect time, and --serve-clients paramiko
     clients at once to 10 fresh instances (API calls, time, peak RSS)."""
@@ -274,6 +294,20 @@ def serve_rows(args, env, base, ip, kh, serve_port, ec2, sim_port):
     median = {name: statistics.median(t) for name, t in samples.items()}
     for name, ms in median.items():
         print(f"  {name:24} {ms:8.1f} ms   x{ms / median['proxy (warm)']:.3f} of proxy (warm)")
+
+    key, user = base[base.index("-i") + 1], base[base.index("-l") + 1]
+    mib = max(16, args.bulk_mib // 8)
+    print(f"\n== serve: bulk for a client that speaks SOCKS itself: paramiko sending {mib} MiB to "
+          f"'cat > /dev/null', 3 rounds each, interleaved (best, MiB/s)")
+    paramiko_rows = {"paramiko direct": "direct", "paramiko through serve": f"socks5://127.0.0.1:{serve_port}"}
+    best = {name: 0.0 for name in paramiko_rows}
+    for _ in range(3):
+        for name, through in paramiko_rows.items():
+            out = subprocess.run([sys.executable, "-c", PARAMIKO_BULK, through, ip, key, user, str(mib)],
+                                 check=True, capture_output=True, text=True)
+            best[name] = max(best[name], mib / float(out.stdout.strip()))
+    for name, rate in best.items():
+        print(f"  {name:24} {rate:8.1f} MiB/s   x{rate / best['paramiko direct']:.3f} of direct")
 
     fleet = ec2.run_instances(ImageId="ami-12345678", MinCount=10, MaxCount=10)["Instances"]
     ids = [i["InstanceId"] for i in fleet]

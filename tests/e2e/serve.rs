@@ -607,13 +607,17 @@ fn sigterm_lets_open_connections_finish_and_idle_ones_are_cut() {
         log.contains("SIGTERM: no longer accepting; 1 connection(s) open"),
         "{log}"
     );
-    // (The first is the test's own check that serve is up.)
-    let mut entries = json_log(&sim);
-    assert_eq!(
-        entries[0]["why"], "the client hung up before its request",
-        "{log}"
-    );
-    entries.remove(0);
+    // (The test's own checks that serve is up, or no longer accepting,
+    // are clients that hang up before their request.)
+    let (entries, probes): (Vec<_>, Vec<_>) = json_log(&sim)
+        .into_iter()
+        .partition(|e| e["verdict"] == "verified");
+    for probe in &probes {
+        assert_eq!(
+            probe["why"], "the client hung up before its request",
+            "{log}"
+        );
+    }
     assert_eq!(entries.len(), 2, "{log}");
     let (idle, drained) = (&entries[0], &entries[1]);
     for entry in &entries {
@@ -774,4 +778,69 @@ fn a_private_instance_through_serve_via_eice() {
         "127.0.0.1:0",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn openssh_that_checks_nothing_reaches_only_verified_servers() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let evil = sim.launch(Launch::named("evil").tag("sim:mitm", "true"));
+    let kh = sim.path("kh");
+    let serve = serve(&sim, &kh, &[]);
+    // What users do for EC2 when no tool checks keys: accept anything.
+    let blind = |host: &str, proto: &str| {
+        // socat for the refusals: OpenBSD nc would keep ssh waiting after
+        // serve closes the connection.
+        let proxy = match proto {
+            "socat" => socat(&serve),
+            _ => format!(
+                "ProxyCommand=nc -X {proto} -x 127.0.0.1:{} %h %p",
+                serve.port
+            ),
+        };
+        let mut ssh = sim.ssh_command(Path::new("/dev/null"));
+        ssh.args([
+            "-v",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            &proxy,
+            host,
+            "echo",
+            "ok",
+        ]);
+        run(ssh, None)
+    };
+    for (host, proto) in [
+        (web.id.as_str(), "5"),
+        ("web", "connect"),
+        (web.dns.as_str(), "5"),
+        (web.ip.as_str(), "connect"),
+    ] {
+        let out = blind(host, proto);
+        assert!(
+            out.status.success(),
+            "{host}: {}\n{}",
+            stderr(&out),
+            serve_log(&sim)
+        );
+        assert_eq!(stdout(&out).trim(), "ok", "{host}");
+    }
+    let before = fs::read(&kh).unwrap();
+    for host in [evil.id.as_str(), evil.ip.as_str()] {
+        let out = blind(host, "socat");
+        assert!(!out.status.success(), "{host}");
+        let said = stderr(&out);
+        // ssh waited for the key exchange reply and never got it.
+        assert!(said.contains("expecting SSH2_MSG_KEX_ECDH_REPLY"), "{said}");
+        assert!(!said.contains("Server host key:"), "{said}");
+        assert!(!stdout(&out).contains("ok"));
+    }
+    assert_eq!(
+        fs::read(&kh).unwrap(),
+        before,
+        "nothing written for the MITM"
+    );
 }
