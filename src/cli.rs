@@ -188,6 +188,14 @@ pub enum Command {
     /// A local SOCKS5 / HTTP CONNECT proxy that verifies every SSH connection as `proxy` does,
     /// for clients that cannot run a ProxyCommand (paramiko, Terraform, Packer, editors)
     Serve(ServeArgs),
+    /// The host certificate authority: make its key, print its @cert-authority line, revoke keys
+    Ca {
+        #[command(subcommand)]
+        action: CaAction,
+    },
+    /// Verify TARGETs' host keys as fetch does, then sign exactly those as host certificates
+    /// (principals: the instance id, DNS names and addresses)
+    Certify(CertifyArgs),
     /// Print a shell completion script (e.g. `ec2-hostkey completions bash > /etc/bash_completion.d/ec2-hostkey`)
     Completions {
         #[arg(value_enum)]
@@ -516,6 +524,69 @@ pub struct ProxyArgs {
     pub host: String,
     /// Port to connect to (ssh's %p)
     pub port: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaAction {
+    /// Make the CA's ed25519 key in a file only you can read (default: the tool's data directory)
+    Init {
+        /// Where to write the key (and FILE.pub) [default: ~/.local/share/ec2-hostkey/host_ca]
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Print the @cert-authority line that trusts the CA for the fleet's names
+    Show {
+        #[command(flatten)]
+        ca: CaFileArgs,
+        /// More host patterns the CA is trusted for (repeatable), e.g. '10.*' to connect by private address
+        #[arg(long, value_name = "PATTERN")]
+        pattern: Vec<String>,
+    },
+    /// Revoke a key, or every key recorded for an instance id: an @revoked line in known_hosts,
+    /// which ssh honours for plain keys and certificates alike, and certify never signs again
+    Revoke {
+        #[command(flatten)]
+        file: KnownHostsArgs,
+        /// An instance id (its recorded keys), or a public key: 'ssh-ed25519 AAAA…' or a .pub file
+        what: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CaFileArgs {
+    /// The CA's private key [default: ~/.local/share/ec2-hostkey/host_ca]
+    #[arg(long = "ca", value_name = "FILE")]
+    pub path: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertifyArgs {
+    #[command(flatten)]
+    pub file: KnownHostsArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub ca: CaFileArgs,
+    /// How long each certificate is valid (e.g. 7d, 12h)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "7d")]
+    pub validity: Duration,
+    /// Write DIR/<instance-id>/ssh_host_<type>_key-cert.pub for each key (else print the certificates)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// Print a JSON report
+    #[arg(long)]
+    pub json: bool,
+    /// The SSH port, for checking the live server
+    #[arg(long, default_value_t = 22)]
+    pub port: u16,
+    /// How long to wait for a booting instance [default: 0s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+    /// Instance ids, Name tags, DNS names or addresses
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
 }
 
 /// How the instance is reached: `proxy` and `serve`.

@@ -16,6 +16,12 @@ _ec2__hostkey() {
             ",$1")
                 cmd="ec2__hostkey"
                 ;;
+            ec2__hostkey,ca)
+                cmd="ec2__hostkey__subcmd__ca"
+                ;;
+            ec2__hostkey,certify)
+                cmd="ec2__hostkey__subcmd__certify"
+                ;;
             ec2__hostkey,completions)
                 cmd="ec2__hostkey__subcmd__completions"
                 ;;
@@ -54,6 +60,36 @@ _ec2__hostkey() {
                 ;;
             ec2__hostkey,sync)
                 cmd="ec2__hostkey__subcmd__sync"
+                ;;
+            ec2__hostkey__subcmd__ca,help)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__help"
+                ;;
+            ec2__hostkey__subcmd__ca,init)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__init"
+                ;;
+            ec2__hostkey__subcmd__ca,revoke)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__revoke"
+                ;;
+            ec2__hostkey__subcmd__ca,show)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__show"
+                ;;
+            ec2__hostkey__subcmd__ca__subcmd__help,help)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__help__subcmd__help"
+                ;;
+            ec2__hostkey__subcmd__ca__subcmd__help,init)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__help__subcmd__init"
+                ;;
+            ec2__hostkey__subcmd__ca__subcmd__help,revoke)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__help__subcmd__revoke"
+                ;;
+            ec2__hostkey__subcmd__ca__subcmd__help,show)
+                cmd="ec2__hostkey__subcmd__ca__subcmd__help__subcmd__show"
+                ;;
+            ec2__hostkey__subcmd__help,ca)
+                cmd="ec2__hostkey__subcmd__help__subcmd__ca"
+                ;;
+            ec2__hostkey__subcmd__help,certify)
+                cmd="ec2__hostkey__subcmd__help__subcmd__certify"
                 ;;
             ec2__hostkey__subcmd__help,completions)
                 cmd="ec2__hostkey__subcmd__help__subcmd__completions"
@@ -94,6 +130,15 @@ _ec2__hostkey() {
             ec2__hostkey__subcmd__help,sync)
                 cmd="ec2__hostkey__subcmd__help__subcmd__sync"
                 ;;
+            ec2__hostkey__subcmd__help__subcmd__ca,init)
+                cmd="ec2__hostkey__subcmd__help__subcmd__ca__subcmd__init"
+                ;;
+            ec2__hostkey__subcmd__help__subcmd__ca,revoke)
+                cmd="ec2__hostkey__subcmd__help__subcmd__ca__subcmd__revoke"
+                ;;
+            ec2__hostkey__subcmd__help__subcmd__ca,show)
+                cmd="ec2__hostkey__subcmd__help__subcmd__ca__subcmd__show"
+                ;;
             ec2__hostkey__subcmd__help__subcmd__seed,bind)
                 cmd="ec2__hostkey__subcmd__help__subcmd__seed__subcmd__bind"
                 ;;
@@ -125,12 +170,344 @@ _ec2__hostkey() {
 
     case "${cmd}" in
         ec2__hostkey)
-            opts="-v -q -h -V --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document serve completions help"
+            opts="-v -q -h -V --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help --version proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document serve ca certify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca)
+            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help init show revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__help)
+            opts="init show revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__init)
+            opts="-v -q -h --out --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__revoke)
+            opts="-v -q -h --known-hosts --hash --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --known-hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__ca__subcmd__show)
+            opts="-v -q -h --ca --pattern --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -W "auto public private" -- "${cur}"))
+                    return 0
+                    ;;
+                --on-name-move)
+                    COMPREPLY=($(compgen -W "warn refuse accept" -- "${cur}"))
+                    return 0
+                    ;;
+                --nameserver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__certify)
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --ca --validity --out --json --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --known-hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto seed store console ssm" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssm-document)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --validity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -383,8 +760,78 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__help)
-            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document serve completions help"
+            opts="proxy known-hosts fetch repair forget seed sync ssh-config doctor ssm-document serve ca certify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__ca)
+            opts="init show revoke"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__ca__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__ca__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__ca__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ec2__subcmd__hostkey__subcmd__help__subcmd__certify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -94,7 +94,7 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
         let (keys, source) = cold.keys_without_connection(args.port)?;
         // Read once for the user's @revoked lines and the tool's marks.
         let file = known_hosts::read(path)?;
-        let keys = without_revoked(&file, path, &cold.instance.id, keys, settings.quiet)?;
+        let keys = policy::without_revoked(&file, path, &cold.instance.id, keys, settings.quiet)?;
         let found = cold.found(keys, source);
         let typed = known_hosts::lookup_name(target, args.port);
         let can_move = !matches!(Target::classify(target), Target::InstanceId(_))
@@ -241,40 +241,4 @@ fn presented_report(address: &str, port: u16, verified: &[PublicKey]) -> Option<
             .any(|k| k.key_data() == presented.key.key_data()),
         certificate,
     })
-}
-
-/// The keys less those the user's own file revokes (`@revoked`): never
-/// printed as verified, published, remembered or written. None left is the
-/// revocation error (exit 5).
-fn without_revoked(
-    file: &known_hosts::KnownHosts,
-    path: &std::path::Path,
-    instance: &str,
-    keys: Vec<PublicKey>,
-    quiet: bool,
-) -> Result<Vec<PublicKey>> {
-    let (revoked, kept): (Vec<PublicKey>, Vec<PublicKey>) =
-        keys.into_iter().partition(|k| file.revokes(k).is_some());
-    for key in &revoked {
-        crate::text::warn(
-            quiet,
-            &format!(
-                "leaving out {instance}'s key {}: {} revokes it (@revoked)",
-                key.fingerprint(HashAlg::Sha256),
-                path.display()
-            ),
-        );
-    }
-    if kept.is_empty()
-        && let Some(key) = revoked.first()
-    {
-        return Err(crate::error::KeysError::Revoked {
-            address: instance.to_string(),
-            what: format!("the host key {}", key.fingerprint(HashAlg::Sha256)),
-            path: path.to_path_buf(),
-            line: file.revokes(key).unwrap_or_default(),
-        }
-        .into());
-    }
-    Ok(kept)
 }

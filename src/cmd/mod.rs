@@ -10,6 +10,8 @@
 //! May import: every layer below (`trust`, `store`, `aws`, `net`, `error`,
 //! `text`) and `cli`.
 
+pub mod ca;
+pub mod certify;
 pub mod completions;
 pub mod config;
 pub mod doctor;
@@ -48,6 +50,8 @@ pub fn run(cli: &cli::Cli) -> Result<()> {
         Command::Doctor(args) => doctor::run(&settings, &cli.global, args),
         Command::SsmDocument => ssm_document::run(),
         Command::Serve(args) => serve::run(&settings, args),
+        Command::Ca { action } => ca::run(&settings, action),
+        Command::Certify(args) => certify::run(&settings, args),
         Command::Completions { shell } => completions::run(*shell),
     }
 }

@@ -327,6 +327,18 @@ impl Settings {
         Ok(())
     }
 
+    /// The host CA key's path: `--ca`, else the tool's data directory.
+    ///
+    /// # Errors
+    /// There is no data directory and no `--ca`.
+    pub fn ca_path(args: &cli::CaFileArgs) -> Result<PathBuf> {
+        use anyhow::Context;
+        args.path
+            .clone()
+            .or_else(crate::store::ca::default_path)
+            .context("no data directory to keep the CA key in; give --ca FILE")
+    }
+
     /// What a lookup through the trust policy needs.
     pub fn lookup<'a>(&'a self, sources: &'a Sources) -> Lookup<'a> {
         Lookup {

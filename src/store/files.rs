@@ -170,7 +170,7 @@ pub fn known_hosts_path(explicit: Option<&Path>) -> Result<PathBuf> {
 /// started together (Ansible's forks, `xargs -P`) all see it missing, and
 /// for all but one the creation finds it made meanwhile, which is success
 /// as long as what is there is a directory.
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub fn create_private_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     match fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => Ok(()),

@@ -481,6 +481,37 @@ impl KnownHosts {
         taken
     }
 
+    /// Appends `@revoked * KEY` unless the key is revoked already; whether
+    /// it was appended. ssh refuses a revoked key for every host, plain or
+    /// inside a certificate.
+    pub fn revoke(&mut self, key: &PublicKey, comment: &str) -> bool {
+        if self.revokes(key).is_some() {
+            return false;
+        }
+        self.push_entry("*", &KeyText::of(key).to_string(), false, Some(comment));
+        let last = self.lines.last_mut().expect("just pushed");
+        let text = [b"@revoked ".as_slice(), &last.raw].concat();
+        last.kind = parse_line(&text);
+        last.raw = text;
+        true
+    }
+
+    /// The keys of the lines the tool wrote for `instance` (its mark).
+    pub fn keys_marked(&self, instance: &str) -> Vec<PublicKey> {
+        let mut keys: Vec<PublicKey> = Vec::new();
+        for (_, entry) in self.entries() {
+            if entry.marker.is_none() && entry.marked_instance() == Some(instance) {
+                let text = format!("{} {}", entry.key.algorithm, entry.key.data);
+                if let Ok(key) = PublicKey::from_openssh(&text)
+                    && !keys.iter().any(|k| k.key_data() == key.key_data())
+                {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
     /// Appends an entry for `name`, hashed when asked, in the file's line-ending style.
     pub fn add(&mut self, name: &str, key: &PublicKey, hashed: bool, comment: Option<&str>) {
         self.push_entry(name, &KeyText::of(key).to_string(), hashed, comment);

@@ -1,4 +1,4 @@
-//! The files the tool owns or edits: the user's known_hosts file (the model
+//! The files the tool owns or edits: the host CA's key (`ca`), the user's known_hosts file (the model
 //! that keeps every byte, and its locked atomic rewrite), the verified-key
 //! cache, the seed store, the team store on S3 (`team`: records written
 //! create-only), and the permission rules every trusted file and directory
@@ -9,6 +9,7 @@
 //! May import: `aws` (instance facts such as an address's side), `net`
 //! (`ssh -G` for HashKnownHosts), `error`, `text`.
 
+pub mod ca;
 pub mod cache;
 pub mod files;
 pub mod known_hosts;

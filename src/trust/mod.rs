@@ -15,6 +15,7 @@
 //!
 //! May import: `store`, `aws`, `net`, `error`, `text`.
 
+pub mod certify;
 pub mod connection;
 pub mod console;
 pub mod fleet;

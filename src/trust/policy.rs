@@ -997,3 +997,42 @@ pub fn refuse_revoked(
     }
     Ok(())
 }
+
+/// The keys less those the user's own file revokes (`@revoked`): never
+/// printed as verified, published, remembered or written. None left is the
+/// revocation error (exit 5).
+///
+/// # Errors
+/// Every key is revoked.
+pub fn without_revoked(
+    file: &crate::store::known_hosts::KnownHosts,
+    path: &std::path::Path,
+    instance: &str,
+    keys: Vec<PublicKey>,
+    quiet: bool,
+) -> Result<Vec<PublicKey>> {
+    let (revoked, kept): (Vec<PublicKey>, Vec<PublicKey>) =
+        keys.into_iter().partition(|k| file.revokes(k).is_some());
+    for key in &revoked {
+        crate::text::warn(
+            quiet,
+            &format!(
+                "leaving out {instance}'s key {}: {} revokes it (@revoked)",
+                key.fingerprint(ssh_key::HashAlg::Sha256),
+                path.display()
+            ),
+        );
+    }
+    if kept.is_empty()
+        && let Some(key) = revoked.first()
+    {
+        return Err(crate::error::KeysError::Revoked {
+            address: instance.to_string(),
+            what: format!("the host key {}", key.fingerprint(ssh_key::HashAlg::Sha256)),
+            path: path.to_path_buf(),
+            line: file.revokes(key).unwrap_or_default(),
+        }
+        .into());
+    }
+    Ok(kept)
+}

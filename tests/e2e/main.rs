@@ -3,6 +3,7 @@
 
 mod support;
 
+mod ca;
 mod carriers;
 mod certificates;
 mod cold_path;

@@ -361,6 +361,16 @@ impl Sim {
         serde_json::from_str(&http_get(self.port, "/_sim/keys")).unwrap()
     }
 
+    /// Installs host certificates on instance `id`'s sshd (HostCertificate),
+    /// as an operator would, and restarts it.
+    pub fn install_host_certificates(&self, id: &str, certificates: &[String]) {
+        let mut query = format!("/_sim/host-cert?id={}", percent_encode(id));
+        for cert in certificates {
+            query.push_str(&format!("&cert={}", percent_encode(cert.trim())));
+        }
+        assert_eq!(http_get(self.port, &query), "ok", "certificates for {id}");
+    }
+
     /// Appends `text`, as is, to instance `id`'s console output, after
     /// everything it shows so far (as a program on the instance would).
     pub fn append_console(&self, id: &str, text: &str) {

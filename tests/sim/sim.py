@@ -44,7 +44,8 @@ the next N (default: all) calls of ACTION, after M that succeed, fail as AWS wou
 (RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
 unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
 S seconds after the call arrived, moto's own work included: a round trip to
-a distant API, which does its work in parallel for parallel calls). GET /_sim/fault/clear removes them. GET /_sim/keys: the host
+a distant API, which does its work in parallel for parallel calls). GET /_sim/fault/clear removes them. GET /_sim/host-cert?id=ID&cert=TEXT[&cert=…]
+installs host certificates on an instance's sshd (HostCertificate) and restarts it. GET /_sim/keys: the host
 keys each instance's sshd holds, {id: ["type base64", …]}.
 
 GET /_sim/console?id=ID&scroll=1 makes every host-key block scroll out of the
@@ -315,7 +316,7 @@ class SimInstance:
             f.write(f"ListenAddress {self.private_address}:{self.sim.ssh_port}\n")
             for p in paths:
                 f.write(f"HostKey {p}\n")
-            for c in certificates:
+            for c in certificates + getattr(self, "installed_certificates", []):
                 f.write(f"HostCertificate {c}\n")
             f.write(
                 f"PidFile {self.dir}/sshd.pid\n"
@@ -338,6 +339,28 @@ class SimInstance:
             except OSError:
                 time.sleep(0.02)
         raise RuntimeError(f"sshd for {self.id} did not start listening")
+
+    def install_certificates(self, texts):
+        """What an operator (or `certify --install`) does on the instance:
+        each certificate beside its host key, a HostCertificate line for it,
+        sshd restarted on the same addresses. A certificate must be over one
+        of sshd's own keys."""
+        installed = []
+        for text in texts:
+            kind, blob = text.split()[:2]
+            key_kind = {"ssh-ed25519-cert-v01@openssh.com": "ed25519",
+                        "rsa-sha2-256-cert-v01@openssh.com": "rsa", "ssh-rsa-cert-v01@openssh.com": "rsa"}.get(kind)
+            if key_kind is None and kind.startswith("ecdsa-sha2-"):
+                key_kind = "ecdsa"
+            if key_kind is None or not any(k.kind == key_kind for k in self.sshd_keys):
+                raise ValueError(f"no {kind} host key to go with")
+            path = os.path.join(self.dir, f"ssh_host_{key_kind}_key-cert.pub")
+            with open(path, "w") as f:
+                f.write(text.strip() + "\n")
+            installed.append(path)
+        self.installed_certificates = sorted(set(getattr(self, "installed_certificates", []) + installed))
+        self.stop_sshd()
+        self.start_sshd()
 
     def stop_sshd(self):
         if self.sshd and self.sshd.poll() is None:
@@ -645,6 +668,16 @@ def harness_app(moto_app):
                 SIM.dns[name] = ("A", params["a"][0])
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
+        if path == "/_sim/host-cert":
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            sim_inst = SIM.instances.get(params.get("id", [""])[0])
+            if sim_inst is None:
+                return text_response(start_response, "404 Not Found", "no such instance")
+            try:
+                sim_inst.install_certificates(params.get("cert", []))
+            except (ValueError, RuntimeError) as e:
+                return text_response(start_response, "409 Conflict", str(e))
+            return text_response(start_response, "200 OK", "ok")
         if path in ("/_sim/console", "/_sim/rekey"):
             params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
             sim_inst = SIM.instances.get(params.get("id", [""])[0])

@@ -1,0 +1,109 @@
+//! `ca init | show | revoke`: the host certificate authority's key, the
+//! `@cert-authority` line clients trust it with, and revocation (an
+//! `@revoked` line, which ssh honours for plain keys and certificates, and
+//! which `certify` reads before it signs).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use ssh_key::{HashAlg, PublicKey};
+
+use super::settings::Settings;
+use crate::cli::{CaAction, CaFileArgs};
+use crate::store::{ca, known_hosts};
+
+/// The names a fleet's instances are reached by: ids, and EC2's public and
+/// private DNS names (addresses: add their patterns with --pattern).
+pub const FLEET_PATTERNS: &str = "i-*,*.amazonaws.com,*.compute.internal,*.ec2.internal";
+
+pub fn run(settings: &Settings, action: &CaAction) -> Result<()> {
+    match action {
+        CaAction::Init { out } => init(settings, out.clone()),
+        CaAction::Show { ca, pattern } => show(ca, pattern),
+        CaAction::Revoke { file, what } => revoke(settings, file, what),
+    }
+}
+
+fn init(settings: &Settings, out: Option<PathBuf>) -> Result<()> {
+    let path = Settings::ca_path(&CaFileArgs { path: out })?;
+    let key = ca::create(&path)?;
+    crate::text::note(
+        settings.quiet,
+        &format!(
+            "made the host CA {} in {} (yours alone; whoever holds it can vouch for any key for your fleet's names)",
+            key.public_key().fingerprint(HashAlg::Sha256),
+            path.display()
+        ),
+    );
+    println!("{}", line(key.public_key(), &[]));
+    Ok(())
+}
+
+fn show(args: &CaFileArgs, patterns: &[String]) -> Result<()> {
+    let path = Settings::ca_path(args)?;
+    println!("{}", line(&ca::public(&path)?, patterns));
+    Ok(())
+}
+
+/// `@cert-authority PATTERNS KEY`.
+fn line(key: &PublicKey, more: &[String]) -> String {
+    let mut patterns = FLEET_PATTERNS.to_string();
+    for pattern in more {
+        patterns.push(',');
+        patterns.push_str(pattern);
+    }
+    format!(
+        "@cert-authority {patterns} {} ec2-hostkey-host-ca",
+        known_hosts::key_line(key)
+    )
+}
+
+fn revoke(settings: &Settings, file: &crate::cli::KnownHostsArgs, what: &str) -> Result<()> {
+    let destination = settings.known_hosts(file)?;
+    let path = &destination.path;
+    let keys = if crate::aws::shapes::is_instance_id(what) {
+        let keys = known_hosts::read(path)?.keys_marked(what);
+        if keys.is_empty() {
+            bail!(
+                "{} holds no key recorded for {what}; give the key itself ('ssh-ed25519 AAAA…' or a .pub file)",
+                path.display()
+            );
+        }
+        keys
+    } else {
+        vec![parse_key(what)?]
+    };
+    let comment = format!("revoked-by-ec2-hostkey {what}");
+    let added = known_hosts::update(path, |file| {
+        let added: Vec<&PublicKey> = keys.iter().filter(|k| file.revoke(k, &comment)).collect();
+        (!added.is_empty(), added.len())
+    })?;
+    for key in &keys {
+        crate::text::note(
+            settings.quiet,
+            &format!(
+                "revoked {} in {}: ssh refuses it, plain or certified, and certify will not sign it",
+                key.fingerprint(HashAlg::Sha256),
+                path.display()
+            ),
+        );
+    }
+    if added == 0 {
+        crate::text::note(settings.quiet, "(it was revoked already)");
+    }
+    Ok(())
+}
+
+/// A key given as text, or the path of a .pub file.
+fn parse_key(what: &str) -> Result<PublicKey> {
+    let text = if std::path::Path::new(what).is_file() {
+        std::fs::read_to_string(what).with_context(|| format!("cannot read {what}"))?
+    } else {
+        what.to_string()
+    };
+    PublicKey::from_openssh(text.trim()).map_err(|_| {
+        anyhow::anyhow!(
+            "{what:?} is neither an instance id nor a public key ('ssh-ed25519 AAAA…' or a .pub file)"
+        )
+    })
+}

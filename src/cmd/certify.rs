@@ -1,0 +1,223 @@
+//! `certify TARGET…`: verify each instance's host keys exactly as `fetch`
+//! does (the sources, the user's `@revoked` lines, and the live server when
+//! it answers: every key it presents must be vouched for), then sign those
+//! keys, and only those, as host certificates (`trust::certify`). All
+//! targets are verified before anything is written: one refusal (exit 5)
+//! writes nothing.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use ssh_key::{Certificate, HashAlg, PublicKey};
+
+use super::settings::Settings;
+use crate::aws::ec2::Instance;
+use crate::cli::CertifyArgs;
+use crate::net::kex;
+use crate::store::{ca, known_hosts};
+use crate::trust::certify;
+use crate::trust::policy;
+use crate::trust::resolve::Target;
+
+#[derive(Serialize)]
+struct Report {
+    target: String,
+    instance: String,
+    source: &'static str,
+    /// Whether the live server was asked and presented only vouched keys.
+    live_checked: bool,
+    key_id: String,
+    principals: Vec<String>,
+    valid_before: String,
+    certificates: Vec<CertificateReport>,
+}
+
+#[derive(Serialize)]
+struct CertificateReport {
+    #[serde(rename = "type")]
+    algorithm: String,
+    fingerprint: String,
+    serial: u64,
+    file: String,
+    certificate: String,
+}
+
+/// An instance, its verified keys and what vouched for them.
+struct Verified {
+    target: String,
+    instance: Instance,
+    keys: Vec<PublicKey>,
+    source: &'static str,
+    live_checked: bool,
+}
+
+pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
+    let ca_path = Settings::ca_path(&args.ca)?;
+    let authority = ca::load(&ca_path)?;
+    let verified = args
+        .targets
+        .iter()
+        .map(|target| verify(settings, args, target))
+        .collect::<Result<Vec<_>>>()?;
+    let mut reports = Vec::new();
+    for one in &verified {
+        let certificates = one
+            .keys
+            .iter()
+            .map(|key| certify::sign(&authority, &one.instance, key, args.validity))
+            .collect::<Result<Vec<_>>>()?;
+        reports.push(report(one, &certificates)?);
+    }
+    if let Some(dir) = &args.out {
+        for report in &reports {
+            write_out(dir, report)?;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &reports)?;
+        writeln!(out)?;
+    } else if args.out.is_none() {
+        for report in &reports {
+            for cert in &report.certificates {
+                writeln!(out, "{}", cert.certificate)?;
+            }
+        }
+    }
+    for report in &reports {
+        crate::text::note(
+            settings.quiet,
+            &format!(
+                "signed {} key(s) of {} (source: {}{}) for {}, valid until {}{}",
+                report.certificates.len(),
+                report.instance,
+                report.source,
+                if report.live_checked {
+                    ", the live server checked"
+                } else {
+                    "; the server did not answer, so it was not checked"
+                },
+                report.principals.join(", "),
+                report.valid_before,
+                args.out.as_ref().map_or(String::new(), |dir| format!(
+                    "; wrote {}",
+                    dir.join(&report.instance).display()
+                )),
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The instance's keys as `fetch` would print them, less revoked ones, and
+/// checked against the live server when it answers.
+fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verified> {
+    let cache = settings.cache(&args.cache);
+    let sources = settings.sources(&args.source);
+    let path = settings.known_hosts(&args.file)?.path;
+    let cold = policy::cold_lookup(
+        settings.lookup(&sources),
+        &Target::classify(target),
+        settings.wait(args.wait),
+        cache.as_ref(),
+    )?;
+    let (keys, source) = cold.keys_without_connection(args.port)?;
+    let file = known_hosts::read(&path)?;
+    let keys = policy::without_revoked(&file, &path, &cold.instance.id, keys, settings.quiet)?;
+    let live_checked = check_live(&cold.instance, args.port, &keys, &cold.source.describe())?;
+    Ok(Verified {
+        target: target.to_string(),
+        instance: cold.instance,
+        keys,
+        source,
+        live_checked,
+    })
+}
+
+/// Every key the server presents must be among `keys`: a server that
+/// answers with another key is a man-in-the-middle (or the sources are
+/// stale), and nothing is signed. A server that cannot be reached is not
+/// asked (its keys come from the sources alone).
+fn check_live(
+    instance: &Instance,
+    port: u16,
+    keys: &[PublicKey],
+    vouched_by: &str,
+) -> Result<bool> {
+    let Some(ip) = instance.address().and_then(|a| a.parse().ok()) else {
+        return Ok(false);
+    };
+    let presented = match kex::probe_all(ip, port) {
+        Ok(presented) => presented,
+        Err(e) => {
+            tracing::debug!("{ip} port {port} not asked: {e:#}");
+            return Ok(false);
+        }
+    };
+    let unlisted: Vec<String> = presented
+        .iter()
+        .filter(|p| !keys.iter().any(|k| k.key_data() == p.key_data()))
+        .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
+        .collect();
+    if !unlisted.is_empty() {
+        return Err(crate::trust::sources::Error::Mismatch {
+            id: instance.id.clone(),
+            vouched_by: vouched_by.to_string(),
+            address: ip.to_string(),
+            presented: unlisted.join(", "),
+            listed: keys
+                .iter()
+                .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into());
+    }
+    Ok(true)
+}
+
+fn report(one: &Verified, certificates: &[Certificate]) -> Result<Report> {
+    let first = certificates.first();
+    Ok(Report {
+        target: one.target.clone(),
+        instance: one.instance.id.clone(),
+        source: one.source,
+        live_checked: one.live_checked,
+        key_id: certify::key_id(&one.instance),
+        principals: certify::principals(&one.instance),
+        valid_before: first.map_or_else(String::new, |c| kex::unix_time(c.valid_before())),
+        certificates: certificates
+            .iter()
+            .zip(&one.keys)
+            .map(|(cert, key)| {
+                Ok(CertificateReport {
+                    algorithm: cert.algorithm().to_certificate_type().to_string(),
+                    fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+                    serial: cert.serial(),
+                    file: certify::file_name(key),
+                    certificate: cert.to_openssh().context("cannot encode a certificate")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+    })
+}
+
+/// DIR/<instance-id>/ssh_host_<type>_key-cert.pub, each written whole.
+fn write_out(dir: &Path, report: &Report) -> Result<()> {
+    let dir = dir.join(&report.instance);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for cert in &report.certificates {
+        let path = dir.join(&cert.file);
+        let mut temp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .tempfile_in(&dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        writeln!(temp, "{}", cert.certificate)?;
+        temp.persist(&path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Host certificates from verified keys (`ca`, `certify`): plain ssh with
+//! nothing but the CA's `@cert-authority` line, no ProxyCommand and strict
+//! checking, reaches a certified instance by its id, DNS name and address;
+//! a name the certificate does not carry, an expired certificate and a
+//! revoked key are refused by ssh itself; a key no source vouches for is
+//! never signed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+/// `ca init`, and the `@cert-authority` line `ca show` prints (also for
+/// addresses on this testbed: 127.*).
+fn make_ca(sim: &Sim) -> String {
+    let out = sim.run_bin(&["ca", "init"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("@cert-authority i-*,"),
+        "{}",
+        stdout(&out)
+    );
+    let out = sim.run_bin(&["ca", "show", "--pattern", "127.*"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// `certify ID --out DIR` (plus `extra`); the certificates written.
+fn certify(sim: &Sim, id: &str, extra: &[&str]) -> (std::process::Output, Vec<String>) {
+    let dir = sim.path("certs");
+    let mut args = vec!["certify", id, "--out", dir.to_str().unwrap()];
+    args.extend(extra);
+    let out = sim.run_bin(&args);
+    let mut certs: Vec<String> = fs::read_dir(dir.join(id))
+        .map(|entries| {
+            entries
+                .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    certs.sort();
+    (out, certs)
+}
+
+/// Plain ssh: no ProxyCommand, strict checking, `known_hosts` only;
+/// `alias` is the name ssh checks the key (and the certificate) for.
+fn plain_ssh(sim: &Sim, ip: &str, alias: Option<&str>, known_hosts: &Path) -> std::process::Output {
+    let mut ssh = sim.ssh_command(Path::new("/dev/null"));
+    ssh.args(["-o", "StrictHostKeyChecking=yes", "-o"])
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()));
+    if let Some(alias) = alias {
+        ssh.args(["-o", &format!("HostKeyAlias={alias}")]);
+    }
+    ssh.args([ip, "echo", "ok"]);
+    run(ssh, None)
+}
+
+fn written(path: PathBuf, line: &str) -> PathBuf {
+    fs::write(&path, format!("{line}\n")).unwrap();
+    path
+}
+
+#[test]
+fn plain_ssh_with_only_the_ca_line_reaches_a_certified_instance_by_id_dns_name_and_address() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let ca_line = make_ca(&sim);
+    let (out, certs) = certify(&sim, &web.id, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        certs.len(),
+        sim.host_keys()[&web.id].len(),
+        "one per host key"
+    );
+    assert!(
+        stderr(&out).contains("the live server checked"),
+        "{}",
+        stderr(&out)
+    );
+    sim.install_host_certificates(&web.id, &certs);
+
+    let kh = written(sim.path("ca_known_hosts"), &ca_line);
+    for (alias, what) in [
+        (Some(web.id.as_str()), "id"),
+        (Some(web.dns.as_str()), "DNS name"),
+        (None, "address"),
+    ] {
+        let out = plain_ssh(&sim, &web.ip, alias, &kh);
+        assert!(out.status.success(), "by {what}: {}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), "ok");
+    }
+    // The Name tag is no principal: anyone who may tag could move it.
+    let out = plain_ssh(&sim, &web.ip, Some(&sim.name("web")), &kh);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("Host key verification failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(&kh).unwrap(),
+        format!("{ca_line}\n"),
+        "ssh added nothing"
+    );
+
+    // ssh-keygen reads what was signed: host certificate, key id, principals.
+    let listed = std::process::Command::new("ssh-keygen")
+        .args(["-L", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(certs[0].as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.contains("host certificate"), "{listed}");
+    assert!(
+        listed.contains(&format!("Key ID: \"ec2-hostkey:{}\"", web.id)),
+        "{listed}"
+    );
+    for principal in [&web.id, &web.dns, &web.ip, &web.private_ip] {
+        assert!(
+            listed.contains(&format!("\n                {principal}\n")),
+            "{principal}: {listed}"
+        );
+    }
+
+    // Revoked: ssh refuses the key, certified or not, and certify will not sign it.
+    let out = sim.run_bin(&[
+        "ca",
+        "revoke",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        certs[0].trim(),
+    ]);
+    assert!(!out.status.success(), "a certificate is no key");
+    let keys = sim.host_keys()[&web.id].clone();
+    for key in &keys {
+        let out = sim.run_bin(&["ca", "revoke", "--known-hosts", kh.to_str().unwrap(), key]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = plain_ssh(&sim, &web.ip, Some(&web.id), &kh);
+    assert!(!out.status.success(), "revoked keys are refused");
+    assert!(stderr(&out).contains("REVOKED"), "{}", stderr(&out));
+    let (out, _) = certify(&sim, &web.id, &["--known-hosts", kh.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+}
+
+#[test]
+fn an_expired_certificate_is_refused_by_ssh() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let ca_line = make_ca(&sim);
+    let (out, certs) = certify(&sim, &web.id, &["--validity", "2s"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    sim.install_host_certificates(&web.id, &certs);
+    let kh = written(sim.path("ca_known_hosts"), &ca_line);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let out = plain_ssh(&sim, &web.ip, Some(&web.id), &kh);
+    assert!(!out.status.success(), "expired");
+    assert!(stderr(&out).contains("expired"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_key_no_source_vouches_for_is_never_signed() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let evil = sim.launch(Launch::named("evil").tag("sim:mitm", "true"));
+    make_ca(&sim);
+    // Several targets: the MITM among them, so nothing at all is written.
+    let dir = sim.path("certs");
+    let out = sim.run_bin(&["certify", &web.id, &evil.id, "--out", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&evil.id), "{}", stderr(&out));
+    assert!(!dir.exists(), "nothing written");
+    // Without a CA, nothing is signed either, and the error says how to make one.
+    let out = sim.run_bin(&[
+        "certify",
+        &web.id,
+        "--ca",
+        sim.path("nope").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("ca init"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_ca_key_is_private_and_never_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Sim::start();
+    let key = sim.path("ca");
+    let out = sim.run_bin(&["ca", "init", "--out", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let before = fs::read(&key).unwrap();
+    let out = sim.run_bin(&["ca", "init", "--out", key.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert_eq!(fs::read(&key).unwrap(), before, "the CA is kept");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+    let out = sim.run_bin(&["ca", "show", "--ca", key.to_str().unwrap()]);
+    assert!(!out.status.success(), "a CA key others can read is refused");
+    assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+}
