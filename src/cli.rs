@@ -184,7 +184,11 @@ pub enum Command {
     /// Check credentials, IAM permissions, the ssh client, file permissions and ssh_config; print the fix for each problem
     Doctor(DoctorArgs),
     /// Print the Systems Manager document that reads host keys (for `aws ssm create-document`)
-    SsmDocument,
+    SsmDocument {
+        /// Print instead the document that installs host certificates (`certify --install`)
+        #[arg(long)]
+        certify: bool,
+    },
     /// A local SOCKS5 / HTTP CONNECT proxy that verifies every SSH connection as `proxy` does,
     /// for clients that cannot run a ProxyCommand (paramiko, Terraform, Packer, editors)
     Serve(ServeArgs),
@@ -578,6 +582,17 @@ pub struct CertifyArgs {
     /// Print a JSON report
     #[arg(long)]
     pub json: bool,
+    /// Install the certificates through Systems Manager with the tool's own document (see
+    /// `ssm-document --certify`), then check that sshd presents them
+    #[arg(long)]
+    pub install: bool,
+    /// The install document's name in your account
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "ec2-hostkey-InstallHostCertificates"
+    )]
+    pub install_document: String,
     /// The SSH port, for checking the live server
     #[arg(long, default_value_t = 22)]
     pub port: u16,

@@ -613,6 +613,32 @@ pub struct StoreConflicts {
     pub count: usize,
 }
 
+/// `certify --install`: the certificates could not be put in place (exit 1,
+/// or the cause's own code when it is an API error).
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(
+        "cannot install certificates on {id}: the Systems Manager document {document} {problem}; create it with `ec2-hostkey ssm-document --certify > install.json && aws ssm create-document --name {document} --document-type Command --content file://install.json`"
+    )]
+    Document {
+        id: String,
+        document: String,
+        problem: String,
+    },
+    #[error(
+        "installing certificates on {id} ended {status}{detail}; the certificates were signed and written, and nothing on the instance changed unless the agent's output says so"
+    )]
+    Failed {
+        id: String,
+        status: String,
+        detail: String,
+    },
+    #[error(
+        "installed certificates on {id}, but its sshd still presents {presented}; check that sshd_config includes /etc/ssh/sshd_config.d/*.conf"
+    )]
+    NotPresented { id: String, presented: String },
+}
+
 /// `doctor`: some checks failed (each printed with its fix).
 #[derive(Debug, thiserror::Error)]
 #[error("{0} check(s) failed; apply the fixes above and run `ec2-hostkey doctor` again")]

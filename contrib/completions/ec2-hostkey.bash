@@ -466,7 +466,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__certify)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --ca --validity --out --json --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --ca --validity --out --json --install --install-document --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +497,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-document)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1638,7 +1642,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssm__subcmd__document)
-            opts="-v -q -h --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            opts="-v -q -h --certify --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -330,6 +330,7 @@ accept\t'Follow the name silently (this run)'"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l nameserver -d 'DNS server for names that are aliases of instances (default: the system resolver configuration)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l store -d 'The team store: records of verified keys shared through S3; read before the console on a connection, and written (create-only) after every verification by a source' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l certify -d 'Print instead the document that installs host certificates (`certify --install`)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -453,6 +454,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l ssm-
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l ca -d 'The CA\'s private key [default: ~/.local/share/ec2-hostkey/host_ca]' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l validity -d 'How long each certificate is valid (e.g. 7d, 12h)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l out -d 'Write DIR/<instance-id>/ssh_host_<type>_key-cert.pub for each key (else print the certificates)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l install-document -d 'The install document\'s name in your account' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l port -d 'The SSH port, for checking the live server' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l wait -d 'How long to wait for a booting instance [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
@@ -469,6 +471,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l stor
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l json -d 'Print a JSON report'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l install -d 'Install the certificates through Systems Manager with the tool\'s own document (see `ssm-document --certify`), then check that sshd presents them'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -s h -l help -d 'Print help (see more with \'--help\')'

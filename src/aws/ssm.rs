@@ -107,6 +107,34 @@ impl Ssm {
         document: &str,
         version: Option<&str>,
     ) -> Result<String, AwsError> {
+        let parameters = if document == RUN_SHELL_SCRIPT {
+            vec![("commands", vec![READ_COMMAND.to_string()])]
+        } else {
+            Vec::new()
+        };
+        self.send(
+            id,
+            document,
+            version,
+            &parameters,
+            "ec2-hostkey: read the public SSH host keys",
+        )
+        .await
+    }
+
+    /// Starts `document` (at `version`) on `id` with `parameters`; returns
+    /// the command id.
+    ///
+    /// # Errors
+    /// As [`Ssm::send_read`].
+    pub async fn send(
+        &self,
+        id: &str,
+        document: &str,
+        version: Option<&str>,
+        parameters: &[(&str, Vec<String>)],
+        comment: &str,
+    ) -> Result<String, AwsError> {
         const ACTION: &str = "ssm:SendCommand";
         let mut request = self
             .client
@@ -114,9 +142,9 @@ impl Ssm {
             .document_name(document)
             .instance_ids(id)
             .timeout_seconds(COMMAND_TIMEOUT_SECONDS)
-            .comment("ec2-hostkey: read the public SSH host keys");
-        if document == RUN_SHELL_SCRIPT {
-            request = request.parameters("commands", vec![READ_COMMAND.to_string()]);
+            .comment(comment);
+        for (name, values) in parameters {
+            request = request.parameters(*name, values.clone());
         }
         if let Some(version) = version {
             request = request.document_version(version);
@@ -124,7 +152,10 @@ impl Ssm {
         let output = request.send().await.map_err(|err| {
             // Named here, not folded into a generic failure: the caller falls
             // back to another document, or tells the user what to create.
-            if matches!(err.code(), Some("InvalidDocument" | "InvalidInstanceId")) {
+            if matches!(
+                err.code(),
+                Some("InvalidDocument" | "InvalidInstanceId" | "InvalidParameters")
+            ) {
                 AwsError::Api {
                     action: ACTION,
                     code: err.code().unwrap_or_default().to_string(),
@@ -218,6 +249,90 @@ pub fn document_json() -> String {
     )
 }
 
+/// The file the install document writes its `HostCertificate` lines to.
+pub const CERTIFICATE_DROP_IN: &str = "/etc/ssh/sshd_config.d/60-ec2-hostkey-certificates.conf";
+
+/// The host-key types the install document takes a certificate for, and
+/// the certificate types each accepts (its `allowedPattern`).
+pub const CERTIFICATE_PARAMETERS: [(&str, &str); 3] = [
+    ("ed25519", r"ssh-ed25519-cert-v01@openssh\.com"),
+    (
+        "ecdsa",
+        r"ecdsa-sha2-nistp(256|384|521)-cert-v01@openssh\.com",
+    ),
+    (
+        "rsa",
+        r"(rsa-sha2-256|rsa-sha2-512|ssh-rsa)-cert-v01@openssh\.com",
+    ),
+];
+
+/// The install document's script: for each certificate given, the host key
+/// it goes with must exist; the file is checked by ssh-keygen and renamed
+/// into place; then the drop-in, `sshd -t` and a reload.
+const INSTALL_SCRIPT: [&str; 19] = [
+    "set -eu",
+    "conf=/etc/ssh/sshd_config.d/60-ec2-hostkey-certificates.conf",
+    "lines=''",
+    "install_one() {",
+    r#"  kind=$1; cert=$2; [ -n "$cert" ] || return 0"#,
+    r#"  [ -f /etc/ssh/ssh_host_${kind}_key ] || { echo "no /etc/ssh/ssh_host_${kind}_key here" >&2; exit 1; }"#,
+    r#"  new=/etc/ssh/ssh_host_${kind}_key-cert.pub.new"#,
+    r#"  printf '%s\n' "$cert" > "$new" && chmod 644 "$new""#,
+    r#"  ssh-keygen -L -f "$new" > /dev/null"#,
+    r#"  mv "$new" /etc/ssh/ssh_host_${kind}_key-cert.pub"#,
+    r#"  lines="${lines}HostCertificate /etc/ssh/ssh_host_${kind}_key-cert.pub\n""#,
+    "}",
+    "install_one ed25519 '{{ ed25519 }}'",
+    "install_one ecdsa '{{ ecdsa }}'",
+    "install_one rsa '{{ rsa }}'",
+    r#"printf "$lines" > "$conf.new" && chmod 644 "$conf.new" && mv "$conf.new" "$conf""#,
+    r#"sshd -t || { rm -f "$conf"; echo 'sshd -t refused the configuration; the drop-in was removed' >&2; exit 1; }"#,
+    "systemctl reload ssh 2> /dev/null || systemctl reload sshd",
+    "echo installed",
+];
+
+/// The tool's document that installs host certificates
+/// (`ec2-hostkey ssm-document --certify`). Each parameter is one
+/// certificate, `TYPE BASE64` and nothing else (SSM checks the pattern
+/// before the agent sees it, so no quote or shell word gets through); the
+/// script writes exactly `/etc/ssh/ssh_host_<type>_key-cert.pub` for host
+/// keys that exist and the drop-in [`CERTIFICATE_DROP_IN`], checks the
+/// configuration with `sshd -t` (removing the drop-in if it fails) and
+/// reloads sshd.
+pub fn certify_document_json() -> String {
+    let parameters: serde_json::Map<String, serde_json::Value> = CERTIFICATE_PARAMETERS
+        .iter()
+        .map(|(kind, types)| {
+            (
+                (*kind).to_string(),
+                serde_json::json!({
+                    "type": "String",
+                    "default": "",
+                    "description": format!("The certificate of /etc/ssh/ssh_host_{kind}_key, as TYPE BASE64, or empty"),
+                    "allowedPattern": format!("^({types} [A-Za-z0-9+/]+={{0,2}})?$"),
+                }),
+            )
+        })
+        .collect();
+    let document = serde_json::json!({
+        "schemaVersion": "2.2",
+        "description": format!("ec2-hostkey: install SSH host certificates for this instance's own host keys and reload sshd. Writes only /etc/ssh/ssh_host_TYPE_key-cert.pub and {CERTIFICATE_DROP_IN}."),
+        "parameters": parameters,
+        "mainSteps": [{
+            "action": "aws:runShellScript",
+            "name": "installHostCertificates",
+            "precondition": { "StringEquals": ["platformType", "Linux"] },
+            "inputs": {
+                "runCommand": INSTALL_SCRIPT,
+                "timeoutSeconds": COMMAND_TIMEOUT_SECONDS.to_string(),
+            },
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +345,82 @@ mod tests {
         let steps = doc["mainSteps"].as_array().unwrap();
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0]["inputs"]["runCommand"][0], READ_COMMAND);
+    }
+
+    #[test]
+    fn the_install_document_takes_certificates_and_nothing_a_shell_would_read() {
+        let doc: serde_json::Value = serde_json::from_str(&certify_document_json()).unwrap();
+        let parameters = doc["parameters"].as_object().unwrap();
+        assert_eq!(parameters.len(), 3);
+        let pattern = |kind: &str| regex_lite(parameters[kind]["allowedPattern"].as_str().unwrap());
+        let ed = pattern("ed25519");
+        assert!(ed(
+            "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQ="
+        ));
+        assert!(ed(""));
+        for bad in [
+            "ssh-ed25519-cert-v01@openssh.com AAAA' ; rm -rf / ; '",
+            "ssh-ed25519-cert-v01@openssh.com AAAA comment",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5",
+            "ssh-ed25519-cert-v01@openssh.com AAAA\nHostCertificate /tmp/x",
+        ] {
+            assert!(!ed(bad), "{bad:?}");
+        }
+        assert!(pattern("ecdsa")(
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com AAAA"
+        ));
+        assert!(pattern("rsa")("rsa-sha2-512-cert-v01@openssh.com AAAA"));
+        let script = doc["mainSteps"][0]["inputs"]["runCommand"]
+            .as_array()
+            .unwrap();
+        let text: Vec<&str> = script.iter().map(|l| l.as_str().unwrap()).collect();
+        assert!(
+            text.contains(&"install_one ed25519 '{{ ed25519 }}'"),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|l| l.starts_with("sshd -t ||")), "{text:?}");
+    }
+
+    /// The patterns' dialect here: ^(PREFIX [A-Za-z0-9+/]+={0,2})?$, as SSM applies it.
+    fn regex_lite(pattern: &str) -> impl Fn(&str) -> bool {
+        let inner = pattern
+            .strip_prefix("^(")
+            .and_then(|p| p.strip_suffix(" [A-Za-z0-9+/]+={0,2})?$"))
+            .unwrap()
+            .replace(r"\.", ".");
+        let prefixes: Vec<String> = expand(&inner);
+        move |text: &str| {
+            if text.is_empty() {
+                return true;
+            }
+            let Some((kind, data)) = text.split_once(' ') else {
+                return false;
+            };
+            let body = data.trim_end_matches('=');
+            prefixes.iter().any(|p| p == kind)
+                && data.len() - body.len() <= 2
+                && !body.is_empty()
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+        }
+    }
+
+    /// The alternatives of a pattern with (a|b) groups.
+    fn expand(pattern: &str) -> Vec<String> {
+        let Some(open) = pattern.find('(') else {
+            return vec![pattern.to_string()];
+        };
+        let close = open + pattern[open..].find(')').unwrap();
+        pattern[open + 1..close]
+            .split('|')
+            .flat_map(|choice| {
+                expand(&format!(
+                    "{}{choice}{}",
+                    &pattern[..open],
+                    &pattern[close + 1..]
+                ))
+            })
+            .collect()
     }
 }

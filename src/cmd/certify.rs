@@ -32,6 +32,9 @@ struct Report {
     principals: Vec<String>,
     valid_before: String,
     certificates: Vec<CertificateReport>,
+    /// With `--install`: whether sshd was seen presenting the certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    installed: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -61,7 +64,7 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
         .iter()
         .map(|target| verify(settings, args, target))
         .collect::<Result<Vec<_>>>()?;
-    let mut reports = Vec::new();
+    let mut reports: Vec<Report> = Vec::new();
     for one in &verified {
         let certificates = one
             .keys
@@ -73,6 +76,11 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         for report in &reports {
             write_out(dir, report)?;
+        }
+    }
+    if args.install {
+        for (one, report) in verified.iter().zip(&mut reports) {
+            install(settings, args, one, report)?;
         }
     }
     let mut out = std::io::stdout().lock();
@@ -188,6 +196,7 @@ fn report(one: &Verified, certificates: &[Certificate]) -> Result<Report> {
         key_id: certify::key_id(&one.instance),
         principals: certify::principals(&one.instance),
         valid_before: first.map_or_else(String::new, |c| kex::unix_time(c.valid_before())),
+        installed: None,
         certificates: certificates
             .iter()
             .zip(&one.keys)
@@ -202,6 +211,70 @@ fn report(one: &Verified, certificates: &[Certificate]) -> Result<Report> {
             })
             .collect::<Result<Vec<_>>>()?,
     })
+}
+
+/// Puts the certificates on the instance through Systems Manager, then asks
+/// its sshd for a certificate and checks it is one just signed.
+fn install(
+    settings: &Settings,
+    args: &CertifyArgs,
+    one: &Verified,
+    report: &mut Report,
+) -> Result<()> {
+    let certificates: Vec<(&str, String)> = report
+        .certificates
+        .iter()
+        .filter_map(|c| {
+            let kind = c
+                .file
+                .strip_prefix("ssh_host_")?
+                .strip_suffix("_key-cert.pub")?;
+            // SSM takes the certificate alone: TYPE BASE64, no comment.
+            let line: Vec<&str> = c.certificate.split_whitespace().take(2).collect();
+            Some((kind, line.join(" ")))
+        })
+        .collect();
+    let instance = &one.instance;
+    crate::aws::block_on(async {
+        let ec2 = crate::aws::ec2::Ec2::new(&settings.aws)
+            .await?
+            .in_region(&instance.region);
+        crate::trust::ssm::install_certificates(
+            &ec2,
+            &instance.id,
+            &args.install_document,
+            &certificates,
+            settings.wait(args.wait),
+            settings.quiet,
+        )
+        .await
+    })?;
+    let serials: Vec<u64> = report.certificates.iter().map(|c| c.serial).collect();
+    let presented = instance
+        .address()
+        .and_then(|a| a.parse().ok())
+        .and_then(|ip| kex::probe_as_ssh(ip, args.port, kex::PROBE_TIMEOUT).ok());
+    let ours = presented
+        .as_ref()
+        .and_then(|p| p.certificate.as_ref())
+        .is_some_and(|c| serials.contains(&c.serial()));
+    if !ours {
+        return Err(crate::error::InstallError::NotPresented {
+            id: instance.id.clone(),
+            presented: presented
+                .map_or_else(|| "nothing (it did not answer)".into(), |p| p.describe()),
+        }
+        .into());
+    }
+    report.installed = Some(true);
+    crate::text::note(
+        settings.quiet,
+        &format!(
+            "installed on {} through Systems Manager ({}); its sshd presents the new certificate",
+            instance.id, args.install_document
+        ),
+    );
+    Ok(())
 }
 
 /// DIR/<instance-id>/ssh_host_<type>_key-cert.pub, each written whole.

@@ -48,7 +48,7 @@ pub fn run(cli: &cli::Cli) -> Result<()> {
         Command::Sync(args) => sync::run(&settings, args),
         Command::SshConfig(args) => ssh_config::run(&cli.global, args),
         Command::Doctor(args) => doctor::run(&settings, &cli.global, args),
-        Command::SsmDocument => ssm_document::run(),
+        Command::SsmDocument { certify } => ssm_document::run(*certify),
         Command::Serve(args) => serve::run(&settings, args),
         Command::Ca { action } => ca::run(&settings, action),
         Command::Certify(args) => certify::run(&settings, args),

@@ -16,7 +16,7 @@ use ssh_key::PublicKey;
 
 use crate::aws::ec2::Ec2;
 use crate::aws::ssm::{Invocation, RUN_SHELL_SCRIPT, Ssm};
-use crate::error::{AwsError, KeysError};
+use crate::error::{AwsError, InstallError, KeysError};
 use crate::trust::console::Vouched;
 use crate::trust::sources::Progress;
 
@@ -53,8 +53,103 @@ pub async fn ssm_keys(
         Some(_) => {}
     }
     let (command, used) = send(&ssm, &ec2.region(), id, document).await?;
-    let output = collect(&ssm, id, &command, used, wait.max(MIN_WAIT), quiet).await?;
+    let label = "the Systems Manager host-key read on";
+    let output = collect(&ssm, id, &command, used, wait.max(MIN_WAIT), quiet, label).await?;
     Ok((parse(id, &output)?, used.to_string()))
+}
+
+/// Installs `certificates` (host-key type, certificate line) on `id` with
+/// the tool's install document, which must be exactly what
+/// `ssm-document --certify` prints (its version pinned, as for the read),
+/// and waits up to `wait` (at least 30 s) for the agent to finish.
+///
+/// # Errors
+/// Not managed or offline, the document missing, different or denied, or
+/// the command failed (`sshd -t` refused, a host key missing).
+pub async fn install_certificates(
+    ec2: &Ec2,
+    id: &str,
+    document: &str,
+    certificates: &[(&str, String)],
+    wait: Duration,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let ssm = Ssm::new(ec2);
+    match ssm.ping_status(id).await? {
+        None => return Err(KeysError::SsmNotManaged { id: id.into() }.into()),
+        Some(status) if status != "Online" => {
+            return Err(KeysError::SsmOffline {
+                id: id.into(),
+                status,
+            }
+            .into());
+        }
+        Some(_) => {}
+    }
+    let unusable = |problem: String| InstallError::Document {
+        id: id.into(),
+        document: document.into(),
+        problem,
+    };
+    let version = match ssm.document(document).await {
+        Ok(Some((version, content)))
+            if same_json(&content, &crate::aws::ssm::certify_document_json()) =>
+        {
+            version
+        }
+        Ok(Some(_)) => {
+            return Err(unusable(
+                "is not ec2-hostkey's install document (its content differs from `ec2-hostkey ssm-document --certify`)".into(),
+            )
+            .into());
+        }
+        Ok(None) => return Err(unusable("does not exist".into()).into()),
+        Err(err) => return Err(unusable(format!("cannot be checked ({err})")).into()),
+    };
+    let parameters: Vec<(&str, Vec<String>)> = certificates
+        .iter()
+        .map(|(kind, certificate)| (*kind, vec![certificate.clone()]))
+        .collect();
+    let command = ssm
+        .send(
+            id,
+            document,
+            Some(&version),
+            &parameters,
+            "ec2-hostkey: install SSH host certificates",
+        )
+        .await
+        .map_err(|err| match why_unusable(&err) {
+            Some(problem) => anyhow::Error::from(unusable(problem)),
+            None => offline_or(id, err).into(),
+        })?;
+    let label = "installing host certificates on";
+    match collect(
+        &ssm,
+        id,
+        &command,
+        document,
+        wait.max(MIN_WAIT),
+        quiet,
+        label,
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(KeysError::SsmFailed { status, detail, .. }) => Err(InstallError::Failed {
+            id: id.into(),
+            status,
+            detail,
+        }
+        .into()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Whether two JSON texts hold the same value (whitespace and key order aside).
+fn same_json(a: &str, b: &str) -> bool {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+    matches!((parse(a), parse(b)), (Some(a), Some(b)) if a == b)
 }
 
 /// Documents found missing or not ours in this run, by region: a
@@ -154,6 +249,7 @@ async fn collect(
     document: &str,
     wait: Duration,
     quiet: bool,
+    label: &str,
 ) -> Result<String, KeysError> {
     let started = Instant::now();
     let mut progress = Progress::new(id, wait, quiet);
@@ -194,7 +290,7 @@ async fn collect(
             }
             Invocation::Running => {}
         }
-        progress.tick(elapsed, "the Systems Manager host-key read on");
+        progress.tick(elapsed, label);
         tokio::time::sleep(interval.min(wait - elapsed)).await;
         interval = (interval * 2).min(Duration::from_secs(2));
     }

@@ -207,3 +207,192 @@ fn the_ca_key_is_private_and_never_replaced() {
     assert!(!out.status.success(), "a CA key others can read is refused");
     assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
 }
+
+const INSTALL_DOCUMENT: &str = "ec2-hostkey-InstallHostCertificates";
+
+#[test]
+fn install_through_systems_manager_puts_certificates_where_sshd_presents_them() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web").tag("sim:ssm", "online"));
+    let ca_line = make_ca(&sim);
+    // A document under the name that is not the tool's is refused: nothing
+    // is sent, and the certificates are still written.
+    let forged = r#"{"schemaVersion": "2.2", "description": "x", "parameters": {"ed25519": {"type": "String"}}, "mainSteps": []}"#;
+    sim.create_ssm_document(INSTALL_DOCUMENT, forged);
+    let (out, certs) = certify(&sim, &web.id, &["--install"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not ec2-hostkey's install document"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!certs.is_empty(), "signed and written before the install");
+    let kh = written(sim.path("ca_known_hosts"), &ca_line);
+    assert!(
+        !plain_ssh(&sim, &web.ip, Some(&web.id), &kh)
+            .status
+            .success(),
+        "not installed"
+    );
+
+    let document = sim.run_bin(&["ssm-document", "--certify"]);
+    assert!(document.status.success());
+    sim.create_ssm_document("team-InstallHostCertificates", &stdout(&document));
+    let (out, _) = certify(
+        &sim,
+        &web.id,
+        &[
+            "--install",
+            "--install-document",
+            "team-InstallHostCertificates",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("its sshd presents the new certificate"),
+        "{}",
+        stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report[0]["installed"], true);
+    assert_eq!(report[0]["instance"], web.id.as_str());
+
+    // What the server now presents, as fetch reports it: our certificate.
+    let out = sim.run_bin(&["fetch", "--json", &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fetched: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let presented = &fetched[0]["presented"];
+    assert_eq!(presented["kind"], "certificate", "{presented}");
+    assert_eq!(
+        presented["certificate"]["key_id"],
+        format!("ec2-hostkey:{}", web.id)
+    );
+    assert_eq!(presented["verified"], true);
+    let out = plain_ssh(&sim, &web.ip, Some(&web.id), &kh);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The install document's script, run for real by sh with /etc/ssh moved
+/// into a temporary directory and sshd and systemctl stood in for: it
+/// writes exactly the certificate files and the drop-in, checks with
+/// `sshd -t`, reloads, and undoes the drop-in when `sshd -t` refuses.
+#[test]
+fn the_install_documents_script_writes_exactly_its_files() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    make_ca(&sim);
+    let (out, certs) = certify(&sim, &web.id, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ed25519 = certs
+        .iter()
+        .find(|c| c.starts_with("ssh-ed25519-cert"))
+        .expect("an ed25519 certificate");
+    let ed25519: Vec<&str> = ed25519.split_whitespace().take(2).collect();
+    let document = sim.run_bin(&["ssm-document", "--certify"]);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&document)).unwrap();
+    let script: Vec<String> = document["mainSteps"][0]["inputs"]["runCommand"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+
+    let run_script = |sshd_ok: bool| {
+        let root = tempfile::tempdir().unwrap();
+        let etc = root.path().join("ssh");
+        fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
+        fs::write(etc.join("ssh_host_ed25519_key"), "private").unwrap();
+        fs::write(etc.join("ssh_host_rsa_key"), "private").unwrap();
+        let bin = root.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        let log = root.path().join("calls");
+        for (name, code) in [("sshd", if sshd_ok { 0 } else { 1 }), ("systemctl", 0)] {
+            let stub = bin.join(name);
+            fs::write(
+                &stub,
+                format!(
+                    "#!/bin/sh\necho {name} \"$@\" >> {}\nexit {code}\n",
+                    log.display()
+                ),
+            )
+            .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&stub, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let text = script
+            .join("\n")
+            .replace("/etc/ssh", etc.to_str().unwrap())
+            .replace("{{ ed25519 }}", &ed25519.join(" "))
+            .replace("{{ ecdsa }}", "")
+            .replace("{{ rsa }}", "");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&text)
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .output()
+            .unwrap();
+        let mut files: Vec<String> = walk(&etc);
+        files.sort();
+        (
+            out,
+            files,
+            fs::read_to_string(&log).unwrap_or_default(),
+            etc,
+            root,
+        )
+    };
+
+    let (out, files, calls, etc, _root) = run_script(true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "installed");
+    assert_eq!(
+        files,
+        [
+            "ssh_host_ed25519_key",
+            "ssh_host_ed25519_key-cert.pub",
+            "ssh_host_rsa_key",
+            "sshd_config.d/60-ec2-hostkey-certificates.conf"
+        ]
+    );
+    assert_eq!(
+        fs::read_to_string(etc.join("ssh_host_ed25519_key-cert.pub")).unwrap(),
+        format!("{}\n", ed25519.join(" "))
+    );
+    assert_eq!(
+        fs::read_to_string(etc.join("sshd_config.d/60-ec2-hostkey-certificates.conf")).unwrap(),
+        format!(
+            "HostCertificate {}/ssh_host_ed25519_key-cert.pub\n",
+            etc.display()
+        )
+    );
+    assert_eq!(calls, "sshd -t\nsystemctl reload ssh\n");
+
+    // sshd -t refuses: the drop-in is removed, nothing reloaded, a failure.
+    let (out, files, calls, _, _root) = run_script(false);
+    assert!(!out.status.success());
+    assert!(
+        !files.iter().any(|f| f.starts_with("sshd_config.d/6")),
+        "{files:?}"
+    );
+    assert_eq!(calls, "sshd -t\n");
+}
+
+/// The files under `dir`, relative to it.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            found.extend(walk(&path).into_iter().map(|f| format!("{name}/{f}")));
+        } else {
+            found.push(path.file_name().unwrap().to_string_lossy().to_string());
+        }
+    }
+    found
+}

@@ -937,6 +937,14 @@ def answer_at(deadline, answer):
     return answer
 
 
+# The allowedPattern of each parameter of ec2-hostkey's install document.
+CERT_PATTERNS = {
+    "ed25519": r"(ssh-ed25519-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,2})?",
+    "ecdsa": r"(ecdsa-sha2-nistp(256|384|521)-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,2})?",
+    "rsa": r"((rsa-sha2-256|rsa-sha2-512|ssh-rsa)-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,2})?",
+}
+
+
 def ssm_answer(moto_app, action, request, document, environ, start_response):
     if action == "CreateDocument":
         SIM.ssm_documents.add(request.get("Name", ""))
@@ -964,13 +972,28 @@ def ssm_answer(moto_app, action, request, document, environ, start_response):
             commands = " ".join(request.get("Parameters", {}).get("commands", []))
             if "/etc/ssh/ssh_host_" not in commands:
                 return ssm_error(start_response, "400 Bad Request", "InvalidParameters", "the testbed runs only the host key read")
+        # ec2-hostkey's install document (ssm-document --certify): SSM checks
+        # each parameter against its allowedPattern before any agent sees it.
+        parameters = request.get("Parameters", {})
+        install = None
+        if document != "AWS-RunShellScript" and set(parameters) & set(CERT_PATTERNS):
+            install = []
+            for kind, values in parameters.items():
+                pattern = CERT_PATTERNS.get(kind)
+                value = values[0] if values else ""
+                if pattern is None or not re.fullmatch(pattern, value):
+                    return ssm_error(start_response, "400 Bad Request", "InvalidParameters",
+                                     f"Parameter \"{kind}\" does not match its allowed pattern")
+                if value:
+                    install.append(value)
         ids = request.get("InstanceIds", [])
         for instance_id in ids:
             inst = SIM.instances.get(instance_id)
             if inst is None or inst.tags.get("sim:ssm") in (None, "offline") or inst.address is None:
                 return ssm_error(start_response, "400 Bad Request", "InvalidInstanceId", "Instances not in a valid state for account")
         command_id = "%08x-%04x-%04x-%04x-%012x" % tuple(random.getrandbits(b) for b in (32, 16, 16, 16, 48))
-        SIM.ssm_commands[command_id] = {"ids": ids, "sent": time.monotonic(), "document": document}
+        SIM.ssm_commands[command_id] = {"ids": ids, "sent": time.monotonic(), "document": document,
+                                        "install": install, "done": set()}
         return json_response(
             start_response,
             "200 OK",
@@ -992,6 +1015,19 @@ def ssm_answer(moto_app, action, request, document, environ, start_response):
         elif state == "failed":
             result.update(Status="Failed", StatusDetails="Failed", StandardOutputContent="",
                           StandardErrorContent="cat: /etc/ssh/ssh_host_ed25519_key.pub: Permission denied")
+        elif command.get("install") is not None:
+            # What the install document does as root: the certificate files,
+            # the HostCertificate drop-in, sshd -t, a reload.
+            if instance_id not in command["done"]:
+                command["done"].add(instance_id)
+                try:
+                    inst.install_certificates(command["install"])
+                except (ValueError, RuntimeError) as e:
+                    result.update(Status="Failed", StatusDetails="Failed", StandardOutputContent="",
+                                  StandardErrorContent=str(e))
+                    return json_response(start_response, "200 OK", result)
+            result.update(Status="Success", StatusDetails="Success", StandardOutputContent="installed\n",
+                          ResponseCode=0)
         else:
             with inst.console_lock:
                 keys = list(inst.console_keys)
