@@ -551,6 +551,8 @@ pub enum CaAction {
     Revoke {
         #[command(flatten)]
         file: KnownHostsArgs,
+        #[command(flatten)]
+        ca: CaFileArgs,
         /// An instance id (its recorded keys), or a public key: 'ssh-ed25519 AAAA…' or a .pub file
         what: String,
     },
@@ -573,9 +575,17 @@ pub struct CertifyArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub ca: CaFileArgs,
-    /// How long each certificate is valid (e.g. 7d, 12h)
+    /// How long each certificate is valid (e.g. 7d, 12h; at most 90d)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "7d")]
     pub validity: Duration,
+    /// Also name the private DNS name and address in certificates. They repeat in every VPC with
+    /// the same range: only where your clients reach no other VPC's instances at those addresses
+    #[arg(long)]
+    pub private_principals: bool,
+    /// Sign what the sources vouch for when the instance's sshd cannot be asked from here (a
+    /// private instance); by default certify signs only keys the live server presents
+    #[arg(long)]
+    pub allow_unreachable: bool,
     /// Write DIR/<instance-id>/ssh_host_<type>_key-cert.pub for each key (else print the certificates)
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,

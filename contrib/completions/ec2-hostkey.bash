@@ -370,13 +370,17 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ca__subcmd__revoke)
-            opts="-v -q -h --known-hosts --hash --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            opts="-v -q -h --known-hosts --hash --ca --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --known-hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -466,7 +470,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__certify)
-            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --ca --validity --out --json --install --install-document --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            opts="-v -q -h --known-hosts --hash --no-cache --cache-ttl --source --ssm-document --ca --validity --private-principals --allow-unreachable --out --json --install --install-document --port --wait --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

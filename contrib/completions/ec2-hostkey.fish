@@ -424,6 +424,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_s
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l known-hosts -d 'known_hosts file to update (default: the config file\'s, else ~/.ssh/known_hosts)' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l ca -d 'The CA\'s private key [default: ~/.local/share/ec2-hostkey/host_ca]' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
@@ -452,7 +453,7 @@ console\t''
 ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l ssm-document -d 'The Systems Manager document that reads the host keys (`ec2-hostkey ssm-document` prints it); AWS-RunShellScript is used when it is missing or denied [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l ca -d 'The CA\'s private key [default: ~/.local/share/ec2-hostkey/host_ca]' -r -F
-complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l validity -d 'How long each certificate is valid (e.g. 7d, 12h)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l validity -d 'How long each certificate is valid (e.g. 7d, 12h; at most 90d)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l out -d 'Write DIR/<instance-id>/ssh_host_<type>_key-cert.pub for each key (else print the certificates)' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l install-document -d 'The install document\'s name in your account' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l port -d 'The SSH port, for checking the live server' -r
@@ -470,6 +471,8 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l stor
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l store-owner -d 'The AWS account that must own the team store\'s and the seeds\' buckets: S3 refuses every request to a bucket of anyone else (ExpectedBucketOwner) [default: your own account]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l hash -d 'Write hashed entries (default: when ssh\'s HashKnownHosts says so, the file is mostly hashed, or the replaced entries were)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l no-cache -d 'Neither read nor write the verified-key cache (~/.cache/ec2-hostkey)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l private-principals -d 'Also name the private DNS name and address in certificates. They repeat in every VPC with the same range: only where your clients reach no other VPC\'s instances at those addresses'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l allow-unreachable -d 'Sign what the sources vouch for when the instance\'s sshd cannot be asked from here (a private instance); by default certify signs only keys the live server presents'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l json -d 'Print a JSON report'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l install -d 'Install the certificates through Systems Manager with the tool\'s own document (see `ssm-document --certify`), then check that sshd presents them'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -s v -l verbose -d 'More detail on stderr (-v, -vv)'

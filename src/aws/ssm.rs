@@ -266,29 +266,40 @@ pub const CERTIFICATE_PARAMETERS: [(&str, &str); 3] = [
     ),
 ];
 
-/// The install document's script: for each certificate given, the host key
-/// it goes with must exist; the file is checked by ssh-keygen and renamed
-/// into place; then the drop-in, `sshd -t` and a reload.
-const INSTALL_SCRIPT: [&str; 19] = [
+/// The install document's script. Each certificate given must be for the
+/// host key of its type that exists here (same fingerprint); all are
+/// staged before any is put in place; the previous files are kept until
+/// `sshd -t` accepts the new ones, and put back if it refuses.
+const INSTALL_SCRIPT: [&str; 29] = [
     "set -eu",
     "conf=/etc/ssh/sshd_config.d/60-ec2-hostkey-certificates.conf",
-    "lines=''",
-    "install_one() {",
+    "lines=''; staged=''",
+    "stage() {",
     r#"  kind=$1; cert=$2; [ -n "$cert" ] || return 0"#,
-    r#"  [ -f /etc/ssh/ssh_host_${kind}_key ] || { echo "no /etc/ssh/ssh_host_${kind}_key here" >&2; exit 1; }"#,
-    r#"  new=/etc/ssh/ssh_host_${kind}_key-cert.pub.new"#,
-    r#"  printf '%s\n' "$cert" > "$new" && chmod 644 "$new""#,
-    r#"  ssh-keygen -L -f "$new" > /dev/null"#,
-    r#"  mv "$new" /etc/ssh/ssh_host_${kind}_key-cert.pub"#,
-    r#"  lines="${lines}HostCertificate /etc/ssh/ssh_host_${kind}_key-cert.pub\n""#,
+    r#"  key=/etc/ssh/ssh_host_${kind}_key"#,
+    r#"  [ -f "$key.pub" ] || { echo "no $key.pub here" >&2; exit 1; }"#,
+    r#"  printf '%s\n' "$cert" > "$key-cert.pub.new""#,
+    r#"  if [ "$(ssh-keygen -lf "$key-cert.pub.new" | cut -d' ' -f2)" != "$(ssh-keygen -lf "$key.pub" | cut -d' ' -f2)" ]; then"#,
+    r#"    rm -f "$key-cert.pub.new"; echo "the $kind certificate is not for $key" >&2; exit 1"#,
+    "  fi",
+    r#"  staged="$staged $key-cert.pub"; lines="${lines}HostCertificate $key-cert.pub\n""#,
     "}",
-    "install_one ed25519 '{{ ed25519 }}'",
-    "install_one ecdsa '{{ ecdsa }}'",
-    "install_one rsa '{{ rsa }}'",
+    "stage ed25519 '{{ ed25519 }}'",
+    "stage ecdsa '{{ ecdsa }}'",
+    "stage rsa '{{ rsa }}'",
+    r#"[ -n "$staged" ] || { echo 'no certificate given' >&2; exit 1; }"#,
+    r#"for f in $staged "$conf"; do [ ! -e "$f" ] || cp -p "$f" "$f.bak"; done"#,
+    r#"for f in $staged; do chmod 644 "$f.new"; mv "$f.new" "$f"; done"#,
     r#"printf "$lines" > "$conf.new" && chmod 644 "$conf.new" && mv "$conf.new" "$conf""#,
-    r#"sshd -t || { rm -f "$conf"; echo 'sshd -t refused the configuration; the drop-in was removed' >&2; exit 1; }"#,
+    "if ! sshd -t; then",
+    r#"  for f in $staged "$conf"; do if [ -e "$f.bak" ]; then mv "$f.bak" "$f"; else rm -f "$f"; fi; done"#,
+    "  echo 'sshd -t refused the configuration; the previous files are back' >&2",
+    "  exit 1",
+    "fi",
+    r#"for f in $staged "$conf"; do rm -f "$f.bak"; done"#,
     "systemctl reload ssh 2> /dev/null || systemctl reload sshd",
     "echo installed",
+    "",
 ];
 
 /// The tool's document that installs host certificates
@@ -374,11 +385,10 @@ mod tests {
             .as_array()
             .unwrap();
         let text: Vec<&str> = script.iter().map(|l| l.as_str().unwrap()).collect();
-        assert!(
-            text.contains(&"install_one ed25519 '{{ ed25519 }}'"),
-            "{text:?}"
-        );
-        assert!(text.iter().any(|l| l.starts_with("sshd -t ||")), "{text:?}");
+        assert!(text.contains(&"stage ed25519 '{{ ed25519 }}'"), "{text:?}");
+        let conf = format!("conf={CERTIFICATE_DROP_IN}");
+        assert!(text.contains(&conf.as_str()), "{text:?}");
+        assert!(text.contains(&"if ! sshd -t; then"), "{text:?}");
     }
 
     /// The patterns' dialect here: ^(PREFIX [A-Za-z0-9+/]+={0,2})?$, as SSM applies it.

@@ -12,15 +12,16 @@ use super::settings::Settings;
 use crate::cli::{CaAction, CaFileArgs};
 use crate::store::{ca, known_hosts};
 
-/// The names a fleet's instances are reached by: ids, and EC2's public and
-/// private DNS names (addresses: add their patterns with --pattern).
-pub const FLEET_PATTERNS: &str = "i-*,*.amazonaws.com,*.compute.internal,*.ec2.internal";
+/// The names a fleet's instances are reached by: ids and EC2's public DNS
+/// names (addresses, and private names certified with
+/// `--private-principals`: add their patterns with --pattern).
+pub const FLEET_PATTERNS: &str = "i-*,ec2-*.compute-1.amazonaws.com,ec2-*.compute.amazonaws.com";
 
 pub fn run(settings: &Settings, action: &CaAction) -> Result<()> {
     match action {
         CaAction::Init { out } => init(settings, out.clone()),
         CaAction::Show { ca, pattern } => show(ca, pattern),
-        CaAction::Revoke { file, what } => revoke(settings, file, what),
+        CaAction::Revoke { file, ca, what } => revoke(settings, file, ca, what),
     }
 }
 
@@ -58,14 +59,27 @@ fn line(key: &PublicKey, more: &[String]) -> String {
     )
 }
 
-fn revoke(settings: &Settings, file: &crate::cli::KnownHostsArgs, what: &str) -> Result<()> {
+fn revoke(
+    settings: &Settings,
+    file: &crate::cli::KnownHostsArgs,
+    ca_args: &CaFileArgs,
+    what: &str,
+) -> Result<()> {
     let destination = settings.known_hosts(file)?;
     let path = &destination.path;
     let keys = if crate::aws::shapes::is_instance_id(what) {
-        let keys = known_hosts::read(path)?.keys_marked(what);
+        // What certify signed for it (its log), and what was recorded.
+        let mut keys = Settings::ca_path(ca_args)
+            .map(|ca| ca::issued_keys(&ca, what))
+            .unwrap_or_default();
+        for key in known_hosts::read(path)?.keys_marked(what) {
+            if !keys.iter().any(|k| k.key_data() == key.key_data()) {
+                keys.push(key);
+            }
+        }
         if keys.is_empty() {
             bail!(
-                "{} holds no key recorded for {what}; give the key itself ('ssh-ed25519 AAAA…' or a .pub file)",
+                "neither {} nor the CA's log of certificates holds a key for {what}; give the key itself ('ssh-ed25519 AAAA…' or a .pub file)",
                 path.display()
             );
         }
@@ -73,7 +87,12 @@ fn revoke(settings: &Settings, file: &crate::cli::KnownHostsArgs, what: &str) ->
     } else {
         vec![parse_key(what)?]
     };
-    let comment = format!("revoked-by-ec2-hostkey {what}");
+    let named = if crate::aws::shapes::is_instance_id(what) {
+        what
+    } else {
+        "key"
+    };
+    let comment = format!("revoked-by-ec2-hostkey:{named}");
     let added = known_hosts::update(path, |file| {
         let added: Vec<&PublicKey> = keys.iter().filter(|k| file.revoke(k, &comment)).collect();
         (!added.is_empty(), added.len())
@@ -82,7 +101,7 @@ fn revoke(settings: &Settings, file: &crate::cli::KnownHostsArgs, what: &str) ->
         crate::text::note(
             settings.quiet,
             &format!(
-                "revoked {} in {}: ssh refuses it, plain or certified, and certify will not sign it",
+                "revoked {} in {}: ssh here refuses it, plain or certified, and certify will not sign it; other machines accept its certificate until it expires unless they get this line too",
                 key.fingerprint(HashAlg::Sha256),
                 path.display()
             ),

@@ -43,6 +43,8 @@ struct CertificateReport {
     algorithm: String,
     fingerprint: String,
     serial: u64,
+    #[serde(skip)]
+    valid_before: u64,
     file: String,
     certificate: String,
 }
@@ -69,10 +71,34 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
         let certificates = one
             .keys
             .iter()
-            .map(|key| certify::sign(&authority, &one.instance, key, args.validity))
+            .map(|key| {
+                certify::sign(
+                    &authority,
+                    &one.instance,
+                    key,
+                    args.validity,
+                    args.private_principals,
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
-        reports.push(report(one, &certificates)?);
+        reports.push(report(one, &certificates, args.private_principals)?);
     }
+    let issued: Vec<ca::Issued> = verified
+        .iter()
+        .zip(&reports)
+        .flat_map(|(one, report)| {
+            one.keys
+                .iter()
+                .zip(&report.certificates)
+                .map(|(key, cert)| ca::Issued {
+                    instance: one.instance.id.clone(),
+                    serial: cert.serial,
+                    valid_before: cert.valid_before,
+                    key: key.clone(),
+                })
+        })
+        .collect();
+    ca::record_issued(&ca_path, &issued)?;
     if let Some(dir) = &args.out {
         for report in &reports {
             write_out(dir, report)?;
@@ -80,7 +106,7 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
     }
     if args.install {
         for (one, report) in verified.iter().zip(&mut reports) {
-            install(settings, args, one, report)?;
+            install(settings, args, one, report, authority.public_key())?;
         }
     }
     let mut out = std::io::stdout().lock();
@@ -119,8 +145,10 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
     Ok(())
 }
 
-/// The instance's keys as `fetch` would print them, less revoked ones, and
-/// checked against the live server when it answers.
+/// The instance's keys as `fetch` would print them, less revoked ones,
+/// narrowed to those the live server presents (which must all be vouched
+/// for); with `--allow-unreachable`, a server that does not answer is
+/// signed from its sources alone.
 fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verified> {
     let cache = settings.cache(&args.cache);
     let sources = settings.sources(&args.source);
@@ -134,7 +162,30 @@ fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verif
     let (keys, source) = cold.keys_without_connection(args.port)?;
     let file = known_hosts::read(&path)?;
     let keys = policy::without_revoked(&file, &path, &cold.instance.id, keys, settings.quiet)?;
-    let live_checked = check_live(&cold.instance, args.port, &keys, &cold.source.describe())?;
+    let (keys, live_checked) = if args.allow_unreachable {
+        match presented_keys(&cold.instance, args.port) {
+            Ok(presented) => (
+                only_presented(&cold.instance, &presented, keys, &cold.source.describe())?,
+                true,
+            ),
+            Err(e) => {
+                tracing::debug!("{}: not asked ({e:#})", cold.instance.id);
+                (keys, false)
+            }
+        }
+    } else {
+        let presented = presented_keys(&cold.instance, args.port).with_context(|| {
+            format!(
+                "cannot ask {}'s sshd which keys it presents, and certify signs only keys the live server presents; if it is reachable only from elsewhere, add --allow-unreachable to sign what {} vouches for",
+                cold.instance.id,
+                cold.source.describe()
+            )
+        })?;
+        (
+            only_presented(&cold.instance, &presented, keys, &cold.source.describe())?,
+            true,
+        )
+    };
     Ok(Verified {
         target: target.to_string(),
         instance: cold.instance,
@@ -144,38 +195,44 @@ fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verif
     })
 }
 
-/// Every key the server presents must be among `keys`: a server that
-/// answers with another key is a man-in-the-middle (or the sources are
-/// stale), and nothing is signed. A server that cannot be reached is not
-/// asked (its keys come from the sources alone).
-fn check_live(
+/// Every key the instance's sshd presents (one probe per host-key type).
+///
+/// # Errors
+/// It did not answer, or presented no key.
+fn presented_keys(instance: &Instance, port: u16) -> Result<Vec<PublicKey>> {
+    let ip = instance
+        .address()
+        .and_then(|a| a.parse().ok())
+        .context("the instance has no address to ask")?;
+    let presented = kex::probe_all(ip, port)?;
+    if presented.is_empty() {
+        anyhow::bail!("{ip} port {port} answered but presented no host key");
+    }
+    Ok(presented)
+}
+
+/// The vouched keys the server presents, and only those: a key the
+/// sources list but the server does not present is not signed (a stale or
+/// padded source), and a presented key the sources do not list is a
+/// man-in-the-middle (exit 5, nothing signed).
+fn only_presented(
     instance: &Instance,
-    port: u16,
-    keys: &[PublicKey],
+    presented: &[PublicKey],
+    vouched: Vec<PublicKey>,
     vouched_by: &str,
-) -> Result<bool> {
-    let Some(ip) = instance.address().and_then(|a| a.parse().ok()) else {
-        return Ok(false);
-    };
-    let presented = match kex::probe_all(ip, port) {
-        Ok(presented) => presented,
-        Err(e) => {
-            tracing::debug!("{ip} port {port} not asked: {e:#}");
-            return Ok(false);
-        }
-    };
+) -> Result<Vec<PublicKey>> {
     let unlisted: Vec<String> = presented
         .iter()
-        .filter(|p| !keys.iter().any(|k| k.key_data() == p.key_data()))
+        .filter(|p| !vouched.iter().any(|k| k.key_data() == p.key_data()))
         .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
         .collect();
     if !unlisted.is_empty() {
         return Err(crate::trust::sources::Error::Mismatch {
             id: instance.id.clone(),
             vouched_by: vouched_by.to_string(),
-            address: ip.to_string(),
+            address: instance.address().unwrap_or_default().to_string(),
             presented: unlisted.join(", "),
-            listed: keys
+            listed: vouched
                 .iter()
                 .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
                 .collect::<Vec<_>>()
@@ -183,10 +240,13 @@ fn check_live(
         }
         .into());
     }
-    Ok(true)
+    Ok(vouched
+        .into_iter()
+        .filter(|k| presented.iter().any(|p| p.key_data() == k.key_data()))
+        .collect())
 }
 
-fn report(one: &Verified, certificates: &[Certificate]) -> Result<Report> {
+fn report(one: &Verified, certificates: &[Certificate], private: bool) -> Result<Report> {
     let first = certificates.first();
     Ok(Report {
         target: one.target.clone(),
@@ -194,7 +254,7 @@ fn report(one: &Verified, certificates: &[Certificate]) -> Result<Report> {
         source: one.source,
         live_checked: one.live_checked,
         key_id: certify::key_id(&one.instance),
-        principals: certify::principals(&one.instance),
+        principals: certify::principals(&one.instance, private),
         valid_before: first.map_or_else(String::new, |c| kex::unix_time(c.valid_before())),
         installed: None,
         certificates: certificates
@@ -205,6 +265,7 @@ fn report(one: &Verified, certificates: &[Certificate]) -> Result<Report> {
                     algorithm: cert.algorithm().to_certificate_type().to_string(),
                     fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
                     serial: cert.serial(),
+                    valid_before: cert.valid_before(),
                     file: certify::file_name(key),
                     certificate: cert.to_openssh().context("cannot encode a certificate")?,
                 })
@@ -220,6 +281,7 @@ fn install(
     args: &CertifyArgs,
     one: &Verified,
     report: &mut Report,
+    authority_key: &PublicKey,
 ) -> Result<()> {
     let certificates: Vec<(&str, String)> = report
         .certificates
@@ -254,10 +316,16 @@ fn install(
         .address()
         .and_then(|a| a.parse().ok())
         .and_then(|ip| kex::probe_as_ssh(ip, args.port, kex::PROBE_TIMEOUT).ok());
+    let ca_key = authority_key;
     let ours = presented
         .as_ref()
         .and_then(|p| p.certificate.as_ref())
-        .is_some_and(|c| serials.contains(&c.serial()));
+        .is_some_and(|c| {
+            serials.contains(&c.serial())
+                && c.signature_key() == ca_key.key_data()
+                && c.verify_signature().is_ok()
+                && one.keys.iter().any(|k| k.key_data() == c.public_key())
+        });
     if !ours {
         return Err(crate::error::InstallError::NotPresented {
             id: instance.id.clone(),

@@ -38,14 +38,39 @@ pub fn create(path: &Path) -> Result<PrivateKey> {
     let pem = key
         .to_openssh(LineEnding::LF)
         .context("cannot encode the key")?;
-    super::files::write_private(path, pem.as_bytes())?;
+    write_new(path, pem.as_bytes())?;
     let public = key
         .public_key()
         .to_openssh()
         .context("cannot encode the key")?;
-    std::fs::write(public_path(path), format!("{public}\n"))
-        .with_context(|| format!("cannot write {}", public_path(path).display()))?;
+    super::files::write_private(&public_path(path), format!("{public}\n").as_bytes())?;
     Ok(key)
+}
+
+/// Writes a new 0600 file at `path` whole, failing if anything is there by
+/// then (two `ca init` at once: one wins, the other says so).
+fn write_new(path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".ec2-hostkey-ca")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    temp.write_all(data)?;
+    temp.as_file().sync_all()?;
+    temp.persist_noclobber(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write {}: {} (another ca init made it meanwhile?)",
+            path.display(),
+            e.error
+        )
+    })?;
+    Ok(())
 }
 
 /// The CA key at `path`, which must be its owner's alone (group and others
@@ -55,23 +80,23 @@ pub fn create(path: &Path) -> Result<PrivateKey> {
 /// Missing, readable or writable by others, encrypted, or not a key.
 pub fn load(path: &Path) -> Result<PrivateKey> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).with_context(|| {
-        format!(
-            "cannot read the CA key {} (make one with `ec2-hostkey ca init`)",
+    // Opened without following a symlink, the file and every directory
+    // above it the user's or root's and writable by no one else.
+    let bytes = super::files::read_trusted(path).map_err(|problem| {
+        anyhow::anyhow!(
+            "the CA key {}: {problem} (make one with `ec2-hostkey ca init`)",
             path.display()
         )
     })?;
-    super::files::private_file(path)
-        .map_err(|problem| anyhow::anyhow!("the CA key {}: {problem}", path.display()))?;
-    let mode = meta.permissions().mode() & 0o777;
+    let mode = std::fs::symlink_metadata(path)?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         bail!(
             "the CA key {} has mode {mode:o}: others may read it; chmod 600 it (and ask who did)",
             path.display()
         );
     }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{} is not an OpenSSH private key", path.display()))?;
     let key = PrivateKey::from_openssh(text.trim())
         .with_context(|| format!("{} is not an OpenSSH private key", path.display()))?;
     if key.is_encrypted() {
@@ -81,6 +106,73 @@ pub fn load(path: &Path) -> Result<PrivateKey> {
         );
     }
     Ok(key)
+}
+
+/// One certificate signed: enough to revoke its key later (`ca revoke ID`)
+/// even when known_hosts never held it.
+pub struct Issued {
+    pub instance: String,
+    pub serial: u64,
+    pub valid_before: u64,
+    pub key: PublicKey,
+}
+
+/// The log of certificates signed with the CA at `ca`: `<ca>.issued`, a
+/// private file, one line per certificate (instance, serial, valid before,
+/// key), appended.
+///
+/// # Errors
+/// It cannot be written.
+pub fn record_issued(ca: &Path, issued: &[Issued]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = issued_path(ca);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mut text = String::new();
+    for one in issued {
+        text.push_str(&format!(
+            "{} {} {} {}\n",
+            one.instance,
+            one.serial,
+            one.valid_before,
+            super::known_hosts::key_line(&one.key)
+        ));
+    }
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The keys certificates were issued for to `instance`, from the log.
+pub fn issued_keys(ca: &Path, instance: &str) -> Vec<PublicKey> {
+    let Ok(text) = std::fs::read_to_string(issued_path(ca)) else {
+        return Vec::new();
+    };
+    let mut keys: Vec<PublicKey> = Vec::new();
+    for line in text.lines() {
+        let mut words = line.splitn(4, ' ');
+        if words.next() != Some(instance) {
+            continue;
+        }
+        if let Some(key) = words.nth(2).and_then(|k| PublicKey::from_openssh(k).ok())
+            && !keys.iter().any(|k| k.key_data() == key.key_data())
+        {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+fn issued_path(ca: &Path) -> PathBuf {
+    let mut name = ca.as_os_str().to_owned();
+    name.push(".issued");
+    PathBuf::from(name)
 }
 
 /// The public half, read from the private key.

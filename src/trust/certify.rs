@@ -21,16 +21,28 @@ pub fn key_id(instance: &Instance) -> String {
     format!("ec2-hostkey:{}", instance.id)
 }
 
-/// The names ssh may be asked to connect to that EC2 gave the instance.
-pub fn principals(instance: &Instance) -> Vec<String> {
+/// The longest validity a certificate gets: past it, revocation by
+/// `@revoked` lines on every client is all that is left.
+pub const MAX_VALIDITY: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// The names ssh may be asked to connect to that EC2 gave the instance:
+/// its id and public DNS name and address; with `private`, its private
+/// ones too — which repeat in every VPC that uses the same range (every
+/// default VPC is 172.31.0.0/16), so a certificate for them would let any
+/// certified instance pass for another VPC's at that address.
+pub fn principals(instance: &Instance, private: bool) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let private_names = [
+        instance.private_dns.as_deref(),
+        instance.private_ip.as_deref(),
+    ];
     for name in [
         Some(instance.id.as_str()),
         instance.public_dns.as_deref(),
         instance.public_ip.as_deref(),
-        instance.private_dns.as_deref(),
-        instance.private_ip.as_deref(),
     ]
+    .into_iter()
+    .chain(private_names.into_iter().filter(|_| private))
     .into_iter()
     .flatten()
     .filter(|n| !n.is_empty())
@@ -52,12 +64,13 @@ pub fn sign(
     instance: &Instance,
     key: &PublicKey,
     validity: Duration,
+    private: bool,
 ) -> Result<Certificate> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let valid_after = now.saturating_sub(BACKDATE).as_secs();
-    let valid_before = (now + validity).as_secs();
+    let valid_before = (now + validity.min(MAX_VALIDITY)).as_secs();
     let mut rng = ssh_key::rand_core::OsRng;
     let mut builder =
         Builder::new_with_random_nonce(&mut rng, key.key_data().clone(), valid_after, valid_before)
@@ -68,7 +81,7 @@ pub fn sign(
         .key_id(key_id(instance))?
         .cert_type(CertType::Host)?
         .comment(format!("{} host certificate", instance.id))?;
-    for principal in principals(instance) {
+    for principal in principals(instance, private) {
         builder.valid_principal(principal)?;
     }
     builder.sign(ca).context("cannot sign the certificate")
@@ -120,6 +133,7 @@ mod tests {
             &instance(),
             host.public_key(),
             Duration::from_secs(3600),
+            false,
         )
         .unwrap();
         assert_eq!(
@@ -128,10 +142,23 @@ mod tests {
                 "i-0123456789abcdef0",
                 "ec2-203-0-113-7.compute-1.amazonaws.com",
                 "203.0.113.7",
-                "ip-10-0-0-7.ec2.internal",
-                "10.0.0.7"
             ]
         );
+        let with_private = sign(
+            &ca,
+            &instance(),
+            host.public_key(),
+            Duration::from_secs(3600),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            &with_private.valid_principals()[3..],
+            ["ip-10-0-0-7.ec2.internal", "10.0.0.7"]
+        );
+        let forever = Duration::from_secs(u64::MAX / 4);
+        let long = sign(&ca, &instance(), host.public_key(), forever, false).unwrap();
+        assert!(long.valid_before() - long.valid_after() <= MAX_VALIDITY.as_secs() + 300);
         assert!(!cert.valid_principals().iter().any(|p| p == "web"));
         assert_eq!(cert.key_id(), "ec2-hostkey:i-0123456789abcdef0");
         assert_eq!(cert.cert_type(), CertType::Host);

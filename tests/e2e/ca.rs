@@ -121,7 +121,9 @@ fn plain_ssh_with_only_the_ca_line_reaches_a_certified_instance_by_id_dns_name_a
         listed.contains(&format!("Key ID: \"ec2-hostkey:{}\"", web.id)),
         "{listed}"
     );
-    for principal in [&web.id, &web.dns, &web.ip, &web.private_ip] {
+    // Private names repeat in every VPC with the same range: not by default.
+    assert!(!listed.contains(&web.private_ip), "{listed}");
+    for principal in [&web.id, &web.dns, &web.ip] {
         assert!(
             listed.contains(&format!("\n                {principal}\n")),
             "{principal}: {listed}"
@@ -137,16 +139,58 @@ fn plain_ssh_with_only_the_ca_line_reaches_a_certified_instance_by_id_dns_name_a
         certs[0].trim(),
     ]);
     assert!(!out.status.success(), "a certificate is no key");
-    let keys = sim.host_keys()[&web.id].clone();
-    for key in &keys {
-        let out = sim.run_bin(&["ca", "revoke", "--known-hosts", kh.to_str().unwrap(), key]);
-        assert!(out.status.success(), "{}", stderr(&out));
+    // By instance id: the keys certify signed for it (its log; this
+    // known_hosts never held them).
+    let out = sim.run_bin(&[
+        "ca",
+        "revoke",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        &web.id,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let revoked = fs::read_to_string(&kh).unwrap();
+    for key in &sim.host_keys()[&web.id] {
+        assert!(
+            revoked.contains(&format!("@revoked * {key}")),
+            "{key}: {revoked}"
+        );
     }
     let out = plain_ssh(&sim, &web.ip, Some(&web.id), &kh);
     assert!(!out.status.success(), "revoked keys are refused");
     assert!(stderr(&out).contains("REVOKED"), "{}", stderr(&out));
     let (out, _) = certify(&sim, &web.id, &["--known-hosts", kh.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+}
+
+#[test]
+fn private_names_only_when_asked_and_an_unreachable_server_only_when_allowed() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let quiet = sim.launch(Launch::named("quiet").tag("sim:sshd", "off"));
+    make_ca(&sim);
+    let (out, _) = certify(&sim, &web.id, &["--private-principals", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let principals = report[0]["principals"].as_array().unwrap();
+    assert!(
+        principals.contains(&serde_json::json!(web.private_ip)),
+        "{principals:?}"
+    );
+    assert_eq!(report[0]["live_checked"], true);
+    // Its sshd does not answer: nothing is signed unless asked for.
+    let (out, certs) = certify(&sim, &quiet.id, &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--allow-unreachable"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(certs.is_empty());
+    let (out, certs) = certify(&sim, &quiet.id, &["--allow-unreachable"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!certs.is_empty());
+    assert!(stderr(&out).contains("not checked"), "{}", stderr(&out));
 }
 
 #[test]
@@ -298,12 +342,22 @@ fn the_install_documents_script_writes_exactly_its_files() {
         .map(|l| l.as_str().unwrap().to_string())
         .collect();
 
-    let run_script = |sshd_ok: bool| {
+    let run_with = |certificate: &str, sshd_ok: bool| {
         let root = tempfile::tempdir().unwrap();
         let etc = root.path().join("ssh");
         fs::create_dir_all(etc.join("sshd_config.d")).unwrap();
-        fs::write(etc.join("ssh_host_ed25519_key"), "private").unwrap();
-        fs::write(etc.join("ssh_host_rsa_key"), "private").unwrap();
+        for key in &sim.host_keys()[&web.id] {
+            let kind = match key.split_whitespace().next().unwrap() {
+                "ssh-ed25519" => "ed25519",
+                "ssh-rsa" => "rsa",
+                _ => "ecdsa",
+            };
+            fs::write(
+                etc.join(format!("ssh_host_{kind}_key.pub")),
+                format!("{key}\n"),
+            )
+            .unwrap();
+        }
         let bin = root.path().join("bin");
         fs::create_dir(&bin).unwrap();
         let log = root.path().join("calls");
@@ -323,7 +377,7 @@ fn the_install_documents_script_writes_exactly_its_files() {
         let text = script
             .join("\n")
             .replace("/etc/ssh", etc.to_str().unwrap())
-            .replace("{{ ed25519 }}", &ed25519.join(" "))
+            .replace("{{ ed25519 }}", certificate)
             .replace("{{ ecdsa }}", "")
             .replace("{{ rsa }}", "");
         let out = std::process::Command::new("sh")
@@ -342,6 +396,7 @@ fn the_install_documents_script_writes_exactly_its_files() {
             root,
         )
     };
+    let run_script = |sshd_ok: bool| run_with(&ed25519.join(" "), sshd_ok);
 
     let (out, files, calls, etc, _root) = run_script(true);
     assert!(
@@ -350,14 +405,16 @@ fn the_install_documents_script_writes_exactly_its_files() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "installed");
+    let pubs = files.iter().filter(|f| f.ends_with("_key.pub")).count();
+    assert_eq!(pubs, sim.host_keys()[&web.id].len());
+    let ours: Vec<&String> = files.iter().filter(|f| !f.ends_with("_key.pub")).collect();
     assert_eq!(
-        files,
+        ours,
         [
-            "ssh_host_ed25519_key",
             "ssh_host_ed25519_key-cert.pub",
-            "ssh_host_rsa_key",
             "sshd_config.d/60-ec2-hostkey-certificates.conf"
-        ]
+        ],
+        "exactly its files, no leftovers"
     );
     assert_eq!(
         fs::read_to_string(etc.join("ssh_host_ed25519_key-cert.pub")).unwrap(),
@@ -379,7 +436,53 @@ fn the_install_documents_script_writes_exactly_its_files() {
         !files.iter().any(|f| f.starts_with("sshd_config.d/6")),
         "{files:?}"
     );
+    assert!(!files.iter().any(|f| f.contains("-cert.pub")), "{files:?}");
     assert_eq!(calls, "sshd -t\n");
+    // A certificate over some other key is refused before anything moves.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other");
+    let other_pub = format!("{}.pub", other.display());
+    for args in [
+        vec![
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            other.to_str().unwrap(),
+        ],
+        vec![
+            "-q",
+            "-s",
+            other.to_str().unwrap(),
+            "-I",
+            "x",
+            "-h",
+            "-n",
+            "x",
+            &other_pub,
+        ],
+    ] {
+        let status = std::process::Command::new("ssh-keygen")
+            .args(&args)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let foreign = fs::read_to_string(format!("{}-cert.pub", other.display())).unwrap();
+    let foreign: Vec<&str> = foreign.split_whitespace().take(2).collect();
+    let (out, files, calls, _, _root) = run_with(&foreign.join(" "), true);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(said.contains("is not for"), "{said}");
+    let moved = |f: &String| f.contains("-cert.pub") || f.starts_with("sshd_config.d/6");
+    assert!(!files.iter().any(moved), "{files:?}");
+    assert_eq!(calls, "");
+    // No certificate at all: nothing to do is an error, not an empty drop-in.
+    let (out, files, _, _, _root) = run_with("", true);
+    assert!(!out.status.success());
+    assert!(!files.iter().any(moved), "{files:?}");
 }
 
 /// The files under `dir`, relative to it.
