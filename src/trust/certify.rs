@@ -43,7 +43,6 @@ pub fn principals(instance: &Instance, private: bool) -> Vec<String> {
     ]
     .into_iter()
     .chain(private_names.into_iter().filter(|_| private))
-    .into_iter()
     .flatten()
     .filter(|n| !n.is_empty())
     {
