@@ -238,6 +238,23 @@ pub struct SyncArgs {
     /// The SSH port, for entry names and fingerprint probes
     #[arg(long, default_value_t = 22)]
     pub port: u16,
+    /// Also renew host certificates: every verified instance whose sshd presents no certificate
+    /// of the CA (--ca) with more than a third of its validity left gets one for the keys it
+    /// presents, installed through Systems Manager (see `certify --install`)
+    #[arg(long)]
+    pub certify: bool,
+    #[command(flatten)]
+    pub ca: CaFileArgs,
+    /// With --certify: how long each new certificate is valid
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "7d")]
+    pub validity: Duration,
+    /// With --certify: the install document's name in your account
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "ec2-hostkey-InstallHostCertificates"
+    )]
+    pub install_document: String,
 }
 
 /// `Name=NAME,Values=V1,V2` (the AWS CLI's shorthand) into a filter.

@@ -254,6 +254,9 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l ssm-doc
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l filter -d 'Only instances matching this filter, as the AWS CLI takes it: Name=tag:Env,Values=prod,stage (repeatable; all must match)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l concurrency -d 'Console fetches in flight at once' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l port -d 'The SSH port, for entry names and fingerprint probes' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l ca -d 'The CA\'s private key [default: ~/.local/share/ec2-hostkey/host_ca]' -r -F
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l validity -d 'With --certify: how long each new certificate is valid' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l install-document -d 'With --certify: the install document\'s name in your account' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
@@ -271,6 +274,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l aliases
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l dry-run -d 'Report what would change; change nothing'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l publish -d 'Publish every instance\'s verified keys to the team store (--store): create-only records, one per instance and key set; --json reports what was published'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l json -d 'Print a JSON report (see docs/json.md)'
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l certify -d 'Also renew host certificates: every verified instance whose sshd presents no certificate of the CA (--ca) with more than a third of its validity left gets one for the keys it presents, installed through Systems Manager (see `certify --install`)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s v -l verbose -d 'More detail on stderr (-v, -vv)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'

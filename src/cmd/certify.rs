@@ -163,9 +163,9 @@ fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verif
     let file = known_hosts::read(&path)?;
     let keys = policy::without_revoked(&file, &path, &cold.instance.id, keys, settings.quiet)?;
     let (keys, live_checked) = if args.allow_unreachable {
-        match presented_keys(&cold.instance, args.port) {
+        match certify::presented_keys(&cold.instance, args.port) {
             Ok(presented) => (
-                only_presented(&cold.instance, &presented, keys, &cold.source.describe())?,
+                certify::only_presented(&cold.instance, &presented, keys, &cold.source.describe())?,
                 true,
             ),
             Err(e) => {
@@ -174,7 +174,7 @@ fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verif
             }
         }
     } else {
-        let presented = presented_keys(&cold.instance, args.port).with_context(|| {
+        let presented = certify::presented_keys(&cold.instance, args.port).with_context(|| {
             format!(
                 "cannot ask {}'s sshd which keys it presents, and certify signs only keys the live server presents; if it is reachable only from elsewhere, add --allow-unreachable to sign what {} vouches for",
                 cold.instance.id,
@@ -182,7 +182,7 @@ fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verif
             )
         })?;
         (
-            only_presented(&cold.instance, &presented, keys, &cold.source.describe())?,
+            certify::only_presented(&cold.instance, &presented, keys, &cold.source.describe())?,
             true,
         )
     };
@@ -193,57 +193,6 @@ fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verif
         source,
         live_checked,
     })
-}
-
-/// Every key the instance's sshd presents (one probe per host-key type).
-///
-/// # Errors
-/// It did not answer, or presented no key.
-fn presented_keys(instance: &Instance, port: u16) -> Result<Vec<PublicKey>> {
-    let ip = instance
-        .address()
-        .and_then(|a| a.parse().ok())
-        .context("the instance has no address to ask")?;
-    let presented = kex::probe_all(ip, port)?;
-    if presented.is_empty() {
-        anyhow::bail!("{ip} port {port} answered but presented no host key");
-    }
-    Ok(presented)
-}
-
-/// The vouched keys the server presents, and only those: a key the
-/// sources list but the server does not present is not signed (a stale or
-/// padded source), and a presented key the sources do not list is a
-/// man-in-the-middle (exit 5, nothing signed).
-fn only_presented(
-    instance: &Instance,
-    presented: &[PublicKey],
-    vouched: Vec<PublicKey>,
-    vouched_by: &str,
-) -> Result<Vec<PublicKey>> {
-    let unlisted: Vec<String> = presented
-        .iter()
-        .filter(|p| !vouched.iter().any(|k| k.key_data() == p.key_data()))
-        .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
-        .collect();
-    if !unlisted.is_empty() {
-        return Err(crate::trust::sources::Error::Mismatch {
-            id: instance.id.clone(),
-            vouched_by: vouched_by.to_string(),
-            address: instance.address().unwrap_or_default().to_string(),
-            presented: unlisted.join(", "),
-            listed: vouched
-                .iter()
-                .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
-        .into());
-    }
-    Ok(vouched
-        .into_iter()
-        .filter(|k| presented.iter().any(|p| p.key_data() == k.key_data()))
-        .collect())
 }
 
 fn report(one: &Verified, certificates: &[Certificate], private: bool) -> Result<Report> {
@@ -281,67 +230,27 @@ fn install(
     args: &CertifyArgs,
     one: &Verified,
     report: &mut Report,
-    authority_key: &PublicKey,
+    authority: &PublicKey,
 ) -> Result<()> {
-    let certificates: Vec<(&str, String)> = report
+    let signed: Vec<(Certificate, &PublicKey)> = report
         .certificates
         .iter()
-        .filter_map(|c| {
-            let kind = c
-                .file
-                .strip_prefix("ssh_host_")?
-                .strip_suffix("_key-cert.pub")?;
-            // SSM takes the certificate alone: TYPE BASE64, no comment.
-            let line: Vec<&str> = c.certificate.split_whitespace().take(2).collect();
-            Some((kind, line.join(" ")))
-        })
+        .zip(&one.keys)
+        .filter_map(|(c, key)| Some((Certificate::from_openssh(&c.certificate).ok()?, key)))
         .collect();
-    let instance = &one.instance;
-    crate::aws::block_on(async {
-        let ec2 = crate::aws::ec2::Ec2::new(&settings.aws)
-            .await?
-            .in_region(&instance.region);
-        crate::trust::ssm::install_certificates(
-            &ec2,
-            &instance.id,
-            &args.install_document,
-            &certificates,
-            settings.wait(args.wait),
-            settings.quiet,
-        )
-        .await
-    })?;
-    let serials: Vec<u64> = report.certificates.iter().map(|c| c.serial).collect();
-    let presented = instance
-        .address()
-        .and_then(|a| a.parse().ok())
-        .and_then(|ip| kex::probe_as_ssh(ip, args.port, kex::PROBE_TIMEOUT).ok());
-    let ca_key = authority_key;
-    let ours = presented
-        .as_ref()
-        .and_then(|p| p.certificate.as_ref())
-        .is_some_and(|c| {
-            serials.contains(&c.serial())
-                && c.signature_key() == ca_key.key_data()
-                && c.verify_signature().is_ok()
-                && one.keys.iter().any(|k| k.key_data() == c.public_key())
-        });
-    if !ours {
-        return Err(crate::error::InstallError::NotPresented {
-            id: instance.id.clone(),
-            presented: presented
-                .map_or_else(|| "nothing (it did not answer)".into(), |p| p.describe()),
-        }
-        .into());
-    }
+    certify::install(
+        &certify::Installing {
+            aws: &settings.aws,
+            document: &args.install_document,
+            wait: settings.wait(args.wait),
+            quiet: settings.quiet,
+            port: args.port,
+            authority,
+        },
+        &one.instance,
+        &signed,
+    )?;
     report.installed = Some(true);
-    crate::text::note(
-        settings.quiet,
-        &format!(
-            "installed on {} through Systems Manager ({}); its sshd presents the new certificate",
-            instance.id, args.install_document
-        ),
-    );
     Ok(())
 }
 

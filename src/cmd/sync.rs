@@ -23,6 +23,7 @@ use crate::aws::{
 use crate::cli::SyncArgs;
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
+use crate::trust::certify;
 use crate::trust::names::{OnNameMove, PublicNames, is_recordable_tag, moved_from, names_for};
 use crate::trust::policy::{self, Found, Sources};
 use crate::trust::publish::Publisher;
@@ -56,10 +57,16 @@ struct Outcome {
     /// when the tag has moved to this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     moved_from: Option<String>,
+    /// With --certify: current | renewed (why) | failed: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<String>,
     #[serde(skip)]
     public_keys: Vec<PublicKey>,
     #[serde(skip)]
     public_names: Vec<String>,
+    /// The instance as EC2 described it, for certificates' principals.
+    #[serde(skip)]
+    facts: Option<Instance>,
 }
 
 #[derive(Serialize)]
@@ -105,7 +112,17 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
     } else {
         write(&destination, &mut outcomes, settings.on_name_move)?;
     }
+    let uncertified = if args.certify && !args.dry_run {
+        certify_due(settings, args, &mut outcomes)?
+    } else {
+        0
+    };
     report(args, &path, &outcomes)?;
+    if uncertified > 0 {
+        anyhow::bail!(
+            "{uncertified} instance(s) could not get a new certificate (see \"certificate\" in the report, or the lines above)"
+        );
+    }
 
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
     let conflicts = outcomes
@@ -240,8 +257,10 @@ async fn verify_one(
         keys: Vec::new(),
         not_recorded: Vec::new(),
         moved_from: None,
+        certificate: None,
         public_keys: Vec::new(),
         public_names: instance.public_names().map(str::to_string).collect(),
+        facts: None,
     };
     if let Err(err) = resolve::choose_side(&mut instance, None, address_mode) {
         outcome.reason = Some(err.to_string());
@@ -259,6 +278,7 @@ async fn verify_one(
         ));
         outcome.not_recorded.push(tag);
     }
+    let facts = instance.clone();
     match policy::keys_without_connection(ec2, instance, cache, port, quiet, sources).await {
         Ok(mut found) => {
             let before = found.keys.len();
@@ -281,6 +301,7 @@ async fn verify_one(
                 publish_one(publisher, &instance, &found, &mut outcome).await;
             }
             outcome.public_keys = found.keys;
+            outcome.facts = Some(facts);
         }
         Err(err) => {
             // What exits 5 on its own (a presented key not vouched for, a
@@ -292,6 +313,76 @@ async fn verify_one(
         }
     }
     outcome
+}
+
+/// `--certify`: a new certificate for every verified instance whose sshd
+/// does not present a current one of the CA's: signed for the vouched keys
+/// it presents (only those), logged, installed through Systems Manager and
+/// checked. How many failed.
+fn certify_due(settings: &Settings, args: &SyncArgs, outcomes: &mut [Outcome]) -> Result<usize> {
+    let ca_path = Settings::ca_path(&args.ca)?;
+    let authority = crate::store::ca::load(&ca_path)?;
+    let how = certify::Installing {
+        aws: &settings.aws,
+        document: &args.install_document,
+        wait: settings.wait(None),
+        quiet: settings.quiet,
+        port: args.port,
+        authority: authority.public_key(),
+    };
+    let mut failed = 0;
+    for outcome in outcomes.iter_mut() {
+        let Some(instance) = outcome.facts.clone() else {
+            continue;
+        };
+        let Some(why) = certify::renewal_due(&instance, args.port, authority.public_key()) else {
+            outcome.certificate = Some("current".into());
+            continue;
+        };
+        let renewed = (|| -> Result<()> {
+            let presented = certify::presented_keys(&instance, args.port)?;
+            let vouched_by = outcome.source.unwrap_or("the sources");
+            let keys = certify::only_presented(
+                &instance,
+                &presented,
+                outcome.public_keys.clone(),
+                vouched_by,
+            )?;
+            let signed = keys
+                .iter()
+                .map(|key| {
+                    Ok((
+                        certify::sign(&authority, &instance, key, args.validity, false)?,
+                        key,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let issued: Vec<crate::store::ca::Issued> = signed
+                .iter()
+                .map(|(cert, key)| crate::store::ca::Issued {
+                    instance: instance.id.clone(),
+                    serial: cert.serial(),
+                    valid_before: cert.valid_before(),
+                    key: (*key).clone(),
+                })
+                .collect();
+            crate::store::ca::record_issued(&ca_path, &issued)?;
+            certify::install(&how, &instance, &signed)
+        })();
+        outcome.certificate = Some(match renewed {
+            Ok(()) => format!("renewed ({why})"),
+            Err(e) => {
+                failed += 1;
+                let why = crate::text::sanitize(&format!("{e:#}"));
+                crate::text::warn(
+                    settings.quiet,
+                    &format!("{}: no new certificate: {why}", instance.id),
+                );
+                format!("failed: {why}")
+            }
+        });
+    }
+    Ok(failed)
 }
 
 /// Publishes one instance's verified keys, noting the result in its outcome.

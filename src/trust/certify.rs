@@ -3,15 +3,19 @@
 //! (the caller holds them from `policy`, the live server checked); a
 //! certificate names only what EC2 assigned the instance — its id, DNS
 //! names and addresses — never a Name tag or an alias, which anyone who may
-//! tag could point at another instance.
+//! tag could point at another instance. Also here: which keys the live
+//! server presents (only those are signed), the install through Systems
+//! Manager and its check, and when a certificate is due for renewal —
+//! shared by `certify` and `sync --certify`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use ssh_key::certificate::{Builder, CertType};
-use ssh_key::{Certificate, PrivateKey, PublicKey};
+use ssh_key::{Certificate, HashAlg, PrivateKey, PublicKey};
 
 use crate::aws::ec2::Instance;
+use crate::net::kex;
 
 /// A certificate is valid from this long before it is signed (clocks differ).
 const BACKDATE: Duration = Duration::from_secs(300);
@@ -97,6 +101,174 @@ pub fn file_name(key: &PublicKey) -> String {
         _ => "other",
     };
     format!("ssh_host_{kind}_key-cert.pub")
+}
+
+/// Every key the instance's sshd presents (one probe per host-key type).
+///
+/// # Errors
+/// It did not answer, or presented no key.
+pub fn presented_keys(instance: &Instance, port: u16) -> Result<Vec<PublicKey>> {
+    let ip = instance
+        .address()
+        .and_then(|a| a.parse().ok())
+        .context("the instance has no address to ask")?;
+    let presented = kex::probe_all(ip, port)?;
+    if presented.is_empty() {
+        anyhow::bail!("{ip} port {port} answered but presented no host key");
+    }
+    Ok(presented)
+}
+
+/// The vouched keys the server presents, and only those: a key the
+/// sources list but the server does not present is not signed (a stale or
+/// padded source), and a presented key the sources do not list is a
+/// man-in-the-middle (exit 5, nothing signed).
+///
+/// # Errors
+/// The server presents a key the sources do not vouch for.
+pub fn only_presented(
+    instance: &Instance,
+    presented: &[PublicKey],
+    vouched: Vec<PublicKey>,
+    vouched_by: &str,
+) -> Result<Vec<PublicKey>> {
+    let unlisted: Vec<String> = presented
+        .iter()
+        .filter(|p| !vouched.iter().any(|k| k.key_data() == p.key_data()))
+        .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
+        .collect();
+    if !unlisted.is_empty() {
+        return Err(crate::trust::sources::Error::Mismatch {
+            id: instance.id.clone(),
+            vouched_by: vouched_by.to_string(),
+            address: instance.address().unwrap_or_default().to_string(),
+            presented: unlisted.join(", "),
+            listed: vouched
+                .iter()
+                .map(|k| k.fingerprint(HashAlg::Sha256).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into());
+    }
+    Ok(vouched
+        .into_iter()
+        .filter(|k| presented.iter().any(|p| p.key_data() == k.key_data()))
+        .collect())
+}
+
+/// What installing certificates through Systems Manager needs.
+pub struct Installing<'a> {
+    pub aws: &'a crate::aws::Config,
+    /// The install document's name (`ssm-document --certify`).
+    pub document: &'a str,
+    pub wait: Duration,
+    pub quiet: bool,
+    pub port: u16,
+    /// The CA's public key: what the presented certificate must be signed by.
+    pub authority: &'a PublicKey,
+}
+
+/// Installs `signed` (each certificate with the key it certifies) on the
+/// instance, then asks its sshd for a certificate: it must be one of these,
+/// by serial, CA and key.
+///
+/// # Errors
+/// The install failed, or sshd does not present one of them after it.
+pub fn install(
+    how: &Installing<'_>,
+    instance: &Instance,
+    signed: &[(Certificate, &PublicKey)],
+) -> Result<()> {
+    let certificates: Vec<(&str, String)> = signed
+        .iter()
+        .filter_map(|(cert, key)| {
+            let kind = match key.algorithm() {
+                ssh_key::Algorithm::Ed25519 => "ed25519",
+                ssh_key::Algorithm::Ecdsa { .. } => "ecdsa",
+                ssh_key::Algorithm::Rsa { .. } => "rsa",
+                _ => return None,
+            };
+            // SSM takes the certificate alone: TYPE BASE64, no comment.
+            let line = cert.to_openssh().ok()?;
+            let words: Vec<&str> = line.split_whitespace().take(2).collect();
+            Some((kind, words.join(" ")))
+        })
+        .collect();
+    crate::aws::block_on(async {
+        let ec2 = crate::aws::ec2::Ec2::new(how.aws)
+            .await?
+            .in_region(&instance.region);
+        crate::trust::ssm::install_certificates(
+            &ec2,
+            &instance.id,
+            how.document,
+            &certificates,
+            how.wait,
+            how.quiet,
+        )
+        .await
+    })?;
+    let presented = instance
+        .address()
+        .and_then(|a| a.parse().ok())
+        .and_then(|ip| kex::probe_as_ssh(ip, how.port, kex::PROBE_TIMEOUT).ok());
+    let ours = presented
+        .as_ref()
+        .and_then(|p| p.certificate.as_ref())
+        .is_some_and(|presented| {
+            signed.iter().any(|(cert, key)| {
+                presented.serial() == cert.serial()
+                    && presented.signature_key() == how.authority.key_data()
+                    && presented.verify_signature().is_ok()
+                    && presented.public_key() == key.key_data()
+            })
+        });
+    if !ours {
+        return Err(crate::error::InstallError::NotPresented {
+            id: instance.id.clone(),
+            presented: presented
+                .map_or_else(|| "nothing (it did not answer)".into(), |p| p.describe()),
+        }
+        .into());
+    }
+    crate::text::note(
+        how.quiet,
+        &format!(
+            "installed on {} through Systems Manager ({}); its sshd presents the new certificate",
+            instance.id, how.document
+        ),
+    );
+    Ok(())
+}
+
+/// Why the instance's certificate should be (re)issued, or `None` while the
+/// one its sshd presents is ours and has more than a third of its validity
+/// left. An instance that cannot be asked is not due (nothing to renew from
+/// here).
+pub fn renewal_due(instance: &Instance, port: u16, authority: &PublicKey) -> Option<String> {
+    let ip = instance.address()?.parse().ok()?;
+    let presented = kex::probe_as_ssh(ip, port, kex::PROBE_TIMEOUT).ok()?;
+    let Some(cert) = presented.certificate else {
+        return Some("its sshd presents no certificate".into());
+    };
+    if cert.signature_key() != authority.key_data() || cert.verify_signature().is_err() {
+        return Some("its certificate is another CA's".into());
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let (after, before) = (cert.valid_after(), cert.valid_before());
+    let left = before.saturating_sub(now);
+    if left <= before.saturating_sub(after) / 3 {
+        return Some(format!(
+            "its certificate (serial {}) ends {}",
+            cert.serial(),
+            kex::unix_time(before)
+        ));
+    }
+    None
 }
 
 #[cfg(test)]

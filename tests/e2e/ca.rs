@@ -499,3 +499,95 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     found
 }
+
+#[test]
+fn sync_certify_renews_what_is_missing_or_ending_and_leaves_current_certificates() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web").tag("sim:ssm", "online"));
+    let db = sim.launch(Launch::named("db").tag("sim:ssm", "online"));
+    let ca_line = make_ca(&sim);
+    let document = sim.run_bin(&["ssm-document", "--certify"]);
+    sim.create_ssm_document(INSTALL_DOCUMENT, &stdout(&document));
+    // db gets a certificate about to end; web none at all.
+    let (out, _) = certify(&sim, &db.id, &["--install", "--validity", "60s"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let kh = sim.path("kh");
+    let sync = |extra: &[&str]| {
+        let mut args = vec![
+            "sync",
+            "--certify",
+            "--json",
+            "--known-hosts",
+            kh.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        sim.run_bin(&args)
+    };
+    let out = sync(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let status = |id: &str| {
+        report["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["instance"] == id)
+            .map(|i| i["certificate"].as_str().unwrap_or_default().to_string())
+            .unwrap()
+    };
+    assert!(
+        status(&web.id).starts_with("renewed (its sshd presents no certificate)"),
+        "{report}"
+    );
+    assert!(
+        status(&db.id).starts_with("renewed (its certificate (serial"),
+        "{report}"
+    );
+    let ca_kh = written(sim.path("ca_known_hosts"), &ca_line);
+    for instance in [&web, &db] {
+        let out = plain_ssh(&sim, &instance.ip, Some(&instance.id), &ca_kh);
+        assert!(out.status.success(), "{}: {}", instance.id, stderr(&out));
+    }
+    // Again: both current, nothing sent.
+    sim.reset_calls();
+    let out = sync(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for instance in report["instances"].as_array().unwrap() {
+        assert_eq!(instance["certificate"], "current", "{instance}");
+    }
+    assert!(
+        !sim.calls().iter().any(|c| c == "SendCommand"),
+        "{:?}",
+        sim.calls()
+    );
+}
+
+#[test]
+fn sync_certify_reports_an_instance_it_cannot_renew_and_fails() {
+    let sim = Sim::start();
+    let lone = sim.launch(Launch::named("lone"));
+    make_ca(&sim);
+    let kh = sim.path("kh");
+    let out = sim.run_bin(&[
+        "sync",
+        "--certify",
+        "--json",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("could not get a new certificate"),
+        "{}",
+        stderr(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let lone_report = &report["instances"][0];
+    assert_eq!(lone_report["instance"], lone.id.as_str());
+    let status = lone_report["certificate"].as_str().unwrap();
+    assert!(status.starts_with("failed: "), "{status}");
+    assert!(status.contains("Systems Manager"), "{status}");
+    // Its keys were still verified and recorded: certificates come on top.
+    assert!(!keygen_find(&kh, &lone.ip).is_empty());
+}
