@@ -19,7 +19,6 @@ use crate::net::kex;
 use crate::store::{ca, known_hosts};
 use crate::trust::certify;
 use crate::trust::policy;
-use crate::trust::resolve::Target;
 
 #[derive(Serialize)]
 struct Report {
@@ -153,15 +152,15 @@ fn verify(settings: &Settings, args: &CertifyArgs, target: &str) -> Result<Verif
     let cache = settings.cache(&args.cache);
     let sources = settings.sources(&args.source);
     let path = settings.known_hosts(&args.file)?.path;
-    let cold = policy::cold_lookup(
+    let file = known_hosts::read(&path)?;
+    let (cold, keys, source) = policy::vouched_keys(
         settings.lookup(&sources),
-        &Target::classify(target),
+        target,
         settings.wait(args.wait),
         cache.as_ref(),
+        args.port,
+        (&file, &path),
     )?;
-    let (keys, source) = cold.keys_without_connection(args.port)?;
-    let file = known_hosts::read(&path)?;
-    let keys = policy::without_revoked(&file, &path, &cold.instance.id, keys, settings.quiet)?;
     let (keys, live_checked) = if args.allow_unreachable {
         match certify::presented_keys(&cold.instance, args.port) {
             Ok(presented) => (

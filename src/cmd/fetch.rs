@@ -80,21 +80,21 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
     let path = &destination.path;
     let mut reports = Vec::new();
     for target in &args.targets {
-        let cold = policy::cold_lookup(
+        // Read once for the user's @revoked lines and the tool's marks.
+        let file = known_hosts::read(path)?;
+        let (cold, keys, source) = policy::vouched_keys(
             settings.lookup(&sources),
-            &Target::classify(target),
+            target,
             settings.wait(args.wait),
             cache.as_ref(),
+            args.port,
+            (&file, path),
         )?;
         let address = cold
             .instance
             .address()
             .expect("resolve only returns instances with an address")
             .to_string();
-        let (keys, source) = cold.keys_without_connection(args.port)?;
-        // Read once for the user's @revoked lines and the tool's marks.
-        let file = known_hosts::read(path)?;
-        let keys = policy::without_revoked(&file, path, &cold.instance.id, keys, settings.quiet)?;
         let found = cold.found(keys, source);
         let typed = known_hosts::lookup_name(target, args.port);
         let can_move = !matches!(Target::classify(target), Target::InstanceId(_))

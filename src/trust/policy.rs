@@ -1004,7 +1004,7 @@ pub fn refuse_revoked(
 ///
 /// # Errors
 /// Every key is revoked.
-pub fn without_revoked(
+fn without_revoked(
     file: &crate::store::known_hosts::KnownHosts,
     path: &std::path::Path,
     instance: &str,
@@ -1035,4 +1035,26 @@ pub fn without_revoked(
         .into());
     }
     Ok(kept)
+}
+
+/// A target's instance and the keys the sources vouch for, as `fetch`
+/// prints them: looked up afresh, asked of the sources (the live server
+/// probed where a source only lists fingerprints), less the keys the
+/// user's own file (`file`, read from `path`) revokes.
+///
+/// # Errors
+/// The lookup or the sources failed, or every key is revoked.
+pub fn vouched_keys(
+    lookup: Lookup<'_>,
+    target: &str,
+    wait: Duration,
+    cache: Option<&Cache>,
+    port: u16,
+    (file, path): (&crate::store::known_hosts::KnownHosts, &std::path::Path),
+) -> Result<(Cold, Vec<PublicKey>, &'static str)> {
+    let quiet = lookup.quiet;
+    let cold = cold_lookup(lookup, &Target::classify(target), wait, cache)?;
+    let (keys, source) = cold.keys_without_connection(port)?;
+    let keys = without_revoked(file, path, &cold.instance.id, keys, quiet)?;
+    Ok((cold, keys, source))
 }

@@ -75,6 +75,19 @@ fn start(sim: &Sim, mut cmd: Command, port: u16) -> Serve {
     Serve { child, port }
 }
 
+/// serve's log once it holds `needle`: a connection's line is written when
+/// serve has finished with it, which may be just after the client exits.
+fn log_with(sim: &Sim, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = serve_log(sim);
+        if log.contains(needle) || Instant::now() > deadline {
+            return log;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn serve_log(sim: &Sim) -> String {
     fs::read_to_string(sim.path("serve.log")).unwrap_or_default()
 }
@@ -119,11 +132,9 @@ fn openssh_through_socks5_and_http_connect_is_verified_and_recorded() {
         stderr(&out),
         serve_log(&sim)
     );
-    let log = serve_log(&sim);
-    assert!(
-        log.contains(&format!("-> web:{}: verified", sim.ssh_port)),
-        "{log}"
-    );
+    let verified = format!("-> web:{}: verified", sim.ssh_port);
+    let log = log_with(&sim, &verified);
+    assert!(log.contains(&verified), "{log}");
 }
 
 const PARAMIKO: &str = r#"
@@ -229,11 +240,9 @@ fn paramiko_through_socks_is_verified_and_a_mitm_never_reaches_it() {
         stderr(&out)
     );
     assert_eq!(fs::read(&kh).unwrap(), before, "nor under group exchange");
-    let log = serve_log(&sim);
-    assert!(
-        log.contains(&format!("{}:{}: refused (", evil.id, sim.ssh_port)),
-        "{log}"
-    );
+    let refused = format!("{}:{}: refused (", evil.id, sim.ssh_port);
+    let log = log_with(&sim, &refused);
+    assert!(log.contains(&refused), "{log}");
     assert!(log.contains("HOST KEY MISMATCH"), "{log}");
 }
 
@@ -299,7 +308,6 @@ fn serve_is_never_an_open_relay() {
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     assert!(closed(&mut s), "closed after the handshake timeout");
     assert!(!kh.exists() || fs::read(&kh).unwrap().is_empty());
-    let log = serve_log(&sim);
     for reason in [
         format!("-> 127.0.0.1:{}: refused (", sim.port),
         format!("-> {}:80: refused (port 80 is not carried", web.id),
@@ -307,6 +315,7 @@ fn serve_is_never_an_open_relay() {
         "refused (a request neither SOCKS5 nor HTTP CONNECT (not a SOCKS5 request))".to_string(),
         "refused (no request within 1s (--handshake-timeout))".to_string(),
     ] {
+        let log = log_with(&sim, &reason);
         assert!(log.contains(&reason), "{reason:?} not in\n{log}");
     }
 
@@ -504,11 +513,17 @@ fn two_hundred_clients_at_once_to_ten_instances_cost_one_lookup_per_instance() {
     let failed = many_at_once(&sim, &serve, &ids, 20);
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(sim.calls(), Vec::<String>::new());
+    let count = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("serve: ") && l.contains(": verified i-"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(&serve_log(&sim)) < 220 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let log = serve_log(&sim);
-    let verified = log
-        .lines()
-        .filter(|l| l.contains("serve: ") && l.contains(": verified i-"));
-    assert_eq!(verified.count(), 220, "{log}");
+    assert_eq!(count(&log), 220, "{log}");
 }
 
 /// socat as the ProxyCommand, through serve by HTTP CONNECT.
@@ -730,17 +745,15 @@ fn a_socket_systemd_passes_is_served() {
         serve_log(&sim)
     );
     assert_eq!(stdout(&out).trim(), "ok");
-    let log = serve_log(&sim);
+    let verified = format!("-> {0}:22: verified {0}", web.id);
+    let log = log_with(&sim, &verified);
     assert!(
         log.contains(&format!(
             "serving SOCKS5 and HTTP CONNECT on 127.0.0.1:{port}"
         )),
         "{log}"
     );
-    assert!(
-        log.contains(&format!("-> {0}:22: verified {0}", web.id)),
-        "{log}"
-    );
+    assert!(log.contains(&verified), "{log}");
 }
 
 #[test]
