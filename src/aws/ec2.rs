@@ -190,13 +190,15 @@ impl Ec2 {
     /// A client for fleet-wide commands: more attempts with jittered
     /// exponential backoff, so throttling slows a sync down rather than
     /// failing instances. (Adaptive mode's client-side rate limiter was
-    /// tried: after a burst of throttling it crawled for minutes.)
+    /// tried: after a burst of throttling it crawled for minutes.) Sixteen:
+    /// with ten, one of eight workers was seen refused ten times running in
+    /// a burst of forty throttles the others slept through.
     ///
     /// # Errors
     /// No region could be found.
     pub async fn for_fleet(config: &super::Config) -> Result<Self, Error> {
         let retry = aws_config::retry::RetryConfig::standard()
-            .with_max_attempts(10)
+            .with_max_attempts(16)
             .with_max_backoff(Duration::from_secs(5));
         Self::build(config.loader(config.first_region()).retry_config(retry)).await
     }
