@@ -311,6 +311,12 @@ pub struct SshConfigArgs {
     /// With --via eice: the endpoint to use (default: the instance's subnet's, else its VPC's)
     #[arg(long, value_name = "ID")]
     pub eice_id: Option<String>,
+    /// Also trust the host CA (`ca init`; its key file, default ~/.local/share/ec2-hostkey/host_ca)
+    /// for the block's patterns: its @cert-authority line goes to ~/.ssh/ec2-hostkey_ca_known_hosts,
+    /// which the block adds to UserKnownHostsFile; instances without a certificate still go
+    /// through ec2-hostkey
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    pub ca: Option<Option<PathBuf>>,
     /// Your own carrier as ProxyCommand (a bastion's `ssh -W %h:%p bastion`, a corporate
     /// tunnel), written as is; ec2-hostkey verifies the key as KnownHostsCommand
     #[arg(long, value_name = "COMMAND", conflicts_with_all = ["mode", "fdpass"])]

@@ -1572,7 +1572,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ssh__subcmd__config)
-            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --via --eice-id --proxy-command --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            opts="-v -q -h --pattern --no-default-patterns --mode --fdpass --known-hosts --bin --wait --via --eice-id --ca --proxy-command --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1603,6 +1603,10 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 --eice-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -288,6 +288,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l v
 eice\t''
 ssm\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l eice-id -d 'With --via eice: the endpoint to use (default: the instance\'s subnet\'s, else its VPC\'s)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l ca -d 'Also trust the host CA (`ca init`; its key file, default ~/.local/share/ec2-hostkey/host_ca) for the block\'s patterns: its @cert-authority line goes to ~/.ssh/ec2-hostkey_ca_known_hosts, which the block adds to UserKnownHostsFile; instances without a certificate still go through ec2-hostkey' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l proxy-command -d 'Your own carrier as ProxyCommand (a bastion\'s `ssh -W %h:%p bastion`, a corporate tunnel), written as is; ec2-hostkey verifies the key as KnownHostsCommand' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r

@@ -38,9 +38,45 @@ pub const DEFAULT_PATTERNS: [&str; 4] = [
     "*.ec2.internal",
 ];
 
+/// The file `--ca` writes the CA's `@cert-authority` line to, as ssh reads it.
+pub const CA_KNOWN_HOSTS: &str = "~/.ssh/ec2-hostkey_ca_known_hosts";
+
 pub fn run(global: &Global, args: &SshConfigArgs) -> Result<()> {
     let block = render(global, args)?;
+    if let Some(ca) = &args.ca {
+        write_ca_line(global, args, ca.clone())?;
+    }
     std::io::stdout().lock().write_all(block.as_bytes())?;
+    Ok(())
+}
+
+/// `--ca`: the CA's line for the block's patterns, in the file the tool
+/// owns (rewritten whole each time; your known_hosts is not touched).
+fn write_ca_line(
+    global: &Global,
+    args: &SshConfigArgs,
+    ca: Option<std::path::PathBuf>,
+) -> Result<()> {
+    let path = super::settings::Settings::ca_path(&crate::cli::CaFileArgs { path: ca })?;
+    let key = crate::store::ca::public(&path)?;
+    let patterns = patterns(args, &carrier(global, args)?)?;
+    let line = format!(
+        "# Written by `ec2-hostkey ssh-config --ca` (rewritten each time): the host CA {}.\n@cert-authority {} {} ec2-hostkey-host-ca\n",
+        key.fingerprint(ssh_key::HashAlg::Sha256),
+        patterns.join(","),
+        crate::store::known_hosts::key_line(&key)
+    );
+    let home = crate::store::files::ssh_home_dir().context("no home directory for ~/.ssh")?;
+    let file = home.join(CA_KNOWN_HOSTS.trim_start_matches("~/"));
+    if let Some(dir) = file.parent() {
+        crate::store::files::create_private_dir(dir)?;
+    }
+    crate::store::files::write_private(&file, line.as_bytes())?;
+    eprintln!(
+        "ec2-hostkey: wrote the host CA's @cert-authority line for {} to {}",
+        patterns.join(", "),
+        file.display()
+    );
     Ok(())
 }
 
@@ -54,31 +90,7 @@ pub fn render(global: &Global, args: &SshConfigArgs) -> Result<String> {
         None => std::env::current_exe().context("cannot tell where this binary is; pass --bin")?,
     };
     let carrier = carrier(global, args)?;
-    let mut patterns: Vec<String> = Vec::new();
-    if !args.no_default_patterns {
-        let default = |p: &&&str| match &carrier {
-            // ssh connects by itself, and cannot resolve an instance id.
-            Carrier::Ssh => **p != "i-*",
-            // Session Manager's --target takes instance ids only.
-            Carrier::Other(_) if args.via == SshConfigVia::Ssm => **p == "i-*",
-            _ => true,
-        };
-        patterns.extend(
-            DEFAULT_PATTERNS
-                .iter()
-                .filter(default)
-                .map(|p| p.to_string()),
-        );
-    }
-    for pattern in &args.pattern {
-        if pattern.is_empty() || pattern.chars().any(|c| c.is_whitespace() || c == '"') {
-            bail!("--pattern {pattern:?}: a Host pattern cannot be empty or hold spaces or quotes");
-        }
-        patterns.push(pattern.clone());
-    }
-    if patterns.is_empty() {
-        bail!("no Host patterns: drop --no-default-patterns or add --pattern");
-    }
+    let patterns = patterns(args, &carrier)?;
 
     let mut command = vec![word(&bin.to_string_lossy())?];
     command.extend(global_options(global)?);
@@ -126,14 +138,52 @@ pub fn render(global: &Global, args: &SshConfigArgs) -> Result<String> {
             lines.push(format!("    KnownHostsCommand {}", command.join(" ")));
         }
     }
-    if let Some(file) = &args.known_hosts {
-        lines.push(format!(
-            "    UserKnownHostsFile {}",
-            word(&file.to_string_lossy())?
-        ));
+    let known_hosts = match &args.known_hosts {
+        Some(file) => Some(word(&file.to_string_lossy())?),
+        // ssh's own file stays first: it is where ssh and the tool write.
+        None if args.ca.is_some() => Some("~/.ssh/known_hosts".to_string()),
+        None => None,
+    };
+    if let Some(file) = known_hosts {
+        let ca = if args.ca.is_some() {
+            format!(" {CA_KNOWN_HOSTS}")
+        } else {
+            String::new()
+        };
+        lines.push(format!("    UserKnownHostsFile {file}{ca}"));
     }
     lines.push("    StrictHostKeyChecking yes".into());
     Ok(lines.join("\n") + "\n")
+}
+
+/// The Host patterns: EC2's names the carrier can serve, and `--pattern`.
+fn patterns(args: &SshConfigArgs, carrier: &Carrier) -> Result<Vec<String>> {
+    let mut patterns: Vec<String> = Vec::new();
+    if !args.no_default_patterns {
+        let default = |p: &&&str| match carrier {
+            // ssh connects by itself, and cannot resolve an instance id.
+            Carrier::Ssh => **p != "i-*",
+            // Session Manager's --target takes instance ids only.
+            Carrier::Other(_) if args.via == SshConfigVia::Ssm => **p == "i-*",
+            _ => true,
+        };
+        patterns.extend(
+            DEFAULT_PATTERNS
+                .iter()
+                .filter(default)
+                .map(|p| p.to_string()),
+        );
+    }
+    for pattern in &args.pattern {
+        if pattern.is_empty() || pattern.chars().any(|c| c.is_whitespace() || c == '"') {
+            bail!("--pattern {pattern:?}: a Host pattern cannot be empty or hold spaces or quotes");
+        }
+        patterns.push(pattern.clone());
+    }
+    if patterns.is_empty() {
+        bail!("no Host patterns: drop --no-default-patterns or add --pattern");
+    }
+    Ok(patterns)
 }
 
 /// Who carries the connection: `--via`, `--proxy-command` and `--mode`, checked.

@@ -591,3 +591,89 @@ fn sync_certify_reports_an_instance_it_cannot_renew_and_fails() {
     // Its keys were still verified and recorded: certificates come on top.
     assert!(!keygen_find(&kh, &lone.ip).is_empty());
 }
+
+#[test]
+fn ssh_config_ca_trusts_the_ca_for_the_blocks_names_and_keeps_the_proxy_for_the_rest() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let plain = sim.launch(Launch::named("plain"));
+    make_ca(&sim);
+    let (out, certs) = certify(&sim, &web.id, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    sim.install_host_certificates(&web.id, &certs);
+
+    let out = sim.run_bin(&["ssh-config", "--ca", "--pattern", "127.*"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let block = stdout(&out);
+    assert!(
+        block.contains(
+            "    UserKnownHostsFile ~/.ssh/known_hosts ~/.ssh/ec2-hostkey_ca_known_hosts\n"
+        ),
+        "{block}"
+    );
+    assert!(
+        block.contains("    ProxyCommand "),
+        "the proxy stays: {block}"
+    );
+    // The CA's line, for exactly the block's patterns, where ssh reads it.
+    let ca_file = sim.home().join(".ssh/ec2-hostkey_ca_known_hosts");
+    let written = fs::read_to_string(&ca_file).unwrap();
+    let host_line = block.lines().find(|l| l.starts_with("Host ")).unwrap();
+    let patterns = host_line
+        .trim_start_matches("Host ")
+        .split(' ')
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(
+        written.contains(&format!("@cert-authority {patterns} ssh-ed25519 ")),
+        "{written}"
+    );
+    let config = sim.path("ssh_config");
+    fs::write(&config, &block).unwrap();
+
+    // Certified: ssh accepts the certificate through the CA line.
+    let verbose = |ip: &str| {
+        let mut ssh = std::process::Command::new("ssh");
+        ssh.env_clear()
+            .envs(sim.env())
+            .arg("-F")
+            .arg(&config)
+            .arg("-i")
+            .arg(sim.client_key());
+        ssh.args([
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-v",
+        ]);
+        ssh.args([
+            "-p",
+            &sim.ssh_port.to_string(),
+            "-l",
+            &user(),
+            ip,
+            "echo",
+            "ok",
+        ]);
+        run(ssh, None)
+    };
+    let out = verbose(&web.ip);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("matches the ED25519-CERT host certificate"),
+        "{}",
+        stderr(&out)
+    );
+    // Not certified: the proxy verifies and records, as without --ca.
+    let out = verbose(&plain.ip);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "ok");
+    assert!(
+        !stderr(&out).contains("host certificate"),
+        "{}",
+        stderr(&out)
+    );
+}
