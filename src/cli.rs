@@ -393,6 +393,19 @@ pub struct SeedGenArgs {
     /// Write the user-data to FILE (0600) instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also sign the new keys with the host CA (`ca init`; its key file, default
+    /// ~/.local/share/ec2-hostkey/host_ca) for the names given with --principal; cloud-init (or
+    /// the script) installs the certificates
+    #[arg(long, value_name = "FILE", num_args = 0..=1, requires = "principal")]
+    pub ca: Option<Option<PathBuf>>,
+    /// With --ca: a name the instance will answer to, known before launch (an Elastic IP, a DNS
+    /// name you control) (repeatable). The instance's own id and addresses are not known yet:
+    /// `certify` adds them once it runs
+    #[arg(long, value_name = "NAME")]
+    pub principal: Vec<String>,
+    /// With --ca: how long the certificates are valid (at most 90d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
+    pub cert_validity: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

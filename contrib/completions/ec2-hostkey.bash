@@ -1260,7 +1260,7 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__seed)
-            opts="-o -v -q -h --type --format --s3 --inline --expires --output --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help bind cleanup help"
+            opts="-o -v -q -h --type --format --s3 --inline --expires --output --ca --principal --cert-validity --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help bind cleanup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1287,6 +1287,18 @@ _ec2__hostkey() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --principal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert-validity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -58,7 +58,41 @@ fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
         (None, SeedFormat::CloudConfig) => Delivery::UserData(Format::CloudConfig),
         (None, SeedFormat::Script) => Delivery::UserData(Format::Script),
     };
-    let (record, user_data) = seed::generate(&settings.aws, &types, &delivery)?;
+    let authority = match &args.ca {
+        Some(path) => {
+            let path = Settings::ca_path(&crate::cli::CaFileArgs { path: path.clone() })?;
+            Some((crate::store::ca::load(&path)?, path))
+        }
+        None => None,
+    };
+    for principal in &args.principal {
+        if principal.is_empty()
+            || principal
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '*' || c == '?')
+        {
+            bail!("--principal {principal:?}: a name, with no spaces or wildcards");
+        }
+    }
+    let certify = authority.as_ref().map(|(ca, _)| seed::SeedCertificates {
+        ca,
+        principals: &args.principal,
+        validity: args.cert_validity,
+    });
+    let (record, user_data, certificates) =
+        seed::generate(&settings.aws, &types, &delivery, certify.as_ref())?;
+    if let Some((_, ca_path)) = &authority {
+        let issued: Vec<crate::store::ca::Issued> = certificates
+            .iter()
+            .map(|cert| crate::store::ca::Issued {
+                instance: format!("seed:{}", record.id),
+                serial: cert.serial(),
+                valid_before: cert.valid_before(),
+                key: ssh_key::PublicKey::new(cert.public_key().clone(), ""),
+            })
+            .collect();
+        crate::store::ca::record_issued(ca_path, &issued)?;
+    }
     store.put(&record)?;
     match &args.output {
         Some(path) => write_private(path, user_data.as_bytes())?,

@@ -69,6 +69,27 @@ pub fn sign(
     validity: Duration,
     private: bool,
 ) -> Result<Certificate> {
+    sign_for(
+        ca,
+        key,
+        &key_id(instance),
+        &principals(instance, private),
+        validity,
+    )
+}
+
+/// Signs `key` as a host certificate for `principals`, with `key_id`,
+/// valid for `validity` (at most [`MAX_VALIDITY`]) from now.
+///
+/// # Errors
+/// The key or the CA cannot be used for signing.
+pub fn sign_for(
+    ca: &PrivateKey,
+    key: &PublicKey,
+    key_id: &str,
+    principals: &[String],
+    validity: Duration,
+) -> Result<Certificate> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -81,11 +102,11 @@ pub fn sign(
     let serial = ssh_key::rand_core::RngCore::next_u64(&mut rng).max(1);
     builder
         .serial(serial)?
-        .key_id(key_id(instance))?
+        .key_id(key_id)?
         .cert_type(CertType::Host)?
-        .comment(format!("{} host certificate", instance.id))?;
-    for principal in principals(instance, private) {
-        builder.valid_principal(principal)?;
+        .comment(format!("{key_id} host certificate"))?;
+    for principal in principals {
+        builder.valid_principal(principal.clone())?;
     }
     builder.sign(ca).context("cannot sign the certificate")
 }

@@ -55,27 +55,63 @@ pub enum Delivery {
     S3 { url: String, expires: Duration },
 }
 
+/// `seed --ca`: host certificates for the new keys, signed at seed time for
+/// names the user chooses before launch (the instance's own are not known
+/// yet), which cloud-init (`<type>_certificate`) or the script installs.
+pub struct SeedCertificates<'a> {
+    pub ca: &'a PrivateKey,
+    pub principals: &'a [String],
+    pub validity: Duration,
+}
+
 /// A new seed of `types`: its record for the seed store (not yet bound to
-/// any instance) and the user-data that installs its keys, which names the
-/// seed and carries the proof of the binding.
+/// any instance), the user-data that installs its keys (and with `certify`
+/// their certificates), which names the seed and carries the proof of the
+/// binding, and the certificates signed.
 ///
 /// # Errors
-/// A key cannot be generated, the S3 URL is malformed, or the upload failed.
+/// A key cannot be generated or signed, the S3 URL is malformed, or the upload failed.
 pub fn generate(
     aws: &aws::Config,
     types: &[KeyType],
     delivery: &Delivery,
-) -> Result<(SeedRecord, Zeroizing<String>)> {
+    certify: Option<&SeedCertificates<'_>>,
+) -> Result<(SeedRecord, Zeroizing<String>, Vec<ssh_key::Certificate>)> {
     let id = new_id();
     let keys: Vec<PrivateKey> = types
         .iter()
         .map(|t| generate_key(*t, &id))
         .collect::<Result<_>>()?;
+    let certificates: Vec<ssh_key::Certificate> = match certify {
+        Some(how) => keys
+            .iter()
+            .map(|key| {
+                crate::trust::certify::sign_for(
+                    how.ca,
+                    key.public_key(),
+                    &format!("ec2-hostkey-seed:{id}"),
+                    how.principals,
+                    how.validity,
+                )
+            })
+            .collect::<Result<_>>()?,
+        None => Vec::new(),
+    };
+    let cert_lines: Vec<String> = certificates
+        .iter()
+        .map(|c| {
+            let line = c.to_openssh().unwrap_or_default();
+            line.split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
     let mut s3 = None;
     let user_data = match delivery {
         Delivery::S3 { url, expires } => {
             let (bucket, key) = parse_s3_url(url, &id)?;
-            let bundle = render_script(&keys, &id)?;
+            let bundle = render_script(&keys, &id, &cert_lines)?;
             // Pinned in the user-data: computed over exactly the bytes uploaded.
             let pinned = sha256_hex(bundle.as_bytes());
             let (presigned, owner) = aws::block_on(aws::s3::upload_and_presign(
@@ -94,8 +130,8 @@ pub fn generate(
             let digest = keys_digest(&public_key_texts(&keys));
             Zeroizing::new(render_fetch_script(&presigned, &id, &pinned, &digest))
         }
-        Delivery::UserData(Format::CloudConfig) => render_cloud_config(&keys, &id)?,
-        Delivery::UserData(Format::Script) => render_script(&keys, &id)?,
+        Delivery::UserData(Format::CloudConfig) => render_cloud_config(&keys, &id, &cert_lines)?,
+        Delivery::UserData(Format::Script) => render_script(&keys, &id, &cert_lines)?,
     };
     let record = SeedRecord {
         id,
@@ -104,7 +140,7 @@ pub fn generate(
         instance: None,
         s3,
     };
-    Ok((record, user_data))
+    Ok((record, user_data, certificates))
 }
 
 /// Deletes a seed's private-key object and records that it is gone.
@@ -230,19 +266,27 @@ fn pems_and_publics(keys: &[PrivateKey]) -> Result<Vec<(Zeroizing<String>, Strin
 
 /// A zeroized buffer big enough that rendering never reallocates it (a
 /// reallocation would free a copy of the private keys without zeroizing it).
-fn secret_buffer(parts: &[(Zeroizing<String>, String)]) -> Zeroizing<String> {
+fn secret_buffer(
+    parts: &[(Zeroizing<String>, String)],
+    certificates: &[String],
+) -> Zeroizing<String> {
     let capacity = 1024
         + parts
             .iter()
             .map(|(pem, public)| 2 * pem.len() + public.len() + 256)
-            .sum::<usize>();
+            .sum::<usize>()
+        + certificates.iter().map(|c| c.len() + 256).sum::<usize>();
     Zeroizing::new(String::with_capacity(capacity))
 }
 
-fn render_cloud_config(keys: &[PrivateKey], id: &str) -> Result<Zeroizing<String>> {
+fn render_cloud_config(
+    keys: &[PrivateKey],
+    id: &str,
+    certificates: &[String],
+) -> Result<Zeroizing<String>> {
     let parts = pems_and_publics(keys)?;
     let digest = keys_digest(&public_key_texts(keys));
-    let mut out = secret_buffer(&parts);
+    let mut out = secret_buffer(&parts, certificates);
     let capacity = out.capacity();
     out.push_str("#cloud-config\n");
     out.push_str(&binding_line(id, &digest));
@@ -259,6 +303,14 @@ fn render_cloud_config(keys: &[PrivateKey], id: &str) -> Result<Zeroizing<String
         }
         out.push_str(&format!("  {name}_public: {public}\n"));
     }
+    // cloud-init writes /etc/ssh/ssh_host_<type>_key-cert.pub and the
+    // HostCertificate line for each.
+    for (key, certificate) in keys.iter().zip(certificates) {
+        out.push_str(&format!(
+            "  {}_certificate: {certificate}\n",
+            cloud_init_name(key)
+        ));
+    }
     debug_assert_eq!(
         out.capacity(),
         capacity,
@@ -268,10 +320,14 @@ fn render_cloud_config(keys: &[PrivateKey], id: &str) -> Result<Zeroizing<String
 }
 
 /// A shell script that installs the keys and restarts sshd.
-fn render_script(keys: &[PrivateKey], id: &str) -> Result<Zeroizing<String>> {
+fn render_script(
+    keys: &[PrivateKey],
+    id: &str,
+    certificates: &[String],
+) -> Result<Zeroizing<String>> {
     let parts = pems_and_publics(keys)?;
     let digest = keys_digest(&public_key_texts(keys));
-    let mut out = secret_buffer(&parts);
+    let mut out = secret_buffer(&parts, certificates);
     let capacity = out.capacity();
     out.push_str("#!/bin/sh\n");
     out.push_str(&binding_line(id, &digest));
@@ -288,6 +344,15 @@ fn render_script(keys: &[PrivateKey], id: &str) -> Result<Zeroizing<String>> {
         out.push_str("EOF_KEY\n");
         out.push_str(&format!(
             "echo '{public}' > /etc/ssh/ssh_host_{name}_key.pub\n"
+        ));
+    }
+    if !certificates.is_empty() {
+        out.push_str("mkdir -p /etc/ssh/sshd_config.d\n: > /etc/ssh/sshd_config.d/60-ec2-hostkey-certificates.conf\n");
+    }
+    for (key, certificate) in keys.iter().zip(certificates) {
+        let name = cloud_init_name(key);
+        out.push_str(&format!(
+            "echo '{certificate}' > /etc/ssh/ssh_host_{name}_key-cert.pub\nchmod 644 /etc/ssh/ssh_host_{name}_key-cert.pub\necho 'HostCertificate /etc/ssh/ssh_host_{name}_key-cert.pub' >> /etc/ssh/sshd_config.d/60-ec2-hostkey-certificates.conf\n"
         ));
     }
     out.push_str("systemctl restart ssh 2>/dev/null || systemctl restart sshd 2>/dev/null || service ssh restart 2>/dev/null || true\n");
@@ -383,7 +448,7 @@ mod tests {
             generate_key(KeyType::Ed25519, "s-1").unwrap(),
             generate_key(KeyType::Ecdsa, "s-1").unwrap(),
         ];
-        let text = render_cloud_config(&keys, "s-1").unwrap();
+        let text = render_cloud_config(&keys, "s-1", &[]).unwrap();
         assert!(text.starts_with("#cloud-config\n"));
         assert!(text.contains("  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n"));
         assert!(text.contains(&format!(
@@ -424,8 +489,8 @@ mod tests {
         let keys = two_keys(&id);
         let record_keys = public_key_texts(&keys);
         let digest = keys_digest(&record_keys);
-        let cloud_config = render_cloud_config(&keys, &id).unwrap();
-        let script = render_script(&keys, &id).unwrap();
+        let cloud_config = render_cloud_config(&keys, &id, &[]).unwrap();
+        let script = render_script(&keys, &id, &[]).unwrap();
         let fetch = render_fetch_script(
             "https://b.s3.amazonaws.com/s.sh?X-Amz-Signature=1&a=b",
             &id,
@@ -482,12 +547,12 @@ mod tests {
         // A debug_assert in each renderer checks the capacity (sized in
         // proportion to the keys, so RSA, slow to generate here, fits as well).
         let keys = two_keys("s-1");
-        let script = render_script(&keys, "s-1").unwrap();
+        let script = render_script(&keys, "s-1", &[]).unwrap();
         assert!(script.contains(
             "cat > /etc/ssh/ssh_host_ecdsa_key <<'EOF_KEY'\n-----BEGIN OPENSSH PRIVATE KEY-----\n"
         ));
         assert!(script.contains("-----END OPENSSH PRIVATE KEY-----\nEOF_KEY\n"));
-        let cloud_config = render_cloud_config(&keys, "s-1").unwrap();
+        let cloud_config = render_cloud_config(&keys, "s-1", &[]).unwrap();
         assert!(
             cloud_config.contains("  ecdsa_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n")
         );
@@ -626,5 +691,29 @@ url='https://h/k?a=b&c='\''d'\'''
             ("b".into(), "s-1.sh".into())
         );
         assert!(parse_s3_url("https://b", "s-1").is_err());
+    }
+
+    #[test]
+    fn certificates_ride_along_without_reallocating_the_secret_buffer() {
+        let keys = vec![
+            generate_key(KeyType::Ed25519, "s-1").unwrap(),
+            generate_key(KeyType::Rsa, "s-1").unwrap(),
+        ];
+        // As long as an RSA host certificate with a few principals.
+        let certificates = vec![
+            format!("ssh-ed25519-cert-v01@openssh.com {}", "A".repeat(600)),
+            format!("rsa-sha2-512-cert-v01@openssh.com {}", "B".repeat(2400)),
+        ];
+        let cloud_config = render_cloud_config(&keys, "s-1", &certificates).unwrap();
+        assert!(cloud_config.contains(&format!("  ed25519_certificate: {}\n", certificates[0])));
+        assert!(cloud_config.contains(&format!("  rsa_certificate: {}\n", certificates[1])));
+        let script = render_script(&keys, "s-1", &certificates).unwrap();
+        assert!(script.contains(&format!(
+            "echo '{}' > /etc/ssh/ssh_host_rsa_key-cert.pub\n",
+            certificates[1]
+        )));
+        assert!(script.contains(
+            "echo 'HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub' >> /etc/ssh/sshd_config.d/60-ec2-hostkey-certificates.conf\n"
+        ));
     }
 }

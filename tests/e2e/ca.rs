@@ -677,3 +677,49 @@ fn ssh_config_ca_trusts_the_ca_for_the_blocks_names_and_keeps_the_proxy_for_the_
         stderr(&out)
     );
 }
+
+#[test]
+fn seed_ca_certifies_the_new_keys_for_names_chosen_before_launch() {
+    let sim = Sim::start();
+    make_ca(&sim);
+    let ca_line = {
+        let out = sim.run_bin(&["ca", "show", "--pattern", "db.example.internal"]);
+        stdout(&out).trim().to_string()
+    };
+    for format in ["cloud-config", "script"] {
+        let (id, user_data) = sim.seed(&[
+            "--format",
+            format,
+            "--ca",
+            "--principal",
+            "db.example.internal",
+        ]);
+        assert!(user_data.contains("-cert-v01@openssh.com "), "{user_data}");
+        let db = sim.launch(Launch {
+            user_data: Some(user_data),
+            ..Launch::named(&format!("db-{format}")).tag("ec2-hostkey:seed", &id)
+        });
+        let kh = written(sim.path(&format!("ca_known_hosts_{format}")), &ca_line);
+        // The name chosen before launch: ssh accepts the certificate.
+        let out = plain_ssh(&sim, &db.ip, Some("db.example.internal"), &kh);
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        // The instance's own names are not on it (unknown at seed time).
+        let out = plain_ssh(&sim, &db.ip, Some(&db.id), &kh);
+        assert!(
+            !out.status.success(),
+            "{format}: the id is no principal yet"
+        );
+    }
+    // --ca needs at least one name, and no wildcard.
+    let out = sim.run_bin(&["seed", "--output", sim.path("ud").to_str().unwrap(), "--ca"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = sim.run_bin(&[
+        "seed",
+        "--output",
+        sim.path("ud").to_str().unwrap(),
+        "--ca",
+        "--principal",
+        "*.example.internal",
+    ]);
+    assert!(!out.status.success());
+}

@@ -195,11 +195,18 @@ def generate_key(kind, comment):
     return key
 
 
-def keys_from_user_data(text):
+CERT_LINE = re.compile(r"((?:ssh-ed25519|ecdsa-sha2-nistp\d+|rsa-sha2-\d+|ssh-rsa)-cert-v01@openssh\.com [A-Za-z0-9+/=]+)")
+
+
+def keys_from_user_data(text, certificates=None):
     """Host keys the user-data installs: cloud-config `ssh_keys:` (as cloud-init's
     cc_ssh takes them), an `ec2-hostkey seed --format script` script, or a
     script that fetches such a script from a (presigned) URL, which the
-    "instance" really fetches."""
+    "instance" really fetches. Host certificates it installs (cloud-init's
+    `<type>_certificate`, or the script's `-cert.pub` files) are appended to
+    `certificates`."""
+    if certificates is None:
+        certificates = []
     if not text:
         return None
     if text.startswith("#!"):
@@ -211,6 +218,7 @@ def keys_from_user_data(text):
             except Exception as e:  # an expired URL: the instance keeps generated keys
                 print(f"sim: user-data fetch failed: {e}", file=sys.stderr)
                 return None
+        certificates.extend(re.findall(r"^echo '" + CERT_LINE.pattern + r"' > /etc/ssh/ssh_host_\w+_key-cert\.pub$", text, re.M))
         return keys_from_script(text)
     if not text.startswith("#cloud-config"):
         return None
@@ -223,6 +231,9 @@ def keys_from_user_data(text):
         return None
     keys = []
     for kind in KEY_ORDER:
+        cert = given.get(f"{kind}_certificate")
+        if isinstance(cert, str) and CERT_LINE.match(cert.strip()):
+            certificates.append(cert.strip())
         priv, pub = given.get(f"{kind}_private"), given.get(f"{kind}_public")
         if priv and pub:
             key = HostKey(kind, priv, pub)
@@ -268,7 +279,9 @@ class SimInstance:
         self.hostname = "ip-172-31-%d-%d" % (random.randint(0, 255), random.randint(1, 254))
         comment = f"root@{self.hostname}"
         types = [t for t in KEY_ORDER if t in tags.get("sim:key-types", ",".join(KEY_ORDER)).split(",")]
-        self.sshd_keys = keys_from_user_data(user_data) or [generate_key(t, comment) for t in types]
+        seeded_certificates = []
+        self.sshd_keys = keys_from_user_data(user_data, seeded_certificates) or [generate_key(t, comment) for t in types]
+        self.seeded_certificates = seeded_certificates
         if tags.get("sim:mitm") == "true":
             # What the console (the trusted source) shows is not what answers on the wire.
             self.console_keys = [generate_key(k.kind, comment) for k in self.sshd_keys]
@@ -301,6 +314,12 @@ class SimInstance:
                 f.write(key.public_line + "\n")
             paths.append(path)
         certificates = []
+        for text in getattr(self, "seeded_certificates", []):
+            kind = {"ssh-ed25519-cert-v01@openssh.com": "ed25519"}.get(text.split()[0], "ecdsa" if text.startswith("ecdsa") else "rsa")
+            path = os.path.join(self.dir, f"ssh_host_{kind}_key-cert.pub")
+            with open(path, "w") as f:
+                f.write(text + "\n")
+            certificates.append(path)
         if self.tags.get("sim:host-cert") == "true":
             principals = ",".join([self.id, self.address, self.private_address])
             for path in paths:
