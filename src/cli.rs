@@ -573,6 +573,14 @@ pub enum CaAction {
         /// Where to write the key (and FILE.pub) [default: ~/.local/share/ec2-hostkey/host_ca]
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
+        /// Use a key ssh-agent holds (a hardware token's, say) instead of making one: its private
+        /// half never touches the disk, and certify signs through the agent (ssh-keygen -U)
+        #[arg(long)]
+        agent: bool,
+        /// With --agent: which of the agent's keys (its .pub file or 'ssh-ed25519 AAAA…')
+        /// [default: the agent's only key]
+        #[arg(long, value_name = "KEY", requires = "agent")]
+        key: Option<String>,
     },
     /// Print the @cert-authority line that trusts the CA for the fleet's names
     Show {

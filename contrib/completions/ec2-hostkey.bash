@@ -324,13 +324,17 @@ _ec2__hostkey() {
             return 0
             ;;
         ec2__subcmd__hostkey__subcmd__ca__subcmd__init)
-            opts="-v -q -h --out --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
+            opts="-v -q -h --out --agent --key --region --profile --verbose --quiet --address --on-name-move --nameserver --store --store-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -19,7 +19,14 @@ pub const FLEET_PATTERNS: &str = "i-*,ec2-*.compute-1.amazonaws.com,ec2-*.comput
 
 pub fn run(settings: &Settings, action: &CaAction) -> Result<()> {
     match action {
-        CaAction::Init { out } => init(settings, out.clone()),
+        CaAction::Init {
+            out, agent: false, ..
+        } => init(settings, out.clone()),
+        CaAction::Init {
+            out,
+            agent: true,
+            key,
+        } => init_agent(settings, out.clone(), key.as_deref()),
         CaAction::Show { ca, pattern } => show(ca, pattern),
         CaAction::Revoke { file, ca, what } => revoke(settings, file, ca, what),
     }
@@ -37,6 +44,44 @@ fn init(settings: &Settings, out: Option<PathBuf>) -> Result<()> {
         ),
     );
     println!("{}", line(key.public_key(), &[]));
+    Ok(())
+}
+
+/// `ca init --agent`: the CA is a key ssh-agent holds; the file names it.
+fn init_agent(settings: &Settings, out: Option<PathBuf>, key: Option<&str>) -> Result<()> {
+    let held = crate::net::openssh::agent_keys();
+    let chosen = match key {
+        Some(text) => {
+            let wanted = parse_key(text)?;
+            held.into_iter()
+                .find(|k| k.key_data() == wanted.key_data())
+                .with_context(|| {
+                    format!(
+                        "ssh-agent does not hold {}; ssh-add it first",
+                        wanted.fingerprint(HashAlg::Sha256)
+                    )
+                })?
+        }
+        None => match held.as_slice() {
+            [only] => only.clone(),
+            [] => bail!("ssh-agent holds no key (is SSH_AUTH_SOCK set?); ssh-add the CA key first"),
+            _ => bail!(
+                "ssh-agent holds {} keys; say which with --key FILE.pub",
+                held.len()
+            ),
+        },
+    };
+    let path = Settings::ca_path(&CaFileArgs { path: out })?;
+    ca::create_agent(&path, &chosen)?;
+    crate::text::note(
+        settings.quiet,
+        &format!(
+            "the host CA is {}, held by ssh-agent; {} names it (certify signs through the agent, which must hold it then)",
+            chosen.fingerprint(HashAlg::Sha256),
+            path.display()
+        ),
+    );
+    println!("{}", line(&chosen, &[]));
     Ok(())
 }
 

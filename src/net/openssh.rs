@@ -1,5 +1,7 @@
 //! What the local OpenSSH client says about itself: its configuration for a
-//! host as `ssh -G` resolves it, and its version (`ssh -V`).
+//! host as `ssh -G` resolves it, and its version (`ssh -V`); and the keys
+//! ssh-agent holds (`ssh-add -L`), with signing by one of them through
+//! `ssh-keygen -U` (a CA key that never leaves the agent).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -93,4 +95,88 @@ mod tests {
         assert_eq!(openssh_version("OpenSSH_10.0p2"), Some((10, 0)));
         assert_eq!(openssh_version("Dropbear"), None);
     }
+}
+
+/// The public keys ssh-agent holds (`ssh-add -L`); empty when there is no
+/// agent or it holds none.
+pub fn agent_keys() -> Vec<ssh_key::PublicKey> {
+    let Ok(out) = std::process::Command::new("ssh-add")
+        .arg("-L")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+    else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| ssh_key::PublicKey::from_openssh(l.trim()).ok())
+        .collect()
+}
+
+/// What a host certificate says, for signing through the agent.
+pub struct HostCertificate<'a> {
+    pub key: &'a ssh_key::PublicKey,
+    pub key_id: &'a str,
+    pub principals: &'a [String],
+    pub serial: u64,
+    pub valid_after: u64,
+    pub valid_before: u64,
+}
+
+/// Signs a host certificate with `ca`, a key ssh-agent holds, as
+/// `ssh-keygen -s CA.pub -U` does it.
+///
+/// # Errors
+/// ssh-keygen is missing, the agent does not hold `ca`, or it refused.
+pub fn sign_with_agent(
+    ca: &ssh_key::PublicKey,
+    cert: &HostCertificate<'_>,
+) -> anyhow::Result<ssh_key::Certificate> {
+    use anyhow::Context;
+    let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
+    let ca_pub = dir.path().join("ca.pub");
+    let host_pub = dir.path().join("host.pub");
+    let line = |key: &ssh_key::PublicKey| -> anyhow::Result<String> {
+        let mut key = key.clone();
+        key.set_comment("");
+        Ok(format!("{}\n", key.to_openssh()?))
+    };
+    std::fs::write(&ca_pub, line(ca)?)?;
+    std::fs::write(&host_pub, line(cert.key)?)?;
+    let validity = format!(
+        "{}:{}",
+        utc_stamp(cert.valid_after),
+        utc_stamp(cert.valid_before)
+    );
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-U", "-h", "-s"])
+        .arg(&ca_pub)
+        .args(["-I", cert.key_id, "-n", &cert.principals.join(",")])
+        .args(["-z", &cert.serial.to_string(), "-V", &validity])
+        .arg(&host_pub)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("cannot run ssh-keygen to sign through ssh-agent")?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "ssh-keygen could not sign with the CA key in ssh-agent ({}); is the agent running (SSH_AUTH_SOCK) and does it hold the CA key?",
+            crate::text::sanitize(String::from_utf8_lossy(&out.stderr).trim())
+        );
+    }
+    let text = std::fs::read_to_string(dir.path().join("host-cert.pub"))
+        .context("ssh-keygen wrote no certificate")?;
+    ssh_key::Certificate::from_openssh(text.trim())
+        .context("ssh-keygen wrote an unreadable certificate")
+}
+
+/// `YYYYMMDDHHMMSS` in UTC, as `ssh-keygen -V` takes an absolute time
+/// (with a trailing `Z`).
+fn utc_stamp(seconds: u64) -> String {
+    let text = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds.min(253_402_300_799)),
+    )
+    .to_string();
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    format!("{digits}Z")
 }

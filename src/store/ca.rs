@@ -9,6 +9,51 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
 
+/// The first line of a CA file whose private key ssh-agent holds (`ca init
+/// --agent`): the file then names the key, and signing goes through the agent.
+const AGENT_MARK: &str = "# ec2-hostkey host CA: the private key is held by ssh-agent";
+
+/// The host CA: a private key in a file, or a key ssh-agent holds (a
+/// hardware token's, say), named by its public half.
+pub enum Authority {
+    Key(PrivateKey),
+    Agent(PublicKey),
+}
+
+impl Authority {
+    pub fn public_key(&self) -> &PublicKey {
+        match self {
+            Authority::Key(key) => key.public_key(),
+            Authority::Agent(key) => key,
+        }
+    }
+}
+
+/// Records at `path` that the CA is `key`, held by ssh-agent; refuses to
+/// replace an existing CA.
+///
+/// # Errors
+/// One exists already, or the file cannot be written.
+pub fn create_agent(path: &Path, key: &PublicKey) -> Result<()> {
+    if path.exists() {
+        bail!(
+            "{} exists: a new CA would orphan every certificate it signed; remove it first if you mean to",
+            path.display()
+        );
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(above) = dir.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(above)
+                .with_context(|| format!("cannot create {}", above.display()))?;
+        }
+        super::files::create_private_dir(dir)?;
+    }
+    let line = super::known_hosts::key_line(key);
+    write_new(path, format!("{AGENT_MARK}\n{line}\n").as_bytes())?;
+    super::files::write_private(&public_path(path), format!("{line}\n").as_bytes())?;
+    Ok(())
+}
+
 /// Where the CA key lives unless `--ca` says otherwise.
 pub fn default_path() -> Option<PathBuf> {
     Some(dirs::data_dir()?.join("ec2-hostkey/host_ca"))
@@ -78,7 +123,7 @@ fn write_new(path: &Path, data: &[u8]) -> Result<()> {
 ///
 /// # Errors
 /// Missing, readable or writable by others, encrypted, or not a key.
-pub fn load(path: &Path) -> Result<PrivateKey> {
+pub fn load(path: &Path) -> Result<Authority> {
     use std::os::unix::fs::PermissionsExt;
     // Opened without following a symlink, the file and every directory
     // above it the user's or root's and writable by no one else.
@@ -97,6 +142,11 @@ pub fn load(path: &Path) -> Result<PrivateKey> {
     }
     let text = String::from_utf8(bytes)
         .with_context(|| format!("{} is not an OpenSSH private key", path.display()))?;
+    if let Some(rest) = text.strip_prefix(AGENT_MARK) {
+        let key = PublicKey::from_openssh(rest.trim())
+            .with_context(|| format!("{} names no public key", path.display()))?;
+        return Ok(Authority::Agent(key));
+    }
     let key = PrivateKey::from_openssh(text.trim())
         .with_context(|| format!("{} is not an OpenSSH private key", path.display()))?;
     if key.is_encrypted() {
@@ -105,7 +155,7 @@ pub fn load(path: &Path) -> Result<PrivateKey> {
             path.display()
         );
     }
-    Ok(key)
+    Ok(Authority::Key(key))
 }
 
 /// One certificate signed: enough to revoke its key later (`ca revoke ID`)

@@ -12,10 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use ssh_key::certificate::{Builder, CertType};
-use ssh_key::{Certificate, HashAlg, PrivateKey, PublicKey};
+use ssh_key::{Certificate, HashAlg, PublicKey};
 
 use crate::aws::ec2::Instance;
 use crate::net::kex;
+use crate::store::ca::Authority;
 
 /// A certificate is valid from this long before it is signed (clocks differ).
 const BACKDATE: Duration = Duration::from_secs(300);
@@ -63,7 +64,7 @@ pub fn principals(instance: &Instance, private: bool) -> Vec<String> {
 /// # Errors
 /// The key or the CA cannot be used for signing.
 pub fn sign(
-    ca: &PrivateKey,
+    ca: &Authority,
     instance: &Instance,
     key: &PublicKey,
     validity: Duration,
@@ -84,7 +85,7 @@ pub fn sign(
 /// # Errors
 /// The key or the CA cannot be used for signing.
 pub fn sign_for(
-    ca: &PrivateKey,
+    ca: &Authority,
     key: &PublicKey,
     key_id: &str,
     principals: &[String],
@@ -96,6 +97,22 @@ pub fn sign_for(
     let valid_after = now.saturating_sub(BACKDATE).as_secs();
     let valid_before = (now + validity.min(MAX_VALIDITY)).as_secs();
     let mut rng = ssh_key::rand_core::OsRng;
+    let ca = match ca {
+        Authority::Key(key) => key,
+        Authority::Agent(public) => {
+            return crate::net::openssh::sign_with_agent(
+                public,
+                &crate::net::openssh::HostCertificate {
+                    key,
+                    key_id,
+                    principals,
+                    serial: ssh_key::rand_core::RngCore::next_u64(&mut rng).max(1),
+                    valid_after,
+                    valid_before,
+                },
+            );
+        }
+    };
     let mut builder =
         Builder::new_with_random_nonce(&mut rng, key.key_data().clone(), valid_after, valid_before)
             .context("cannot start a certificate")?;
@@ -295,6 +312,7 @@ pub fn renewal_due(instance: &Instance, port: u16, authority: &PublicKey) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ssh_key::PrivateKey;
 
     fn instance() -> Instance {
         Instance {
@@ -318,7 +336,7 @@ mod tests {
     #[test]
     fn a_certificate_names_what_ec2_assigned_and_never_the_name_tag() {
         let mut rng = ssh_key::rand_core::OsRng;
-        let ca = PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap();
+        let ca = Authority::Key(PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap());
         let host = PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap();
         let cert = sign(
             &ca,

@@ -59,7 +59,7 @@ pub enum Delivery {
 /// names the user chooses before launch (the instance's own are not known
 /// yet), which cloud-init (`<type>_certificate`) or the script installs.
 pub struct SeedCertificates<'a> {
-    pub ca: &'a PrivateKey,
+    pub ca: &'a crate::store::ca::Authority,
     pub principals: &'a [String],
     pub validity: Duration,
 }

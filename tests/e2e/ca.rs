@@ -723,3 +723,66 @@ fn seed_ca_certifies_the_new_keys_for_names_chosen_before_launch() {
     ]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_ca_key_held_by_ssh_agent_signs_without_touching_the_disk() {
+    let sim = Sim::start();
+    let web = sim.launch(Launch::named("web"));
+    let sock = sim.path("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sock.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let key = sim.path("token_ca");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(keygen.success());
+    let added = std::process::Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(added.success());
+    // The private half is only in the agent now, as on a hardware token.
+    fs::remove_file(&key).unwrap();
+    let with_agent = |args: &[&str]| {
+        let mut cmd = sim.bin();
+        cmd.args(args).env("SSH_AUTH_SOCK", &sock);
+        run(cmd, None)
+    };
+    let out = with_agent(&["ca", "init", "--agent"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public = fs::read_to_string(format!("{}.pub", key.display())).unwrap();
+    let public: Vec<&str> = public.split_whitespace().take(2).collect();
+    assert!(stdout(&out).contains(&public.join(" ")), "{}", stdout(&out));
+    let dir = sim.path("certs");
+    let out = with_agent(&["certify", &web.id, "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let certs: Vec<String> = fs::read_dir(dir.join(&web.id))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    sim.install_host_certificates(&web.id, &certs);
+    let ca_line = stdout(&with_agent(&["ca", "show", "--pattern", "127.*"]))
+        .trim()
+        .to_string();
+    let kh = written(sim.path("ca_known_hosts"), &ca_line);
+    let out = plain_ssh(&sim, &web.ip, Some(&web.id), &kh);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Without the agent, nothing is signed, and the error says why.
+    let out = sim.run_bin(&["certify", &web.id]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("ssh-agent"), "{}", stderr(&out));
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
