@@ -84,19 +84,6 @@ pub fn openssh_version(banner: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_openssh_versions() {
-        assert_eq!(openssh_version("OpenSSH_9.2p1"), Some((9, 2)));
-        assert_eq!(openssh_version("OpenSSH_8.4"), Some((8, 4)));
-        assert_eq!(openssh_version("OpenSSH_10.0p2"), Some((10, 0)));
-        assert_eq!(openssh_version("Dropbear"), None);
-    }
-}
-
 /// The public keys ssh-agent holds (`ssh-add -L`); empty when there is no
 /// agent or it holds none.
 pub fn agent_keys() -> Vec<ssh_key::PublicKey> {
@@ -179,4 +166,17 @@ fn utc_stamp(seconds: u64) -> String {
     .to_string();
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     format!("{digits}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_openssh_versions() {
+        assert_eq!(openssh_version("OpenSSH_9.2p1"), Some((9, 2)));
+        assert_eq!(openssh_version("OpenSSH_8.4"), Some((8, 4)));
+        assert_eq!(openssh_version("OpenSSH_10.0p2"), Some((10, 0)));
+        assert_eq!(openssh_version("Dropbear"), None);
+    }
 }

@@ -16,7 +16,7 @@ const AGENT_MARK: &str = "# ec2-hostkey host CA: the private key is held by ssh-
 /// The host CA: a private key in a file, or a key ssh-agent holds (a
 /// hardware token's, say), named by its public half.
 pub enum Authority {
-    Key(PrivateKey),
+    Key(Box<PrivateKey>),
     Agent(PublicKey),
 }
 
@@ -155,7 +155,7 @@ pub fn load(path: &Path) -> Result<Authority> {
             path.display()
         );
     }
-    Ok(Authority::Key(key))
+    Ok(Authority::Key(Box::new(key)))
 }
 
 /// One certificate signed: enough to revoke its key later (`ca revoke ID`)

@@ -125,7 +125,9 @@ pub fn sign_for(
     for principal in principals {
         builder.valid_principal(principal.clone())?;
     }
-    builder.sign(ca).context("cannot sign the certificate")
+    builder
+        .sign(ca.as_ref())
+        .context("cannot sign the certificate")
 }
 
 /// The file sshd reads a key's certificate from, as OpenSSH names it
@@ -336,7 +338,9 @@ mod tests {
     #[test]
     fn a_certificate_names_what_ec2_assigned_and_never_the_name_tag() {
         let mut rng = ssh_key::rand_core::OsRng;
-        let ca = Authority::Key(PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap());
+        let ca = Authority::Key(Box::new(
+            PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap(),
+        ));
         let host = PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap();
         let cert = sign(
             &ca,
