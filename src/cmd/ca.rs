@@ -112,7 +112,16 @@ fn revoke(
 ) -> Result<()> {
     let destination = settings.known_hosts(file)?;
     let path = &destination.path;
-    let keys = if crate::aws::shapes::is_instance_id(what) {
+    let keys = if crate::trust::seed::is_seed_id(what) {
+        // A seed's certificates, logged when `seed --ca` signed them.
+        let keys = Settings::ca_path(ca_args)
+            .map(|ca| ca::issued_keys(&ca, &format!("seed:{what}")))
+            .unwrap_or_default();
+        if keys.is_empty() {
+            bail!("the CA's log of certificates holds no key for seed {what}");
+        }
+        keys
+    } else if crate::aws::shapes::is_instance_id(what) {
         // What certify signed for it (its log), and what was recorded.
         let mut keys = Settings::ca_path(ca_args)
             .map(|ca| ca::issued_keys(&ca, what))
@@ -132,7 +141,8 @@ fn revoke(
     } else {
         vec![parse_key(what)?]
     };
-    let named = if crate::aws::shapes::is_instance_id(what) {
+    let named = if crate::aws::shapes::is_instance_id(what) || crate::trust::seed::is_seed_id(what)
+    {
         what
     } else {
         "key"

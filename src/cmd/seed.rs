@@ -66,12 +66,9 @@ fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
         None => None,
     };
     for principal in &args.principal {
-        if principal.is_empty()
-            || principal
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '*' || c == '?')
-        {
-            bail!("--principal {principal:?}: a name, with no spaces or wildcards");
+        let odd = |c: char| c.is_whitespace() || c.is_control() || "*?,![]".contains(c);
+        if principal.is_empty() || principal.chars().any(odd) {
+            bail!("--principal {principal:?}: one name, with no spaces, commas or wildcards");
         }
     }
     let certify = authority.as_ref().map(|(ca, _)| seed::SeedCertificates {

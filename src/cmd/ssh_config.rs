@@ -175,8 +175,19 @@ fn patterns(args: &SshConfigArgs, carrier: &Carrier) -> Result<Vec<String>> {
         );
     }
     for pattern in &args.pattern {
-        if pattern.is_empty() || pattern.chars().any(|c| c.is_whitespace() || c == '"') {
-            bail!("--pattern {pattern:?}: a Host pattern cannot be empty or hold spaces or quotes");
+        if pattern.is_empty()
+            || pattern
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == ',')
+        {
+            bail!(
+                "--pattern {pattern:?}: a Host pattern cannot be empty or hold spaces, quotes or commas"
+            );
+        }
+        if args.ca.is_some() && pattern.chars().all(|c| c == '*' || c == '?') {
+            bail!(
+                "--pattern {pattern:?} with --ca would trust the host CA for every host; name the fleet's hosts"
+            );
         }
         patterns.push(pattern.clone());
     }

@@ -153,8 +153,22 @@ pub fn sign_with_agent(
     }
     let text = std::fs::read_to_string(dir.path().join("host-cert.pub"))
         .context("ssh-keygen wrote no certificate")?;
-    ssh_key::Certificate::from_openssh(text.trim())
-        .context("ssh-keygen wrote an unreadable certificate")
+    let signed = ssh_key::Certificate::from_openssh(text.trim())
+        .context("ssh-keygen wrote an unreadable certificate")?;
+    // What came back is what was asked for, signed by the CA asked for.
+    let as_asked = signed.signature_key() == ca.key_data()
+        && signed.verify_signature().is_ok()
+        && signed.public_key() == cert.key.key_data()
+        && signed.serial() == cert.serial
+        && signed.key_id() == cert.key_id
+        && signed.valid_principals() == cert.principals
+        && signed.cert_type() == ssh_key::certificate::CertType::Host;
+    if !as_asked {
+        anyhow::bail!(
+            "ssh-keygen returned a certificate other than the one asked for; nothing signed"
+        );
+    }
+    Ok(signed)
 }
 
 /// `YYYYMMDDHHMMSS` in UTC, as `ssh-keygen -V` takes an absolute time

@@ -230,6 +230,14 @@ fn issued_path(ca: &Path) -> PathBuf {
 /// # Errors
 /// As [`load`].
 pub fn public(path: &Path) -> Result<PublicKey> {
+    // A public key file (the CA's .pub, handed to the machines that only
+    // trust it) will do: it must still be trusted, since whoever could
+    // swap it would choose the CA every client believes in.
+    if let Ok(bytes) = super::files::read_trusted(path)
+        && let Ok(key) = PublicKey::from_openssh(String::from_utf8_lossy(&bytes).trim())
+    {
+        return Ok(key);
+    }
     Ok(load(path)?.public_key().clone())
 }
 

@@ -295,6 +295,24 @@ pub fn renewal_due(instance: &Instance, port: u16, authority: &PublicKey) -> Opt
     if cert.signature_key() != authority.key_data() || cert.verify_signature().is_err() {
         return Some("its certificate is another CA's".into());
     }
+    // A seed's certificate names only what was chosen before launch, and
+    // an address may have moved since: due until it names the instance.
+    let named: Vec<&str> = cert.valid_principals().iter().map(String::as_str).collect();
+    let missing: Vec<String> = principals(instance, false)
+        .into_iter()
+        .filter(|p| !named.contains(&p.as_str()))
+        .collect();
+    if !missing.is_empty() || cert.key_id() != key_id(instance) {
+        return Some(format!(
+            "its certificate (serial {}) does not name {}",
+            cert.serial(),
+            if missing.is_empty() {
+                instance.id.clone()
+            } else {
+                missing.join(", ")
+            }
+        ));
+    }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()

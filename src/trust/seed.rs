@@ -99,14 +99,15 @@ pub fn generate(
     };
     let cert_lines: Vec<String> = certificates
         .iter()
-        .map(|c| {
-            let line = c.to_openssh().unwrap_or_default();
-            line.split_whitespace()
+        .map(|c| -> Result<String> {
+            let line = c.to_openssh().context("cannot encode a certificate")?;
+            Ok(line
+                .split_whitespace()
                 .take(2)
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(" "))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let mut s3 = None;
     let user_data = match delivery {
         Delivery::S3 { url, expires } => {

@@ -508,6 +508,14 @@ fn sync_certify_renews_what_is_missing_or_ending_and_leaves_current_certificates
     let ca_line = make_ca(&sim);
     let document = sim.run_bin(&["ssm-document", "--certify"]);
     sim.create_ssm_document(INSTALL_DOCUMENT, &stdout(&document));
+    // A seed's certificate names only what was chosen before launch.
+    let (seed_id, user_data) = sim.seed(&["--ca", "--principal", "seeded.example.internal"]);
+    let seeded = sim.launch(Launch {
+        user_data: Some(user_data),
+        ..Launch::named("seeded")
+            .tag("ec2-hostkey:seed", &seed_id)
+            .tag("sim:ssm", "online")
+    });
     // db gets a certificate about to end; web none at all.
     let (out, _) = certify(&sim, &db.id, &["--install", "--validity", "60s"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -543,8 +551,9 @@ fn sync_certify_renews_what_is_missing_or_ending_and_leaves_current_certificates
         status(&db.id).starts_with("renewed (its certificate (serial"),
         "{report}"
     );
+    assert!(status(&seeded.id).contains("does not name"), "{report}");
     let ca_kh = written(sim.path("ca_known_hosts"), &ca_line);
-    for instance in [&web, &db] {
+    for instance in [&web, &db, &seeded] {
         let out = plain_ssh(&sim, &instance.ip, Some(&instance.id), &ca_kh);
         assert!(out.status.success(), "{}: {}", instance.id, stderr(&out));
     }
@@ -602,9 +611,14 @@ fn ssh_config_ca_trusts_the_ca_for_the_blocks_names_and_keeps_the_proxy_for_the_
     assert!(out.status.success(), "{}", stderr(&out));
     sim.install_host_certificates(&web.id, &certs);
 
-    let out = sim.run_bin(&["ssh-config", "--ca", "--pattern", "127.*"]);
+    // The CA's public key is all a client machine needs.
+    let public = sim.home().join(".local/share/ec2-hostkey/host_ca.pub");
+    let ca_arg = format!("--ca={}", public.display());
+    let out = sim.run_bin(&["ssh-config", &ca_arg, "--pattern", "127.*"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let block = stdout(&out);
+    let out = sim.run_bin(&["ssh-config", "--ca", "--pattern", "*"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         block.contains(
             "    UserKnownHostsFile ~/.ssh/known_hosts ~/.ssh/ec2-hostkey_ca_known_hosts\n"
@@ -709,6 +723,11 @@ fn seed_ca_certifies_the_new_keys_for_names_chosen_before_launch() {
             !out.status.success(),
             "{format}: the id is no principal yet"
         );
+        // Revoked by the seed's id (the CA's log): refused from then on.
+        let out = sim.run_bin(&["ca", "revoke", "--known-hosts", kh.to_str().unwrap(), &id]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = plain_ssh(&sim, &db.ip, Some("db.example.internal"), &kh);
+        assert!(!out.status.success(), "{format}: revoked");
     }
     // --ca needs at least one name, and no wildcard.
     let out = sim.run_bin(&["seed", "--output", sim.path("ud").to_str().unwrap(), "--ca"]);
@@ -720,6 +739,16 @@ fn seed_ca_certifies_the_new_keys_for_names_chosen_before_launch() {
         "--ca",
         "--principal",
         "*.example.internal",
+    ]);
+    assert!(!out.status.success());
+    // One name per --principal: a comma would be two names to ssh-keygen.
+    let out = sim.run_bin(&[
+        "seed",
+        "--output",
+        sim.path("ud").to_str().unwrap(),
+        "--ca",
+        "--principal",
+        "a.example,b.example",
     ]);
     assert!(!out.status.success());
 }

@@ -314,12 +314,15 @@ class SimInstance:
                 f.write(key.public_line + "\n")
             paths.append(path)
         certificates = []
+        # What the user-data installed, at first boot only (cloud-init's
+        # <type>_certificate); later installs replace those files.
         for text in getattr(self, "seeded_certificates", []):
             kind = {"ssh-ed25519-cert-v01@openssh.com": "ed25519"}.get(text.split()[0], "ecdsa" if text.startswith("ecdsa") else "rsa")
             path = os.path.join(self.dir, f"ssh_host_{kind}_key-cert.pub")
             with open(path, "w") as f:
                 f.write(text + "\n")
-            certificates.append(path)
+            self.installed_certificates = sorted(set(getattr(self, "installed_certificates", []) + [path]))
+        self.seeded_certificates = []
         if self.tags.get("sim:host-cert") == "true":
             principals = ",".join([self.id, self.address, self.private_address])
             for path in paths:
