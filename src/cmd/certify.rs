@@ -42,8 +42,6 @@ struct CertificateReport {
     algorithm: String,
     fingerprint: String,
     serial: u64,
-    #[serde(skip)]
-    valid_before: u64,
     file: String,
     certificate: String,
 }
@@ -66,6 +64,8 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
         .map(|target| verify(settings, args, target))
         .collect::<Result<Vec<_>>>()?;
     let mut reports: Vec<Report> = Vec::new();
+    let mut signed: Vec<Vec<Certificate>> = Vec::new();
+    let mut issued: Vec<ca::Issued> = Vec::new();
     for one in &verified {
         let certificates = one
             .keys
@@ -81,22 +81,13 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
             })
             .collect::<Result<Vec<_>>>()?;
         reports.push(report(one, &certificates, args.private_principals)?);
-    }
-    let issued: Vec<ca::Issued> = verified
-        .iter()
-        .zip(&reports)
-        .flat_map(|(one, report)| {
-            one.keys
+        issued.extend(
+            certificates
                 .iter()
-                .zip(&report.certificates)
-                .map(|(key, cert)| ca::Issued {
-                    instance: one.instance.id.clone(),
-                    serial: cert.serial,
-                    valid_before: cert.valid_before,
-                    key: key.clone(),
-                })
-        })
-        .collect();
+                .map(|c| ca::Issued::of(&one.instance.id, c)),
+        );
+        signed.push(certificates);
+    }
     ca::record_issued(&ca_path, &issued)?;
     if let Some(dir) = &args.out {
         for report in &reports {
@@ -104,8 +95,9 @@ pub fn run(settings: &Settings, args: &CertifyArgs) -> Result<()> {
         }
     }
     if args.install {
-        for (one, report) in verified.iter().zip(&mut reports) {
-            install(settings, args, one, report, authority.public_key())?;
+        for ((one, report), certificates) in verified.iter().zip(&mut reports).zip(&signed) {
+            install(settings, args, one, certificates, authority.public_key())?;
+            report.installed = Some(true);
         }
     }
     let mut out = std::io::stdout().lock();
@@ -213,7 +205,6 @@ fn report(one: &Verified, certificates: &[Certificate], private: bool) -> Result
                     algorithm: cert.algorithm().to_certificate_type().to_string(),
                     fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
                     serial: cert.serial(),
-                    valid_before: cert.valid_before(),
                     file: certify::file_name(key),
                     certificate: cert.to_openssh().context("cannot encode a certificate")?,
                 })
@@ -228,15 +219,11 @@ fn install(
     settings: &Settings,
     args: &CertifyArgs,
     one: &Verified,
-    report: &mut Report,
+    certificates: &[Certificate],
     authority: &PublicKey,
 ) -> Result<()> {
-    let signed: Vec<(Certificate, &PublicKey)> = report
-        .certificates
-        .iter()
-        .zip(&one.keys)
-        .filter_map(|(c, key)| Some((Certificate::from_openssh(&c.certificate).ok()?, key)))
-        .collect();
+    let signed: Vec<(Certificate, &PublicKey)> =
+        certificates.iter().cloned().zip(&one.keys).collect();
     certify::install(
         &certify::Installing {
             aws: &settings.aws,
@@ -248,9 +235,7 @@ fn install(
         },
         &one.instance,
         &signed,
-    )?;
-    report.installed = Some(true);
-    Ok(())
+    )
 }
 
 /// DIR/<instance-id>/ssh_host_<type>_key-cert.pub, each written whole.

@@ -79,14 +79,10 @@ fn generate(settings: &Settings, args: &SeedGenArgs) -> Result<()> {
     let (record, user_data, certificates) =
         seed::generate(&settings.aws, &types, &delivery, certify.as_ref())?;
     if let Some((_, ca_path)) = &authority {
+        let label = format!("seed:{}", record.id);
         let issued: Vec<crate::store::ca::Issued> = certificates
             .iter()
-            .map(|cert| crate::store::ca::Issued {
-                instance: format!("seed:{}", record.id),
-                serial: cert.serial(),
-                valid_before: cert.valid_before(),
-                key: ssh_key::PublicKey::new(cert.public_key().clone(), ""),
-            })
+            .map(|cert| crate::store::ca::Issued::of(&label, cert))
             .collect();
         crate::store::ca::record_issued(ca_path, &issued)?;
     }

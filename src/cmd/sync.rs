@@ -359,12 +359,7 @@ fn certify_due(settings: &Settings, args: &SyncArgs, outcomes: &mut [Outcome]) -
                 .collect::<Result<Vec<_>>>()?;
             let issued: Vec<crate::store::ca::Issued> = signed
                 .iter()
-                .map(|(cert, key)| crate::store::ca::Issued {
-                    instance: instance.id.clone(),
-                    serial: cert.serial(),
-                    valid_before: cert.valid_before(),
-                    key: (*key).clone(),
-                })
+                .map(|(cert, _)| crate::store::ca::Issued::of(&instance.id, cert))
                 .collect();
             crate::store::ca::record_issued(&ca_path, &issued)?;
             certify::install(&how, &instance, &signed)

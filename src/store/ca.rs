@@ -35,6 +35,16 @@ impl Authority {
 /// # Errors
 /// One exists already, or the file cannot be written.
 pub fn create_agent(path: &Path, key: &PublicKey) -> Result<()> {
+    make_room(path)?;
+    let line = super::known_hosts::key_line(key);
+    write_new(path, format!("{AGENT_MARK}\n{line}\n").as_bytes())?;
+    super::files::write_private(&public_path(path), format!("{line}\n").as_bytes())?;
+    Ok(())
+}
+
+/// Refuses to replace a CA at `path` (a new one would orphan every
+/// certificate the old one signed), and makes its private directory.
+fn make_room(path: &Path) -> Result<()> {
     if path.exists() {
         bail!(
             "{} exists: a new CA would orphan every certificate it signed; remove it first if you mean to",
@@ -48,9 +58,6 @@ pub fn create_agent(path: &Path, key: &PublicKey) -> Result<()> {
         }
         super::files::create_private_dir(dir)?;
     }
-    let line = super::known_hosts::key_line(key);
-    write_new(path, format!("{AGENT_MARK}\n{line}\n").as_bytes())?;
-    super::files::write_private(&public_path(path), format!("{line}\n").as_bytes())?;
     Ok(())
 }
 
@@ -64,19 +71,7 @@ pub fn default_path() -> Option<PathBuf> {
 /// # Errors
 /// One exists already, or the file cannot be written.
 pub fn create(path: &Path) -> Result<PrivateKey> {
-    if path.exists() {
-        bail!(
-            "{} exists: a new CA would orphan every certificate it signed; remove it first if you mean to",
-            path.display()
-        );
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Some(above) = dir.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(above)
-                .with_context(|| format!("cannot create {}", above.display()))?;
-        }
-        super::files::create_private_dir(dir)?;
-    }
+    make_room(path)?;
     let mut key = PrivateKey::random(&mut ssh_key::rand_core::OsRng, Algorithm::Ed25519)
         .context("cannot make a key")?;
     key.set_comment("ec2-hostkey host CA");
@@ -165,6 +160,19 @@ pub struct Issued {
     pub serial: u64,
     pub valid_before: u64,
     pub key: PublicKey,
+}
+
+impl Issued {
+    /// The log entry for `cert`, issued to `instance` (an instance id, or
+    /// `seed:ID`).
+    pub fn of(instance: &str, cert: &ssh_key::Certificate) -> Issued {
+        Issued {
+            instance: instance.to_string(),
+            serial: cert.serial(),
+            valid_before: cert.valid_before(),
+            key: PublicKey::new(cert.public_key().clone(), ""),
+        }
+    }
 }
 
 /// The log of certificates signed with the CA at `ca`: `<ca>.issued`, a
