@@ -88,6 +88,18 @@ fn log_with(sim: &Sim, needle: &str) -> String {
     }
 }
 
+/// The client succeeded and printed `ok` (else: what it and serve said).
+fn said_ok(sim: &Sim, out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}{}\n{}",
+        stdout(out),
+        stderr(out),
+        serve_log(sim)
+    );
+    assert_eq!(stdout(out).trim(), "ok");
+}
+
 fn serve_log(sim: &Sim) -> String {
     fs::read_to_string(sim.path("serve.log")).unwrap_or_default()
 }
@@ -182,14 +194,7 @@ fn paramiko_through_socks_is_verified_and_a_mitm_never_reaches_it() {
     let kh = sim.path("kh");
     let serve = serve(&sim, &kh, &[]);
     let out = paramiko(&sim, &serve, &web.id);
-    assert!(
-        out.status.success(),
-        "{}{}\n{}",
-        stdout(&out),
-        stderr(&out),
-        serve_log(&sim)
-    );
-    assert_eq!(stdout(&out).trim(), "ok");
+    said_ok(&sim, &out);
     // By its Name tag: the instance is selected and verified, but the name
     // the client chose (anyone who reaches the listener may be the client)
     // is not written to known_hosts; EC2's own names are.
@@ -349,14 +354,7 @@ fn with_users_only_clients_that_authenticate_are_carried() {
         &format!("socks5://alice:correct%20horse@127.0.0.1:{port}"),
         &web.id,
     );
-    assert!(
-        out.status.success(),
-        "{}{}\n{}",
-        stdout(&out),
-        stderr(&out),
-        serve_log(&sim)
-    );
-    assert_eq!(stdout(&out).trim(), "ok");
+    said_ok(&sim, &out);
     for refused in [
         format!("socks5://127.0.0.1:{port}"),
         format!("socks5://alice:guess@127.0.0.1:{port}"),
