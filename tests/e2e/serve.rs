@@ -88,6 +88,19 @@ fn log_with(sim: &Sim, needle: &str) -> String {
     }
 }
 
+/// Strict ssh to `host` through `proxy` (a `ProxyCommand=…` option),
+/// running `remote`, left running with its stdout piped.
+fn spawn_ssh(sim: &Sim, kh: &Path, proxy: &str, host: &str, remote: &str) -> Child {
+    let mut ssh = sim.ssh_command(Path::new("/dev/null"));
+    ssh.args(["-o", "StrictHostKeyChecking=yes", "-o"])
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .args(["-o", proxy, host, remote])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    ssh.spawn().unwrap()
+}
+
 /// The client succeeded and printed `ok` (else: what it and serve said).
 fn said_ok(sim: &Sim, out: &std::process::Output) {
     assert!(
@@ -586,14 +599,7 @@ fn sigterm_lets_open_connections_finish_and_idle_ones_are_cut() {
     assert!(!stdout(&out).contains("late"));
 
     // A session open when SIGTERM comes finishes; new clients are refused.
-    let mut ssh = sim.ssh_command(Path::new("/dev/null"));
-    ssh.args(["-o", "StrictHostKeyChecking=yes", "-o"])
-        .arg(format!("UserKnownHostsFile={}", kh.display()))
-        .args(["-o", &nc, &web.id, "echo started; sleep 1; echo done"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut ssh = ssh.spawn().unwrap();
+    let mut ssh = spawn_ssh(&sim, &kh, &nc, &web.id, "echo started; sleep 1; echo done");
     let mut lines = std::io::BufReader::new(ssh.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "started");
     let pid = serve.child.id().to_string();
@@ -662,14 +668,7 @@ fn a_drain_that_runs_out_ends_what_is_still_open() {
     let kh = sim.path("kh");
     let mut serve = serve(&sim, &kh, &["--drain", "1s", "--max-connections", "1"]);
     let nc = socat(&serve);
-    let mut ssh = sim.ssh_command(Path::new("/dev/null"));
-    ssh.args(["-o", "StrictHostKeyChecking=yes", "-o"])
-        .arg(format!("UserKnownHostsFile={}", kh.display()))
-        .args(["-o", &nc, &web.id, "echo started; sleep 60"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut ssh = ssh.spawn().unwrap();
+    let mut ssh = spawn_ssh(&sim, &kh, &nc, &web.id, "echo started; sleep 60");
     let mut first = [0u8; 8];
     ssh.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
     assert_eq!(&first, b"started\n");
