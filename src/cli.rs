@@ -54,6 +54,14 @@ pub struct Global {
     /// AWS profile (default: AWS_PROFILE)
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Only this one of the config file's [[accounts]], by name or id (default: all of them)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME|ID",
+        env = "EC2_HOSTKEY_ACCOUNT"
+    )]
+    pub account: Option<String>,
     /// More detail on stderr (-v, -vv)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

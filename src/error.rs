@@ -20,7 +20,7 @@ pub const MISMATCH: u8 = 5;
 pub const AWS: u8 = 6;
 
 /// Failures talking to AWS (EC2, S3).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AwsError {
     #[error("no AWS region is configured; {}", self.remedy())]
     NoRegion,
@@ -44,6 +44,15 @@ pub enum AwsError {
     TimedOut { action: &'static str },
     #[error("will not ask AWS for {action} over plain HTTP at {host}: answers from across a network could be anyone's; {}", self.remedy())]
     PlainHttp { action: &'static str, host: String },
+    #[error("cannot assume {role} for account {account}: {cause}")]
+    RoleRefused {
+        account: String,
+        role: String,
+        /// Why, with its own remedy.
+        cause: Box<AwsError>,
+        /// STS could not be reached or failed, rather than refused.
+        transient: bool,
+    },
     #[error("{action} failed: {code}: {message}; {}", self.remedy())]
     Api {
         action: &'static str,
@@ -58,6 +67,10 @@ impl AwsError {
             AwsError::NoRegion => {
                 "set AWS_REGION, pass --region, or set a region in your AWS profile".into()
             }
+            AwsError::AccessDenied {
+                action: "sts:AssumeRole",
+                ..
+            } => "let your credentials assume the role: sts:AssumeRole in their IAM policy, and them (with the entry's external_id, if the role asks for one) in the role's trust policy".into(),
             AwsError::AccessDenied { action, .. } => {
                 format!("allow {action} in the IAM policy of the role or user in use")
             }
@@ -76,6 +89,7 @@ impl AwsError {
                 "the EC2 API is slow or unreachable, retry in a moment".into()
             }
             AwsError::Api { .. } => "retry in a moment, -vv shows the requests".into(),
+            AwsError::RoleRefused { cause, .. } => cause.remedy(),
             AwsError::PlainHttp { .. } => {
                 "give AWS_ENDPOINT_URL (or the profile's endpoint_url) as https:// (plain HTTP is taken only from this machine and link-local addresses)".into()
             }
@@ -88,7 +102,10 @@ impl AwsError {
             AwsError::Unreachable { .. }
             | AwsError::Throttled { .. }
             | AwsError::TimedOut { .. }
-            | AwsError::Api { .. } => FAILURE,
+            | AwsError::Api { .. }
+            | AwsError::RoleRefused {
+                transient: true, ..
+            } => FAILURE,
             _ => AWS,
         }
     }
@@ -131,6 +148,9 @@ pub enum LocateError {
     },
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// An AWS failure in one of several configured accounts.
+    #[error("account {account}: {error}")]
+    InAccount { account: String, error: AwsError },
     #[error(transparent)]
     Dns(#[from] DnsError),
 }
@@ -140,7 +160,7 @@ impl LocateError {
         match self {
             LocateError::NotFound { .. } => "check the name, or pass --region (repeatable)".into(),
             LocateError::Ambiguous { .. } => {
-                "say which one: connect by instance id, or narrow the search with --region".into()
+                "say which one: connect by instance id, or narrow the search with --region or --account".into()
             }
             LocateError::NotRunning { remedy, .. } | LocateError::NoAddress { remedy, .. } => {
                 (*remedy).into()
@@ -148,14 +168,14 @@ impl LocateError {
             LocateError::DnsNotAnInstance { .. } => {
                 "connect by instance id or Name tag instead".into()
             }
-            LocateError::Aws(e) => e.remedy(),
+            LocateError::Aws(e) | LocateError::InAccount { error: e, .. } => e.remedy(),
             LocateError::Dns(e) => e.remedy(),
         }
     }
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            LocateError::Aws(e) => e.exit_code(),
+            LocateError::Aws(e) | LocateError::InAccount { error: e, .. } => e.exit_code(),
             LocateError::Dns(_) => FAILURE,
             _ => NOT_FOUND,
         }
@@ -479,6 +499,12 @@ pub enum ConfigError {
         key: &'static str,
         expected: &'static str,
     },
+    #[error("config file {path} line {line}: this [[accounts]] entry {problem}; {}", self.remedy())]
+    Account {
+        path: PathBuf,
+        line: usize,
+        problem: String,
+    },
     #[error("{flag}: {problem}; {}", self.remedy())]
     Flag {
         flag: &'static str,
@@ -492,7 +518,9 @@ impl ConfigError {
         match self {
             ConfigError::Unreadable { .. } => "check its permissions, or move it aside",
             ConfigError::Untrusted { .. } => "make it yours and writable only by you",
-            ConfigError::Syntax { .. } | ConfigError::Value { .. } => {
+            ConfigError::Syntax { .. }
+            | ConfigError::Value { .. }
+            | ConfigError::Account { .. } => {
                 "fix the line or remove it (flags do not need the file)"
             }
             ConfigError::Flag { fix, .. } => fix,
@@ -595,6 +623,15 @@ pub struct SyncIncomplete {
     pub count: usize,
 }
 
+/// `sync`: configured accounts that could not be asked.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{count} account(s) could not be asked (said above); the others' instances were synced — fix the role or profile, or leave the account out with --account"
+)]
+pub struct AccountsSkipped {
+    pub count: usize,
+}
+
 /// `sync`: a presented key was not the one the console vouches for.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -652,6 +689,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if cause.is::<SyncIncomplete>() {
             return NO_KEY;
+        }
+        if cause.is::<AccountsSkipped>() {
+            return AWS;
         }
         if cause.is::<ConfigError>() {
             return USAGE;

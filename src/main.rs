@@ -76,7 +76,11 @@ fn init_logging(global: &cli::Global) {
     let level = match (global.quiet, global.verbose) {
         (_, 0) => return,
         (_, 1) => "ec2_hostkey=debug",
-        _ => "ec2_hostkey=trace,aws_config=debug,aws_smithy_runtime=debug",
+        // The SDK's endpoint resolution logs the request's identity, access
+        // key id included: credentials never reach a log, so it is kept quiet.
+        _ => {
+            "ec2_hostkey=trace,aws_config=debug,aws_smithy_runtime=debug,aws_smithy_runtime::client::orchestrator::endpoints=info"
+        }
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

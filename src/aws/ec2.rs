@@ -31,6 +31,8 @@ pub struct Instance {
     pub launched_at: Option<i64>,
     /// The account that owns it (its reservation's owner), if EC2 said.
     pub account: Option<String>,
+    /// The configured account it was found through (`name (id)`), if any.
+    pub account_name: Option<String>,
     /// Its VPC and subnet (where an EC2 Instance Connect Endpoint must be).
     pub vpc: Option<String>,
     pub subnet: Option<String>,
@@ -160,6 +162,8 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
     config: aws_config::SdkConfig,
+    /// The configured account this client asks (`name (id)`), if any.
+    account: Option<String>,
 }
 
 /// Which instances a DescribeInstances call asks for.
@@ -184,7 +188,7 @@ impl Ec2 {
     /// # Errors
     /// No region could be found.
     pub async fn new(config: &super::Config) -> Result<Self, Error> {
-        Self::build(config.loader(config.first_region())).await
+        Self::build(config, config.loader(config.first_region())).await
     }
 
     /// A client for fleet-wide commands: more attempts with jittered
@@ -200,24 +204,60 @@ impl Ec2 {
         let retry = aws_config::retry::RetryConfig::standard()
             .with_max_attempts(16)
             .with_max_backoff(Duration::from_secs(5));
-        Self::build(config.loader(config.first_region()).retry_config(retry)).await
+        Self::build(
+            config,
+            config.loader(config.first_region()).retry_config(retry),
+        )
+        .await
     }
 
-    async fn build(loader: aws_config::ConfigLoader) -> Result<Self, Error> {
+    /// The client, with the account's role assumed first when it has one.
+    async fn build(
+        settings: &super::Config,
+        loader: aws_config::ConfigLoader,
+    ) -> Result<Self, Error> {
         // Bounded: a helper in ssh's path must never hang on a slow API.
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
             .operation_attempt_timeout(Duration::from_secs(10))
             .operation_timeout(Duration::from_secs(45))
             .build();
-        let config = loader.timeout_config(timeouts).load().await;
+        let mut config = loader.timeout_config(timeouts).load().await;
         if config.region().is_none() {
             return Err(Error::NoRegion);
+        }
+        let account = settings.account.as_deref();
+        if let Some((account, role)) = account.and_then(|a| Some((a, a.role.as_ref()?))) {
+            let base_scope = super::base_scope(settings);
+            let memo = settings.role_memo.as_ref();
+            let credentials =
+                super::role::credentials(&config, account, role, memo, &base_scope).await?;
+            config = config
+                .to_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+                )
+                .build();
         }
         Ok(Ec2 {
             client: aws_sdk_ec2::Client::new(&config),
             config,
+            account: settings.account_label(),
         })
+    }
+
+    /// The configured account this client asks (`name (id)`), if any.
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref()
+    }
+
+    /// Where this client asks, for messages: the region, and the account
+    /// when accounts are configured.
+    pub fn place(&self) -> String {
+        match &self.account {
+            Some(account) => format!("{} of {account}", self.region()),
+            None => self.region(),
+        }
     }
 
     /// The same settings, in another region.
@@ -230,6 +270,7 @@ impl Ec2 {
         Ec2 {
             client: aws_sdk_ec2::Client::new(&config),
             config,
+            account: self.account.clone(),
         }
     }
 
@@ -358,7 +399,7 @@ impl Ec2 {
                     reservation
                         .instances()
                         .iter()
-                        .map(|i| convert(i, &region, reservation.owner_id())),
+                        .map(|i| convert(i, &region, reservation.owner_id(), self.account())),
                 );
             }
         }
@@ -466,7 +507,12 @@ where
     }
 }
 
-fn convert(i: &SdkInstance, region: &str, owner: Option<&str>) -> Instance {
+fn convert(
+    i: &SdkInstance,
+    region: &str,
+    owner: Option<&str>,
+    account_name: Option<&str>,
+) -> Instance {
     let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
     let tag = |key: &str| {
         i.tags()
@@ -496,6 +542,7 @@ fn convert(i: &SdkInstance, region: &str, owner: Option<&str>) -> Instance {
         },
         launched_at: i.launch_time().map(|t| t.secs()),
         account: non_empty(owner),
+        account_name: account_name.map(str::to_string),
         vpc: non_empty(i.vpc_id()),
         subnet: non_empty(i.subnet_id()),
     }

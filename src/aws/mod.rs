@@ -7,6 +7,7 @@
 
 pub mod ec2;
 pub mod eice;
+pub mod role;
 pub mod s3;
 pub mod shapes;
 pub mod ssm;
@@ -36,6 +37,35 @@ pub struct Config {
     /// seeds' buckets (every S3 request carries it as ExpectedBucketOwner);
     /// `None`: the caller's own account.
     pub bucket_owner: Option<String>,
+    /// The `[[accounts]]` entry these settings reach; `None`: the account
+    /// of the credentials themselves (no accounts configured).
+    pub account: Option<Arc<role::Account>>,
+    /// Where assumed-role credentials are kept between processes.
+    pub role_memo: Option<Arc<dyn role::RoleMemo>>,
+}
+
+/// Whose credentials assume a role, for the key its credentials are kept
+/// under: the profile, the access key id in the environment, the STS
+/// endpoint and the config files. Read from the settings and the environment only.
+pub(crate) fn base_scope(config: &Config) -> String {
+    let env = |names: &[&str]| {
+        names
+            .iter()
+            .filter_map(|n| std::env::var(n).ok())
+            .find(|v| !v.is_empty())
+            .unwrap_or_default()
+    };
+    let profile = config
+        .profile
+        .clone()
+        .unwrap_or_else(|| env(&["AWS_PROFILE"]));
+    format!(
+        "profile={profile} key={} endpoint={} config={} credentials={}",
+        env(&["AWS_ACCESS_KEY_ID"]),
+        env(&["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]),
+        env(&["AWS_CONFIG_FILE"]),
+        env(&["AWS_SHARED_CREDENTIALS_FILE"]),
+    )
 }
 
 /// The certificates of `AWS_CA_BUNDLE`, read and checked once.
@@ -70,7 +100,25 @@ impl CaBundle {
     }
 }
 
+/// The settings of the configured account labelled `label` (an instance's
+/// [`ec2::Instance::account_name`]), else the first of `accounts`.
+///
+/// # Panics
+/// `accounts` is empty (settings always hold one).
+pub fn of_account<'a>(accounts: &'a [Config], label: Option<&str>) -> &'a Config {
+    accounts
+        .iter()
+        .find(|c| c.account_label().as_deref() == label)
+        .or(accounts.first())
+        .expect("at least one account")
+}
+
 impl Config {
+    /// The account's label for messages (`name (id)`), if it is a configured one.
+    pub fn account_label(&self) -> Option<String> {
+        self.account.as_deref().map(role::Account::label)
+    }
+
     /// The first region given, if any (commands that work in one region).
     pub fn first_region(&self) -> Option<&str> {
         self.regions.first().map(String::as_str)

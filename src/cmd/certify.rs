@@ -226,7 +226,7 @@ fn install(
         certificates.iter().cloned().zip(&one.keys).collect();
     certify::install(
         &certify::Installing {
-            aws: &settings.aws,
+            accounts: &settings.accounts,
             document: &args.install_document,
             wait: settings.wait(args.wait),
             quiet: settings.quiet,

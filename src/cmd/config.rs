@@ -17,6 +17,18 @@
 //! cache_ttl = "1h"                       # --cache-ttl
 //! known_hosts = "~/.ssh/known_hosts"     # --known-hosts (~ is your home)
 //!
+//!
+//! [[accounts]]                           # search these accounts (--account NAME|ID: one)
+//! name = "prod"
+//! role_arn = "arn:aws:iam::111111111111:role/ec2-hostkey"   # assumed with `profile`'s credentials
+//! external_id = "…"                      # optional, as the role's trust policy asks
+//! session_name = "ec2-hostkey"           # optional
+//! regions = ["eu-west-1", "us-east-1"]   # optional: else the regions above
+//!
+//! [[accounts]]
+//! name = "sandbox"
+//! profile = "sandbox"                    # a profile's own account (id = "…" optional)
+//!
 //! [serve]                                # `serve`'s flags
 //! listen = ["127.0.0.1:1080", "/run/user/1000/ec2-hostkey.sock"]
 //! ports = [22]
@@ -62,6 +74,19 @@ pub struct FileConfig {
     pub seed_bucket: Option<String>,
     /// The `[serve]` section.
     pub serve: ServeFile,
+    /// The `[[accounts]]` entries, checked; empty: the credentials' own account.
+    pub accounts: Vec<AccountFile>,
+}
+
+/// One `[[accounts]]` entry.
+#[derive(Debug, Clone)]
+pub struct AccountFile {
+    pub account: crate::aws::role::Account,
+    /// The profile whose credentials reach it (or assume its role); `None`:
+    /// the top-level profile.
+    pub profile: Option<String>,
+    /// Its regions; `None`: the top-level regions.
+    pub regions: Option<Vec<String>>,
 }
 
 /// `[serve]`: defaults for `serve`'s flags.
@@ -98,6 +123,19 @@ struct Raw {
     store_owner: Option<String>,
     seed_bucket: Option<String>,
     serve: Option<RawServe>,
+    accounts: Option<Vec<RawAccount>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    name: String,
+    id: Option<String>,
+    profile: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    regions: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -209,8 +247,10 @@ impl FileConfig {
                 })
                 .transpose()?,
         };
+        let accounts = accounts(path, text, raw.accounts.unwrap_or_default())?;
         Ok(FileConfig {
             serve,
+            accounts,
             path: Some(path.to_path_buf()),
             regions: raw.regions,
             profile: raw.profile,
@@ -275,6 +315,130 @@ impl FileConfig {
             |p| format!("config file {}", p.display()),
         )
     }
+}
+
+/// The `[[accounts]]` entries, each checked: a name of its own, a role ARN
+/// that names an account (the entry's `id`, when both are given), the
+/// role's options only with a role.
+fn accounts(
+    path: &Path,
+    text: &str,
+    raw: Vec<RawAccount>,
+) -> Result<Vec<AccountFile>, ConfigError> {
+    use crate::aws::role::{Account, DEFAULT_SESSION_NAME, Role, account_of_role};
+    let headers: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[accounts]]"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    let mut out: Vec<AccountFile> = Vec::new();
+    for (n, entry) in raw.into_iter().enumerate() {
+        let bad = |problem: String| ConfigError::Account {
+            path: path.to_path_buf(),
+            line: headers.get(n).copied().unwrap_or(1),
+            problem,
+        };
+        let name_ok = !entry.name.is_empty()
+            && entry.name.len() <= 64
+            && entry
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !name_ok {
+            return Err(bad(format!(
+                "has name {:?}: give letters, digits, '-', '_' and '.' (at most 64)",
+                entry.name
+            )));
+        }
+        if entry.name.len() == 12 && entry.name.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(format!(
+                "is named {:?}, which reads as an account id: --account takes both; name it, and give the id as id",
+                entry.name
+            )));
+        }
+        if let Some(id) = &entry.id {
+            crate::cli::parse_account(id).map_err(|e| bad(format!("has id {e}")))?;
+        }
+        let role = match &entry.role_arn {
+            Some(arn) => {
+                let of = account_of_role(arn).ok_or_else(|| {
+                    bad(format!(
+                        "has role_arn {arn:?}, which is not a role's ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+                    ))
+                })?;
+                if let Some(id) = entry.id.as_deref().filter(|id| *id != of) {
+                    return Err(bad(format!(
+                        "says id {id}, but its role_arn is in account {of}"
+                    )));
+                }
+                let session_name = entry
+                    .session_name
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SESSION_NAME.into());
+                let session_ok = (2..=64).contains(&session_name.len())
+                    && session_name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_".contains(&b));
+                if !session_ok {
+                    return Err(bad(format!(
+                        "has session_name {session_name:?}: STS takes 2 to 64 of letters, digits and +=,.@-_"
+                    )));
+                }
+                if let Some(external) = &entry.external_id
+                    && !(2..=1224).contains(&external.len())
+                {
+                    return Err(bad(
+                        "has an external_id STS would refuse (2 to 1224 characters)".into(),
+                    ));
+                }
+                Some(Role {
+                    arn: arn.clone(),
+                    external_id: entry.external_id.clone(),
+                    session_name,
+                })
+            }
+            None if entry.external_id.is_some() || entry.session_name.is_some() => {
+                return Err(bad(
+                    "has external_id or session_name but no role_arn: they are the role's".into(),
+                ));
+            }
+            None => None,
+        };
+        let id = entry.id.clone().or_else(|| {
+            role.as_ref()
+                .and_then(|r| account_of_role(&r.arn))
+                .map(str::to_string)
+        });
+        let account = Account {
+            name: entry.name.clone(),
+            id,
+            role,
+        };
+        if let Some(twin) = out.iter().find(|a| {
+            a.account.name == account.name
+                || (account.id.is_some()
+                    && a.account.id == account.id
+                    && a.account.role == account.role
+                    && a.profile == entry.profile)
+        }) {
+            return Err(bad(format!(
+                "repeats the account {:?}: give each account once",
+                twin.account.name
+            )));
+        }
+        if entry.regions.as_ref().is_some_and(Vec::is_empty) {
+            return Err(bad(
+                "has regions = []: leave it out for the top-level regions".into(),
+            ));
+        }
+        out.push(AccountFile {
+            account,
+            profile: entry.profile,
+            regions: entry.regions,
+        });
+    }
+    Ok(out)
 }
 
 /// The line where `key = …` is set (1 when it cannot be found).
@@ -342,6 +506,69 @@ mod tests {
             err.to_string().starts_with("config file /c.toml line 1: "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn accounts_are_read_and_checked() {
+        let c = parse(
+            "regions = [\"us-east-1\"]\n\n[[accounts]]\nname = \"prod\"\n\
+             role_arn = \"arn:aws:iam::111111111111:role/r\"\nexternal_id = \"xyz\"\n\
+             regions = [\"eu-west-1\"]\n\n[[accounts]]\nname = \"dev\"\nprofile = \"dev\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.accounts.len(), 2);
+        let prod = &c.accounts[0];
+        assert_eq!(prod.account.label(), "prod (111111111111)");
+        let role = prod.account.role.as_ref().unwrap();
+        assert_eq!(role.external_id.as_deref(), Some("xyz"));
+        assert_eq!(role.session_name, "ec2-hostkey");
+        assert_eq!(
+            prod.regions.as_deref(),
+            Some(&["eu-west-1".to_string()][..])
+        );
+        assert!(prod.account.is("prod") && prod.account.is("111111111111"));
+        assert_eq!(c.accounts[1].account.label(), "dev");
+        assert_eq!(c.accounts[1].profile.as_deref(), Some("dev"));
+
+        for (text, line, wanted) in [
+            (
+                "[[accounts]]\nname = \"a\"\n[[accounts]]\nname = \"a\"\n",
+                3,
+                "repeats the account",
+            ),
+            (
+                "[[accounts]]\nname = \"a\"\nrole_arn = \"arn:aws:iam::1:role/r\"\n",
+                1,
+                "not a role's ARN",
+            ),
+            (
+                "[[accounts]]\nname = \"a\"\nid = \"222222222222\"\nrole_arn = \"arn:aws:iam::111111111111:role/r\"\n",
+                1,
+                "its role_arn is in account 111111111111",
+            ),
+            (
+                "[[accounts]]\nname = \"a\"\nexternal_id = \"xyz\"\n",
+                1,
+                "no role_arn",
+            ),
+            ("[[accounts]]\nname = \"a b\"\n", 1, "has name"),
+            (
+                "[[accounts]]\nname = \"111111111111\"\n",
+                1,
+                "reads as an account id",
+            ),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "config file /c.toml line {line}: this [[accounts]] entry"
+                )),
+                "{err}"
+            );
+            assert!(err.contains(wanted), "{err}");
+        }
+        let err = parse("[[accounts]]\nname = \"a\"\nrole = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `role`"), "{err}");
     }
 
     #[test]

@@ -82,7 +82,13 @@ const SAMPLE_HOSTS: [&str; 2] = [
 ];
 
 pub fn run(settings: &Settings, global: &Global, args: &DoctorArgs) -> Result<()> {
+    let configured = settings.accounts.iter().any(|a| a.account.is_some());
     let mut checks = aws::block_on(async {
+        if configured {
+            let mut checks = vec![base_credentials(&settings.aws).await];
+            checks.extend(account_checks(&settings.accounts).await);
+            return Ok(checks);
+        }
         Ok(aws_checks(
             &settings.aws,
             &settings.ssm_document(args.ssm_document.as_deref()),
@@ -138,6 +144,85 @@ pub fn run(settings: &Settings, global: &Global, args: &DoctorArgs) -> Result<()
         return Err(crate::error::ChecksFailed(failed).into());
     }
     Ok(())
+}
+
+/// With accounts configured: whose credentials assume their roles.
+async fn base_credentials(config: &aws::Config) -> Check {
+    let sdk = config.loader(config.first_region()).load().await;
+    match aws::sts::caller(&sdk).await {
+        Ok(caller) => ok(
+            "credentials",
+            format!("{} (account {})", caller.arn, caller.account),
+        ),
+        Err(err) => problem(Status::Fail, "credentials", err.to_string(), err.remedy()),
+    }
+}
+
+/// One line per configured account: its role assumed (as whom), the
+/// account it reaches, and whether EC2 lets it look instances up and read
+/// consoles in its first region. All accounts are asked at once.
+async fn account_checks(accounts: &[aws::Config]) -> Vec<Check> {
+    futures_util::future::join_all(accounts.iter().map(account_check)).await
+}
+
+async fn account_check(config: &aws::Config) -> Check {
+    let label = config.account_label().unwrap_or_default();
+    let name = format!("account {label}");
+    let ec2 = match Ec2::new(config).await {
+        Ok(ec2) => ec2,
+        Err(err) => return problem(Status::Fail, name, err.to_string(), err.remedy()),
+    };
+    let caller = match aws::sts::caller(ec2.sdk_config()).await {
+        Ok(caller) => caller,
+        Err(err) => return problem(Status::Fail, name, err.to_string(), err.remedy()),
+    };
+    let expected = config.account.as_ref().and_then(|a| a.id.as_deref());
+    if let Some(expected) = expected.filter(|id| *id != caller.account) {
+        return problem(
+            Status::Fail,
+            name,
+            format!(
+                "its credentials reach account {}, not {expected}",
+                caller.account
+            ),
+            "fix the entry's profile or id in the config file",
+        );
+    }
+    let how = if config.account.as_ref().is_some_and(|a| a.role.is_some()) {
+        format!("role assumed as {}", caller.arn)
+    } else {
+        format!("reached as {}", caller.arn)
+    };
+    let console = Permission::GetConsoleOutput("i-0123456789abcdef0");
+    for action in [Permission::DescribeInstances, console] {
+        match ec2.check_permission(action).await {
+            Ok(()) => {}
+            Err(ec2::Error::Api { code, .. }) if code.starts_with("InvalidInstanceID") => {}
+            Err(err @ ec2::Error::AccessDenied { .. }) => {
+                return problem(
+                    Status::Fail,
+                    name,
+                    format!("{how}; {} denied in {}", action.name(), ec2.region()),
+                    err.remedy(),
+                );
+            }
+            Err(err) => {
+                return problem(
+                    Status::Warn,
+                    name,
+                    format!("{how}; could not check {}: {err}", action.name()),
+                    err.remedy(),
+                );
+            }
+        }
+    }
+    ok(
+        name,
+        format!(
+            "{how}; ec2:DescribeInstances and ec2:GetConsoleOutput allowed in {}",
+            ec2.region()
+        ),
+    )
 }
 
 async fn aws_checks(config: &aws::Config, ssm_document: &str) -> Vec<Check> {

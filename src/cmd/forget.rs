@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 
 use super::settings::Settings;
-use crate::aws::{self, ec2::Ec2};
+use crate::aws;
 use crate::cli::ForgetArgs;
 use crate::store::known_hosts::{self, Kind, KnownHosts, Line, lookup_name};
 use crate::trust::fleet::names_of;
@@ -22,8 +22,8 @@ pub fn run(settings: &Settings, args: &ForgetArgs) -> Result<()> {
     let path = settings.known_hosts(&args.file)?.path;
     let target = Target::classify(&args.target);
     let instance = aws::block_on(async {
-        let ec2 = Ec2::new(&settings.aws).await?;
-        Ok(resolve::find_any(&ec2, &target, settings.resolve).await?)
+        let homes = resolve::homes(&settings.accounts).await;
+        Ok(resolve::find_any_in(&homes, &target, settings.resolve).await?)
     })?;
     let mut bare: BTreeSet<String> = BTreeSet::from([args.target.to_ascii_lowercase()]);
     if let Some(instance) = &instance {

@@ -20,7 +20,7 @@ use super::settings::Settings;
 use crate::aws::{self, ec2::Ec2};
 use crate::cli::RepairArgs;
 use crate::store::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
-use crate::trust::fleet::{Fleet, Holder, names_of};
+use crate::trust::fleet::{Fleet, Holder, Reach, names_of};
 use crate::trust::names::{PublicNames, bare_host};
 use crate::trust::publish;
 
@@ -82,13 +82,13 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
     let sources = settings.sources(&args.source);
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
     let findings = aws::block_on(async {
-        let ec2 = Ec2::new(&settings.aws).await?;
-        let regions = ec2.with_regions(&settings.aws.regions);
-        let fleet = Fleet::load(&regions).await?;
-        let unchecked = unchecked_marks(&file, &fleet, &ec2, &regions).await;
+        let fleet = Fleet::load(Reach::of(&settings.accounts).await?).await?;
+        fleet.reach_warning("lines its instances may hold are not judged, and never pruned");
+        let unchecked = unchecked_marks(&file, &fleet).await;
         let publisher = match &sources.store {
             Some(url) if !args.dry_run => {
-                Some(publish::Publisher::open(ec2.sdk_config(), url).await?)
+                let base = Ec2::new(&settings.aws).await?;
+                Some(publish::Publisher::open(base.sdk_config(), url).await?)
             }
             _ => None,
         };
@@ -99,7 +99,6 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
             .collect();
         let (keys, why) = fleet
             .verified_keys(
-                &ec2,
                 cache.as_ref(),
                 ids.into_iter().collect(),
                 22,
@@ -131,15 +130,10 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
 }
 
 /// The instances of the file's marked lines that no region asked holds,
-/// but that may live in another: each with why its lines are not judged
-/// (and never pruned). An instance found nowhere is gone: its lines are
-/// orphaned, as before.
-async fn unchecked_marks(
-    file: &KnownHosts,
-    fleet: &Fleet,
-    ec2: &Ec2,
-    asked: &[Ec2],
-) -> HashMap<String, String> {
+/// but that may live in another (or in an account that could not be
+/// asked): each with why its lines are not judged (and never pruned). An
+/// instance found nowhere is gone: its lines are orphaned, as before.
+async fn unchecked_marks(file: &KnownHosts, fleet: &Fleet) -> HashMap<String, String> {
     let missing: BTreeSet<String> = file
         .entries()
         .filter_map(|(_, e)| e.marked_instance())
@@ -149,30 +143,39 @@ async fn unchecked_marks(
     if missing.is_empty() {
         return HashMap::new();
     }
-    let asked: Vec<String> = asked.iter().map(Ec2::region).collect();
-    match Fleet::find_elsewhere(ec2, &asked, missing.iter().cloned().collect()).await {
-        Ok(found) => found
-            .into_iter()
-            .filter(|i| i.state != "terminated")
-            .map(|i| {
-                let why = format!(
-                    "its instance {} is in {}, a region this repair did not ask; not checked (add --region {})",
-                    i.id, i.region, i.region
-                );
-                (i.id, why)
-            })
-            .collect(),
-        Err(err) => missing
-            .into_iter()
-            .map(|id| {
+    if !fleet.unreachable.is_empty() {
+        let missing = missing.into_iter().filter(|id| !fleet.gone.contains(id));
+        let why = format!(
+            "its instance is in none of the accounts asked, and {} could not be asked; not checked",
+            fleet.unreachable_accounts()
+        );
+        return missing.into_iter().map(|id| (id, why.clone())).collect();
+    }
+    let mut unchecked = HashMap::new();
+    for (ec2, asked) in fleet.accounts() {
+        match Fleet::find_elsewhere(ec2, &asked, missing.iter().cloned().collect()).await {
+            Ok(found) => unchecked.extend(
+                found
+                    .into_iter()
+                    .filter(|i| i.state != "terminated")
+                    .map(|i| {
+                        let why = format!(
+                            "its instance {} is in {}, a region this repair did not ask; not checked (add --region {})",
+                            i.id, i.region, i.region
+                        );
+                        (i.id, why)
+                    }),
+            ),
+            Err(err) => unchecked.extend(missing.iter().map(|id| {
                 let why = format!(
                     "{id} is in none of the regions asked ({}), and the others could not be asked ({err}); not checked",
                     asked.join(", ")
                 );
-                (id, why)
-            })
-            .collect(),
+                (id.clone(), why)
+            })),
+        }
     }
+    unchecked
 }
 
 /// A known_hosts line that names EC2 hosts, before its keys are judged.
@@ -286,6 +289,19 @@ fn ec2_lines(
                 (false, Holder::Ambiguous(ids)) => found.not_ours.push((lookup, ids.join(", "))),
                 (false, Holder::Nobody) => {}
             }
+        }
+        // An instance EC2 reports terminated is gone, whichever account
+        // could not be asked; any other line's names may be held there.
+        let surely_gone = mark.is_some_and(|id| fleet.gone.contains(id));
+        if found.unchecked.is_none()
+            && !found.orphaned.is_empty()
+            && !fleet.unreachable.is_empty()
+            && !surely_gone
+        {
+            found.unchecked = Some(format!(
+                "no instance in the accounts asked holds it, and {} could not be asked; not checked",
+                fleet.unreachable_accounts()
+            ));
         }
         if found.unchecked.is_some() {
             // Who holds its names cannot be told: no name of it is free.

@@ -24,7 +24,12 @@ use crate::trust::resolve::{self, AddressMode};
 /// The global flags, as the layers below take them.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The base AWS settings: the profile's own account, which also reaches
+    /// the team store and the seeds' bucket.
     pub aws: aws::Config,
+    /// The accounts instances are looked up in: the config file's
+    /// `[[accounts]]` (narrowed by `--account`), else the base account alone.
+    pub accounts: Vec<aws::Config>,
     pub resolve: resolve::Options,
     /// `--quiet`: messages off (results and errors still print).
     pub quiet: bool,
@@ -87,7 +92,62 @@ impl Settings {
         });
         settings.aws.bucket_owner = owner;
         settings.aws.ca_bundle = ca_bundle()?;
+        settings.accounts = settings.accounts(global.account.as_deref())?;
         Ok(settings)
+    }
+
+    /// Each configured account's settings (its profile and regions, else
+    /// the base ones), narrowed to `wanted`; the base account alone when
+    /// none is configured.
+    ///
+    /// # Errors
+    /// `--account` names no configured account.
+    fn accounts(&self, wanted: Option<&str>) -> Result<Vec<aws::Config>> {
+        use crate::error::ConfigError;
+        let memo = crate::store::cache::RoleCache::open()
+            .map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn aws::role::RoleMemo>);
+        let entries = &self.file.accounts;
+        if entries.is_empty() {
+            if let Some(wanted) = wanted {
+                return Err(ConfigError::Flag {
+                    flag: "--account",
+                    problem: format!("{wanted:?} names no account: the config file has no [[accounts]]"),
+                    fix: "add [[accounts]] entries to the config file (see docs/accounts.md), or leave --account out",
+                }
+                .into());
+            }
+            return Ok(vec![self.aws.clone()]);
+        }
+        let chosen: Vec<&super::config::AccountFile> = entries
+            .iter()
+            .filter(|e| wanted.is_none_or(|w| e.account.is(w)))
+            .collect();
+        if chosen.is_empty() {
+            let names: Vec<String> = entries.iter().map(|e| e.account.label()).collect();
+            return Err(ConfigError::Flag {
+                flag: "--account",
+                problem: format!(
+                    "{:?} is none of the configured accounts ({})",
+                    wanted.unwrap_or_default(),
+                    names.join(", ")
+                ),
+                fix: "give one of their names or ids",
+            }
+            .into());
+        }
+        Ok(chosen
+            .into_iter()
+            .map(|entry| aws::Config {
+                regions: entry
+                    .regions
+                    .clone()
+                    .unwrap_or_else(|| self.aws.regions.clone()),
+                profile: entry.profile.clone().or_else(|| self.aws.profile.clone()),
+                account: Some(std::sync::Arc::new(entry.account.clone())),
+                role_memo: memo.clone(),
+                ..self.aws.clone()
+            })
+            .collect())
     }
 
     fn merge(global: &cli::Global, file: FileConfig) -> Settings {
@@ -115,7 +175,10 @@ impl Settings {
                 profile,
                 ca_bundle: None,
                 bucket_owner: None,
+                account: None,
+                role_memo: None,
             },
+            accounts: Vec::new(),
             resolve: resolve::Options {
                 address: match address {
                     AddressArg::Auto => AddressMode::Auto,
@@ -253,6 +316,7 @@ impl Settings {
     ) -> Result<Connection<'_>> {
         Ok(Connection {
             aws: &self.aws,
+            accounts: &self.accounts,
             resolve: self.resolve,
             quiet: self.quiet,
             on_name_move: self.on_name_move,
@@ -316,7 +380,7 @@ impl Settings {
             .into());
         }
         ctx.eice = Some(EiceTunnel {
-            aws: self.aws.clone(),
+            accounts: self.accounts.clone(),
             endpoint_id: args.eice_id.clone(),
             max_duration: u32::try_from(seconds).unwrap_or(MAX_TUNNEL_SECONDS),
             nameserver: self.resolve.nameserver,
@@ -343,6 +407,7 @@ impl Settings {
     pub fn lookup<'a>(&'a self, sources: &'a Sources) -> Lookup<'a> {
         Lookup {
             aws: &self.aws,
+            accounts: &self.accounts,
             resolve: self.resolve,
             sources,
             quiet: self.quiet,
@@ -361,6 +426,11 @@ impl Settings {
             },
             ssm_document: self.ssm_document(args.ssm_document.as_deref()),
             store: self.store.clone(),
+            store_reader: self
+                .accounts
+                .iter()
+                .any(|a| a.account.is_some())
+                .then(|| self.aws.clone()),
             for_connection: false,
         }
     }
@@ -382,7 +452,7 @@ impl Settings {
             .cache_ttl
             .or(self.file.cache_ttl)
             .unwrap_or(DEFAULT_CACHE_TTL);
-        Cache::open(ttl, cache::scope(&self.aws))
+        Cache::open(ttl, cache::scope(&self.aws, &self.accounts))
     }
 
     /// The known_hosts file a command writes (`--known-hosts`, `--hash`).

@@ -24,6 +24,7 @@ use crate::cli::SyncArgs;
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
 use crate::trust::certify;
+use crate::trust::fleet::Reach;
 use crate::trust::names::{OnNameMove, PublicNames, is_recordable_tag, moved_from, names_for};
 use crate::trust::policy::{self, Found, Sources};
 use crate::trust::publish::Publisher;
@@ -34,6 +35,9 @@ use crate::trust::resolve;
 struct Outcome {
     instance: String,
     region: String,
+    /// The configured account it was found in (`name (id)`), when accounts are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
     name: Option<String>,
     names: Vec<String>,
     /// added | replaced | unchanged | unavailable | mismatch
@@ -91,7 +95,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
     // The user's @revoked lines, read once: a key they revoke is never
     // published, remembered or recorded, whatever vouches for it.
     let revocations = Arc::new(known_hosts::read(&path)?);
-    let mut outcomes = aws::block_on(collect(
+    let (mut outcomes, unreachable) = aws::block_on(collect(
         settings,
         args,
         &sources,
@@ -130,6 +134,9 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
         .filter(|o| o.published.as_deref() == Some("conflict"))
         .count();
     match (count("mismatch"), count("unavailable")) {
+        (0, _) if unreachable > 0 => {
+            Err(crate::error::AccountsSkipped { count: unreachable }.into())
+        }
         (0, 0) if conflicts > 0 => Err(crate::error::StoreConflicts { count: conflicts }.into()),
         (0, 0) => Ok(()),
         (0, count) => Err(crate::error::SyncIncomplete { count }.into()),
@@ -144,10 +151,13 @@ async fn collect(
     sources: &Sources,
     cache: Option<Cache>,
     revocations: Arc<KnownHosts>,
-) -> Result<Vec<Outcome>> {
-    let home = Ec2::for_fleet(&settings.aws).await?;
+) -> Result<(Vec<Outcome>, usize)> {
     let publisher = match (&sources.store, args.publish) {
-        (Some(url), true) => Some(Arc::new(Publisher::open(home.sdk_config(), url).await?)),
+        (Some(url), true) => {
+            // The team store is the base account's (or --store-owner's), whichever account holds the instance.
+            let base = Ec2::for_fleet(&settings.aws).await?;
+            Some(Arc::new(Publisher::open(base.sdk_config(), url).await?))
+        }
         (None, true) => {
             return Err(crate::error::ConfigError::Flag {
                 flag: "--publish",
@@ -158,15 +168,16 @@ async fn collect(
         }
         _ => None,
     };
-    let clients = home.with_regions(&settings.aws.regions);
     let mut filters = args.filter.clone();
     filters.push(("instance-state-name".into(), vec!["running".into()]));
-
+    let query = Query::Filters(filters);
+    let mut reach = Reach::of(&settings.accounts).await?;
+    let answers = reach.ask(|ec2| ec2.describe(&query)).await?;
+    reach.warn("its instances were not synced");
+    let unreachable = reach.unreachable.len();
     let mut work = Vec::new();
-    for ec2 in clients {
-        for instance in ec2.describe(&Query::Filters(filters.clone())).await? {
-            work.push((ec2.clone(), instance));
-        }
+    for (ec2, instances) in answers {
+        work.extend(instances.into_iter().map(|i| (ec2.clone(), i)));
     }
     let progress = progress_bar(settings.quiet, work.len());
     let permits = Arc::new(tokio::sync::Semaphore::new(usize::from(args.concurrency)));
@@ -196,7 +207,7 @@ async fn collect(
         outcomes.push(outcome);
     }
     progress.finish_and_clear();
-    Ok(outcomes)
+    Ok((outcomes, unreachable))
 }
 
 fn progress_bar(quiet: bool, len: usize) -> indicatif::ProgressBar {
@@ -246,6 +257,7 @@ async fn verify_one(
     let mut outcome = Outcome {
         instance: instance.id.clone(),
         region: instance.region.clone(),
+        account: instance.account_name.clone(),
         name: instance.name.as_deref().map(crate::text::sanitize),
         names: Vec::new(),
         status: "unavailable",
@@ -323,7 +335,7 @@ fn certify_due(settings: &Settings, args: &SyncArgs, outcomes: &mut [Outcome]) -
     let ca_path = Settings::ca_path(&args.ca)?;
     let authority = crate::store::ca::load(&ca_path)?;
     let how = certify::Installing {
-        aws: &settings.aws,
+        accounts: &settings.accounts,
         document: &args.install_document,
         wait: settings.wait(None),
         quiet: settings.quiet,

@@ -82,6 +82,9 @@ pub struct NameRecord {
     /// The EIC Endpoint the connection went through (`--via eice`).
     #[serde(default)]
     pub tunnel: Option<TunnelRecord>,
+    /// The account the instance belongs to, as EC2 said (absent in older records).
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 /// An EIC Endpoint a name was reached through: as the API described it.
@@ -91,6 +94,9 @@ pub struct TunnelRecord {
     /// The DNS name tunnels were opened to.
     pub host: String,
     pub region: String,
+    /// The configured account the endpoint belongs to (`name (id)`), if any.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 /// The AWS settings a name is resolved under: profile, region, endpoint and
@@ -98,7 +104,30 @@ pub struct TunnelRecord {
 /// standard environment variables only, so the warm path builds no AWS
 /// client; two invocations that could reach different accounts or regions
 /// get different scopes, and one's name records never serve the other.
-pub fn scope(config: &crate::aws::Config) -> String {
+/// The configured accounts searched (`[[accounts]]`, narrowed by
+/// `--account`) are part of it: a name means what it means among them.
+pub fn scope(config: &crate::aws::Config, accounts: &[crate::aws::Config]) -> String {
+    let mut scope = base_scope(config);
+    for account in accounts {
+        let Some(entry) = account.account.as_deref() else {
+            continue;
+        };
+        let role = entry.role.as_ref();
+        scope.push_str(&format!(
+            " account={}:{}:{}:{}:{}:{}",
+            entry.name,
+            entry.id.as_deref().unwrap_or_default(),
+            role.map(|r| r.arn.as_str()).unwrap_or_default(),
+            role.and_then(|r| r.external_id.as_deref())
+                .unwrap_or_default(),
+            account.profile.as_deref().unwrap_or_default(),
+            account.regions.join(",")
+        ));
+    }
+    scope
+}
+
+fn base_scope(config: &crate::aws::Config) -> String {
     let (regions, profile) = (&config.regions, config.profile.as_deref());
     let profile = profile.map_or_else(|| first_set(&["AWS_PROFILE"]), str::to_string);
     let region = if regions.is_empty() {
@@ -150,7 +179,7 @@ impl Cache {
     }
 
     pub fn open_at(dir: PathBuf, ttl: Duration) -> Option<Cache> {
-        for sub in ["", "instances", "names", "buckets"] {
+        for sub in ["", "instances", "names", "buckets", "roles"] {
             let path = dir.join(sub);
             if let Err(e) = fs::DirBuilder::new()
                 .recursive(true)
@@ -297,6 +326,54 @@ impl Cache {
     }
 }
 
+/// Assumed-role credentials, one private file per role and base
+/// credentials (`roles/<key>.json`, 0600 in the cache's 0700 directory),
+/// kept until they expire. A file that is not the user's own and private is
+/// ignored (and replaced on the next assumption).
+#[derive(Debug)]
+pub struct RoleCache {
+    dir: PathBuf,
+}
+
+impl RoleCache {
+    /// The user's role cache; `None` when the cache directory is unusable.
+    pub fn open() -> Option<RoleCache> {
+        let cache = Cache::open_at(Cache::default_dir()?, Duration::ZERO)?;
+        Some(RoleCache {
+            dir: cache.dir.join("roles"),
+        })
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        let safe = !key.is_empty() && key.bytes().all(|b| b.is_ascii_hexdigit());
+        safe.then(|| self.dir.join(format!("{key}.json")))
+    }
+}
+
+impl crate::aws::role::RoleMemo for RoleCache {
+    fn get(&self, key: &str) -> Option<crate::aws::role::Held> {
+        let path = self.path(key)?;
+        if let Err(problem) = crate::store::files::secret_file(&path) {
+            tracing::debug!(
+                "ignoring cached role credentials {}: {problem}",
+                path.display()
+            );
+            return None;
+        }
+        serde_json::from_slice(&fs::read(&path).ok()?).ok()
+    }
+
+    fn put(&self, key: &str, held: &crate::aws::role::Held) {
+        let Some(path) = self.path(key) else { return };
+        let cache = Cache {
+            dir: self.dir.clone(),
+            ttl: Duration::ZERO,
+            scope: String::new(),
+        };
+        cache.write(&path, held);
+    }
+}
+
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -340,6 +417,7 @@ mod tests {
             side: None,
             scope: String::new(),
             tunnel: None,
+            account: None,
         }
     }
 

@@ -48,6 +48,27 @@ pub fn private_file(file: &std::path::Path) -> Result<(), String> {
     owned_privately(&meta, "600")
 }
 
+/// Why a file holding secrets (assumed-role credentials) cannot be used:
+/// it must be a regular file of the user's own that no one else may read
+/// or write (0600).
+///
+/// # Errors
+/// The problem, with its fix, as a sentence fragment.
+pub fn secret_file(file: &Path) -> Result<(), String> {
+    let meta = std::fs::symlink_metadata(file).map_err(|e| format!("cannot read it ({e})"))?;
+    if !meta.is_file() {
+        return Err("it is not a regular file; remove it".into());
+    }
+    owned_privately(&meta, "600")?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(format!(
+            "others may read it (mode {}); remove it",
+            mode_text(&meta)
+        ));
+    }
+    Ok(())
+}
+
 /// The most a file of trust anchors may hold: a system bundle is about 200 KiB.
 const TRUSTED_FILE_LIMIT: u64 = 4 << 20;
 

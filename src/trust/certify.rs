@@ -199,7 +199,8 @@ pub fn only_presented(
 
 /// What installing certificates through Systems Manager needs.
 pub struct Installing<'a> {
-    pub aws: &'a crate::aws::Config,
+    /// The accounts searched: the instance's is asked.
+    pub accounts: &'a [crate::aws::Config],
     /// The install document's name (`ssm-document --certify`).
     pub document: &'a str,
     pub wait: Duration,
@@ -236,7 +237,8 @@ pub fn install(
         })
         .collect();
     crate::aws::block_on(async {
-        let ec2 = crate::aws::ec2::Ec2::new(how.aws)
+        let aws = crate::aws::of_account(how.accounts, instance.account_name.as_deref());
+        let ec2 = crate::aws::ec2::Ec2::new(aws)
             .await?
             .in_region(&instance.region);
         crate::trust::ssm::install_certificates(
@@ -348,6 +350,7 @@ mod tests {
             side: crate::aws::ec2::Side::Public,
             launched_at: None,
             account: None,
+            account_name: None,
             vpc: None,
             subnet: None,
         }

@@ -60,6 +60,8 @@ struct Verified {
 /// One connection to verify and carry, as the command's settings made it.
 pub struct Connection<'a> {
     pub aws: &'a crate::aws::Config,
+    /// The accounts the instance is looked up in.
+    pub accounts: &'a [crate::aws::Config],
     pub resolve: resolve::Options,
     /// `--quiet`.
     pub quiet: bool,
@@ -181,6 +183,7 @@ impl Connection<'_> {
     fn lookup_with<'a>(&'a self, sources: &'a Sources) -> policy::Lookup<'a> {
         policy::Lookup {
             aws: self.aws,
+            accounts: self.accounts,
             resolve: self.resolve,
             sources,
             quiet: self.quiet,
@@ -191,10 +194,18 @@ impl Connection<'_> {
 /// What opening a tunnel through an EIC Endpoint needs, besides the instance.
 #[derive(Clone)]
 pub struct EiceTunnel {
-    pub aws: crate::aws::Config,
+    /// The accounts searched: the endpoint is in the instance's.
+    pub accounts: Vec<crate::aws::Config>,
     pub endpoint_id: Option<String>,
     pub max_duration: u32,
     pub nameserver: Option<SocketAddr>,
+}
+
+impl EiceTunnel {
+    /// The settings of the instance's account: the endpoint is in its VPC.
+    fn aws(&self, account: Option<&str>) -> &crate::aws::Config {
+        crate::aws::of_account(&self.accounts, account)
+    }
 }
 
 /// Verifies and carries one connection: everything `ProxyCommand
@@ -205,8 +216,8 @@ pub struct EiceTunnel {
 /// failure; nothing is written and nothing reaches ssh unverified. Once
 /// verified, how the relay ended is in [`Carried::ended`].
 pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<Carried> {
-    if let Some(eice) = &ctx.eice {
-        tunnel::prepare(eice.aws.ca_bundle.as_ref().map(|b| b.pem.clone()));
+    if ctx.eice.is_some() {
+        tunnel::prepare(ctx.aws.ca_bundle.as_ref().map(|b| b.pem.clone()));
     }
     let turn = ctx
         .flights
@@ -268,12 +279,14 @@ fn open_tunnel(eice: &EiceTunnel, instance: &Instance, port: u16) -> Result<Open
         .clone()
         .context("EC2 reported no private address for the instance")?;
     let through = crate::aws::block_on(async {
-        let ec2 = Ec2::new(&eice.aws).await?.in_region(&instance.region);
+        let aws = eice.aws(instance.account_name.as_deref());
+        let ec2 = Ec2::new(aws).await?.in_region(&instance.region);
         let endpoint = endpoint_for(&ec2, eice.endpoint_id.as_deref(), instance).await?;
         Ok(TunnelRecord {
             host: endpoint.host(ec2.use_fips())?.to_string(),
             endpoint: endpoint.id,
             region: instance.region.clone(),
+            account: instance.account_name.clone(),
         })
     })?;
     open_through(eice, through, &private_ip, port)
@@ -337,8 +350,11 @@ fn open_through(
         .parse()
         .with_context(|| format!("EC2 returned an address that is not an IP: {private_ip}"))?;
     let presign = {
-        let (aws, through, private_ip) =
-            (eice.aws.clone(), through.clone(), private_ip.to_string());
+        let (aws, through, private_ip) = (
+            eice.aws(through.account.as_deref()).clone(),
+            through.clone(),
+            private_ip.to_string(),
+        );
         let max_duration = eice.max_duration;
         move || {
             crate::aws::block_on(async {
@@ -360,7 +376,7 @@ fn open_through(
         tunnel::Opening {
             host: through.host.clone(),
             nameserver: eice.nameserver,
-            ca_bundle: eice.aws.ca_bundle.as_ref().map(|b| b.pem.clone()),
+            ca_bundle: eice.accounts[0].ca_bundle.as_ref().map(|b| b.pem.clone()),
             max_duration: eice.max_duration,
         },
         presign,

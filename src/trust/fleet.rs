@@ -17,8 +17,106 @@ use crate::trust::publish::{self, Publisher};
 /// Verifications in flight at once: well inside EC2's API rate limits.
 const CONCURRENCY: usize = 8;
 
+/// Every configured account's clients, one per region searched, and the
+/// accounts that could not be asked.
+pub struct Reach {
+    pub clients: Vec<Ec2>,
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// A configured account that could not be asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable {
+    /// `name (id)`.
+    pub account: String,
+    /// Why, naming the account, with the remedy.
+    pub why: String,
+}
+
+impl Reach {
+    /// Clients for every account's regions (with fleet-wide retries), the
+    /// roles assumed all at once.
+    ///
+    /// # Errors
+    /// The credentials' own account (no accounts configured) cannot be asked.
+    pub async fn of(accounts: &[crate::aws::Config]) -> Result<Reach, crate::aws::ec2::Error> {
+        let built = futures_util::future::join_all(accounts.iter().map(Ec2::for_fleet)).await;
+        let mut reach = Reach {
+            clients: Vec::new(),
+            unreachable: Vec::new(),
+        };
+        for (config, ec2) in accounts.iter().zip(built) {
+            match (ec2, config.account_label()) {
+                (Ok(ec2), _) => reach.clients.extend(ec2.with_regions(&config.regions)),
+                (Err(err), None) => return Err(err),
+                (Err(err), Some(label)) => reach.unreachable.push(unreachable(&label, &err)),
+            }
+        }
+        Ok(reach)
+    }
+
+    /// The answer of `ask` from every client, all at once; a configured
+    /// account whose client fails is added to the unreachable ones (the
+    /// credentials' own account failing is the error).
+    ///
+    /// # Errors
+    /// As [`Reach::of`].
+    pub async fn ask<'a, T, F>(
+        &'a mut self,
+        ask: impl Fn(&'a Ec2) -> F,
+    ) -> Result<Vec<(Ec2, T)>, crate::aws::ec2::Error>
+    where
+        F: std::future::Future<Output = Result<T, crate::aws::ec2::Error>>,
+    {
+        let answers = futures_util::future::join_all(self.clients.iter().map(ask)).await;
+        let mut out = Vec::new();
+        let mut failed: Vec<Unreachable> = Vec::new();
+        for (ec2, answer) in self.clients.iter().zip(answers) {
+            match (answer, ec2.account()) {
+                (Ok(answer), _) => out.push((ec2.clone(), answer)),
+                (Err(err), None) => return Err(err),
+                (Err(err), Some(label)) => failed.push(unreachable(label, &err)),
+            }
+        }
+        failed.dedup();
+        self.unreachable.extend(failed);
+        Ok(out)
+    }
+
+    /// Warns once about each account that could not be asked, saying what
+    /// was done without it.
+    pub fn warn(&self, without: &str) {
+        warn_unreachable(&self.unreachable, without);
+    }
+}
+
+fn warn_unreachable(accounts: &[Unreachable], without: &str) {
+    for account in accounts {
+        crate::text::warn(false, &format!("{}; {without}", account.why));
+    }
+}
+
+/// Why an account could not be asked, naming it.
+fn unreachable(label: &str, err: &crate::aws::ec2::Error) -> Unreachable {
+    Unreachable {
+        account: label.to_string(),
+        why: match err {
+            crate::aws::ec2::Error::RoleRefused { .. } => err.to_string(),
+            _ => format!("account {label}: {err}"),
+        },
+    }
+}
+
 pub struct Fleet {
     pub instances: Vec<Instance>,
+    /// The clients the instances were found with (one per account and region).
+    pub clients: Vec<Ec2>,
+    /// The accounts that could not be asked: names their instances hold
+    /// are unknown, never free.
+    pub unreachable: Vec<Unreachable>,
+    /// Instances EC2 reports terminated (or terminating) where it was asked:
+    /// gone for certain, whichever account could not be asked.
+    pub gone: std::collections::BTreeSet<String>,
     /// Lowercased id / Name tag / DNS names / IPs → indexes into `instances`.
     by_name: HashMap<String, Vec<usize>>,
     pub public: PublicNames,
@@ -34,19 +132,22 @@ pub enum Holder<'a> {
 }
 
 impl Fleet {
-    /// The instances of every region of `regions` (one client each), asked at once.
+    /// The instances of every account and region of `reach`, asked at once.
     ///
     /// # Errors
-    /// A region could not be asked: a fleet with a region missing would
-    /// call that region's names free.
-    pub async fn load(regions: &[Ec2]) -> Result<Fleet, crate::aws::ec2::Error> {
-        let answers =
-            futures_util::future::join_all(regions.iter().map(|ec2| ec2.describe(&Query::All)))
-                .await;
-        let mut instances = Vec::new();
-        for answer in answers {
-            instances.extend(answer?);
-        }
+    /// A region of the credentials' own account could not be asked: a
+    /// fleet with a region missing would call that region's names free. (A
+    /// configured account that cannot be asked is listed in
+    /// [`Fleet::unreachable`] instead.)
+    pub async fn load(mut reach: Reach) -> Result<Fleet, crate::aws::ec2::Error> {
+        let answers = reach.ask(|ec2| ec2.describe(&Query::All)).await?;
+        let mut instances: Vec<Instance> =
+            answers.into_iter().flat_map(|(_, found)| found).collect();
+        let gone = instances
+            .iter()
+            .filter(|i| i.state == "terminated" || i.state == "shutting-down")
+            .map(|i| i.id.clone())
+            .collect();
         // Running instances win a name over stopped ones; terminated ones hold none.
         instances.retain(|i| i.state != "terminated" && i.state != "shutting-down");
         instances.sort_by_key(|i| i.state != "running");
@@ -62,6 +163,9 @@ impl Fleet {
         let public = PublicNames::of(&instances);
         Ok(Fleet {
             instances,
+            clients: reach.clients,
+            unreachable: reach.unreachable,
+            gone,
             by_name,
             public,
         })
@@ -90,6 +194,36 @@ impl Fleet {
         self.instances.iter().find(|i| {
             i.state == "running" && i.public_names().any(|n| n.eq_ignore_ascii_case(&name))
         })
+    }
+
+    /// Warns about each account that could not be asked (see [`Reach::warn`]).
+    pub fn reach_warning(&self, without: &str) {
+        warn_unreachable(&self.unreachable, without);
+    }
+
+    /// The accounts that could not be asked, for a sentence.
+    pub fn unreachable_accounts(&self) -> String {
+        let names: Vec<&str> = self
+            .unreachable
+            .iter()
+            .map(|u| u.account.as_str())
+            .collect();
+        names.join(", ")
+    }
+
+    /// Each account's first client, with the regions it was asked in.
+    pub fn accounts(&self) -> Vec<(&Ec2, Vec<String>)> {
+        let mut out: Vec<(&Ec2, Vec<String>)> = Vec::new();
+        for ec2 in &self.clients {
+            match out
+                .iter_mut()
+                .find(|(first, _)| first.account() == ec2.account())
+            {
+                Some((_, regions)) => regions.push(ec2.region()),
+                None => out.push((ec2, vec![ec2.region()])),
+            }
+        }
+        out
     }
 
     /// Instances among `ids` that live in an enabled region other than
@@ -122,6 +256,18 @@ impl Fleet {
         Ok(found)
     }
 
+    /// The client of `instance`'s account, in its region: its console is read there.
+    pub fn client_for(&self, instance: &Instance) -> Option<Ec2> {
+        let mut mine = self
+            .clients
+            .iter()
+            .filter(|c| c.account() == instance.account_name.as_deref());
+        match mine.clone().find(|c| c.region() == instance.region) {
+            Some(ec2) => Some(ec2.clone()),
+            None => Some(mine.next()?.in_region(&instance.region)),
+        }
+    }
+
     pub fn by_id(&self, id: &str) -> Option<&Instance> {
         self.instances.iter().find(|i| i.id == id)
     }
@@ -140,7 +286,6 @@ impl Fleet {
     /// With a `publisher`, what a source verified goes to the team store.
     pub async fn verified_keys(
         &self,
-        ec2: &Ec2,
         cache: Option<&Cache>,
         ids: Vec<String>,
         port: u16,
@@ -153,11 +298,8 @@ impl Fleet {
             let Some(instance) = self.by_id(&id).cloned() else {
                 continue;
             };
-            // Each instance's console is read in its own region.
-            let ec2 = if instance.region == ec2.region() {
-                ec2.clone()
-            } else {
-                ec2.in_region(&instance.region)
+            let Some(ec2) = self.client_for(&instance) else {
+                continue;
             };
             let (permits, cache) = (permits.clone(), cache.cloned());
             let sources = sources.clone();

@@ -201,6 +201,7 @@ mod tests {
             vpc: None,
             subnet: None,
             account: None,
+            account_name: None,
         };
         let owned = PublicNames::of([&running]);
         assert!(owned.owns("3.4.5.6"));

@@ -49,7 +49,10 @@ use crate::trust::{seed, sources, ssm};
 /// What a lookup needs from the command line (built once, by `cmd`).
 #[derive(Debug, Clone, Copy)]
 pub struct Lookup<'a> {
+    /// The base AWS settings (the team store, the seeds' bucket).
     pub aws: &'a aws::Config,
+    /// The accounts instances are looked up in.
+    pub accounts: &'a [aws::Config],
     pub resolve: resolve::Options,
     pub sources: &'a Sources,
     pub quiet: bool,
@@ -63,6 +66,11 @@ pub struct Sources {
     pub ssm_document: String,
     /// The team store (`--store`), if any.
     pub store: Option<StoreUrl>,
+    /// With accounts configured, the base AWS settings the team store is
+    /// read with: its bucket is the base account's (or `--store-owner`'s),
+    /// whichever account holds the instance. `None`: the instance's
+    /// account is the caller's own.
+    pub store_reader: Option<aws::Config>,
     /// Whether a live key will be checked against what the sources vouch
     /// for (`proxy`, `known-hosts`): the store is then read before the console.
     pub for_connection: bool,
@@ -83,6 +91,7 @@ impl Default for Sources {
             only: None,
             ssm_document: ssm::DEFAULT_DOCUMENT.into(),
             store: None,
+            store_reader: None,
             for_connection: false,
         }
     }
@@ -237,7 +246,7 @@ impl Cold {
         quiet: bool,
         sources: &Sources,
     ) -> Result<Cold, sources::Error> {
-        Cold::of_prefetched(ec2, instance, cache, wait, quiet, sources, None).await
+        Cold::of_prefetched(ec2, instance, cache, wait, quiet, sources, Vec::new()).await
     }
 
     /// [`Cold::of`], with the console read perhaps already under way
@@ -249,9 +258,11 @@ impl Cold {
         wait: Duration,
         quiet: bool,
         sources: &Sources,
-        prefetched: Option<Prefetched>,
+        prefetched: Vec<Prefetched>,
     ) -> Result<Cold, sources::Error> {
-        let prefetched = prefetched.filter(|p| p.id == instance.id && p.region == ec2.region());
+        let prefetched = prefetched
+            .into_iter()
+            .find(|p| p.id == instance.id && p.place == ec2.place());
         let started = Instant::now();
         let vouch = |instance, vouched, source| {
             Ok(Cold {
@@ -393,6 +404,7 @@ impl Cold {
             side: Some(self.instance.side),
             scope: String::new(),
             tunnel: at.tunnel,
+            account: self.instance.account.clone(),
         });
     }
 
@@ -611,7 +623,17 @@ async fn from_store(
         Some(account) => account.to_string(),
         None => crate::aws::sts::caller(ec2.sdk_config()).await?.account,
     };
-    let store = TeamStore::open(url, ec2.sdk_config(), &account).await;
+    let store = match &sources.store_reader {
+        None => TeamStore::open(url, ec2.sdk_config(), &account).await,
+        Some(base) => {
+            let config = base.loader(base.first_region()).load().await;
+            let own = match &url.owner {
+                Some(owner) => owner.clone(),
+                None => crate::aws::sts::caller(&config).await?.account,
+            };
+            TeamStore::open(url, &config, &own).await
+        }
+    };
     let account = account.as_str();
     let (records, rejected) = store
         .records(account, &instance.region, &instance.id)
@@ -715,7 +737,8 @@ const LONG_RUNNING_SECS: i64 = 15 * 60;
 /// names it already), on the first region's client.
 struct Prefetched {
     id: String,
-    region: String,
+    /// Region and account ([`Ec2::place`]).
+    place: String,
     read: tokio::task::JoinHandle<Result<Vouched, sources::Error>>,
 }
 
@@ -748,22 +771,30 @@ pub fn connection_lookup<T>(
 ) -> Result<(Cold, T)> {
     aws::block_on(async {
         let started = Instant::now();
-        let home = Ec2::new(lookup.aws).await?;
+        let homes = resolve::homes(lookup.accounts).await;
         let known = |id: &str| lookup.sources.remembered(cache, id).map(|(keys, _)| keys);
-        let prefetched = match target {
+        // An id's console is read in every account's first region while the
+        // instance is being located: one round trip, wherever it lives.
+        let prefetched: Vec<Prefetched> = match target {
             Target::InstanceId(id) if known(id).is_none() && may_prefetch(lookup.sources, id) => {
-                let (ec2, read_id, quiet) = (home.clone(), id.clone(), lookup.quiet);
-                Some(Prefetched {
-                    region: home.region(),
-                    read: tokio::spawn(async move {
-                        sources::console_keys(&ec2, &read_id, wait, quiet, false).await
-                    }),
-                    id: id.clone(),
-                })
+                homes
+                    .iter()
+                    .filter_map(|home| home.ec2.as_ref().ok())
+                    .map(|home| {
+                        let (ec2, read_id, quiet) = (home.clone(), id.clone(), lookup.quiet);
+                        Prefetched {
+                            place: home.place(),
+                            read: tokio::spawn(async move {
+                                sources::console_keys(&ec2, &read_id, wait, quiet, false).await
+                            }),
+                            id: id.clone(),
+                        }
+                    })
+                    .collect()
             }
-            _ => None,
+            _ => Vec::new(),
         };
-        let (ec2, instance) = locate_running(&home, lookup, target, wait).await?;
+        let (ec2, instance) = locate_running(&homes, lookup, target, wait).await?;
         tracing::debug!(?instance, elapsed = ?started.elapsed(), "located");
         let connecting = on_located(&instance);
         if let Some(keys) = known(&instance.id) {
@@ -823,26 +854,25 @@ pub fn cold_lookup(
 ) -> Result<Cold> {
     aws::block_on(async {
         let started = Instant::now();
-        let home = Ec2::new(lookup.aws).await?;
-        let (ec2, instance) = locate_running(&home, lookup, target, wait).await?;
+        let homes = resolve::homes(lookup.accounts).await;
+        let (ec2, instance) = locate_running(&homes, lookup, target, wait).await?;
         let wait = wait.saturating_sub(started.elapsed());
         tracing::debug!(?instance, "resolved");
         Ok(Cold::of(&ec2, instance, cache, wait, lookup.quiet, lookup.sources).await?)
     })
 }
 
-/// Locates the instance (starting with `home`, the first region's client),
-/// waiting up to `wait` while it is still pending (ssh run right after
-/// run-instances).
+/// Locates the instance in the accounts of `homes`, waiting up to `wait`
+/// while it is still pending (ssh run right after run-instances).
 async fn locate_running(
-    home: &Ec2,
+    homes: &[resolve::Home],
     lookup: Lookup<'_>,
     target: &Target,
     wait: Duration,
 ) -> Result<(Ec2, Instance), resolve::Error> {
     let deadline = Instant::now() + wait;
     loop {
-        let found = resolve::locate_from(home, &lookup.aws.regions, target, lookup.resolve).await;
+        let found = resolve::locate(homes, target, lookup.resolve).await;
         match found {
             Err(resolve::Error::NotRunning { id, state, .. })
                 if state == "pending" && Instant::now() + PENDING_POLL < deadline =>

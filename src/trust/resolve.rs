@@ -80,53 +80,129 @@ impl std::fmt::Display for Target {
 
 pub use crate::error::LocateError as Error;
 
-/// Finds the one running instance `target` names, searching `regions` in
-/// order (none: the configured region, then — for an instance id, which is
-/// unique across regions — every other enabled region), starting with
-/// `home`, the client for the first region. Returns the client for the
-/// instance's region with it.
+/// One account to search: its client for its first region (the role
+/// assumed), or why it cannot be asked, and the regions to search.
+pub struct Home {
+    pub ec2: Result<Ec2, crate::error::AwsError>,
+    pub regions: Vec<String>,
+    /// `name (id)` of a configured account; `None`: the credentials' own.
+    pub account: Option<String>,
+}
+
+impl Home {
+    /// The clients to ask: one per region searched.
+    fn clients(&self) -> Vec<Ec2> {
+        self.ec2
+            .as_ref()
+            .map(|ec2| ec2.with_regions(&self.regions))
+            .unwrap_or_default()
+    }
+
+    /// Why this account cannot be asked, said with its name when it has one.
+    fn failure(&self) -> Option<Error> {
+        let err = self.ec2.as_ref().err()?.clone();
+        Some(in_account(self.account.as_deref(), err))
+    }
+}
+
+/// An AWS failure, naming the account when several are configured (a role
+/// refusal names it already).
+fn in_account(account: Option<&str>, error: crate::error::AwsError) -> Error {
+    match (account, error) {
+        (_, error @ crate::error::AwsError::RoleRefused { .. }) | (None, error) => {
+            Error::Aws(error)
+        }
+        (Some(account), error) => Error::InAccount {
+            account: account.to_string(),
+            error,
+        },
+    }
+}
+
+/// Every account's client, built at once (the roles assumed together).
+pub async fn homes(accounts: &[crate::aws::Config]) -> Vec<Home> {
+    futures_util::future::join_all(accounts.iter().map(|config| async move {
+        Home {
+            ec2: Ec2::new(config).await,
+            regions: config.regions.clone(),
+            account: config.account_label(),
+        }
+    }))
+    .await
+}
+
+/// Finds the one running instance `target` names in every account's
+/// regions, all asked at once (an account without regions: its configured
+/// region, then — for an instance id, which is unique — every other
+/// enabled region). Returns the client for the instance's account and
+/// region with it.
+///
+/// An account that cannot be asked does not stop the others: an instance
+/// found elsewhere is returned (for a name, with a warning that the account
+/// was not searched); found nowhere, the account's failure is the error.
 ///
 /// # Errors
 /// None or several match, the instance is not running, or the API failed.
-pub async fn locate_from(
-    home: &Ec2,
-    regions: &[String],
+pub async fn locate(
+    homes: &[Home],
     target: &Target,
     options: Options,
 ) -> Result<(Ec2, Instance), Error> {
-    let clients = home.with_regions(regions);
+    let clients: Vec<Ec2> = homes.iter().flat_map(Home::clients).collect();
+    let answers = futures_util::future::join_all(
+        clients
+            .iter()
+            .map(|ec2| find_instance(ec2, target, options)),
+    )
+    .await;
     let mut dns_said = None;
-    // An id is unique across regions; a name may be held in several of the
-    // regions searched, which is as ambiguous as two holders in one.
+    // A name held in several of the places searched is as ambiguous as two
+    // holders in one; so is an id, which should not happen.
     let mut found: Vec<(Ec2, Instance)> = Vec::new();
-    for ec2 in &clients {
-        match find_instance(ec2, target, options).await {
-            Err(Error::NotFound { .. }) => continue,
+    let mut failed: Vec<Error> = homes.iter().filter_map(Home::failure).collect();
+    for (ec2, answer) in clients.iter().zip(answers) {
+        match answer {
+            Ok(instance) => found.push((ec2.clone(), instance)),
+            Err(Error::NotFound { .. }) => {}
             Err(Error::DnsNotAnInstance {
                 name, addresses, ..
             }) => dns_said = Some((name, addresses)),
-            Ok(instance) if !matches!(target, Target::InstanceId(_)) => {
-                found.push((ec2.clone(), instance));
-            }
-            other => return other.map(|instance| (ec2.clone(), instance)),
+            Err(Error::Aws(err)) => failed.push(in_account(ec2.account(), err)),
+            // Not running, or no address on the side asked: said only if
+            // no running instance answers elsewhere.
+            Err(err) => failed.insert(0, err),
         }
     }
     match found.len() {
         0 => {}
-        1 => return Ok(found.remove(0)),
+        1 => {
+            let (ec2, instance) = found.remove(0);
+            if !matches!(target, Target::InstanceId(_)) {
+                for err in failed.iter().filter(|e| is_account_failure(e)) {
+                    crate::text::warn(
+                        false,
+                        &format!("{target} was looked for only where it could be: {err}"),
+                    );
+                }
+            }
+            return Ok((ec2, instance));
+        }
         count => {
             return Err(Error::Ambiguous {
                 target: target.to_string(),
                 count,
                 ids: found
                     .iter()
-                    .map(|(ec2, i)| format!("{} in {}", i.id, ec2.region()))
+                    .map(|(ec2, i)| format!("{} in {}", i.id, ec2.place()))
                     .collect::<Vec<_>>()
                     .join(", "),
             });
         }
     }
-    let searched: Vec<String> = clients.iter().map(Ec2::region).collect();
+    if !failed.is_empty() {
+        return Err(failed.remove(0));
+    }
+    let searched: Vec<String> = clients.iter().map(Ec2::place).collect();
     if let Some((name, addresses)) = dns_said {
         return Err(Error::DnsNotAnInstance {
             name,
@@ -134,19 +210,39 @@ pub async fn locate_from(
             regions: searched.join(", "),
         });
     }
-    if regions.is_empty() && matches!(target, Target::InstanceId(_)) {
-        if let Some(found) = search_other_regions(home, target, options).await? {
-            return Ok(found);
+    let unbounded: Vec<&Ec2> = homes
+        .iter()
+        .filter(|h| h.regions.is_empty())
+        .filter_map(|h| h.ec2.as_ref().ok())
+        .collect();
+    if !unbounded.is_empty() && matches!(target, Target::InstanceId(_)) {
+        let searches = unbounded
+            .iter()
+            .map(|home| search_other_regions(home, target, options));
+        for found in futures_util::future::join_all(searches).await {
+            if let Some(found) = found? {
+                return Ok(found);
+            }
         }
         return Err(Error::NotFound {
             target: target.to_string(),
-            regions: "any enabled region".into(),
+            regions: if homes.len() > 1 {
+                "any enabled region of the accounts searched".into()
+            } else {
+                "any enabled region".into()
+            },
         });
     }
     Err(Error::NotFound {
         target: target.to_string(),
         regions: searched.join(", "),
     })
+}
+
+/// A failure of AWS (an account or a region that could not be asked), as
+/// against an answer about the instance (not running, no address).
+fn is_account_failure(err: &Error) -> bool {
+    matches!(err, Error::Aws(_) | Error::InAccount { .. })
 }
 
 /// Looks for `target` in every enabled region but `home`'s, all at once.
@@ -175,10 +271,56 @@ async fn search_other_regions(
         match found {
             Ok(instance) => return Ok(Some((ec2, instance))),
             Err(Error::NotFound { .. }) => {}
-            Err(err) => tracing::debug!(region = %ec2.region(), "search failed: {err}"),
+            Err(err) => tracing::debug!(region = %ec2.place(), "search failed: {err}"),
         }
     }
     Ok(None)
+}
+
+/// The instance `target` names in any state (running first) in any of the
+/// accounts' regions, for commands that clean up after instances; `None`
+/// when EC2 knows no such instance where it was asked.
+///
+/// # Errors
+/// Several running instances match, or an account that was needed could
+/// not be asked.
+pub async fn find_any_in(
+    homes: &[Home],
+    target: &Target,
+    options: Options,
+) -> Result<Option<Instance>, Error> {
+    let clients: Vec<Ec2> = homes.iter().flat_map(Home::clients).collect();
+    let answers =
+        futures_util::future::join_all(clients.iter().map(|ec2| find_any(ec2, target, options)))
+            .await;
+    let mut found = Vec::new();
+    let mut failed: Vec<Error> = homes.iter().filter_map(Home::failure).collect();
+    for (ec2, answer) in clients.iter().zip(answers) {
+        match answer {
+            Ok(Some(instance)) => found.push(instance),
+            Ok(None) => {}
+            Err(Error::Aws(err)) => failed.push(in_account(ec2.account(), err)),
+            Err(err) => return Err(err),
+        }
+    }
+    found.sort_by_key(|i| i.state != "running");
+    let running: Vec<&Instance> = found.iter().filter(|i| i.state == "running").collect();
+    if running.len() > 1 {
+        return Err(Error::Ambiguous {
+            target: target.to_string(),
+            count: running.len(),
+            ids: running
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    match (found.into_iter().next(), failed.into_iter().next()) {
+        (Some(instance), _) => Ok(Some(instance)),
+        (None, Some(err)) => Err(err),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Finds the one running instance `target` names in `ec2`'s region.

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod ca;
 mod carriers;
 mod certificates;

@@ -47,6 +47,8 @@ pub struct Launch {
     pub name: Option<String>,
     pub tags: Vec<(String, String)>,
     pub user_data: Option<String>,
+    /// Launched in this account (through a role assumed in it), not the caller's own.
+    pub account: Option<String>,
 }
 
 impl Launch {
@@ -59,6 +61,12 @@ impl Launch {
 
     pub fn tag(mut self, key: &str, value: &str) -> Self {
         self.tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// Launch it in another account.
+    pub fn in_account(mut self, account: &str) -> Self {
+        self.account = Some(account.into());
         self
     }
 }
@@ -228,16 +236,14 @@ impl Sim {
         for (k, v) in &launch.tags {
             tags.push(Tag::builder().key(k).value(v).build());
         }
-        let client = match region {
-            Some(region) => aws_sdk_ec2::Client::from_conf(
-                self.ec2
-                    .config()
-                    .to_builder()
-                    .region(aws_config::Region::new(region.to_string()))
-                    .build(),
-            ),
-            None => self.ec2.clone(),
-        };
+        let mut config = self.ec2.config().to_builder();
+        if let Some(region) = region {
+            config = config.region(aws_config::Region::new(region.to_string()));
+        }
+        if let Some(account) = &launch.account {
+            config = config.credentials_provider(self.credentials_in(account));
+        }
+        let client = aws_sdk_ec2::Client::from_conf(config.build());
         let mut req = client
             .run_instances()
             .image_id("ami-12345678")
@@ -494,8 +500,22 @@ impl Sim {
     /// A bucket created by another AWS account (`account`, through
     /// AssumeRole), whose policy lets anyone write: a stranger's bucket that
     /// happens to carry the name the team typed.
-    pub fn create_foreign_bucket(&self, account: &str, name: &str) {
-        let config = self.s3.config().clone();
+    /// The role ARN the tests' `[[accounts]]` entries assume in `account`.
+    pub fn role_in(account: &str) -> String {
+        format!("arn:aws:iam::{account}:role/ec2-hostkey")
+    }
+
+    /// Makes AssumeRole of `role` refused (`allow`: lifts that).
+    pub fn deny_role(&self, role: &str, deny: bool) {
+        let verb = if deny { "deny" } else { "allow" };
+        http_get(
+            self.port,
+            &format!("/_sim/role?{verb}={}", percent_encode(role)),
+        );
+    }
+
+    /// Credentials that act in `account` (moto: those AssumeRole gives for a role in it).
+    fn credentials_in(&self, account: &str) -> aws_sdk_sts::config::Credentials {
         let sts_config = aws_sdk_sts::config::Builder::new()
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
@@ -516,15 +536,21 @@ impl Sim {
             )
             .expect("AssumeRole");
         let c = assumed.credentials().expect("credentials");
-        let theirs = config
+        aws_sdk_sts::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "stranger",
+        )
+    }
+
+    pub fn create_foreign_bucket(&self, account: &str, name: &str) {
+        let theirs = self
+            .s3
+            .config()
             .to_builder()
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_string()),
-                None,
-                "stranger",
-            ))
+            .credentials_provider(self.credentials_in(account))
             .build();
         self.rt
             .block_on(
@@ -647,6 +673,24 @@ impl Sim {
                     .send(),
             )
             .expect("PutObject");
+    }
+
+    /// Terminates an instance of another account.
+    pub fn terminate_in(&self, account: &str, id: &str) {
+        let config = self
+            .ec2
+            .config()
+            .to_builder()
+            .credentials_provider(self.credentials_in(account))
+            .build();
+        self.rt
+            .block_on(
+                aws_sdk_ec2::Client::from_conf(config)
+                    .terminate_instances()
+                    .instance_ids(id)
+                    .send(),
+            )
+            .expect("TerminateInstances");
     }
 
     pub fn terminate(&self, id: &str) {

@@ -44,7 +44,10 @@ the next N (default: all) calls of ACTION, after M that succeed, fail as AWS wou
 (RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
 unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
 S seconds after the call arrived, moto's own work included: a round trip to
-a distant API, which does its work in parallel for parallel calls). GET /_sim/fault/clear removes them. GET /_sim/host-cert?id=ID&cert=TEXT[&cert=…]
+a distant API, which does its work in parallel for parallel calls). GET /_sim/fault/clear removes them. GET /_sim/role?deny=ARN makes AssumeRole of that role
+refused (AccessDenied, as a trust policy that does not name the caller), ?allow=ARN lifts it;
+moto itself lets anyone assume any role, and keeps each account's resources apart (credentials
+from AssumeRole act in the role's account). GET /_sim/host-cert?id=ID&cert=TEXT[&cert=…]
 installs host certificates on an instance's sshd (HostCertificate) and restarts it. GET /_sim/keys: the host
 keys each instance's sshd holds, {id: ["type base64", …]}.
 
@@ -513,6 +516,8 @@ class Sim:
         self.calls = []
         self.call_log = []  # {"action", "start", "end"}: seconds on one monotonic clock
         self.faults = {}
+        # Role ARNs whose AssumeRole is refused (GET /_sim/role?deny=ARN).
+        self.denied_roles = set()
         self.ssm_documents = set()
         self.ssm_commands = {}
         self.lock = threading.Lock()
@@ -729,6 +734,13 @@ def harness_app(moto_app):
             if "state" in params:
                 SIM.endpoints.set_state(params["id"][0], params["state"][0])
             return text_response(start_response, "200 OK", "ok")
+        if path == "/_sim/role":
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            for arn in params.get("deny", []):
+                SIM.denied_roles.add(arn)
+            for arn in params.get("allow", []):
+                SIM.denied_roles.discard(arn)
+            return text_response(start_response, "200 OK", "ok")
         if path == "/_sim/fault/clear":
             SIM.faults.clear()
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
@@ -774,6 +786,9 @@ def harness_app(moto_app):
             fault = SIM.take_fault(action)
             if fault and fault["kind"] != "slow":
                 return fault_response(fault["kind"], action, start_response)
+            role = urllib.parse.parse_qs(raw.decode("utf-8", "replace")).get("RoleArn", [None])[0]
+            if action == "AssumeRole" and role in SIM.denied_roles:
+                return sts_denied(role, start_response)
             if action in EICE_ACTIONS:
                 answer = eice_app(action, urllib.parse.parse_qs(raw.decode()), environ, start_response)
             else:
@@ -1086,6 +1101,18 @@ def fault_response(kind, action, start_response):
         "</Error></Errors><RequestID>sim-fault</RequestID></Response>"
     ).encode()
     start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def sts_denied(role, start_response):
+    """STS's refusal of AssumeRole, as the role's trust policy would refuse it (moto checks none)."""
+    body = (
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
+        "<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/testing is not authorized "
+        f"to perform: sts:AssumeRole on resource: {role}</Message></Error>"
+        "<RequestId>sim-denied</RequestId></ErrorResponse>"
+    ).encode()
+    start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
     return [body]
 
 

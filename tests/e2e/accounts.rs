@@ -1,0 +1,357 @@
+//! Many accounts (`[[accounts]]` in the config file): instances in three
+//! accounts, each reached through a role the testbed's STS hands out
+//! (moto keeps each account's instances apart), looked up in all at once.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::*;
+
+const A: &str = "111111111111";
+const B: &str = "222222222222";
+const C: &str = "333333333333";
+
+/// Three accounts, each a role assumed with the test's base credentials.
+fn configure(sim: &Sim) {
+    let dir = sim.home().join(".config/ec2-hostkey");
+    fs::create_dir_all(&dir).unwrap();
+    let mut text = String::from("regions = [\"us-east-1\"]\n");
+    for (name, id) in [("alpha", A), ("beta", B), ("gamma", C)] {
+        text.push_str(&format!(
+            "\n[[accounts]]\nname = \"{name}\"\nrole_arn = \"{}\"\n",
+            Sim::role_in(id)
+        ));
+    }
+    fs::write(dir.join("config.toml"), text).unwrap();
+}
+
+fn count(calls: &[String], action: &str) -> usize {
+    calls.iter().filter(|c| *c == action).count()
+}
+
+#[test]
+fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_ambiguous() {
+    let sim = Sim::start();
+    configure(&sim);
+    let web = sim.launch(Launch::named("web").in_account(A));
+    let db = sim.launch(Launch::named("db").in_account(B));
+    let cache = sim.launch(Launch::named("cache").in_account(C));
+    let api_a = sim.launch(Launch::named("api").in_account(A));
+    let api_c = sim.launch(Launch::named("api").in_account(C));
+    let keys = sim.host_keys();
+    let kh = sim.path("known_hosts");
+
+    // By id and by Name tag, in each account: strict OpenSSH, nothing to accept.
+    for (host, instance) in [
+        (web.id.as_str(), &web),
+        ("db", &db),
+        (cache.id.as_str(), &cache),
+        ("web", &web),
+    ] {
+        let out = sim.ssh(host, &kh, "", &["true"]);
+        assert!(out.status.success(), "ssh {host}: {}", stderr(&out));
+        assert_eq!(
+            keygen_find(&kh, &instance.ip),
+            keys[&instance.id],
+            "{host}: the keys its sshd holds, recorded for its address"
+        );
+    }
+
+    // `api` is a Name tag in two accounts: which one is meant cannot be told.
+    let out = sim.run_bin(&["fetch", "api"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    for (id, account) in [
+        (&api_a.id, "alpha (111111111111)"),
+        (&api_c.id, "gamma (333333333333)"),
+    ] {
+        assert!(
+            err.contains(&format!("{id} in us-east-1 of {account}")),
+            "the error lists each holder with its account: {err}"
+        );
+    }
+    assert!(
+        err.contains("--account"),
+        "the remedy names --account: {err}"
+    );
+    assert!(keygen_find(&kh, &api_a.ip).is_empty() && keygen_find(&kh, &api_c.ip).is_empty());
+
+    // Narrowed by name or id, it is one instance; ssh reaches it.
+    for narrow in ["--account gamma", &format!("--account {C}")] {
+        let out = sim.ssh("api", &kh, narrow, &["true"]);
+        assert!(out.status.success(), "{narrow}: {}", stderr(&out));
+    }
+    assert_eq!(keygen_find(&kh, &api_c.ip), keys[&api_c.id]);
+    assert!(
+        keygen_find(&kh, &api_a.ip).is_empty(),
+        "alpha's api untouched"
+    );
+
+    // --account narrows the search: an instance of another account is not found there.
+    let out = sim.run_bin(&["fetch", "--account", "alpha", &db.id]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    // A name that is no account is a usage error listing the accounts.
+    let out = sim.run_bin(&["fetch", "--account", "delta", &db.id]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("alpha (111111111111), beta (222222222222), gamma (333333333333)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_role_that_cannot_be_assumed_is_named_once_and_the_other_accounts_still_work() {
+    let sim = Sim::start();
+    configure(&sim);
+    let web = sim.launch(Launch::named("web").in_account(A));
+    let db = sim.launch(Launch::named("db").in_account(B));
+    sim.deny_role(&Sim::role_in(B), true);
+    let kh = sim.path("known_hosts");
+    let keys = sim.host_keys();
+
+    // By id and by name, alpha's instance is reached; by name, with one
+    // line saying beta was not searched.
+    let out = sim.ssh(&web.id, &kh, "", &["true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sim.run_bin(&[
+        "fetch",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        "--write",
+        "web",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("beta"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(said.len(), 1, "one line about beta: {said:?}");
+    assert!(
+        said[0].contains("cannot assume arn:aws:iam::222222222222:role/ec2-hostkey for account beta (222222222222)")
+            && said[0].contains("trust policy"),
+        "names the role, the account and the remedy: {}",
+        said[0]
+    );
+    assert_eq!(keygen_find(&kh, &web.ip), keys[&web.id]);
+
+    // beta's own instance cannot be looked up: that account's failure is the error.
+    let out = sim.run_bin(&[
+        "fetch",
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        "--write",
+        &db.id,
+    ]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("account beta (222222222222)") && err.contains("sts:AssumeRole"),
+        "{err}"
+    );
+    assert!(
+        keygen_find(&kh, &db.ip).is_empty(),
+        "nothing written for it"
+    );
+
+    // doctor: one line per account.
+    let out = sim.run_bin(&["doctor"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed check: {}",
+        stdout(&out)
+    );
+    let report = stdout(&out);
+    let line = |name: &str| {
+        report
+            .lines()
+            .find(|l| l.contains(&format!("account {name}")))
+            .unwrap_or_else(|| panic!("no line for {name}: {report}"))
+            .to_string()
+    };
+    assert!(
+        line("alpha").starts_with("ok")
+            && line("alpha")
+                .contains("role assumed as arn:aws:sts::111111111111:assumed-role/ec2-hostkey/"),
+        "{}",
+        line("alpha")
+    );
+    assert!(line("gamma").starts_with("ok"), "{}", line("gamma"));
+    assert!(
+        line("beta").starts_with("FAIL") && line("beta").contains("fix:"),
+        "{}",
+        line("beta")
+    );
+
+    // Allowed again: beta's instance is reached.
+    sim.deny_role(&Sim::role_in(B), false);
+    let out = sim.ssh("db", &kh, "", &["true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_could_not_ask() {
+    let sim = Sim::start();
+    configure(&sim);
+    let web = sim.launch(Launch::named("web").in_account(A));
+    let db = sim.launch(Launch::named("db").in_account(B));
+    let cache = sim.launch(Launch::named("cache").in_account(C));
+    let keys = sim.host_keys();
+    let kh = sim.path("known_hosts");
+    let file = kh.to_str().unwrap();
+
+    let out = sim.run_bin(&["sync", "--json", "--aliases", "--known-hosts", file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["added"], 3, "{report:#}");
+    for (instance, account) in [
+        (&web, "alpha (111111111111)"),
+        (&db, "beta (222222222222)"),
+        (&cache, "gamma (333333333333)"),
+    ] {
+        assert_eq!(keygen_find(&kh, &instance.ip), keys[&instance.id]);
+        let entry = report["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["instance"] == instance.id.as_str())
+            .unwrap();
+        assert_eq!(entry["account"], account, "{entry}");
+    }
+
+    // beta's role breaks (its cached session gone too: a fresh machine, or an
+    // hour later); alpha's web and beta's db are terminated.
+    sim.deny_role(&Sim::role_in(B), true);
+    fs::remove_dir_all(sim.home().join(".cache/ec2-hostkey/roles")).unwrap();
+    sim.terminate_in(A, &web.id);
+    sim.terminate_in(B, &db.id);
+    let before = fs::read_to_string(&kh).unwrap();
+
+    // sync: beta is said once, the others synced, the exit says an account was skipped.
+    let out = sim.run_bin(&["sync", "--known-hosts", file]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("account beta (222222222222)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // repair --prune removes the lines of alpha's terminated instance, none of beta's.
+    let out = sim.run_bin(&["repair", "--prune", "--known-hosts", file]);
+    assert!(
+        stderr(&out).contains("beta (222222222222)"),
+        "the unreachable account is said: {}",
+        stderr(&out)
+    );
+    assert!(
+        keygen_find(&kh, &web.ip).is_empty(),
+        "alpha's gone instance pruned: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(keygen_find(&kh, "web").is_empty());
+    assert_eq!(
+        keygen_find(&kh, &db.ip),
+        keys[&db.id],
+        "beta could not be asked: its lines stay (before: {before})"
+    );
+    assert_eq!(keygen_find(&kh, "db"), keys[&db.id]);
+    assert_eq!(
+        keygen_find(&kh, &cache.ip),
+        keys[&cache.id],
+        "gamma's live instance stays"
+    );
+
+    // With beta back, its terminated instance's lines go.
+    sim.deny_role(&Sim::role_in(B), false);
+    let out = sim.run_bin(&["repair", "--prune", "--known-hosts", file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        keygen_find(&kh, &db.ip).is_empty(),
+        "{}",
+        fs::read_to_string(&kh).unwrap()
+    );
+}
+
+#[test]
+fn assumed_role_credentials_are_cached_privately_expire_and_are_never_printed() {
+    let sim = Sim::start();
+    configure(&sim);
+    let web = sim.launch(Launch::named("web").in_account(A));
+    let kh = sim.path("known_hosts");
+    let file = kh.to_str().unwrap();
+
+    sim.reset_calls();
+    let first = sim.run_bin(&["-vv", "fetch", "--known-hosts", file, "--write", &web.id]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(
+        count(&sim.calls(), "AssumeRole"),
+        3,
+        "each account's role, once"
+    );
+
+    let roles = sim.home().join(".cache/ec2-hostkey/roles");
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&roles), 0o700);
+    let files: Vec<_> = fs::read_dir(&roles)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(files.len(), 3, "one file per role");
+    let mut secrets = Vec::new();
+    for path in &files {
+        assert_eq!(mode(path), 0o600, "{}", path.display());
+        let held: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+        for field in ["secret_access_key", "session_token", "access_key_id"] {
+            secrets.push(held[field].as_str().unwrap().to_string());
+        }
+    }
+
+    // A second process asks STS nothing: the credentials are reused.
+    sim.reset_calls();
+    let second = sim.run_bin(&["-vv", "fetch", "--no-cache", "--known-hosts", file, &web.id]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(count(&sim.calls(), "AssumeRole"), 0, "{:?}", sim.calls());
+    let doctor = sim.run_bin(&["doctor", "--json"]);
+
+    // Never printed: not on stdout or stderr, verbose or not, nor in known_hosts.
+    let printed = [
+        stdout(&first),
+        stderr(&first),
+        stdout(&second),
+        stderr(&second),
+        stdout(&doctor),
+        stderr(&doctor),
+        fs::read_to_string(&kh).unwrap(),
+    ]
+    .join("\n");
+    for secret in &secrets {
+        assert!(
+            !printed.contains(secret.as_str()),
+            "a credential was printed"
+        );
+    }
+
+    // Expired (or about to): assumed again, and the file renewed.
+    let path = &files[0];
+    let mut held: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    held["expires_at"] = serde_json::json!(1);
+    fs::write(path, serde_json::to_vec(&held).unwrap()).unwrap();
+    // Another file loosened to 0644: not trusted, replaced.
+    fs::set_permissions(&files[1], fs::Permissions::from_mode(0o644)).unwrap();
+    sim.reset_calls();
+    let out = sim.run_bin(&["fetch", "--no-cache", &web.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        count(&sim.calls(), "AssumeRole"),
+        2,
+        "the expired and the loose one"
+    );
+    let renewed: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    assert!(renewed["expires_at"].as_u64().unwrap() > 1_000_000_000);
+    assert_eq!(mode(&files[1]), 0o600, "replaced by a private file");
+}
