@@ -20,6 +20,7 @@ Prints each figure and its ratio to the reference.
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -53,6 +54,9 @@ def main():
     ap.add_argument("--bulk-cipher", action="append",
                     help="cipher(s) for the bulk rows (repeatable; default aes128-gcm and chacha20-poly1305)")
     ap.add_argument("--only-eice", action="store_true", help="run only the EIC Endpoint rows")
+    ap.add_argument("--only-accounts", action="store_true", help="run only the many-accounts rows")
+    ap.add_argument("--accounts", type=int, default=10, help="accounts for the many-accounts rows")
+    ap.add_argument("--account-regions", type=int, default=3, help="regions per account for those rows")
     ap.add_argument("--eice-runs", type=int, default=10)
     ap.add_argument("--eice-bulk-mib", type=int, default=1024)
     ap.add_argument("--eice-bulk-rounds", type=int, default=3)
@@ -135,6 +139,9 @@ def run(args, work, port, state, dns_port, https_port):
     if args.only_eice:
         eice(args, env, state, dns_port, base, kh, ec2)
         return
+    if args.only_accounts:
+        accounts(args, env, port, base, work, iid)
+        return
     if args.only_bulk:
         interactive(args, env, base, ip, bulk_modes(args, kh, serve_port))
         bulk(args, env, base, ip, bulk_modes(args, kh, serve_port))
@@ -183,6 +190,8 @@ def run(args, work, port, state, dns_port, https_port):
     latency(args, env, port, base, kh, iid, ip)
 
     eice(args, env, state, dns_port, base, kh, ec2)
+
+    accounts(args, env, port, base, work, iid)
 
     file_pass(args, env, work, iid, ip, inst["PublicDnsName"])
 
@@ -531,6 +540,84 @@ def latency(args, env, port, base, kh, iid, ip):
     for name, ms in median.items():
         extra = (ms - warm) / args.latency_ms
         print(f"  {name:22} {ms:8.1f} ms   +{ms - warm:7.1f} ms over warm = {extra:5.2f} delays")
+
+
+ACCOUNT_REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]
+
+
+def accounts(args, env, port, base, work, single_iid):
+    """A cold connect by id or Name tag across --accounts accounts x
+    --account-regions regions (each account a role to assume), against an API
+    that answers every call in --latency-ms, beside the same connect in one
+    account and region. The instance is in the last account's last region.
+    Goal: one round trip beyond the role assumptions, none for them when cached."""
+    import boto3
+    import urllib.request
+
+    def sim(path):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
+
+    regions = ACCOUNT_REGIONS[:args.account_regions]
+    ids = [f"{100000000000 + n:012d}" for n in range(1, args.accounts + 1)]
+    sts = boto3.client("sts", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                       aws_access_key_id="bench", aws_secret_access_key="bench")
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{ids[-1]}:role/bench-launcher",
+                        RoleSessionName="bench")["Credentials"]
+    theirs = boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{port}", region_name=regions[-1],
+                          aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                          aws_session_token=c["SessionToken"])
+    inst = theirs.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
+                                TagSpecifications=[{"ResourceType": "instance",
+                                                    "Tags": [{"Key": "Name", "Value": "far"}]}])["Instances"][0]
+    far = inst["InstanceId"]
+
+    many = dict(env, HOME=os.path.join(work, "home-accounts"))
+    config = os.path.join(many["HOME"], ".config/ec2-hostkey")
+    os.makedirs(config)
+    with open(os.path.join(config, "config.toml"), "w") as f:
+        for n, account in enumerate(ids):
+            f.write(f'[[accounts]]\nname = "a{n}"\nrole_arn = "arn:aws:iam::{account}:role/ec2-hostkey"\n'
+                    f'regions = {json.dumps(regions)}\n\n')
+    os.chmod(os.path.join(config, "config.toml"), 0o600)
+    roles = os.path.join(many["HOME"], ".cache/ec2-hostkey/roles")
+    kh1, khn = os.path.join(work, "known_hosts-one"), os.path.join(work, "known_hosts-many")
+    proxy = f"ProxyCommand={args.bin} proxy --no-cache --known-hosts"
+    rows = {
+        "warm, 1 account": (env, ["-o", f"ProxyCommand={args.bin} proxy --known-hosts {kh1} %h %p"], single_iid, kh1, False),
+        "cold by id, 1 account x 1 region": (env, ["-o", f"{proxy} {kh1} %h %p"], single_iid, kh1, False),
+        f"cold by id, {len(ids)} x {len(regions)}, roles cached": (many, ["-o", f"{proxy} {khn} %h %p"], far, khn, False),
+        f"cold by id, {len(ids)} x {len(regions)}, roles assumed": (many, ["-o", f"{proxy} {khn} %h %p"], far, khn, True),
+        f"cold by Name, {len(ids)} x {len(regions)}, roles cached": (many, ["-o", f"{proxy} {khn} %h %p"], "far", khn, False),
+    }
+
+    def once(e, opts, host, kh, fresh_roles):
+        if fresh_roles:
+            shutil.rmtree(roles, ignore_errors=True)
+        ours = [f"UserKnownHostsFile={kh}" if a.startswith("UserKnownHostsFile=") else a for a in base]
+        t = time.perf_counter()
+        subprocess.run(ours + opts + [host, "true"], env=e, check=True)
+        return (time.perf_counter() - t) * 1000
+
+    for row in rows.values():  # each row works before any delay
+        once(*row)
+    delay = args.latency_ms / 1000
+    for action in ["DescribeInstances", "GetConsoleOutput", "DescribeInstanceAttribute", "DescribeRegions",
+                   "AssumeRole"]:
+        sim(f"/_sim/fault?action={action}&kind=slow&seconds={delay}")
+    print(f"\n== many accounts: the instance in the last of {len(ids)} accounts x {len(regions)} regions, "
+          f"{args.latency_ms} ms per API call, {args.latency_runs} runs each (median, ms)")
+    samples = {name: [] for name in rows}
+    for _ in range(args.latency_runs):
+        for name, row in rows.items():
+            samples[name].append(once(*row))
+    sim("/_sim/fault/clear")
+    median = {name: statistics.median(t) for name, t in samples.items()}
+    warm = median["warm, 1 account"]
+    one = median["cold by id, 1 account x 1 region"]
+    for name, ms in median.items():
+        extra = (ms - warm) / args.latency_ms
+        print(f"  {name:36} {ms:8.1f} ms   +{ms - warm:7.1f} ms over warm = {extra:5.2f} delays"
+              f"   x{ms / one:.3f} of one account")
 
 
 def file_pass(args, env, work, iid, ip, dns):

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ec2_hostkey_global_optspecs
-    string join \n region= profile= v/verbose q/quiet address= on-name-move= nameserver= store= store-owner= h/help V/version
+    string join \n region= profile= account= v/verbose q/quiet address= on-name-move= nameserver= store= store-owner= h/help V/version
 end
 
 function __fish_ec2_hostkey_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_needs_command" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -71,6 +72,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l eice-i
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l max-tunnel-duration -d 'With --via eice: how long the endpoint keeps the tunnel open (1s to 1h)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand proxy" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -96,6 +98,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand known-hosts" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -121,6 +124,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l port -
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output (e.g. 90s, 10m) [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand fetch" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -148,6 +152,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l ssm-d
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l port -d 'Also look for `[name]:PORT` entries on this port (repeatable; 22 always)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand repair" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -170,6 +175,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l cache
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l port -d 'Also remove `[name]:PORT` entries on this port (repeatable; 22 always)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand forget" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -199,6 +205,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l cert-validity -d 'With --ca: how long the certificates are valid (at most 90d)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -217,6 +224,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and not __fish_seen_subcommand_from bind cleanup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -231,6 +239,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from bind" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand seed; and __fish_seen_subcommand_from cleanup" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -262,6 +271,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l validit
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l install-document -d 'With --certify: the install document\'s name in your account' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand sync" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -295,6 +305,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l c
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l proxy-command -d 'Your own carrier as ProxyCommand (a bastion\'s `ssh -W %h:%p bastion`, a corporate tunnel), written as is; ec2-hostkey verifies the key as KnownHostsCommand' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssh-config" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -314,6 +325,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssh-c
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l ssm-document -d 'The Systems Manager document to look for (as `--ssm-document` elsewhere) [default: ec2-hostkey-ReadHostKeys]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -329,6 +341,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s q -l 
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ssm-document" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -366,6 +379,7 @@ json\t''"
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l wait -d 'How long to wait for a booting instance: while it is pending, then for its console output [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -384,6 +398,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -s q -l q
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and not __fish_seen_subcommand_from init show revoke help" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and not __fish_seen_subcommand_from init show revoke help" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and not __fish_seen_subcommand_from init show revoke help" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and not __fish_seen_subcommand_from init show revoke help" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -404,6 +419,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_s
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from init" -l key -d 'With --agent: which of the agent\'s keys (its .pub file or \'ssh-ed25519 AAAA…\') [default: the agent\'s only key]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from init" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from init" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from init" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from init" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -421,6 +437,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_s
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from show" -l pattern -d 'More host patterns the CA is trusted for (repeatable), e.g. \'10.*\' to connect by private address' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from show" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from show" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from show" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from show" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -437,6 +454,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_s
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l ca -d 'The CA\'s private key [default: ~/.local/share/ec2-hostkey/host_ca]' -r -F
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand ca; and __fish_seen_subcommand_from revoke" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -470,6 +488,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l port
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l wait -d 'How long to wait for a booting instance [default: 0s]' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"
@@ -490,6 +509,7 @@ complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -s q -l
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand certify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l region -d 'AWS region; repeat to search several in order (default: AWS_REGION, then the profile\'s region, and an instance id found in neither is looked for in every enabled region)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l profile -d 'AWS profile (default: AWS_PROFILE)' -r
+complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l account -d 'Only this one of the config file\'s [[accounts]], by name or id (default: all of them)' -r
 complete -c ec2-hostkey -n "__fish_ec2_hostkey_using_subcommand completions" -l address -d 'Which address to connect to and record: auto (the side of the name you typed, else public when there is one), public, or private (VPN, Direct Connect, bastion) [default: auto]' -r -f -a "auto\t''
 public\t''
 private\t''"

@@ -230,8 +230,22 @@ impl Settings {
                 origin(!global.region.is_empty(), regions_from_file),
             )
         };
+        let accounts = if file.accounts.is_empty() {
+            "the profile's own".to_string()
+        } else {
+            self.accounts
+                .iter()
+                .filter_map(aws::Config::account_label)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         vec![
             ("regions", regions, regions_origin),
+            (
+                "accounts",
+                accounts,
+                origin(global.account.is_some(), !file.accounts.is_empty()),
+            ),
             (
                 "profile",
                 self.aws

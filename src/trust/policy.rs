@@ -734,7 +734,7 @@ pub fn confirm_with_sources(
 const LONG_RUNNING_SECS: i64 = 15 * 60;
 
 /// A console read started before the instance was located (an instance id
-/// names it already), on the first region's client.
+/// names it already), one per account and region searched.
 struct Prefetched {
     id: String,
     /// Region and account ([`Ec2::place`]).
@@ -773,22 +773,22 @@ pub fn connection_lookup<T>(
         let started = Instant::now();
         let homes = resolve::homes(lookup.accounts).await;
         let known = |id: &str| lookup.sources.remembered(cache, id).map(|(keys, _)| keys);
-        // An id's console is read in every account's first region while the
-        // instance is being located: one round trip, wherever it lives.
+        // An id's console is read in every account and region searched while
+        // the instance is being located: one round trip, wherever it lives.
         let prefetched: Vec<Prefetched> = match target {
             Target::InstanceId(id) if known(id).is_none() && may_prefetch(lookup.sources, id) => {
                 homes
                     .iter()
-                    .filter_map(|home| home.ec2.as_ref().ok())
-                    .map(|home| {
-                        let (ec2, read_id, quiet) = (home.clone(), id.clone(), lookup.quiet);
-                        Prefetched {
-                            place: home.place(),
-                            read: tokio::spawn(async move {
+                    .flat_map(resolve::Home::clients)
+                    .map(|ec2| Prefetched {
+                        place: ec2.place(),
+                        id: id.clone(),
+                        read: {
+                            let (read_id, quiet) = (id.clone(), lookup.quiet);
+                            tokio::spawn(async move {
                                 sources::console_keys(&ec2, &read_id, wait, quiet, false).await
-                            }),
-                            id: id.clone(),
-                        }
+                            })
+                        },
                     })
                     .collect()
             }

@@ -91,7 +91,7 @@ pub struct Home {
 
 impl Home {
     /// The clients to ask: one per region searched.
-    fn clients(&self) -> Vec<Ec2> {
+    pub fn clients(&self) -> Vec<Ec2> {
         self.ec2
             .as_ref()
             .map(|ec2| ec2.with_regions(&self.regions))

@@ -203,9 +203,41 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
     let kh = sim.path("known_hosts");
     let file = kh.to_str().unwrap();
 
-    let out = sim.run_bin(&["sync", "--json", "--aliases", "--known-hosts", file]);
+    // The team store is the base account's bucket; records are keyed by each instance's account.
+    sim.create_bucket("team-keys");
+    let store = "s3://team-keys/fleet";
+    let out = sim.run_bin(&[
+        "sync",
+        "--json",
+        "--aliases",
+        "--known-hosts",
+        file,
+        "--store",
+        store,
+        "--publish",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report = json(&out);
+    for (instance, account) in [(&web, A), (&db, B), (&cache, C)] {
+        let prefix = format!("fleet/{account}/us-east-1/{}/", instance.id);
+        assert_eq!(sim.objects("team-keys", &prefix).len(), 1, "{prefix}");
+    }
+    // Read back for beta's instance, from the console-less store source.
+    let out = sim.run_bin(&["fetch", "--source", "store", "--store", store, &db.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut fetched: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    fetched.sort();
+    fetched.dedup();
+    assert_eq!(fetched, keys[&db.id], "{}", stdout(&out));
     assert_eq!(report["added"], 3, "{report:#}");
     for (instance, account) in [
         (&web, "alpha (111111111111)"),

@@ -7,8 +7,9 @@ use std::io;
 use std::path::PathBuf;
 
 use ec2_hostkey::error::{
-    AwsError, ChecksFailed, ConfigError, ConsoleError, DnsError, KexError, KeysError,
-    KnownHostsError, LocateError, SyncIncomplete, SyncMismatches, TunnelError, exit_code,
+    AccountsSkipped, AwsError, ChecksFailed, ConfigError, ConsoleError, DnsError, KexError,
+    KeysError, KnownHostsError, LocateError, SyncIncomplete, SyncMismatches, TunnelError,
+    exit_code,
 };
 
 use super::{bin, run, stderr};
@@ -76,6 +77,30 @@ fn aws_errors() {
                 action: "ec2:DescribeInstances",
                 code: "InternalError".into(),
                 message: "An internal error has occurred".into(),
+            },
+        ),
+        (
+            "aws_role_refused",
+            AwsError::RoleRefused {
+                account: "prod (111111111111)".into(),
+                role: "arn:aws:iam::111111111111:role/ec2-hostkey".into(),
+                cause: Box::new(AwsError::AccessDenied {
+                    action: "sts:AssumeRole",
+                    message: "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/ec2-hostkey".into(),
+                }),
+                transient: false,
+            },
+        ),
+        (
+            "aws_role_unreachable",
+            AwsError::RoleRefused {
+                account: "prod (111111111111)".into(),
+                role: "arn:aws:iam::111111111111:role/ec2-hostkey".into(),
+                cause: Box::new(AwsError::Unreachable {
+                    action: "sts:AssumeRole",
+                    detail: "dispatch failure: io error: Connection refused".into(),
+                }),
+                transient: true,
             },
         ),
     ];
@@ -207,6 +232,16 @@ fn locate_errors() {
             },
         ),
         ("locate_aws", LocateError::Aws(denied())),
+        (
+            "locate_in_account",
+            LocateError::InAccount {
+                account: "staging (222222222222)".into(),
+                error: AwsError::AccessDenied {
+                    action: "ec2:DescribeInstances",
+                    message: "You are not authorized to perform this operation.".into(),
+                },
+            },
+        ),
         (
             "locate_dns",
             LocateError::Dns(DnsError::Lookup {
@@ -445,6 +480,14 @@ fn file_network_and_summary_errors() {
                 expected: "auto, public or private",
             },
         ),
+        (
+            "config_account",
+            ConfigError::Account {
+                path: PathBuf::from("/home/me/.config/ec2-hostkey/config.toml"),
+                line: 7,
+                problem: "says id 222222222222, but its role_arn is in account 111111111111".into(),
+            },
+        ),
     ];
     for (name, err) in config {
         let remedy = err.remedy();
@@ -459,6 +502,10 @@ fn file_network_and_summary_errors() {
         shown(SyncMismatches { count: 1 }, "(in the message)")
     );
     insta::assert_snapshot!("doctor_failed", shown(ChecksFailed(2), "(in the message)"));
+    insta::assert_snapshot!(
+        "sync_accounts_skipped",
+        shown(AccountsSkipped { count: 1 }, "(in the message)")
+    );
 }
 
 /// What the binary prints, as one line, with the temp dir's path replaced.
