@@ -148,6 +148,13 @@ pub enum LocateError {
     },
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// A name or address found in one place while another could not be asked.
+    #[error("{target} is {found}, but not every place could be asked, and it could hold {target} too: {why}; {}", self.remedy())]
+    Incomplete {
+        target: String,
+        found: String,
+        why: String,
+    },
     /// An AWS failure in one of several configured accounts.
     #[error("account {account}: {error}")]
     InAccount { account: String, error: AwsError },
@@ -168,6 +175,9 @@ impl LocateError {
             LocateError::DnsNotAnInstance { .. } => {
                 "connect by instance id or Name tag instead".into()
             }
+            LocateError::Incomplete { .. } => {
+                "connect by instance id, or leave that account out with --account".into()
+            }
             LocateError::Aws(e) | LocateError::InAccount { error: e, .. } => e.remedy(),
             LocateError::Dns(e) => e.remedy(),
         }
@@ -177,6 +187,7 @@ impl LocateError {
         match self {
             LocateError::Aws(e) | LocateError::InAccount { error: e, .. } => e.exit_code(),
             LocateError::Dns(_) => FAILURE,
+            LocateError::Incomplete { .. } => AWS,
             _ => NOT_FOUND,
         }
     }

@@ -228,14 +228,24 @@ impl Ec2 {
         }
         let account = settings.account.as_deref();
         if let Some((account, role)) = account.and_then(|a| Some((a, a.role.as_ref()?))) {
-            let base_scope = super::base_scope(settings);
-            let memo = settings.role_memo.as_ref();
-            let credentials =
-                super::role::credentials(&config, account, role, memo, &base_scope).await?;
+            let base_scope = format!(
+                "{} {}",
+                super::base_scope(settings),
+                super::role::base_identity(&config).await
+            );
+            let provider = super::role::AssumedRole {
+                base: config.clone(),
+                account: account.clone(),
+                role: role.clone(),
+                memo: settings.role_memo.clone(),
+                base_scope,
+            };
+            // Assumed now, so that a refusal is this account's typed error.
+            provider.credentials().await?;
             config = config
                 .to_builder()
                 .credentials_provider(
-                    aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
                 )
                 .build();
         }

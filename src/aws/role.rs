@@ -113,38 +113,90 @@ fn in_process() -> &'static Mutex<HashMap<String, Held>> {
     HELD.get_or_init(Mutex::default)
 }
 
-/// The credentials of `account`'s role, assumed with `base`'s credentials
-/// unless fresh ones are held (in this process, else in `memo`).
-///
-/// # Errors
-/// [`Error::RoleRefused`]: STS refused, or could not be asked.
-pub async fn credentials(
-    base: &aws_config::SdkConfig,
-    account: &Account,
-    role: &Role,
-    memo: Option<&Arc<dyn RoleMemo>>,
-    base_scope: &str,
-) -> Result<Credentials, Error> {
-    let key = memo_key(role, base_scope);
-    let held = in_process()
-        .lock()
-        .ok()
-        .and_then(|held| held.get(&key).cloned())
-        .filter(Held::fresh);
-    if let Some(held) = held {
-        return Ok(held.credentials());
-    }
-    if let Some(held) = memo.and_then(|m| m.get(&key)).filter(Held::fresh) {
-        tracing::debug!(account = %account.label(), "assumed-role credentials from the cache");
+/// An account's role as a credentials provider: the SDK asks it again when
+/// the credentials it gave near their expiry (a long `sync` outlives them),
+/// and each time it answers from this process's memo, else the [`RoleMemo`],
+/// else a new `sts:AssumeRole` with the base credentials.
+#[derive(Debug, Clone)]
+pub struct AssumedRole {
+    /// The base settings: whose credentials assume the role.
+    pub base: aws_config::SdkConfig,
+    pub account: Account,
+    pub role: Role,
+    pub memo: Option<Arc<dyn RoleMemo>>,
+    /// Whose credentials these are (see [`memo_key`]).
+    pub base_scope: String,
+}
+
+impl AssumedRole {
+    /// Fresh credentials of the role.
+    ///
+    /// # Errors
+    /// [`Error::RoleRefused`]: STS refused, or could not be asked.
+    pub async fn credentials(&self) -> Result<Credentials, Error> {
+        let key = memo_key(&self.role, &self.base_scope);
+        let held = in_process()
+            .lock()
+            .ok()
+            .and_then(|held| held.get(&key).cloned())
+            .filter(Held::fresh);
+        if let Some(held) = held {
+            return Ok(held.credentials());
+        }
+        if let Some(held) = self
+            .memo
+            .as_ref()
+            .and_then(|m| m.get(&key))
+            .filter(Held::fresh)
+        {
+            tracing::debug!(account = %self.account.label(), "assumed-role credentials from the cache");
+            remember(&key, &held);
+            return Ok(held.credentials());
+        }
+        let held = assume(&self.base, &self.account, &self.role).await?;
         remember(&key, &held);
-        return Ok(held.credentials());
+        if let Some(memo) = &self.memo {
+            memo.put(&key, &held);
+        }
+        Ok(held.credentials())
     }
-    let held = assume(base, account, role).await?;
-    remember(&key, &held);
-    if let Some(memo) = memo {
-        memo.put(&key, &held);
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            self.credentials()
+                .await
+                .map_err(aws_credential_types::provider::error::CredentialsError::provider_error)
+        })
     }
-    Ok(held.credentials())
+}
+
+/// Who the base credentials are, for the memo key: their access key id and
+/// a digest of their session token (two sessions of one profile, an SSO
+/// login as someone else, a rotated key: each its own memo entry). Empty
+/// when they cannot be had (assuming the role then fails and says why).
+pub async fn base_identity(base: &aws_config::SdkConfig) -> String {
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(provider) = base.credentials_provider() else {
+        return String::new();
+    };
+    match provider.provide_credentials().await {
+        Ok(credentials) => {
+            let token = Sha256::digest(credentials.session_token().unwrap_or_default().as_bytes());
+            let token: String = token.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            format!("base={} session={token}", credentials.access_key_id())
+        }
+        Err(err) => {
+            tracing::debug!("base credentials: {err}");
+            String::new()
+        }
+    }
 }
 
 fn remember(key: &str, held: &Held) {

@@ -415,15 +415,19 @@ fn accounts(
             id,
             role,
         };
-        if let Some(twin) = out.iter().find(|a| {
-            a.account.name == account.name
-                || (account.id.is_some()
-                    && a.account.id == account.id
-                    && a.account.role == account.role
-                    && a.profile == entry.profile)
-        }) {
+        if let Some(twin) = out.iter().find(|a| a.account.name == account.name) {
             return Err(bad(format!(
-                "repeats the account {:?}: give each account once",
+                "repeats the name {:?}: give each account once",
+                twin.account.name
+            )));
+        }
+        if let Some(twin) = out
+            .iter()
+            .find(|a| account.id.is_some() && a.account.id == account.id)
+        {
+            return Err(bad(format!(
+                "is account {} again (as {:?}): every instance there would be found twice; give each account once",
+                account.id.as_deref().unwrap_or_default(),
                 twin.account.name
             )));
         }
@@ -534,7 +538,12 @@ mod tests {
             (
                 "[[accounts]]\nname = \"a\"\n[[accounts]]\nname = \"a\"\n",
                 3,
-                "repeats the account",
+                "repeats the name",
+            ),
+            (
+                "[[accounts]]\nname = \"a\"\nid = \"111111111111\"\nprofile = \"p\"\n\n[[accounts]]\nname = \"b\"\nrole_arn = \"arn:aws:iam::111111111111:role/r\"\n",
+                6,
+                "is account 111111111111 again (as \"a\")",
             ),
             (
                 "[[accounts]]\nname = \"a\"\nrole_arn = \"arn:aws:iam::1:role/r\"\n",

@@ -20,7 +20,7 @@ use super::settings::Settings;
 use crate::aws::{self, ec2::Ec2};
 use crate::cli::RepairArgs;
 use crate::store::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
-use crate::trust::fleet::{Fleet, Holder, Reach, names_of};
+use crate::trust::fleet::{Fleet, Holder, Reach, Unreachable, names_of};
 use crate::trust::names::{PublicNames, bare_host};
 use crate::trust::publish;
 
@@ -82,7 +82,18 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
     let sources = settings.sources(&args.source);
     let ports: BTreeSet<u16> = args.port.iter().copied().chain([22]).collect();
     let findings = aws::block_on(async {
-        let fleet = Fleet::load(Reach::of(&settings.accounts).await?).await?;
+        let mut fleet = Fleet::load(Reach::of(&settings.accounts).await?).await?;
+        fleet
+            .unreachable
+            .extend(
+                settings
+                    .left_out_accounts()
+                    .into_iter()
+                    .map(|account| Unreachable {
+                        why: format!("account {account} was left out with --account"),
+                        account,
+                    }),
+            );
         fleet.reach_warning("lines its instances may hold are not judged, and never pruned");
         let unchecked = unchecked_marks(&file, &fleet).await;
         let publisher = match &sources.store {

@@ -92,17 +92,34 @@ impl Settings {
         });
         settings.aws.bucket_owner = owner;
         settings.aws.ca_bundle = ca_bundle()?;
-        settings.accounts = settings.accounts(global.account.as_deref())?;
+        settings.accounts =
+            settings.accounts(global.account.as_deref(), !global.region.is_empty())?;
         Ok(settings)
     }
 
+    /// The configured accounts `--account` left out (`name (id)`): nothing
+    /// was asked of them, so nothing may be concluded about their instances.
+    pub fn left_out_accounts(&self) -> Vec<String> {
+        self.file
+            .accounts
+            .iter()
+            .map(|e| e.account.label())
+            .filter(|label| {
+                !self
+                    .accounts
+                    .iter()
+                    .any(|a| a.account_label().as_deref() == Some(label))
+            })
+            .collect()
+    }
+
     /// Each configured account's settings (its profile and regions, else
-    /// the base ones), narrowed to `wanted`; the base account alone when
-    /// none is configured.
+    /// the base ones; `--region`, when given, for every account), narrowed
+    /// to `wanted`; the base account alone when none is configured.
     ///
     /// # Errors
     /// `--account` names no configured account.
-    fn accounts(&self, wanted: Option<&str>) -> Result<Vec<aws::Config>> {
+    fn accounts(&self, wanted: Option<&str>, region_flag: bool) -> Result<Vec<aws::Config>> {
         use crate::error::ConfigError;
         let memo = crate::store::cache::RoleCache::open()
             .map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn aws::role::RoleMemo>);
@@ -138,10 +155,10 @@ impl Settings {
         Ok(chosen
             .into_iter()
             .map(|entry| aws::Config {
-                regions: entry
-                    .regions
-                    .clone()
-                    .unwrap_or_else(|| self.aws.regions.clone()),
+                regions: match &entry.regions {
+                    Some(regions) if !region_flag => regions.clone(),
+                    _ => self.aws.regions.clone(),
+                },
                 profile: entry.profile.clone().or_else(|| self.aws.profile.clone()),
                 account: Some(std::sync::Arc::new(entry.account.clone())),
                 role_memo: memo.clone(),

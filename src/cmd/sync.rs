@@ -103,9 +103,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
         revocations,
     ))?;
     outcomes.sort_by(|a, b| (&a.region, &a.instance).cmp(&(&b.region, &b.instance)));
-    if args.aliases {
-        drop_shared_aliases(&mut outcomes);
-    }
+    drop_shared_names(&mut outcomes);
 
     if args.dry_run {
         let file = known_hosts::read(&path)?;
@@ -426,30 +424,32 @@ fn names(instance: &Instance, aliases: bool, port: u16) -> Vec<String> {
     names_for(&own, port, instance)
 }
 
-/// A Name tag several matching instances carry (in any case) names none of
-/// them: it is not recorded for any, and each says so.
-fn drop_shared_aliases(outcomes: &mut [Outcome]) {
+/// A name several matching instances hold names none of them: a Name tag
+/// carried twice (in any case), or a private address or DNS name that two
+/// VPCs or accounts both use. It is not recorded for any, and each says so.
+fn drop_shared_names(outcomes: &mut [Outcome]) {
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for name in outcomes.iter().filter_map(|o| o.name.as_deref()) {
-        *seen.entry(name.to_ascii_lowercase()).or_default() += 1;
+    for outcome in outcomes.iter() {
+        let mine: std::collections::BTreeSet<String> = outcome
+            .names
+            .iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        for name in mine {
+            *seen.entry(name).or_default() += 1;
+        }
     }
     for outcome in outcomes.iter_mut() {
-        let Some(tag) = outcome.name.as_deref().map(str::to_ascii_lowercase) else {
-            continue;
-        };
-        if seen.get(&tag).copied().unwrap_or(0) < 2 {
-            continue;
-        }
         let shared: Vec<String> = outcome
             .names
             .iter()
-            .filter(|n| crate::trust::names::bare_host(n) == tag)
+            .filter(|n| seen.get(&n.to_ascii_lowercase()).copied().unwrap_or(0) > 1)
             .cloned()
             .collect();
         if !shared.is_empty() {
             outcome.names.retain(|n| !shared.contains(n));
             outcome.reason = Some(format!(
-                "not recorded under {}: several instances carry that Name tag",
+                "not recorded under {}: several instances hold that name",
                 shared.join(", ")
             ));
             outcome.not_recorded.extend(shared);

@@ -137,9 +137,10 @@ pub async fn homes(accounts: &[crate::aws::Config]) -> Vec<Home> {
 /// enabled region). Returns the client for the instance's account and
 /// region with it.
 ///
-/// An account that cannot be asked does not stop the others: an instance
-/// found elsewhere is returned (for a name, with a warning that the account
-/// was not searched); found nowhere, the account's failure is the error.
+/// An account that cannot be asked does not stop the others from finding
+/// an instance id (unique); a name or an address found elsewhere is refused
+/// ([`Error::Incomplete`]): the account could hold it too. Found nowhere,
+/// the account's failure is the error.
 ///
 /// # Errors
 /// None or several match, the instance is not running, or the API failed.
@@ -149,56 +150,59 @@ pub async fn locate(
     options: Options,
 ) -> Result<(Ec2, Instance), Error> {
     let clients: Vec<Ec2> = homes.iter().flat_map(Home::clients).collect();
-    let answers = futures_util::future::join_all(
-        clients
-            .iter()
-            .map(|ec2| find_instance(ec2, target, options)),
-    )
-    .await;
-    let mut dns_said = None;
-    // A name held in several of the places searched is as ambiguous as two
-    // holders in one; so is an id, which should not happen.
-    let mut found: Vec<(Ec2, Instance)> = Vec::new();
+    let searched = search_for(&clients, target, options).await?;
+    let (mut found, dns_said) = (searched.found, searched.dns_said);
+    // Places that could not be asked: accounts, or regions of one.
     let mut failed: Vec<Error> = homes.iter().filter_map(Home::failure).collect();
-    for (ec2, answer) in clients.iter().zip(answers) {
-        match answer {
-            Ok(instance) => found.push((ec2.clone(), instance)),
-            Err(Error::NotFound { .. }) => {}
-            Err(Error::DnsNotAnInstance {
-                name, addresses, ..
-            }) => dns_said = Some((name, addresses)),
-            Err(Error::Aws(err)) => failed.push(in_account(ec2.account(), err)),
-            // Not running, or no address on the side asked: said only if
-            // no running instance answers elsewhere.
-            Err(err) => failed.insert(0, err),
+    failed.extend(searched.failed);
+    // Every running holder counts towards ambiguity, wherever it is: one
+    // place's several, and the ones without an address on the side asked.
+    let mut holders: Vec<String> = found
+        .iter()
+        .map(|(ec2, i)| format!("{} in {}", i.id, ec2.place()))
+        .collect();
+    let mut unusable: Vec<Error> = Vec::new();
+    let mut stopped: Vec<Error> = Vec::new();
+    for (place, err) in searched.answered {
+        match err {
+            Error::Ambiguous { ids, .. } => {
+                holders.extend(ids.split(", ").map(|id| format!("{id} in {place}")));
+            }
+            Error::NoAddress { ref id, .. } => {
+                holders.push(format!("{id} in {place}"));
+                unusable.push(err);
+            }
+            err => stopped.push(err),
         }
     }
-    match found.len() {
-        0 => {}
-        1 => {
-            let (ec2, instance) = found.remove(0);
-            if !matches!(target, Target::InstanceId(_)) {
-                for err in failed.iter().filter(|e| is_account_failure(e)) {
-                    crate::text::warn(
-                        false,
-                        &format!("{target} was looked for only where it could be: {err}"),
-                    );
-                }
-            }
-            return Ok((ec2, instance));
-        }
-        count => {
-            return Err(Error::Ambiguous {
+    if holders.len() > 1 {
+        return Err(Error::Ambiguous {
+            target: target.to_string(),
+            count: holders.len(),
+            ids: holders.join(", "),
+        });
+    }
+    if let Some(err) = unusable.pop() {
+        return Err(err);
+    }
+    if let Some((ec2, instance)) = found.pop() {
+        // An id is unique: found, it is the one. A name or an address could
+        // also be held where no one could ask: picking the one found would
+        // let whoever breaks an account's lookup choose the instance.
+        if let Some(err) = failed
+            .into_iter()
+            .next()
+            .filter(|_| !matches!(target, Target::InstanceId(_)))
+        {
+            return Err(Error::Incomplete {
                 target: target.to_string(),
-                count,
-                ids: found
-                    .iter()
-                    .map(|(ec2, i)| format!("{} in {}", i.id, ec2.place()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                found: format!("{} in {}", instance.id, ec2.place()),
+                why: err.to_string(),
             });
         }
+        return Ok((ec2, instance));
     }
+    failed.splice(0..0, stopped);
     if !failed.is_empty() {
         return Err(failed.remove(0));
     }
@@ -239,10 +243,93 @@ pub async fn locate(
     })
 }
 
-/// A failure of AWS (an account or a region that could not be asked), as
-/// against an answer about the instance (not running, no address).
-fn is_account_failure(err: &Error) -> bool {
-    matches!(err, Error::Aws(_) | Error::InAccount { .. })
+/// What a name is looked up as in every place searched.
+enum Ask<'a> {
+    /// The target as it is (an id, an address, an EC2 DNS name).
+    Target,
+    /// A Name tag.
+    Tag(&'a str),
+    /// Where DNS said a name leads.
+    Answer(&'a str, &'a crate::net::dns::Answer),
+}
+
+/// The answers of every place searched.
+#[derive(Default)]
+struct Searched {
+    found: Vec<(Ec2, Instance)>,
+    /// Answers about instances that cannot be used (several, not running,
+    /// no address), with the place ([`Ec2::place`]) that gave each.
+    answered: Vec<(String, Error)>,
+    /// AWS failures, naming the account.
+    failed: Vec<Error>,
+    /// A DNS answer that led to no instance: (name, what it said).
+    dns_said: Option<(String, String)>,
+}
+
+/// Looks `target` up in every place at once. A name is resolved in DNS
+/// once, not once per place: a dotted name is asked of DNS first (a
+/// positive answer is final, as for plain ssh; trust rule 3), a bare one
+/// only when no place holds it as a Name tag.
+async fn search_for(clients: &[Ec2], target: &Target, options: Options) -> Result<Searched, Error> {
+    let Target::Name(name) = target else {
+        return Ok(search(clients, target, &Ask::Target, options).await);
+    };
+    if !is_dns_name(name) {
+        return Ok(search(clients, target, &Ask::Tag(name), options).await);
+    }
+    if !name.contains('.') {
+        let tagged = search(clients, target, &Ask::Tag(name), options).await;
+        let none =
+            tagged.found.is_empty() && tagged.answered.is_empty() && tagged.failed.is_empty();
+        if !none {
+            return Ok(tagged);
+        }
+    }
+    Ok(
+        match crate::net::dns::resolve(name, options.nameserver).await? {
+            Some(answer) => search(clients, target, &Ask::Answer(name, &answer), options).await,
+            None if name.contains('.') => search(clients, target, &Ask::Tag(name), options).await,
+            None => Searched::default(),
+        },
+    )
+}
+
+/// One question asked of every place at once.
+async fn search(clients: &[Ec2], target: &Target, ask: &Ask<'_>, options: Options) -> Searched {
+    let answers = futures_util::future::join_all(
+        clients.iter().map(|ec2| find_by(ec2, target, ask, options)),
+    )
+    .await;
+    let mut searched = Searched::default();
+    for (ec2, answer) in clients.iter().zip(answers) {
+        match answer {
+            Ok(instance) => searched.found.push((ec2.clone(), instance)),
+            Err(Error::NotFound { .. }) => {}
+            Err(Error::DnsNotAnInstance {
+                name, addresses, ..
+            }) => searched.dns_said = Some((name, addresses)),
+            Err(Error::Aws(err)) => searched.failed.push(in_account(ec2.account(), err)),
+            Err(err) => searched.answered.push((ec2.place(), err)),
+        }
+    }
+    searched
+}
+
+/// The one running instance `ask` finds in `ec2`'s place.
+async fn find_by(
+    ec2: &Ec2,
+    target: &Target,
+    ask: &Ask<'_>,
+    options: Options,
+) -> Result<Instance, Error> {
+    let (found, side) = match ask {
+        Ask::Target => candidates(ec2, target, options).await?,
+        Ask::Tag(name) => (by_name_tag(ec2, name).await?, None),
+        Ask::Answer(name, answer) => by_answer(ec2, name, answer).await?,
+    };
+    let mut instance = pick(target, found, &ec2.region())?;
+    choose_side(&mut instance, side, options.address)?;
+    Ok(instance)
 }
 
 /// Looks for `target` in every enabled region but `home`'s, all at once.
@@ -316,7 +403,13 @@ pub async fn find_any_in(
                 .join(", "),
         });
     }
+    let partial = !matches!(target, Target::InstanceId(_));
     match (found.into_iter().next(), failed.into_iter().next()) {
+        (Some(instance), Some(err)) if partial => Err(Error::Incomplete {
+            target: target.to_string(),
+            found: format!("{} in {}", instance.id, instance.region),
+            why: err.to_string(),
+        }),
         (Some(instance), _) => Ok(Some(instance)),
         (None, Some(err)) => Err(err),
         (None, None) => Ok(None),
@@ -430,6 +523,18 @@ async fn by_dns(
     let Some(answer) = crate::net::dns::resolve(name, options.nameserver).await? else {
         return Ok(None);
     };
+    Ok(Some(by_answer(ec2, name, &answer).await?))
+}
+
+/// The instances DNS's `answer` for `name` leads to in `ec2`'s place.
+///
+/// # Errors
+/// The answer leads to no instance there ([`Error::DnsNotAnInstance`]).
+async fn by_answer(
+    ec2: &Ec2,
+    name: &str,
+    answer: &crate::net::dns::Answer,
+) -> Result<(Vec<Instance>, Option<Side>), Error> {
     for ec2_name in &answer.cnames {
         let found = match Target::classify(ec2_name) {
             Target::PublicDns(name) => by_dns_name(ec2, &name, Side::Public).await?,
@@ -437,13 +542,13 @@ async fn by_dns(
             _ => continue,
         };
         if !found.0.is_empty() {
-            return Ok(Some(found));
+            return Ok(found);
         }
     }
     for ip in &answer.addresses {
         let found = by_ip(ec2, *ip).await?;
         if !found.0.is_empty() {
-            return Ok(Some(found));
+            return Ok(found);
         }
     }
     let mut said: Vec<String> = answer

@@ -37,6 +37,7 @@ fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_am
     let db = sim.launch(Launch::named("db").in_account(B));
     let cache = sim.launch(Launch::named("cache").in_account(C));
     let api_a = sim.launch(Launch::named("api").in_account(A));
+    let api_a2 = sim.launch(Launch::named("API").in_account(A));
     let api_c = sim.launch(Launch::named("api").in_account(C));
     let keys = sim.host_keys();
     let kh = sim.path("known_hosts");
@@ -110,10 +111,13 @@ fn a_role_that_cannot_be_assumed_is_named_once_and_the_other_accounts_still_work
     let kh = sim.path("known_hosts");
     let keys = sim.host_keys();
 
-    // By id and by name, alpha's instance is reached; by name, with one
-    // line saying beta was not searched.
+    // By id, alpha's instance is reached: an id is unique, beta cannot hold it too.
     let out = sim.ssh(&web.id, &kh, "", &["true"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &web.ip), keys[&web.id]);
+
+    // By name, it is refused: beta could hold `web` too, and whoever breaks
+    // an account's lookup must not get to choose the instance.
     let out = sim.run_bin(&[
         "fetch",
         "--known-hosts",
@@ -121,20 +125,24 @@ fn a_role_that_cannot_be_assumed_is_named_once_and_the_other_accounts_still_work
         "--write",
         "web",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let said: Vec<String> = stderr(&out)
-        .lines()
-        .filter(|l| l.contains("beta"))
-        .map(str::to_string)
-        .collect();
-    assert_eq!(said.len(), 1, "one line about beta: {said:?}");
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    for said in [
+        &format!("{} in us-east-1 of alpha (111111111111)", web.id),
+        "cannot assume arn:aws:iam::222222222222:role/ec2-hostkey for account beta (222222222222)",
+        "trust policy",
+        "--account",
+    ] {
+        assert!(err.contains(said), "names {said:?}: {err}");
+    }
     assert!(
-        said[0].contains("cannot assume arn:aws:iam::222222222222:role/ec2-hostkey for account beta (222222222222)")
-            && said[0].contains("trust policy"),
-        "names the role, the account and the remedy: {}",
-        said[0]
+        keygen_find(&kh, "web").is_empty(),
+        "nothing recorded under the name"
     );
-    assert_eq!(keygen_find(&kh, &web.ip), keys[&web.id]);
+    // Narrowed to the accounts that answer, the name is one instance again.
+    let out = sim.ssh("web", &kh, "--account alpha", &["true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 
     // beta's own instance cannot be looked up: that account's failure is the error.
     let out = sim.run_bin(&[
@@ -296,6 +304,29 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
         keys[&cache.id],
         "gamma's live instance stays"
     );
+
+    // Narrowed to alpha, nothing is concluded about the accounts left out:
+    // gamma's live instance keeps its lines.
+    let out = sim.run_bin(&[
+        "repair",
+        "--prune",
+        "--account",
+        "alpha",
+        "--known-hosts",
+        file,
+    ]);
+    assert!(
+        stderr(&out).contains("left out with --account"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        keygen_find(&kh, &cache.ip),
+        keys[&cache.id],
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(keygen_find(&kh, "cache"), keys[&cache.id]);
 
     // With beta back, its terminated instance's lines go.
     sim.deny_role(&Sim::role_in(B), false);
