@@ -58,12 +58,15 @@ fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_am
         );
     }
 
-    // `api` is a Name tag in two accounts: which one is meant cannot be told.
+    // `api` is a Name tag in two accounts (twice in alpha, in any case):
+    // which one is meant cannot be told.
     let out = sim.run_bin(&["fetch", "api"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
+    assert!(err.contains("matches 3 running instances"), "{err}");
     for (id, account) in [
         (&api_a.id, "alpha (111111111111)"),
+        (&api_a2.id, "alpha (111111111111)"),
         (&api_c.id, "gamma (333333333333)"),
     ] {
         assert!(
