@@ -598,6 +598,16 @@ def accounts(args, env, port, base, work, single_iid):
         subprocess.run(ours + opts + [host, "true"], env=e, check=True)
         return (time.perf_counter() - t) * 1000
 
+    def depth():
+        """API round trips in sequence in the last run: the longest chain of
+        calls each made after the one before had answered."""
+        calls = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/_sim/calls?detail=1").read())
+        calls = sorted((c["start"], c["end"] or c["start"]) for c in calls)
+        chain = []
+        for start, end in calls:
+            chain.append((end, 1 + max((d for e, d in chain if e <= start), default=0)))
+        return max((d for _, d in chain), default=0)
+
     for row in rows.values():  # each row works before any delay
         once(*row)
     delay = args.latency_ms / 1000
@@ -607,9 +617,12 @@ def accounts(args, env, port, base, work, single_iid):
     print(f"\n== many accounts: the instance in the last of {len(ids)} accounts x {len(regions)} regions, "
           f"{args.latency_ms} ms per API call, {args.latency_runs} runs each (median, ms)")
     samples = {name: [] for name in rows}
+    trips = {name: [] for name in rows}
     for _ in range(args.latency_runs):
         for name, row in rows.items():
+            sim("/_sim/calls/reset")
             samples[name].append(once(*row))
+            trips[name].append(depth())
     sim("/_sim/fault/clear")
     median = {name: statistics.median(t) for name, t in samples.items()}
     warm = median["warm, 1 account"]
@@ -617,7 +630,7 @@ def accounts(args, env, port, base, work, single_iid):
     for name, ms in median.items():
         extra = (ms - warm) / args.latency_ms
         print(f"  {name:36} {ms:8.1f} ms   +{ms - warm:7.1f} ms over warm = {extra:5.2f} delays"
-              f"   x{ms / one:.3f} of one account")
+              f"   x{ms / one:.3f} of one account   {statistics.median(trips[name]):.0f} API round trips in sequence")
 
 
 def file_pass(args, env, work, iid, ip, dns):

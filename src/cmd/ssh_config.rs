@@ -235,8 +235,8 @@ fn carrier(global: &Global, args: &SshConfigArgs) -> Result<Carrier> {
     }
 }
 
-/// `--region`, `--profile`, `--address`, `--nameserver` and `--store` as given here,
-/// so the generated command looks instances up the same way.
+/// `--region`, `--profile`, `--account`, `--address`, `--nameserver` and
+/// `--store` as given here, so the generated command looks instances up the same way.
 fn global_options(global: &Global) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for region in &global.region {
@@ -244,6 +244,9 @@ fn global_options(global: &Global) -> Result<Vec<String>> {
     }
     if let Some(profile) = &global.profile {
         out.push(format!("--profile={}", word(profile)?));
+    }
+    if let Some(account) = &global.account {
+        out.push(format!("--account={}", word(account)?));
     }
     match global.address {
         None | Some(AddressArg::Auto) => {}
@@ -307,6 +310,8 @@ mod tests {
         let text = rendered(&[
             "--region",
             "eu-west-1",
+            "--account",
+            "prod",
             "--address",
             "private",
             "ssh-config",
@@ -320,7 +325,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("    ProxyCommand '/opt/my tools/ec2-hostkey' --region=eu-west-1 --address=private proxy %h %p\n"),
+            text.contains("    ProxyCommand '/opt/my tools/ec2-hostkey' --region=eu-west-1 --account=prod --address=private proxy %h %p\n"),
             "{text}"
         );
         assert!(text.contains("StrictHostKeyChecking yes"));

@@ -622,10 +622,15 @@ fn sigterm_lets_open_connections_finish_and_idle_ones_are_cut() {
     assert!(status.success(), "{}", serve_log(&sim));
 
     let log = serve_log(&sim);
-    assert!(
-        log.contains("SIGTERM: no longer accepting; 1 connection(s) open"),
-        "{log}"
-    );
+    // The ssh session is open; one of the test's probes above may be too,
+    // if it was accepted before the signal was handled.
+    let open: usize = log
+        .split("SIGTERM: no longer accepting; ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no drain line: {log}"));
+    assert!((1..=2).contains(&open), "{log}");
     // (The test's own checks that serve is up, or no longer accepting,
     // are clients that hang up before their request.)
     let (entries, probes): (Vec<_>, Vec<_>) = json_log(&sim)
