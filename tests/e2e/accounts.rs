@@ -58,6 +58,15 @@ fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_am
         );
     }
 
+    // KnownHostsCommand (no file written) for gamma's instance by its address.
+    let empty = sim.path("empty_known_hosts");
+    fs::write(&empty, "").unwrap();
+    let options = [format!("KnownHostsCommand={BIN} known-hosts %H %t %K")];
+    let out = sim.ssh_opts(&cache.ip, &empty, &options, &[], &["echo", "ok"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "ok");
+    assert!(fs::read(&empty).unwrap().is_empty());
+
     // `api` is a Name tag in two accounts (twice in alpha, in any case):
     // which one is meant cannot be told.
     let out = sim.run_bin(&["fetch", "api"]);

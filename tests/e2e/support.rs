@@ -236,14 +236,7 @@ impl Sim {
         for (k, v) in &launch.tags {
             tags.push(Tag::builder().key(k).value(v).build());
         }
-        let mut config = self.ec2.config().to_builder();
-        if let Some(region) = region {
-            config = config.region(aws_config::Region::new(region.to_string()));
-        }
-        if let Some(account) = &launch.account {
-            config = config.credentials_provider(self.credentials_in(account));
-        }
-        let client = aws_sdk_ec2::Client::from_conf(config.build());
+        let client = self.ec2_client(region, launch.account.as_deref());
         let mut req = client
             .run_instances()
             .image_id("ami-12345678")
@@ -675,21 +668,23 @@ impl Sim {
             .expect("PutObject");
     }
 
+    /// The EC2 client for `region` (else the default) of `account` (else the caller's own).
+    fn ec2_client(&self, region: Option<&str>, account: Option<&str>) -> aws_sdk_ec2::Client {
+        let mut config = self.ec2.config().to_builder();
+        if let Some(region) = region {
+            config = config.region(aws_config::Region::new(region.to_string()));
+        }
+        if let Some(account) = account {
+            config = config.credentials_provider(self.credentials_in(account));
+        }
+        aws_sdk_ec2::Client::from_conf(config.build())
+    }
+
     /// Terminates an instance of another account.
     pub fn terminate_in(&self, account: &str, id: &str) {
-        let config = self
-            .ec2
-            .config()
-            .to_builder()
-            .credentials_provider(self.credentials_in(account))
-            .build();
+        let client = self.ec2_client(None, Some(account));
         self.rt
-            .block_on(
-                aws_sdk_ec2::Client::from_conf(config)
-                    .terminate_instances()
-                    .instance_ids(id)
-                    .send(),
-            )
+            .block_on(client.terminate_instances().instance_ids(id).send())
             .expect("TerminateInstances");
     }
 
