@@ -24,6 +24,7 @@
 //! external_id = "…"                      # optional, as the role's trust policy asks
 //! session_name = "ec2-hostkey"           # optional
 //! regions = ["eu-west-1", "us-east-1"]   # optional: else the regions above
+//! search = true                          # false: only with --account (its CloudTrail sees what you look up)
 //!
 //! [[accounts]]
 //! name = "sandbox"
@@ -87,6 +88,9 @@ pub struct AccountFile {
     pub profile: Option<String>,
     /// Its regions; `None`: the top-level regions.
     pub regions: Option<Vec<String>>,
+    /// Searched by default (`search = false`: only when `--account` names
+    /// it — lookups reveal the names asked for to the account's CloudTrail).
+    pub search: bool,
 }
 
 /// `[serve]`: defaults for `serve`'s flags.
@@ -136,6 +140,7 @@ struct RawAccount {
     external_id: Option<String>,
     session_name: Option<String>,
     regions: Option<Vec<String>>,
+    search: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -440,6 +445,7 @@ fn accounts(
             account,
             profile: entry.profile,
             regions: entry.regions,
+            search: entry.search.unwrap_or(true),
         });
     }
     Ok(out)
@@ -517,7 +523,7 @@ mod tests {
         let c = parse(
             "regions = [\"us-east-1\"]\n\n[[accounts]]\nname = \"prod\"\n\
              role_arn = \"arn:aws:iam::111111111111:role/r\"\nexternal_id = \"xyz\"\n\
-             regions = [\"eu-west-1\"]\n\n[[accounts]]\nname = \"dev\"\nprofile = \"dev\"\n",
+             regions = [\"eu-west-1\"]\n\n[[accounts]]\nname = \"dev\"\nprofile = \"dev\"\nsearch = false\n",
         )
         .unwrap();
         assert_eq!(c.accounts.len(), 2);
@@ -532,6 +538,7 @@ mod tests {
         );
         assert!(prod.account.is("prod") && prod.account.is("111111111111"));
         assert_eq!(c.accounts[1].account.label(), "dev");
+        assert!(prod.search && !c.accounts[1].search);
         assert_eq!(c.accounts[1].profile.as_deref(), Some("dev"));
 
         for (text, line, wanted) in [

@@ -90,7 +90,9 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
                     .left_out_accounts()
                     .into_iter()
                     .map(|account| Unreachable {
-                        why: format!("account {account} was left out with --account"),
+                        why: format!(
+                    "account {account} was not asked (left out by --account, or its search = false)"
+                ),
                         account,
                     }),
             );

@@ -97,8 +97,9 @@ impl Settings {
         Ok(settings)
     }
 
-    /// The configured accounts `--account` left out (`name (id)`): nothing
-    /// was asked of them, so nothing may be concluded about their instances.
+    /// The configured accounts left out (by `--account`, or `search =
+    /// false`), as `name (id)`: nothing was asked of them, so nothing may
+    /// be concluded about their instances.
     pub fn left_out_accounts(&self) -> Vec<String> {
         self.file
             .accounts
@@ -137,8 +138,19 @@ impl Settings {
         }
         let chosen: Vec<&super::config::AccountFile> = entries
             .iter()
-            .filter(|e| wanted.is_none_or(|w| e.account.is(w)))
+            .filter(|e| match wanted {
+                Some(wanted) => e.account.is(wanted),
+                None => e.search,
+            })
             .collect();
+        if chosen.is_empty() && wanted.is_none() {
+            return Err(ConfigError::Flag {
+                flag: "--account",
+                problem: "every [[accounts]] entry says search = false".into(),
+                fix: "name one with --account, or let one be searched",
+            }
+            .into());
+        }
         if chosen.is_empty() {
             let names: Vec<String> = entries.iter().map(|e| e.account.label()).collect();
             return Err(ConfigError::Flag {

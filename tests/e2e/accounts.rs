@@ -10,6 +10,7 @@ use crate::support::*;
 const A: &str = "111111111111";
 const B: &str = "222222222222";
 const C: &str = "333333333333";
+const D: &str = "444444444444";
 
 /// Three accounts, each a role assumed with the test's base credentials.
 fn configure(sim: &Sim) {
@@ -104,13 +105,40 @@ fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_am
     let out = sim.run_bin(&["fetch", "--account", "alpha", &db.id]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     // A name that is no account is a usage error listing the accounts.
-    let out = sim.run_bin(&["fetch", "--account", "delta", &db.id]);
+    let out = sim.run_bin(&["fetch", "--account", "omega", &db.id]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("alpha (111111111111), beta (222222222222), gamma (333333333333)"),
         "{}",
         stderr(&out)
     );
+
+    // An account kept out of every search (search = false: its CloudTrail
+    // would see each name looked up) is asked only when named.
+    let config = sim.home().join(".config/ec2-hostkey/config.toml");
+    let mut text = fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[accounts]]\nname = \"delta\"\nrole_arn = \"{}\"\nsearch = false\n",
+        Sim::role_in(D)
+    ));
+    fs::write(&config, text).unwrap();
+    let web_d = sim.launch(Launch::named("web").in_account(D));
+    sim.reset_calls();
+    let out = sim.run_bin(&["fetch", "--no-cache", "web"]);
+    assert!(
+        out.status.success(),
+        "delta is not searched: {}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains(&web.ip) && !stdout(&out).contains(&web_d.ip));
+    assert_eq!(
+        count(&sim.calls(), "DescribeInstances"),
+        3,
+        "three accounts asked"
+    );
+    let out = sim.run_bin(&["fetch", "--account", "delta", "web"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&web_d.ip), "{}", stdout(&out));
 }
 
 #[test]
@@ -328,7 +356,7 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
         file,
     ]);
     assert!(
-        stderr(&out).contains("left out with --account"),
+        stderr(&out).contains("account gamma (333333333333) was not asked"),
         "{}",
         stderr(&out)
     );
