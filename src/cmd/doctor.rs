@@ -168,13 +168,20 @@ async fn account_checks(accounts: &[aws::Config]) -> Vec<Check> {
 async fn account_check(config: &aws::Config) -> Check {
     let label = config.account_label().unwrap_or_default();
     let name = format!("account {label}");
+    // The error's own remedy goes after "fix:", not twice.
+    let failed = |name: String, err: aws::ec2::Error| {
+        let remedy = err.remedy();
+        let text = err.to_string();
+        let detail = text.strip_suffix(&format!("; {remedy}")).unwrap_or(&text);
+        problem(Status::Fail, name, detail, remedy)
+    };
     let ec2 = match Ec2::new(config).await {
         Ok(ec2) => ec2,
-        Err(err) => return problem(Status::Fail, name, err.to_string(), err.remedy()),
+        Err(err) => return failed(name, err),
     };
     let caller = match aws::sts::caller(ec2.sdk_config()).await {
         Ok(caller) => caller,
-        Err(err) => return problem(Status::Fail, name, err.to_string(), err.remedy()),
+        Err(err) => return failed(name, err),
     };
     let expected = config.account.as_ref().and_then(|a| a.id.as_deref());
     if let Some(expected) = expected.filter(|id| *id != caller.account) {
