@@ -228,11 +228,7 @@ impl Ec2 {
         }
         let account = settings.account.as_deref();
         if let Some((account, role)) = account.and_then(|a| Some((a, a.role.as_ref()?))) {
-            let base_scope = format!(
-                "{} {}",
-                super::base_scope(settings),
-                super::role::base_identity(&config).await
-            );
+            let base_scope = super::base_scope(settings);
             let provider = super::role::AssumedRole {
                 base: config.clone(),
                 account: account.clone(),

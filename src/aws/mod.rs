@@ -45,27 +45,36 @@ pub struct Config {
 }
 
 /// Whose credentials assume a role, for the key its credentials are kept
-/// under: the profile, the access key id in the environment, the STS
-/// endpoint and the config files. Read from the settings and the environment only.
+/// under: the profile, the config files, the STS endpoint, and every
+/// environment variable that chooses base credentials (the access key id, a
+/// digest of the session token, a web identity's role and token file, a
+/// container's credentials endpoint) — another login, a rotated key or
+/// another CI job's role gets a key of its own. Stable inputs only: asking
+/// the credentials themselves would give a new session (and key) each time
+/// for a base that is itself an assumed role.
 pub(crate) fn base_scope(config: &Config) -> String {
-    let env = |names: &[&str]| {
-        names
-            .iter()
-            .filter_map(|n| std::env::var(n).ok())
-            .find(|v| !v.is_empty())
-            .unwrap_or_default()
+    use sha2::Digest;
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    let profile = config.profile.clone().unwrap_or_else(|| env("AWS_PROFILE"));
+    let token = sha2::Sha256::digest(env("AWS_SESSION_TOKEN").as_bytes());
+    let token: String = token.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let endpoint = match env("AWS_ENDPOINT_URL_STS") {
+        e if e.is_empty() => env("AWS_ENDPOINT_URL"),
+        e => e,
     };
-    let profile = config
-        .profile
-        .clone()
-        .unwrap_or_else(|| env(&["AWS_PROFILE"]));
-    format!(
-        "profile={profile} key={} endpoint={} config={} credentials={}",
-        env(&["AWS_ACCESS_KEY_ID"]),
-        env(&["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]),
-        env(&["AWS_CONFIG_FILE"]),
-        env(&["AWS_SHARED_CREDENTIALS_FILE"]),
-    )
+    let mut scope = format!("profile={profile} endpoint={endpoint} session={token}");
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ] {
+        scope.push_str(&format!(" {name}={}", env(name)));
+    }
+    scope
 }
 
 /// The certificates of `AWS_CA_BUNDLE`, read and checked once.

@@ -177,28 +177,6 @@ impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
     }
 }
 
-/// Who the base credentials are, for the memo key: their access key id and
-/// a digest of their session token (two sessions of one profile, an SSO
-/// login as someone else, a rotated key: each its own memo entry). Empty
-/// when they cannot be had (assuming the role then fails and says why).
-pub async fn base_identity(base: &aws_config::SdkConfig) -> String {
-    use aws_credential_types::provider::ProvideCredentials;
-    let Some(provider) = base.credentials_provider() else {
-        return String::new();
-    };
-    match provider.provide_credentials().await {
-        Ok(credentials) => {
-            let token = Sha256::digest(credentials.session_token().unwrap_or_default().as_bytes());
-            let token: String = token.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            format!("base={} session={token}", credentials.access_key_id())
-        }
-        Err(err) => {
-            tracing::debug!("base credentials: {err}");
-            String::new()
-        }
-    }
-}
-
 fn remember(key: &str, held: &Held) {
     if let Ok(mut map) = in_process().lock() {
         map.insert(key.to_string(), held.clone());

@@ -165,12 +165,19 @@ async fn unchecked_marks(file: &KnownHosts, fleet: &Fleet) -> HashMap<String, St
         return missing.into_iter().map(|id| (id, why.clone())).collect();
     }
     let mut unchecked = HashMap::new();
+    let mut terminated: BTreeSet<String> = BTreeSet::new();
     for (ec2, asked) in fleet.accounts() {
         match Fleet::find_elsewhere(ec2, &asked, missing.iter().cloned().collect()).await {
             Ok(found) => unchecked.extend(
                 found
                     .into_iter()
-                    .filter(|i| i.state != "terminated")
+                    .filter(|i| {
+                        let gone = i.state == "terminated";
+                        if gone {
+                            terminated.insert(i.id.clone());
+                        }
+                        !gone
+                    })
                     .map(|i| {
                         let why = format!(
                             "its instance {} is in {}, a region this repair did not ask; not checked (add --region {})",
@@ -186,6 +193,19 @@ async fn unchecked_marks(file: &KnownHosts, fleet: &Fleet) -> HashMap<String, St
                 );
                 (id.clone(), why)
             })),
+        }
+    }
+    // With accounts configured, an instance found in none of them may live
+    // in one that is not (the profile's own, an entry since removed): only
+    // one EC2 reports terminated is known to be gone.
+    if fleet.clients.iter().any(|c| c.account().is_some()) {
+        let why = "its instance is in none of the accounts configured, and may be in one that is not; not checked (`forget ID` removes its lines)";
+        for id in &missing {
+            if !terminated.contains(id) && !fleet.gone.contains(id) {
+                unchecked
+                    .entry(id.clone())
+                    .or_insert_with(|| why.to_string());
+            }
         }
     }
     unchecked

@@ -448,10 +448,15 @@ fn drop_shared_names(outcomes: &mut [Outcome]) {
             .collect();
         if !shared.is_empty() {
             outcome.names.retain(|n| !shared.contains(n));
-            outcome.reason = Some(format!(
+            let why = format!(
                 "not recorded under {}: several instances hold that name",
                 shared.join(", ")
-            ));
+            );
+            // Appended: a mismatch or a revocation said before stays said.
+            outcome.reason = Some(match outcome.reason.take() {
+                Some(before) => format!("{before}; {why}"),
+                None => why,
+            });
             outcome.not_recorded.extend(shared);
         }
     }

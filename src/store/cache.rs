@@ -339,9 +339,18 @@ impl RoleCache {
     /// The user's role cache; `None` when the cache directory is unusable.
     pub fn open() -> Option<RoleCache> {
         let cache = Cache::open_at(Cache::default_dir()?, Duration::ZERO)?;
-        Some(RoleCache {
-            dir: cache.dir.join("roles"),
-        })
+        let dir = cache.dir.join("roles");
+        if let Err(problem) = crate::store::files::private_dir(&dir) {
+            crate::text::warn(
+                false,
+                &format!(
+                    "not keeping role credentials in {}: {problem}",
+                    dir.display()
+                ),
+            );
+            return None;
+        }
+        Some(RoleCache { dir })
     }
 
     fn path(&self, key: &str) -> Option<PathBuf> {
@@ -353,14 +362,16 @@ impl RoleCache {
 impl crate::aws::role::RoleMemo for RoleCache {
     fn get(&self, key: &str) -> Option<crate::aws::role::Held> {
         let path = self.path(key)?;
-        if let Err(problem) = crate::store::files::secret_file(&path) {
-            tracing::debug!(
-                "ignoring cached role credentials {}: {problem}",
-                path.display()
-            );
-            return None;
+        match crate::store::files::read_secret(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+            Err(problem) => {
+                tracing::debug!(
+                    "ignoring cached role credentials {}: {problem}",
+                    path.display()
+                );
+                None
+            }
         }
-        serde_json::from_slice(&fs::read(&path).ok()?).ok()
     }
 
     fn put(&self, key: &str, held: &crate::aws::role::Held) {
@@ -371,6 +382,25 @@ impl crate::aws::role::RoleMemo for RoleCache {
             scope: String::new(),
         };
         cache.write(&path, held);
+        self.remove_expired();
+    }
+}
+
+impl RoleCache {
+    /// Credentials past their expiry are of no use to anyone: removed.
+    fn remove_expired(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let expired = crate::store::files::read_secret(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<crate::aws::role::Held>(&b).ok())
+                .is_some_and(|held| held.expires_at < now());
+            if expired {
+                let _ = fs::remove_file(&path);
+            }
+        }
     }
 }
 

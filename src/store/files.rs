@@ -48,14 +48,24 @@ pub fn private_file(file: &std::path::Path) -> Result<(), String> {
     owned_privately(&meta, "600")
 }
 
-/// Why a file holding secrets (assumed-role credentials) cannot be used:
-/// it must be a regular file of the user's own that no one else may read
-/// or write (0600).
+/// Reads a file holding secrets (assumed-role credentials): it must be a
+/// regular file of the user's own that no one else may read or write
+/// (0600). Opened without following a symlink, and checked as opened, so
+/// it cannot be swapped between the check and the read.
 ///
 /// # Errors
 /// The problem, with its fix, as a sentence fragment.
-pub fn secret_file(file: &Path) -> Result<(), String> {
-    let meta = std::fs::symlink_metadata(file).map_err(|e| format!("cannot read it ({e})"))?;
+pub fn read_secret(file: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_flags::NOFOLLOW | libc_flags::NONBLOCK)
+        .open(file)
+        .map_err(|e| format!("cannot open it ({e})"))?;
+    let meta = opened
+        .metadata()
+        .map_err(|e| format!("cannot read it ({e})"))?;
     if !meta.is_file() {
         return Err("it is not a regular file; remove it".into());
     }
@@ -66,7 +76,21 @@ pub fn secret_file(file: &Path) -> Result<(), String> {
             mode_text(&meta)
         ));
     }
-    Ok(())
+    let mut bytes = Vec::new();
+    Read::by_ref(&mut opened)
+        .take(SECRET_FILE_LIMIT)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    Ok(bytes)
+}
+
+/// The most a file of secrets may hold: one set of credentials is ~2 KiB.
+const SECRET_FILE_LIMIT: u64 = 64 << 10;
+
+/// `open(2)` flags, named.
+mod libc_flags {
+    pub const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    pub const NONBLOCK: i32 = rustix::fs::OFlags::NONBLOCK.bits() as i32;
 }
 
 /// The most a file of trust anchors may hold: a system bundle is about 200 KiB.

@@ -152,11 +152,17 @@ pub async fn locate(
     let clients: Vec<Ec2> = homes.iter().flat_map(Home::clients).collect();
     let searched = search_for(&clients, target, options).await?;
     let (mut found, dns_said) = (searched.found, searched.dns_said);
+    // One account reached two ways (a profile entry and a role) finds the
+    // same instance twice: it is one holder.
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|(_, i)| seen.insert(i.id.clone()));
     // Places that could not be asked: accounts, or regions of one.
     let mut failed: Vec<Error> = homes.iter().filter_map(Home::failure).collect();
     failed.extend(searched.failed);
-    // Every running holder counts towards ambiguity, wherever it is: one
-    // place's several, and the ones without an address on the side asked.
+    // Every holder counts towards ambiguity, wherever it is: one place's
+    // several, the ones without an address on the side asked, and a
+    // stopped or pending one (another account's running instance of that
+    // name must not win while the one meant is down).
     let mut holders: Vec<String> = found
         .iter()
         .map(|(ec2, i)| format!("{} in {}", i.id, ec2.place()))
@@ -171,6 +177,12 @@ pub async fn locate(
             Error::NoAddress { ref id, .. } => {
                 holders.push(format!("{id} in {place}"));
                 unusable.push(err);
+            }
+            Error::NotRunning {
+                ref id, ref state, ..
+            } => {
+                holders.push(format!("{id} ({state}) in {place}"));
+                stopped.push(err);
             }
             err => stopped.push(err),
         }
@@ -382,13 +394,19 @@ pub async fn find_any_in(
             .await;
     let mut found = Vec::new();
     let mut failed: Vec<Error> = homes.iter().filter_map(Home::failure).collect();
+    let mut dns_said = None;
     for (ec2, answer) in clients.iter().zip(answers) {
         match answer {
             Ok(Some(instance)) => found.push(instance),
             Ok(None) => {}
             Err(Error::Aws(err)) => failed.push(in_account(ec2.account(), err)),
+            // Where DNS leads, this place holds nothing; another may.
+            Err(err @ Error::DnsNotAnInstance { .. }) => dns_said = Some(err),
             Err(err) => return Err(err),
         }
+    }
+    if let (true, Some(err)) = (found.is_empty() && failed.is_empty(), dns_said) {
+        return Err(err);
     }
     found.sort_by_key(|i| i.state != "running");
     let running: Vec<&Instance> = found.iter().filter(|i| i.state == "running").collect();

@@ -26,6 +26,11 @@ fn configure(sim: &Sim) {
     fs::write(dir.join("config.toml"), text).unwrap();
 }
 
+/// The keys `id`'s sshd holds now.
+fn keys_of(sim: &Sim, id: &str) -> Vec<String> {
+    sim.host_keys()[id].clone()
+}
+
 fn count(calls: &[String], action: &str) -> usize {
     calls.iter().filter(|c| *c == action).count()
 }
@@ -109,6 +114,20 @@ fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_am
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("alpha (111111111111), beta (222222222222), gamma (333333333333)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The instance meant is stopped; another account's running one of that
+    // name does not win meanwhile.
+    let queue_b = sim.launch(Launch::named("queue").in_account(B));
+    let queue_c = sim.launch(Launch::named("queue").in_account(C));
+    sim.stop_in(B, &queue_b.id);
+    let out = sim.run_bin(&["fetch", "queue"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{} (stopped) in us-east-1 of beta", queue_b.id))
+            && stderr(&out).contains(&queue_c.id),
         "{}",
         stderr(&out)
     );
@@ -302,6 +321,21 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
         assert_eq!(entry["account"], account, "{entry}");
     }
 
+    // An instance of the profile's own account, recorded without the
+    // accounts (another config): no configured account holds it.
+    let own = sim.launch(Launch::named("own"));
+    let mut fetch = sim.bin();
+    fetch.env("XDG_CONFIG_HOME", sim.path("no-config")).args([
+        "fetch",
+        "--write",
+        "--known-hosts",
+        file,
+        &own.id,
+    ]);
+    let out = run(fetch, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(keygen_find(&kh, &own.ip), keys_of(&sim, &own.id));
+
     // beta's role breaks (its cached session gone too: a fresh machine, or an
     // hour later); alpha's web and beta's db are terminated.
     sim.deny_role(&Sim::role_in(B), true);
@@ -368,10 +402,17 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
     );
     assert_eq!(keygen_find(&kh, "cache"), keys[&cache.id]);
 
-    // With beta back, its terminated instance's lines go.
+    // With beta back, its terminated instance's lines go; the own
+    // account's instance, in no configured account, keeps its lines.
     sim.deny_role(&Sim::role_in(B), false);
     let out = sim.run_bin(&["repair", "--prune", "--known-hosts", file]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("in none of the accounts configured, and may be in one that is not"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(keygen_find(&kh, &own.ip), keys_of(&sim, &own.id));
     assert!(
         keygen_find(&kh, &db.ip).is_empty(),
         "{}",

@@ -688,6 +688,14 @@ impl Sim {
             .expect("TerminateInstances");
     }
 
+    /// Stops an instance of another account.
+    pub fn stop_in(&self, account: &str, id: &str) {
+        let client = self.ec2_client(None, Some(account));
+        self.rt
+            .block_on(client.stop_instances().instance_ids(id).send())
+            .expect("StopInstances");
+    }
+
     pub fn terminate(&self, id: &str) {
         self.rt
             .block_on(self.ec2.terminate_instances().instance_ids(id).send())
