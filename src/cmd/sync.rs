@@ -104,6 +104,9 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
     ))?;
     outcomes.sort_by(|a, b| (&a.region, &a.instance).cmp(&(&b.region, &b.instance)));
     drop_shared_names(&mut outcomes);
+    if unreachable > 0 {
+        drop_names_others_may_hold(&mut outcomes);
+    }
 
     if args.dry_run {
         let file = known_hosts::read(&path)?;
@@ -446,20 +449,50 @@ fn drop_shared_names(outcomes: &mut [Outcome]) {
             .filter(|n| seen.get(&n.to_ascii_lowercase()).copied().unwrap_or(0) > 1)
             .cloned()
             .collect();
-        if !shared.is_empty() {
-            outcome.names.retain(|n| !shared.contains(n));
-            let why = format!(
-                "not recorded under {}: several instances hold that name",
-                shared.join(", ")
-            );
-            // Appended: a mismatch or a revocation said before stays said.
-            outcome.reason = Some(match outcome.reason.take() {
-                Some(before) => format!("{before}; {why}"),
-                None => why,
-            });
-            outcome.not_recorded.extend(shared);
-        }
+        leave_out(outcome, shared, "several instances hold that name");
     }
+}
+
+/// With an account that could not be asked, only the names AWS hands out
+/// once (the id, public addresses and DNS names) are recorded: a Name tag or
+/// a private address could be held in that account too.
+fn drop_names_others_may_hold(outcomes: &mut [Outcome]) {
+    for outcome in outcomes.iter_mut() {
+        let unique = |name: &String| {
+            let bare = crate::trust::names::bare_host(name);
+            bare == outcome.instance
+                || outcome
+                    .public_names
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(bare))
+        };
+        let others: Vec<String> = outcome
+            .names
+            .iter()
+            .filter(|n| !unique(n))
+            .cloned()
+            .collect();
+        leave_out(
+            outcome,
+            others,
+            "an account that could not be asked could hold that name too",
+        );
+    }
+}
+
+/// Takes `names` out of what `outcome` records, saying why.
+fn leave_out(outcome: &mut Outcome, names: Vec<String>, why: &str) {
+    if names.is_empty() {
+        return;
+    }
+    outcome.names.retain(|n| !names.contains(n));
+    let why = format!("not recorded under {}: {why}", names.join(", "));
+    // Appended: a mismatch or a revocation said before stays said.
+    outcome.reason = Some(match outcome.reason.take() {
+        Some(before) => format!("{before}; {why}"),
+        None => why,
+    });
+    outcome.not_recorded.extend(names);
 }
 
 /// Sets a verified outcome's status to what recording it does to `file`.

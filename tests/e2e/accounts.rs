@@ -344,13 +344,35 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
     sim.terminate_in(B, &db.id);
     let before = fs::read_to_string(&kh).unwrap();
 
-    // sync: beta is said once, the others synced, the exit says an account was skipped.
-    let out = sim.run_bin(&["sync", "--known-hosts", file]);
+    // sync: beta is said once, the others synced, the exit says an account
+    // was skipped. A Name tag is not recorded meanwhile: beta could hold it too.
+    let out = sim.run_bin(&["sync", "--json", "--aliases", "--known-hosts", file]);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("account beta (222222222222)"),
+    assert_eq!(
+        stderr(&out).matches("account beta (222222222222)").count(),
+        1,
         "{}",
         stderr(&out)
+    );
+    let report = json(&out);
+    let gamma = report["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["instance"] == cache.id.as_str())
+        .unwrap();
+    assert_eq!(gamma["status"], "unchanged", "{gamma}");
+    assert_eq!(
+        gamma["not_recorded"],
+        serde_json::json!(["cache"]),
+        "{gamma}"
+    );
+    assert!(
+        gamma["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could hold that name too"),
+        "{gamma}"
     );
 
     // repair --prune removes the lines of alpha's terminated instance, none of beta's.
