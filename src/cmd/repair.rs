@@ -97,7 +97,9 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
                     }),
             );
         fleet.reach_warning("lines its instances may hold are not judged, and never pruned");
-        let unchecked = unchecked_marks(&file, &fleet).await;
+        let asked_accounts = asked_accounts(settings, &fleet);
+        let owner_of = |id: &str| cache.as_ref()?.instance(id)?.account;
+        let missing = missing_marks(&file, &fleet, owner_of, &asked_accounts).await;
         let publisher = match &sources.store {
             Some(url) if !args.dry_run => {
                 let base = Ec2::new(&settings.aws).await?;
@@ -105,7 +107,7 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
             }
             _ => None,
         };
-        let lines = ec2_lines(&file, &fleet, &ports, &unchecked);
+        let lines = ec2_lines(&file, &fleet, &ports, &missing);
         let ids: BTreeSet<String> = lines
             .iter()
             .flat_map(|l| l.held.iter().map(|(_, id)| id.clone()))
@@ -142,50 +144,52 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
     )
 }
 
-/// The instances of the file's marked lines that no region asked holds,
-/// but that may live in another (or in an account that could not be
-/// asked): each with why its lines are not judged (and never pruned). An
-/// instance found nowhere is gone: its lines are orphaned, as before.
-async fn unchecked_marks(file: &KnownHosts, fleet: &Fleet) -> HashMap<String, String> {
+/// What became of the instances of marked lines that no place asked holds.
+#[derive(Default)]
+struct Missing {
+    /// Those that may live elsewhere, with why their lines are not judged.
+    unchecked: HashMap<String, String>,
+    /// Those known to be gone: their lines are orphaned.
+    gone: BTreeSet<String>,
+}
+
+/// The instances of the file's marked lines that no place asked holds:
+/// those that may live elsewhere (another region, an account that could
+/// not be asked or is not configured), each with why its lines are not
+/// judged (and never pruned); and those known to be gone (terminated, or
+/// unknown to the account that owned them), whose lines are orphaned.
+async fn missing_marks(
+    file: &KnownHosts,
+    fleet: &Fleet,
+    owner_of: impl Fn(&str) -> Option<String>,
+    asked_accounts: &BTreeSet<String>,
+) -> Missing {
     let missing: BTreeSet<String> = file
         .entries()
         .filter_map(|(_, e)| e.marked_instance())
         .filter(|id| fleet.by_id(id).is_none())
         .map(str::to_string)
         .collect();
-    if missing.is_empty() {
-        return HashMap::new();
-    }
-    if !fleet.unreachable.is_empty() {
-        let missing = missing.into_iter().filter(|id| !fleet.gone.contains(id));
-        let why = format!(
-            "its instance is in none of the accounts asked, and {} could not be asked; not checked",
-            fleet.unreachable_accounts()
-        );
-        return missing.into_iter().map(|id| (id, why.clone())).collect();
-    }
+    let mut gone: BTreeSet<String> = missing.intersection(&fleet.gone).cloned().collect();
     let mut unchecked = HashMap::new();
-    let mut terminated: BTreeSet<String> = BTreeSet::new();
+    if missing.is_empty() {
+        return Missing { unchecked, gone };
+    }
     for (ec2, asked) in fleet.accounts() {
         match Fleet::find_elsewhere(ec2, &asked, missing.iter().cloned().collect()).await {
-            Ok(found) => unchecked.extend(
-                found
-                    .into_iter()
-                    .filter(|i| {
-                        let gone = i.state == "terminated";
-                        if gone {
-                            terminated.insert(i.id.clone());
-                        }
-                        !gone
-                    })
-                    .map(|i| {
-                        let why = format!(
-                            "its instance {} is in {}, a region this repair did not ask; not checked (add --region {})",
-                            i.id, i.region, i.region
-                        );
-                        (i.id, why)
-                    }),
-            ),
+            Ok(found) => {
+                for i in found {
+                    if i.state == "terminated" {
+                        gone.insert(i.id);
+                        continue;
+                    }
+                    let why = format!(
+                        "its instance {} is in {}, a region this repair did not ask; not checked (add --region {})",
+                        i.id, i.region, i.region
+                    );
+                    unchecked.insert(i.id, why);
+                }
+            }
             Err(err) => unchecked.extend(missing.iter().map(|id| {
                 let why = format!(
                     "{id} is in none of the regions asked ({}), and the others could not be asked ({err}); not checked",
@@ -195,20 +199,47 @@ async fn unchecked_marks(file: &KnownHosts, fleet: &Fleet) -> HashMap<String, St
             })),
         }
     }
-    // With accounts configured, an instance found in none of them may live
-    // in one that is not (the profile's own, an entry since removed): only
-    // one EC2 reports terminated is known to be gone.
-    if fleet.clients.iter().any(|c| c.account().is_some()) {
-        let why = "its instance is in none of the accounts configured, and may be in one that is not; not checked (`forget ID` removes its lines)";
-        for id in &missing {
-            if !terminated.contains(id) && !fleet.gone.contains(id) {
-                unchecked
-                    .entry(id.clone())
-                    .or_insert_with(|| why.to_string());
-            }
+    // One account: found nowhere, it is gone. With accounts configured, only
+    // if the account that owned it (as recorded when it was verified) was
+    // asked: otherwise it may live in one not asked or not configured.
+    let configured =
+        fleet.clients.iter().any(|c| c.account().is_some()) || !fleet.unreachable.is_empty();
+    let why = if fleet.unreachable.is_empty() {
+        "its instance is in none of the accounts configured, and may be in one that is not; not checked (`forget ID` removes its lines)".to_string()
+    } else {
+        format!(
+            "its instance is in none of the accounts asked, and {} could not be asked; not checked",
+            fleet.unreachable_accounts()
+        )
+    };
+    for id in missing {
+        if gone.contains(&id) || unchecked.contains_key(&id) {
+            continue;
+        }
+        let owner_asked = owner_of(&id).is_some_and(|owner| asked_accounts.contains(&owner));
+        if !configured || owner_asked {
+            gone.insert(id);
+        } else {
+            unchecked.insert(id, why.clone());
         }
     }
-    unchecked
+    Missing { unchecked, gone }
+}
+
+/// The ids of the accounts that were asked: those configured with an id,
+/// and the owners of the instances they answered with.
+fn asked_accounts(settings: &Settings, fleet: &Fleet) -> BTreeSet<String> {
+    let unreachable: BTreeSet<&str> = fleet
+        .unreachable
+        .iter()
+        .map(|u| u.account.as_str())
+        .collect();
+    let configured = settings.accounts.iter().filter_map(|config| {
+        let account = config.account.as_deref()?;
+        (!unreachable.contains(account.label().as_str())).then(|| account.id.clone())?
+    });
+    let answered = fleet.instances.iter().filter_map(|i| i.account.clone());
+    configured.chain(answered).collect()
 }
 
 /// A known_hosts line that names EC2 hosts, before its keys are judged.
@@ -244,7 +275,7 @@ fn ec2_lines(
     file: &KnownHosts,
     fleet: &Fleet,
     ports: &BTreeSet<u16>,
-    unchecked: &HashMap<String, String>,
+    missing: &Missing,
 ) -> Vec<Ec2Line> {
     let on_ports =
         |bare: &str| -> Vec<String> { ports.iter().map(|&p| lookup_name(bare, p)).collect() };
@@ -274,7 +305,7 @@ fn ec2_lines(
             ambiguous: Vec::new(),
             orphaned: Vec::new(),
             not_ours: Vec::new(),
-            unchecked: mark.and_then(|id| unchecked.get(id)).cloned(),
+            unchecked: mark.and_then(|id| missing.unchecked.get(id)).cloned(),
             moved: Vec::new(),
         };
         let marked_live = mark.and_then(|id| fleet.by_id(id));
@@ -325,7 +356,7 @@ fn ec2_lines(
         }
         // An instance EC2 reports terminated is gone, whichever account
         // could not be asked; any other line's names may be held there.
-        let surely_gone = mark.is_some_and(|id| fleet.gone.contains(id));
+        let surely_gone = mark.is_some_and(|id| missing.gone.contains(id));
         if found.unchecked.is_none()
             && !found.orphaned.is_empty()
             && !fleet.unreachable.is_empty()

@@ -37,6 +37,10 @@ pub struct InstanceRecord {
     pub keys: Vec<String>,
     pub source: String,
     pub verified_at: u64,
+    /// The account that owned it, as EC2 said (absent in older records):
+    /// once that account is asked and knows it no more, it is gone.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 impl InstanceRecord {
@@ -46,6 +50,7 @@ impl InstanceRecord {
             keys: keys.iter().map(|k| KeyText::of(k).to_string()).collect(),
             source: source.to_string(),
             verified_at: now(),
+            account: None,
         }
     }
 

@@ -393,7 +393,7 @@ impl Cold {
     pub fn remember(&self, cache: Option<&Cache>, keys: &[PublicKey], at: Remembered<'_>) {
         let Some(cache) = cache else { return };
         if !matches!(self.source, Source::Memo | Source::Known) {
-            remember_keys(cache, &self.instance.id, keys, self.source.label());
+            remember_keys(cache, &self.instance, keys, self.source.label());
         }
         cache.put_name(&NameRecord {
             name: at.lookup_name.to_string(),
@@ -530,20 +530,23 @@ pub async fn keys_without_connection(
     .await?;
     let (keys, source) = found?;
     if let (Some(cache), false) = (cache, matches!(cold.source, Source::Memo)) {
-        remember_keys(cache, &cold.instance.id, &keys, source);
+        remember_keys(cache, &cold.instance, &keys, source);
     }
     Ok(cold.found(keys, source))
 }
 
-/// Remembers `keys` as verified for instance `id` by the source `label`.
+/// Remembers `keys` as verified for `instance` (and its owner) by the source `label`.
 /// What the team store vouched for never replaces what a source verified:
 /// the stronger label decides whether a Systems Manager read contradicting
 /// it is refused.
-fn remember_keys(cache: &Cache, id: &str, keys: &[PublicKey], label: &str) {
-    if label == "store" && cache.instance(id).is_some() {
+fn remember_keys(cache: &Cache, instance: &Instance, keys: &[PublicKey], label: &str) {
+    if label == "store" && cache.instance(&instance.id).is_some() {
         return;
     }
-    cache.put_instance(&InstanceRecord::new(id, keys, label));
+    cache.put_instance(&InstanceRecord {
+        account: instance.account.clone(),
+        ..InstanceRecord::new(&instance.id, keys, label)
+    });
 }
 
 /// An instance's keys as [`keys_without_connection`] found them.

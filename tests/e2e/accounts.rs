@@ -266,6 +266,7 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
     let web = sim.launch(Launch::named("web").in_account(A));
     let db = sim.launch(Launch::named("db").in_account(B));
     let cache = sim.launch(Launch::named("cache").in_account(C));
+    let old = sim.launch(Launch::named("old").in_account(A));
     let keys = sim.host_keys();
     let kh = sim.path("known_hosts");
     let file = kh.to_str().unwrap();
@@ -305,7 +306,7 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
     fetched.sort();
     fetched.dedup();
     assert_eq!(fetched, keys[&db.id], "{}", stdout(&out));
-    assert_eq!(report["added"], 3, "{report:#}");
+    assert_eq!(report["added"], 4, "{report:#}");
     for (instance, account) in [
         (&web, "alpha (111111111111)"),
         (&db, "beta (222222222222)"),
@@ -342,6 +343,9 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
     fs::remove_dir_all(sim.home().join(".cache/ec2-hostkey/roles")).unwrap();
     sim.terminate_in(A, &web.id);
     sim.terminate_in(B, &db.id);
+    // alpha's `old` was terminated long ago: EC2 no longer knows it.
+    sim.terminate_in(A, &old.id);
+    sim.vanish(&old.id);
     let before = fs::read_to_string(&kh).unwrap();
 
     // sync: beta is said once, the others synced, the exit says an account
@@ -389,6 +393,10 @@ fn sync_covers_every_account_and_repair_never_prunes_lines_of_an_account_it_coul
         stderr(&out)
     );
     assert!(keygen_find(&kh, "web").is_empty());
+    assert!(
+        keygen_find(&kh, &old.ip).is_empty(),
+        "alpha was asked and knows its instance no more: gone"
+    );
     assert_eq!(
         keygen_find(&kh, &db.ip),
         keys[&db.id],

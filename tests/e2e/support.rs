@@ -498,6 +498,17 @@ impl Sim {
         format!("arn:aws:iam::{account}:role/ec2-hostkey")
     }
 
+    /// Makes EC2 forget a terminated instance, as AWS does an hour later.
+    pub fn vanish(&self, id: &str) {
+        assert_eq!(
+            http_get(
+                self.port,
+                &format!("/_sim/vanish?id={}", percent_encode(id))
+            ),
+            "ok"
+        );
+    }
+
     /// Makes AssumeRole of `role` refused (`allow`: lifts that).
     pub fn deny_role(&self, role: &str, deny: bool) {
         let verb = if deny { "deny" } else { "allow" };

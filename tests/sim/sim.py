@@ -44,7 +44,8 @@ the next N (default: all) calls of ACTION, after M that succeed, fail as AWS wou
 (RequestLimitExceeded), unavailable (HTTP 503), internal (HTTP 500),
 unauthorized (UnauthorizedOperation), expired (RequestExpired), slow (answer
 S seconds after the call arrived, moto's own work included: a round trip to
-a distant API, which does its work in parallel for parallel calls). GET /_sim/fault/clear removes them. GET /_sim/role?deny=ARN makes AssumeRole of that role
+a distant API, which does its work in parallel for parallel calls). GET /_sim/fault/clear removes them. GET /_sim/vanish?id=ID removes an instance from EC2's answers altogether, as
+AWS does about an hour after termination. GET /_sim/role?deny=ARN makes AssumeRole of that role
 refused (AccessDenied, as a trust policy that does not name the caller), ?allow=ARN lifts it;
 moto itself lets anyone assume any role, and keeps each account's resources apart (credentials
 from AssumeRole act in the role's account). GET /_sim/host-cert?id=ID&cert=TEXT[&cert=…]
@@ -734,6 +735,11 @@ def harness_app(moto_app):
             if "state" in params:
                 SIM.endpoints.set_state(params["id"][0], params["state"][0])
             return text_response(start_response, "200 OK", "ok")
+        if path == "/_sim/vanish":
+            # As AWS does about an hour after termination: EC2 no longer knows the instance.
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            gone = vanish(params.get("id", [""])[0])
+            return text_response(start_response, "200 OK" if gone else "404 Not Found", "ok" if gone else "no such instance")
         if path == "/_sim/role":
             params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
             for arn in params.get("deny", []):
@@ -1102,6 +1108,25 @@ def fault_response(kind, action, start_response):
     ).encode()
     start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def vanish(instance_id):
+    """Removes a terminated instance from every account's and region's backend."""
+    from moto.ec2.models import ec2_backends
+    found = False
+    for account in list(ec2_backends.keys()):
+        regions = ec2_backends[account]
+        for region in list(regions.keys()):
+            backend = regions[region]
+            for res_id, reservation in list(backend.reservations.items()):
+                kept = [i for i in reservation.instances if i.id != instance_id]
+                if len(kept) != len(reservation.instances):
+                    found = True
+                    if kept:
+                        reservation.instances = kept
+                    else:
+                        del backend.reservations[res_id]
+    return found
 
 
 def sts_denied(role, start_response):
