@@ -122,8 +122,6 @@ impl Settings {
     /// `--account` names no configured account.
     fn accounts(&self, wanted: Option<&str>, region_flag: bool) -> Result<Vec<aws::Config>> {
         use crate::error::ConfigError;
-        let memo = crate::store::cache::RoleCache::open()
-            .map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn aws::role::RoleMemo>);
         let entries = &self.file.accounts;
         if entries.is_empty() {
             if let Some(wanted) = wanted {
@@ -164,6 +162,8 @@ impl Settings {
             }
             .into());
         }
+        let memo = crate::store::cache::RoleCache::open()
+            .map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn aws::role::RoleMemo>);
         Ok(chosen
             .into_iter()
             .map(|entry| aws::Config {

@@ -64,6 +64,18 @@ fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_am
         );
     }
 
+    // Warm: the same connections again ask AWS nothing, roles included.
+    sim.reset_calls();
+    for host in [web.id.as_str(), "db"] {
+        let out = sim.ssh(host, &kh, "", &["true"]);
+        assert!(out.status.success(), "ssh {host}: {}", stderr(&out));
+    }
+    assert_eq!(
+        sim.calls(),
+        Vec::<String>::new(),
+        "the warm path makes no API call"
+    );
+
     // KnownHostsCommand (no file written) for gamma's instance by its address.
     let empty = sim.path("empty_known_hosts");
     fs::write(&empty, "").unwrap();
