@@ -27,6 +27,13 @@ use crate::trust::resolve::Target;
 struct Report {
     target: String,
     instance: String,
+    region: String,
+    /// The account that owns it, as EC2 says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    /// The `[[accounts]]` entry it was found in (`name (id)`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<String>,
     names: Vec<String>,
     source: &'static str,
     /// Who verified and when, when the team store's record vouched.
@@ -155,6 +162,9 @@ pub fn run(settings: &Settings, args: &FetchArgs) -> Result<()> {
             presented,
             target: target.clone(),
             instance: cold.instance.id.clone(),
+            region: cold.instance.region.clone(),
+            account: cold.instance.account.clone(),
+            account_name: cold.instance.account_name.clone(),
             names,
             source,
             verified_by: cold.source.verified_by(),

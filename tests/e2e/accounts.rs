@@ -167,9 +167,13 @@ fn ssh_reaches_instances_in_every_account_by_id_and_name_and_a_shared_name_is_am
         3,
         "three accounts asked"
     );
-    let out = sim.run_bin(&["fetch", "--account", "delta", "web"]);
+    let out = sim.run_bin(&["fetch", "--json", "--account", "delta", "web"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains(&web_d.ip), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report[0]["instance"], web_d.id.as_str(), "{report:#}");
+    assert_eq!(report[0]["account"], D);
+    assert_eq!(report[0]["account_name"], "delta (444444444444)");
+    assert_eq!(report[0]["region"], "us-east-1");
 }
 
 #[test]
