@@ -449,7 +449,6 @@ impl Settings {
     /// What a lookup through the trust policy needs.
     pub fn lookup<'a>(&'a self, sources: &'a Sources) -> Lookup<'a> {
         Lookup {
-            aws: &self.aws,
             accounts: &self.accounts,
             resolve: self.resolve,
             sources,

@@ -229,7 +229,7 @@ impl Cache {
     }
 
     pub fn put_instance(&self, record: &InstanceRecord) {
-        self.write(&self.instance_path(&record.id), record);
+        write_json(&self.instance_path(&record.id), record);
     }
 
     /// Stores a name's record under this cache's scope.
@@ -238,7 +238,7 @@ impl Cache {
             scope: self.scope.clone(),
             ..record.clone()
         };
-        self.write(&self.name_path(&record.name), &record);
+        write_json(&self.name_path(&record.name), &record);
     }
 
     /// The region S3 said a bucket lives in (a fact of the bucket, not
@@ -255,7 +255,7 @@ impl Cache {
 
     pub fn put_bucket_region(&self, bucket: &str, region: &str) {
         if let Some(path) = self.bucket_path(bucket) {
-            self.write_bytes(&path, region.as_bytes());
+            write_bytes(&path, region.as_bytes());
         }
     }
 
@@ -303,30 +303,6 @@ impl Cache {
                 tracing::debug!("ignoring corrupt cache file {}: {e}", path.display());
                 None
             }
-        }
-    }
-
-    /// Best effort: a cache that cannot be written only costs speed.
-    fn write<T: Serialize>(&self, path: &Path, value: &T) {
-        match serde_json::to_vec(value) {
-            Ok(bytes) => self.write_bytes(path, &bytes),
-            Err(e) => tracing::debug!("cannot encode cache file {}: {e}", path.display()),
-        }
-    }
-
-    fn write_bytes(&self, path: &Path, bytes: &[u8]) {
-        let result = (|| -> std::io::Result<()> {
-            let dir = path.parent().expect("cache files live in a directory");
-            let mut temp = tempfile::Builder::new()
-                .prefix(".tmp")
-                .permissions(fs::Permissions::from_mode(0o600))
-                .tempfile_in(dir)?;
-            temp.write_all(bytes)?;
-            temp.persist(path).map_err(|e| e.error)?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            tracing::debug!("cannot write cache file {}: {e}", path.display());
         }
     }
 }
@@ -381,12 +357,7 @@ impl crate::aws::role::RoleMemo for RoleCache {
 
     fn put(&self, key: &str, held: &crate::aws::role::Held) {
         let Some(path) = self.path(key) else { return };
-        let cache = Cache {
-            dir: self.dir.clone(),
-            ttl: Duration::ZERO,
-            scope: String::new(),
-        };
-        cache.write(&path, held);
+        write_json(&path, held);
         self.remove_expired();
     }
 }
@@ -406,6 +377,31 @@ impl RoleCache {
                 let _ = fs::remove_file(&path);
             }
         }
+    }
+}
+
+/// Best effort: a cache that cannot be written only costs speed. Private
+/// (0600), written whole and renamed into place.
+fn write_json<T: Serialize>(path: &Path, value: &T) {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => write_bytes(path, &bytes),
+        Err(e) => tracing::debug!("cannot encode cache file {}: {e}", path.display()),
+    }
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) {
+    let result = (|| -> std::io::Result<()> {
+        let dir = path.parent().expect("cache files live in a directory");
+        let mut temp = tempfile::Builder::new()
+            .prefix(".tmp")
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(dir)?;
+        temp.write_all(bytes)?;
+        temp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        tracing::debug!("cannot write cache file {}: {e}", path.display());
     }
 }
 

@@ -182,7 +182,6 @@ pub struct Carried {
 impl Connection<'_> {
     fn lookup_with<'a>(&'a self, sources: &'a Sources) -> policy::Lookup<'a> {
         policy::Lookup {
-            aws: self.aws,
             accounts: self.accounts,
             resolve: self.resolve,
             sources,

@@ -49,8 +49,6 @@ use crate::trust::{seed, sources, ssm};
 /// What a lookup needs from the command line (built once, by `cmd`).
 #[derive(Debug, Clone, Copy)]
 pub struct Lookup<'a> {
-    /// The base AWS settings (the team store, the seeds' bucket).
-    pub aws: &'a aws::Config,
     /// The accounts instances are looked up in.
     pub accounts: &'a [aws::Config],
     pub resolve: resolve::Options,

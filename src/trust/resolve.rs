@@ -327,7 +327,10 @@ async fn search(clients: &[Ec2], target: &Target, ask: &Ask<'_>, options: Option
     searched
 }
 
-/// The one running instance `ask` finds in `ec2`'s place.
+/// The one running instance `ask` finds in `ec2`'s place (an account's region).
+///
+/// # Errors
+/// None or several match, the instance is not running, or the API failed.
 async fn find_by(
     ec2: &Ec2,
     target: &Target,
@@ -362,7 +365,7 @@ async fn search_other_regions(
         let ec2 = home.in_region(&region);
         let target = target.clone();
         searches.spawn(async move {
-            let found = find_instance(&ec2, &target, options).await;
+            let found = find_by(&ec2, &target, &Ask::Target, options).await;
             (ec2, found)
         });
     }
@@ -432,21 +435,6 @@ pub async fn find_any_in(
         (None, Some(err)) => Err(err),
         (None, None) => Ok(None),
     }
-}
-
-/// Finds the one running instance `target` names in `ec2`'s region.
-///
-/// # Errors
-/// None or several match, the instance is not running, or the API failed.
-pub async fn find_instance(
-    ec2: &Ec2,
-    target: &Target,
-    options: Options,
-) -> Result<Instance, Error> {
-    let (found, side) = candidates(ec2, target, options).await?;
-    let mut instance = pick(target, found, &ec2.region())?;
-    choose_side(&mut instance, side, options.address)?;
-    Ok(instance)
 }
 
 /// The instance `target` names in any state (running first), for commands
