@@ -140,7 +140,20 @@ impl Config {
             loader = loader.region(aws_config::Region::new(region.to_string()));
         }
         if let Some(profile) = &self.profile {
-            loader = loader.profile_name(profile);
+            // A profile given explicitly (--profile, the config file, an
+            // [[accounts]] entry) is that profile's credentials, as the AWS
+            // CLI's --profile: the default chain would take keys from the
+            // environment first and reach another account silently.
+            let provider_config = aws_config::provider_config::ProviderConfig::default()
+                .with_http_client(self.https_client())
+                .with_region(region.map(|r| aws_config::Region::new(r.to_string())));
+            let credentials = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(profile)
+                .build();
+            loader = loader
+                .profile_name(profile)
+                .credentials_provider(credentials);
         }
         loader.http_client(self.https_client())
     }

@@ -11,6 +11,7 @@ const A: &str = "111111111111";
 const B: &str = "222222222222";
 const C: &str = "333333333333";
 const D: &str = "444444444444";
+const E: &str = "555555555555";
 
 /// Three accounts, each a role assumed with the test's base credentials.
 fn configure(sim: &Sim) {
@@ -544,4 +545,67 @@ fn assumed_role_credentials_are_cached_privately_expire_and_are_never_printed() 
     let renewed: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
     assert!(renewed["expires_at"].as_u64().unwrap() > 1_000_000_000);
     assert_eq!(mode(&files[1]), 0o600, "replaced by a private file");
+}
+
+#[test]
+fn a_profile_entry_reaches_its_own_account_even_with_keys_in_the_environment() {
+    let sim = Sim::start();
+    // The environment holds the base account's keys (AWS_ACCESS_KEY_ID): a
+    // profile named in the config file still decides, as the AWS CLI's --profile.
+    let env = sim.profile_in("echo", E);
+    let dir = sim.home().join(".config/ec2-hostkey");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("config.toml"),
+        format!(
+            "regions = [\"us-east-1\"]\n\n[[accounts]]\nname = \"echo\"\nprofile = \"echo\"\nid = \"{E}\"\n\n[[accounts]]\nname = \"alpha\"\nrole_arn = \"{}\"\n",
+            Sim::role_in(A)
+        ),
+    )
+    .unwrap();
+    let svc = sim.launch(Launch::named("svc").in_account(E));
+    let kh = sim.path("known_hosts");
+    let run_with = |args: &[&str]| {
+        let mut cmd = sim.bin();
+        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .args(args);
+        run(cmd, None)
+    };
+    for target in [svc.id.as_str(), "svc"] {
+        let out = run_with(&[
+            "fetch",
+            "--write",
+            "--known-hosts",
+            kh.to_str().unwrap(),
+            target,
+        ]);
+        assert!(out.status.success(), "{target}: {}", stderr(&out));
+    }
+    assert_eq!(keygen_find(&kh, &svc.ip), keys_of(&sim, &svc.id));
+    let out = run_with(&["doctor"]);
+    let report = stdout(&out);
+    let line = report
+        .lines()
+        .find(|l| l.contains("account echo"))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        line.starts_with("ok") && line.contains("reached as arn:aws:sts::555555555555:"),
+        "{line}"
+    );
+
+    // A profile that does not exist: one line naming the account and the profile.
+    let text = fs::read_to_string(dir.join("config.toml")).unwrap();
+    fs::write(
+        dir.join("config.toml"),
+        text.replace("profile = \"echo\"", "profile = \"nope\""),
+    )
+    .unwrap();
+    let out = run_with(&["fetch", &svc.id]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("account echo (555555555555)") && err.contains("`nope`"),
+        "{err}"
+    );
 }

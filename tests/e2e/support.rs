@@ -518,6 +518,30 @@ impl Sim {
         );
     }
 
+    /// An AWS profile `name` whose credentials act in `account`, in files of
+    /// the test's own: the environment that points at them, for a command.
+    pub fn profile_in(&self, name: &str, account: &str) -> Vec<(String, String)> {
+        let c = self.credentials_in(account);
+        let credentials = self.path("aws-credentials");
+        let config = self.path("aws-config");
+        let mut text = std::fs::read_to_string(&credentials).unwrap_or_default();
+        text.push_str(&format!(
+            "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            c.access_key_id(),
+            c.secret_access_key(),
+            c.session_token().unwrap_or_default()
+        ));
+        std::fs::write(&credentials, text).unwrap();
+        std::fs::write(&config, "").unwrap();
+        vec![
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                credentials.display().to_string(),
+            ),
+            ("AWS_CONFIG_FILE".into(), config.display().to_string()),
+        ]
+    }
+
     /// Credentials that act in `account` (moto: those AssumeRole gives for a role in it).
     fn credentials_in(&self, account: &str) -> aws_sdk_sts::config::Credentials {
         let sts_config = aws_sdk_sts::config::Builder::new()
