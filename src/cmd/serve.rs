@@ -667,7 +667,8 @@ fn not_an_instance(err: &anyhow::Error) -> bool {
     })
 }
 
-/// One line per connection: client, target, verdict, instance, source,
+/// One line per connection: client, target, verdict, instance (and its
+/// account), source,
 /// bytes each way, duration, and why it ended or was refused.
 #[derive(Default)]
 struct Entry {
@@ -675,6 +676,8 @@ struct Entry {
     target: String,
     verdict: &'static str,
     instance: String,
+    /// The instance's account, as EC2 said, when known.
+    account: Option<String>,
     source: String,
     why: String,
     up: u64,
@@ -702,6 +705,7 @@ impl Entry {
     fn carried(&mut self, carried: Carried) {
         self.verdict = "verified";
         self.instance = carried.instance;
+        self.account = carried.account;
         self.source = carried.source;
         self.why = match carried.ended {
             Ok(()) => "closed".into(),
@@ -719,6 +723,7 @@ impl Entry {
                     "target": self.target,
                     "verdict": self.verdict,
                     "instance": (!self.instance.is_empty()).then_some(&self.instance),
+                    "account": self.account,
                     "source": (!self.source.is_empty()).then_some(&self.source),
                     "why": self.why,
                     "bytes_up": self.up,
@@ -727,8 +732,18 @@ impl Entry {
                 })
             ),
             LogFormat::Text if self.verdict == "verified" => eprintln!(
-                "ec2-hostkey: serve: {} -> {}: verified {} (source: {}); {} bytes up, {} down; {} in {seconds:.1}s",
-                self.client, self.target, self.instance, self.source, self.up, self.down, self.why
+                "ec2-hostkey: serve: {} -> {}: verified {}{} (source: {}); {} bytes up, {} down; {} in {seconds:.1}s",
+                self.client,
+                self.target,
+                self.instance,
+                self.account
+                    .as_deref()
+                    .map(|a| format!(" of account {a}"))
+                    .unwrap_or_default(),
+                self.source,
+                self.up,
+                self.down,
+                self.why
             ),
             LogFormat::Text => eprintln!(
                 "ec2-hostkey: serve: {} -> {}: refused ({}) in {seconds:.1}s",

@@ -48,6 +48,8 @@ enum Plan {
 /// A verified key and what to record for it.
 struct Verified {
     instance_id: String,
+    /// The account that owns it, as EC2 said (remembered on the warm path).
+    account: Option<String>,
     keys: Vec<PublicKey>,
     names: Vec<String>,
     /// The AWS-assigned public names among them (whose lines the tool may take over).
@@ -173,6 +175,8 @@ impl Drop for Turn<'_> {
 /// A connection verified and carried: what the log says of it.
 pub struct Carried {
     pub instance: String,
+    /// The account that owns it, as EC2 said, when known.
+    pub account: Option<String>,
     /// What vouched for the key (a source, or the cache of earlier verifications).
     pub source: String,
     /// How the relay ended: cleanly, or why not (a reset, an idle timeout).
@@ -229,6 +233,7 @@ pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<Carried> {
     let mut publishing = None;
     let mut carried = Carried {
         instance: String::new(),
+        account: None,
         source: "ssh, which checks the socket it was handed".into(),
         ended: Ok(()),
     };
@@ -244,6 +249,7 @@ pub fn run(ctx: &Connection<'_>, relay: Relay) -> Result<Carried> {
             record(ctx, path, &verified)?;
         }
         carried.instance.clone_from(&verified.instance_id);
+        carried.account.clone_from(&verified.account);
         carried.source.clone_from(&verified.source);
         publishing = verified.publish.map(|p| publish_in_background(ctx, p));
     }
@@ -637,6 +643,7 @@ fn verify_presented(
             let public = PublicNames::from_addresses(owned);
             announce_move(ctx, file, &warm.name.instance, &public)?;
             return Ok(Verified {
+                account: warm.name.account.clone(),
                 instance_id: warm.name.instance,
                 keys: warm.keys.public_keys().unwrap_or_default(),
                 names: warm.name.names,
@@ -707,6 +714,7 @@ fn verify_presented(
         .then(|| (cold.instance.clone(), cold.found(keys.clone(), label)));
     Ok(Verified {
         public: PublicNames::of([&cold.instance]),
+        account: cold.instance.account.clone(),
         instance_id: cold.instance.id,
         keys,
         names,

@@ -647,6 +647,8 @@ fn sigterm_lets_open_connections_finish_and_idle_ones_are_cut() {
     for entry in &entries {
         assert_eq!(entry["verdict"], "verified", "{entry}");
         assert_eq!(entry["instance"], web.id.as_str(), "{entry}");
+        // Its owner as EC2 said, on the cold path and from the name record on the warm one.
+        assert_eq!(entry["account"], "123456789012", "{entry}");
         assert_eq!(entry["target"], format!("{}:22", web.id), "{entry}");
         assert!(
             entry["source"].as_str().is_some_and(|s| !s.is_empty()),
