@@ -32,6 +32,21 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def interleaved(rows, runs, once, after=None):
+    """The median ms of `once(row)` for each row over `runs` rounds. Rows take
+    turns, so drift in machine load hits them all alike; `after(name)`, if
+    given, runs after each timed call, off the clock."""
+    samples = {name: [] for name in rows}
+    for _ in range(runs):
+        for name, row in rows.items():
+            t = time.perf_counter()
+            once(row)
+            samples[name].append((time.perf_counter() - t) * 1000)
+            if after:
+                after(name)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -155,14 +170,8 @@ def run(args, work, port, state, dns_port, https_port):
         subprocess.run(base + opts + [ip, "true"], env=env, check=True)
 
     print(f"\n== connect time: ssh {ip} true, {args.runs} runs each (median, ms)")
-    # Modes take turns, so drift in machine load hits them all alike.
-    samples = {name: [] for name in modes}
-    for _ in range(args.runs):
-        for name, opts in modes.items():
-            t = time.perf_counter()
-            subprocess.run(base + opts + [ip, "true"], env=env, check=True)
-            samples[name].append((time.perf_counter() - t) * 1000)
-    connect = {name: statistics.median(times) for name, times in samples.items()}
+    connect = interleaved(modes, args.runs,
+                          lambda opts: subprocess.run(base + opts + [ip, "true"], env=env, check=True))
     for name, ms in connect.items():
         print(f"  {name:18} {ms:8.1f} ms   x{ms / connect['nc']:.3f} of nc   x{ms / connect['direct']:.3f} of direct")
 
@@ -298,13 +307,8 @@ def serve_rows(args, env, base, ip, kh, serve_port, ec2, sim_port):
     for opts in rows.values():
         subprocess.run(base + opts + [ip, "true"], env=env, check=True)
     print(f"\n== serve: connect time, ssh {ip} true, {args.runs} runs each, interleaved (median, ms)")
-    samples = {name: [] for name in rows}
-    for _ in range(args.runs):
-        for name, opts in rows.items():
-            t = time.perf_counter()
-            subprocess.run(base + opts + [ip, "true"], env=env, check=True)
-            samples[name].append((time.perf_counter() - t) * 1000)
-    median = {name: statistics.median(t) for name, t in samples.items()}
+    median = interleaved(rows, args.runs,
+                         lambda opts: subprocess.run(base + opts + [ip, "true"], env=env, check=True))
     for name, ms in median.items():
         print(f"  {name:24} {ms:8.1f} ms   x{ms / median['proxy (warm)']:.3f} of proxy (warm)")
 
@@ -532,14 +536,9 @@ def latency(args, env, port, base, kh, iid, ip):
     for action in ["DescribeInstances", "GetConsoleOutput", "DescribeInstanceAttribute", "DescribeRegions"]:
         sim(f"/_sim/fault?action={action}&kind=slow&seconds={delay}")
     print(f"\n== cold path with {args.latency_ms} ms per API call, {args.latency_runs} runs each (median, ms)")
-    samples = {name: [] for name in rows}
-    for _ in range(args.latency_runs):
-        for name, (opts, host) in rows.items():
-            t = time.perf_counter()
-            subprocess.run(base + opts + [host, "true"], env=env, check=True)
-            samples[name].append((time.perf_counter() - t) * 1000)
+    median = interleaved(rows, args.latency_runs,
+                         lambda row: subprocess.run(base + row[0] + [row[1], "true"], env=env, check=True))
     sim("/_sim/fault/clear")
-    median = {name: statistics.median(t) for name, t in samples.items()}
     warm = median["warm (cached name)"]
     for name, ms in median.items():
         extra = (ms - warm) / args.latency_ms
@@ -598,9 +597,7 @@ def accounts(args, env, port, base, work, single_iid):
         if fresh_roles:
             shutil.rmtree(roles, ignore_errors=True)
         ours = [f"UserKnownHostsFile={kh}" if a.startswith("UserKnownHostsFile=") else a for a in base]
-        t = time.perf_counter()
         subprocess.run(ours + opts + [host, "true"], env=e, check=True)
-        return (time.perf_counter() - t) * 1000
 
     def depth():
         """API round trips in sequence in the last run: the longest chain of
@@ -621,15 +618,15 @@ def accounts(args, env, port, base, work, single_iid):
         sim(f"/_sim/fault?action={action}&kind=slow&seconds={delay}")
     print(f"\n== many accounts: the instance in the last of {len(ids)} accounts x {len(regions)} regions, "
           f"{latency_ms} ms per API call, {args.latency_runs} runs each (median, ms)")
-    samples = {name: [] for name in rows}
     trips = {name: [] for name in rows}
-    for _ in range(args.latency_runs):
-        for name, row in rows.items():
-            sim("/_sim/calls/reset")
-            samples[name].append(once(*row))
-            trips[name].append(depth())
+
+    def count_trips(name):
+        trips[name].append(depth())
+        sim("/_sim/calls/reset")
+
+    sim("/_sim/calls/reset")
+    median = interleaved(rows, args.latency_runs, lambda row: once(*row), count_trips)
     sim("/_sim/fault/clear")
-    median = {name: statistics.median(t) for name, t in samples.items()}
     warm = median["warm, 1 account"]
     one = median["cold by id, 1 account x 1 region"]
     for name, ms in median.items():
