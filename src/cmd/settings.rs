@@ -162,8 +162,8 @@ impl Settings {
             }
             .into());
         }
-        let memo = crate::store::cache::RoleCache::open()
-            .map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn aws::role::RoleMemo>);
+        let memo: Option<std::sync::Arc<dyn aws::role::RoleMemo>> =
+            Some(std::sync::Arc::new(crate::store::cache::RoleCache::open()));
         Ok(chosen
             .into_iter()
             .map(|entry| aws::Config {

@@ -313,30 +313,43 @@ impl Cache {
 /// ignored (and replaced on the next assumption).
 #[derive(Debug)]
 pub struct RoleCache {
-    dir: PathBuf,
+    /// The directory, made and checked on first use (a warm connection
+    /// assumes no role and never touches it); `None` when unusable.
+    dir: std::sync::OnceLock<Option<PathBuf>>,
 }
 
 impl RoleCache {
-    /// The user's role cache; `None` when the cache directory is unusable.
-    pub fn open() -> Option<RoleCache> {
-        let cache = Cache::open_at(Cache::default_dir()?, Duration::ZERO)?;
-        let dir = cache.dir.join("roles");
-        if let Err(problem) = crate::store::files::private_dir(&dir) {
-            crate::text::warn(
-                false,
-                &format!(
-                    "not keeping role credentials in {}: {problem}",
-                    dir.display()
-                ),
-            );
-            return None;
+    /// The user's role cache; nothing is made or checked until it is used.
+    pub fn open() -> RoleCache {
+        RoleCache {
+            dir: std::sync::OnceLock::new(),
         }
-        Some(RoleCache { dir })
+    }
+
+    fn dir(&self) -> Option<&Path> {
+        self.dir
+            .get_or_init(|| {
+                let cache = Cache::open_at(Cache::default_dir()?, Duration::ZERO)?;
+                let dir = cache.dir.join("roles");
+                if let Err(problem) = crate::store::files::private_dir(&dir) {
+                    crate::text::warn(
+                        false,
+                        &format!(
+                            "not keeping role credentials in {}: {problem}",
+                            dir.display()
+                        ),
+                    );
+                    return None;
+                }
+                Some(dir)
+            })
+            .as_deref()
     }
 
     fn path(&self, key: &str) -> Option<PathBuf> {
         let safe = !key.is_empty() && key.bytes().all(|b| b.is_ascii_hexdigit());
-        safe.then(|| self.dir.join(format!("{key}.json")))
+        safe.then(|| self.dir().map(|dir| dir.join(format!("{key}.json"))))
+            .flatten()
     }
 }
 
@@ -365,7 +378,7 @@ impl crate::aws::role::RoleMemo for RoleCache {
 impl RoleCache {
     /// Credentials past their expiry are of no use to anyone: removed.
     fn remove_expired(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
+        let Some(Ok(entries)) = self.dir().map(fs::read_dir) else {
             return;
         };
         for path in entries.flatten().map(|e| e.path()) {
