@@ -20,7 +20,7 @@ use super::settings::Settings;
 use crate::aws::{self, ec2::Ec2};
 use crate::cli::RepairArgs;
 use crate::store::known_hosts::{self, Entry, HostMatch, KeyText, Kind, KnownHosts, lookup_name};
-use crate::trust::fleet::{Fleet, Holder, Reach, Unreachable, names_of};
+use crate::trust::fleet::{Fleet, Holder, Reach, Unreachable, names_of, warn_unreachable};
 use crate::trust::names::{PublicNames, bare_host};
 use crate::trust::publish;
 
@@ -96,7 +96,10 @@ pub fn run(settings: &Settings, args: &RepairArgs) -> Result<()> {
                         account,
                     }),
             );
-        fleet.reach_warning("lines its instances may hold are not judged, and never pruned");
+        warn_unreachable(
+            &fleet.unreachable,
+            "lines its instances may hold are not judged, and never pruned",
+        );
         let asked_accounts = asked_accounts(settings, &fleet);
         let owner_of = |id: &str| cache.as_ref()?.instance(id)?.account;
         let missing = missing_marks(&file, &fleet, owner_of, &asked_accounts).await;

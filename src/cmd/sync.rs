@@ -24,7 +24,7 @@ use crate::cli::SyncArgs;
 use crate::store::cache::Cache;
 use crate::store::known_hosts::{self, KnownHosts};
 use crate::trust::certify;
-use crate::trust::fleet::Reach;
+use crate::trust::fleet::{Reach, warn_unreachable};
 use crate::trust::names::{OnNameMove, PublicNames, is_recordable_tag, moved_from, names_for};
 use crate::trust::policy::{self, Found, Sources};
 use crate::trust::publish::Publisher;
@@ -174,7 +174,7 @@ async fn collect(
     let query = Query::Filters(filters);
     let mut reach = Reach::of(&settings.accounts).await?;
     let answers = reach.ask(|ec2| ec2.describe(&query)).await?;
-    reach.warn("its instances were not synced");
+    warn_unreachable(&reach.unreachable, "its instances were not synced");
     let unreachable = reach.unreachable.len();
     let mut work = Vec::new();
     for (ec2, instances) in answers {

@@ -75,22 +75,19 @@ impl Reach {
             match (answer, ec2.account()) {
                 (Ok(answer), _) => out.push((ec2.clone(), answer)),
                 (Err(err), None) => return Err(err),
+                // One account, said once, whichever of its regions failed.
+                (Err(_), Some(label)) if failed.iter().any(|u| u.account == label) => {}
                 (Err(err), Some(label)) => failed.push(unreachable(label, &err)),
             }
         }
-        failed.dedup();
         self.unreachable.extend(failed);
         Ok(out)
     }
-
-    /// Warns once about each account that could not be asked, saying what
-    /// was done without it.
-    pub fn warn(&self, without: &str) {
-        warn_unreachable(&self.unreachable, without);
-    }
 }
 
-fn warn_unreachable(accounts: &[Unreachable], without: &str) {
+/// Warns once about each account that could not be asked, saying what was
+/// done without it.
+pub fn warn_unreachable(accounts: &[Unreachable], without: &str) {
     for account in accounts {
         crate::text::warn(false, &format!("{}; {without}", account.why));
     }
@@ -194,11 +191,6 @@ impl Fleet {
         self.instances.iter().find(|i| {
             i.state == "running" && i.public_names().any(|n| n.eq_ignore_ascii_case(&name))
         })
-    }
-
-    /// Warns about each account that could not be asked (see [`Reach::warn`]).
-    pub fn reach_warning(&self, without: &str) {
-        warn_unreachable(&self.unreachable, without);
     }
 
     /// The accounts that could not be asked, for a sentence.
